@@ -1,0 +1,254 @@
+//! DNS: the only module that imports hickory. Everything else asks [`Resolver`] for plain data
+//! (MX, SRV, addresses) and gets a [`DnsError`] that says *not found* apart from *broken*.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use hickory_resolver::TokioResolver;
+use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts};
+use hickory_resolver::net::NetError;
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::proto::rr::RData;
+use thiserror::Error;
+
+/// A failed lookup.
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DnsError {
+    /// NXDOMAIN: the name does not exist.
+    #[error("{0}: no such domain (NXDOMAIN)")]
+    NxDomain(String),
+    /// The name exists but has no record of the type asked (NODATA).
+    #[error("{0}: no {1} record")]
+    NoRecords(String, &'static str),
+    #[error("{0}: DNS timeout")]
+    Timeout(String),
+    #[error("{0}: {1}")]
+    Failed(String, String),
+    #[error("cannot set up the resolver: {0}")]
+    Setup(String),
+}
+
+impl DnsError {
+    /// True when the answer was a clean "does not exist" rather than a failure.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, DnsError::NxDomain(_) | DnsError::NoRecords(..))
+    }
+}
+
+/// One MX record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mx {
+    pub preference: u16,
+    /// Lowercase, without the trailing dot; empty for a null MX (RFC 7505).
+    pub exchange: String,
+}
+
+/// One SRV record (RFC 2782).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Srv {
+    pub priority: u16,
+    pub weight: u16,
+    pub port: u16,
+    /// Lowercase, without the trailing dot; `.` (RFC 2782: "service not available") stays `.`.
+    pub target: String,
+}
+
+/// Resolver over either the system configuration or the servers given with `--dns`.
+#[derive(Clone)]
+pub struct Resolver {
+    inner: TokioResolver,
+}
+
+impl Resolver {
+    /// `servers` empty: the system resolver (/etc/resolv.conf). Otherwise exactly those servers,
+    /// UDP with TCP fallback, and no hosts file, so that a test or a migration check sees only
+    /// what those servers say.
+    pub fn new(servers: &[SocketAddr], timeout: Duration) -> Result<Self, DnsError> {
+        let provider = TokioRuntimeProvider::default();
+        let mut builder = if servers.is_empty() {
+            TokioResolver::builder(provider).map_err(|e| DnsError::Setup(e.to_string()))?
+        } else {
+            let ns = servers
+                .iter()
+                .map(|sa| {
+                    let mut c = NameServerConfig::udp_and_tcp(sa.ip());
+                    for conn in &mut c.connections {
+                        conn.port = sa.port();
+                    }
+                    c
+                })
+                .collect();
+            TokioResolver::builder_with_config(ResolverConfig::from_name_servers(ns), provider)
+        };
+        let opts: &mut ResolverOpts = builder.options_mut();
+        opts.timeout = timeout;
+        opts.attempts = 2;
+        opts.ndots = 0;
+        if !servers.is_empty() {
+            opts.use_hosts_file = ResolveHosts::Never;
+        }
+        let inner = builder
+            .build()
+            .map_err(|e| DnsError::Setup(e.to_string()))?;
+        Ok(Resolver { inner })
+    }
+
+    /// MX records, lowest preference first.
+    pub async fn mx(&self, domain: &str) -> Result<Vec<Mx>, DnsError> {
+        let lookup = self
+            .inner
+            .mx_lookup(fqdn(domain))
+            .await
+            .map_err(|e| map_err(domain, "MX", e))?;
+        let mut out: Vec<Mx> = lookup
+            .answers()
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::MX(mx) => Some(Mx {
+                    preference: mx.preference,
+                    exchange: name_str(&mx.exchange.to_string()),
+                }),
+                _ => None,
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            a.preference
+                .cmp(&b.preference)
+                .then(a.exchange.cmp(&b.exchange))
+        });
+        if out.is_empty() {
+            return Err(DnsError::NoRecords(domain.to_string(), "MX"));
+        }
+        Ok(out)
+    }
+
+    /// SRV records, sorted by priority, then weight (heaviest first; RFC 2782's weighted random
+    /// choice is replaced by a stable order so reports are reproducible).
+    pub async fn srv(&self, name: &str) -> Result<Vec<Srv>, DnsError> {
+        let lookup = self
+            .inner
+            .srv_lookup(fqdn(name))
+            .await
+            .map_err(|e| map_err(name, "SRV", e))?;
+        let mut out: Vec<Srv> = lookup
+            .answers()
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::SRV(s) => {
+                    let t = s.target.to_string();
+                    let target = if t == "." {
+                        ".".to_string()
+                    } else {
+                        name_str(&t)
+                    };
+                    Some(Srv {
+                        priority: s.priority,
+                        weight: s.weight,
+                        port: s.port,
+                        target,
+                    })
+                }
+                _ => None,
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            a.priority
+                .cmp(&b.priority)
+                .then(b.weight.cmp(&a.weight))
+                .then(a.target.cmp(&b.target))
+        });
+        if out.is_empty() {
+            return Err(DnsError::NoRecords(name.to_string(), "SRV"));
+        }
+        Ok(out)
+    }
+
+    /// A records.
+    pub async fn ipv4(&self, host: &str) -> Result<Vec<IpAddr>, DnsError> {
+        let lookup = self
+            .inner
+            .ipv4_lookup(fqdn(host))
+            .await
+            .map_err(|e| map_err(host, "A", e))?;
+        let v: Vec<IpAddr> = lookup
+            .answers()
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::A(a) => Some(IpAddr::V4(a.0)),
+                _ => None,
+            })
+            .collect();
+        if v.is_empty() {
+            Err(DnsError::NoRecords(host.to_string(), "A"))
+        } else {
+            Ok(v)
+        }
+    }
+
+    /// AAAA records.
+    pub async fn ipv6(&self, host: &str) -> Result<Vec<IpAddr>, DnsError> {
+        let lookup = self
+            .inner
+            .ipv6_lookup(fqdn(host))
+            .await
+            .map_err(|e| map_err(host, "AAAA", e))?;
+        let v: Vec<IpAddr> = lookup
+            .answers()
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::AAAA(a) => Some(IpAddr::V6(a.0)),
+                _ => None,
+            })
+            .collect();
+        if v.is_empty() {
+            Err(DnsError::NoRecords(host.to_string(), "AAAA"))
+        } else {
+            Ok(v)
+        }
+    }
+
+    /// A and AAAA, asked concurrently; IPv6 first (RFC 8305 §4). Fails only when both fail.
+    pub async fn ips(&self, host: &str) -> Result<Vec<IpAddr>, DnsError> {
+        if let Ok(ip) = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+        {
+            return Ok(vec![ip]);
+        }
+        let (v6, v4) = tokio::join!(self.ipv6(host), self.ipv4(host));
+        match (v6, v4) {
+            (Err(e6), Err(e4)) => Err(if e4.is_not_found() { e6 } else { e4 }),
+            (v6, v4) => Ok(v6
+                .unwrap_or_default()
+                .into_iter()
+                .chain(v4.unwrap_or_default())
+                .collect()),
+        }
+    }
+}
+
+fn fqdn(name: &str) -> String {
+    if name.ends_with('.') {
+        name.to_string()
+    } else {
+        format!("{name}.")
+    }
+}
+
+fn name_str(s: &str) -> String {
+    s.trim_end_matches('.').to_ascii_lowercase()
+}
+
+fn map_err(name: &str, rtype: &'static str, e: NetError) -> DnsError {
+    if e.is_nx_domain() {
+        DnsError::NxDomain(name.to_string())
+    } else if e.is_no_records_found() {
+        DnsError::NoRecords(name.to_string(), rtype)
+    } else if matches!(e, NetError::Timeout) {
+        DnsError::Timeout(name.to_string())
+    } else {
+        DnsError::Failed(name.to_string(), e.to_string())
+    }
+}

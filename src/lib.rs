@@ -1,0 +1,9 @@
+//! mailprobe: find, probe and verify the mail server settings of an email address.
+//!
+//! Data flows one way: [`cli`] → [`app`] → [`address`] → [`discover`] → probe → auth →
+//! roundtrip → [`report`] → renderers. [`dns`] is the only module that imports hickory.
+
+pub mod address;
+pub mod config;
+pub mod dns;
+pub mod report;

@@ -1,0 +1,1 @@
+//! Human renderer (filled in below).

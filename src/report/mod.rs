@@ -1,0 +1,9 @@
+//! The report: one serde model ([`model`], [`probe`]) and the renderers that print it.
+
+pub mod human;
+pub mod json;
+pub mod model;
+pub mod probe;
+
+pub use model::*;
+pub use probe::*;
