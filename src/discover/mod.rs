@@ -1,0 +1,1 @@
+//! Discovery: every source concurrently → ranked candidates + attempts.

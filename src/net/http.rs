@@ -1,0 +1,1 @@
+//! HTTP(S) fetches for autoconfig and Autodiscover: our resolver, overrides, size cap, timeout.

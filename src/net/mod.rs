@@ -1,0 +1,78 @@
+//! Network context shared by every stage: the resolver, the trust anchors, the overrides
+//! (`--resolve`, `--connect-to`) and the one deadline of the run.
+
+pub mod connect;
+pub mod http;
+pub mod tls;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use thiserror::Error;
+
+use crate::config::NetConfig;
+use crate::dns::{DnsError, Resolver};
+
+/// Setting up the network context failed (a usage or system error, not a finding).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum NetSetupError {
+    #[error(transparent)]
+    Dns(#[from] DnsError),
+    #[error("cannot read --ca-file {path}: {reason}")]
+    CaFile { path: String, reason: String },
+}
+
+/// Everything a network step needs; cheap to share (`Arc<Net>`).
+pub struct Net {
+    pub cfg: NetConfig,
+    /// `None` with `--offline`: nothing may touch the network.
+    pub dns: Option<Resolver>,
+    /// Built-in roots (webpki-roots) plus `--ca-file`.
+    pub roots: Arc<rustls::RootCertStore>,
+    pub started: Instant,
+}
+
+impl Net {
+    pub fn new(cfg: NetConfig) -> Result<Arc<Net>, NetSetupError> {
+        tls::install_crypto_provider();
+        let roots = Arc::new(tls::root_store(cfg.ca_file.as_deref())?);
+        let dns = if cfg.offline { None } else { Some(Resolver::new(&cfg.dns, cfg.timeout)?) };
+        Ok(Arc::new(Net { cfg, dns, roots, started: Instant::now() }))
+    }
+
+    /// Time left before the run's deadline.
+    pub fn remaining(&self) -> Duration {
+        self.cfg.deadline.saturating_sub(self.started.elapsed())
+    }
+
+    /// Timeout for one step: the per-step timeout, cut to what is left of the deadline.
+    pub fn step_timeout(&self) -> Duration {
+        self.cfg.timeout.min(self.remaining())
+    }
+
+    /// The resolver, or a clear error under `--offline`.
+    pub fn resolver(&self) -> Result<&Resolver, DnsError> {
+        self.dns.as_ref().ok_or_else(|| DnsError::Setup("--offline: no DNS lookups".into()))
+    }
+
+    /// Socket addresses for a connection to `host:port`, after `--connect-to` and `--resolve`
+    /// (curl order: connect-to rewrites the target, resolve pins the rewritten target).
+    pub async fn socket_addrs(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, DnsError> {
+        let (thost, tport) = self.cfg.connect_target(host, port);
+        if let Some(ips) = self.cfg.pinned(&thost, tport) {
+            return Ok(ips.into_iter().map(|ip| SocketAddr::new(ip, tport)).collect());
+        }
+        if let Ok(ip) = thost.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+            return Ok(vec![SocketAddr::new(ip, tport)]);
+        }
+        let ips = self.resolver()?.ips(&thost).await?;
+        Ok(ips.into_iter().map(|ip| SocketAddr::new(ip, tport)).collect())
+    }
+
+    /// Does `host` resolve at all (A or AAAA), honouring the overrides for `port`?
+    pub async fn resolves(&self, host: &str, port: u16) -> bool {
+        matches!(self.socket_addrs(host, port).await, Ok(v) if !v.is_empty())
+    }
+}

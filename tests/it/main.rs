@@ -1,0 +1,12 @@
+//! One integration-test binary (one link, one harness): each module is one capability.
+
+mod support;
+
+mod auth;
+mod cli;
+mod discover;
+mod parsers;
+mod probe;
+mod provider_db;
+mod roundtrip;
+mod tls;
