@@ -85,7 +85,7 @@ fn check_local(local: &str) -> Result<(), String> {
     }
     const SPECIALS: &str = "!#$%&'*+-/=?^_`{|}~.";
     if let Some(bad) = local.chars().find(|&c| {
-        !(c.is_alphanumeric() || SPECIALS.contains(c) || (!c.is_ascii() && !c.is_control()))
+        (c.is_control() || c.is_ascii()) && !SPECIALS.contains(c) && !c.is_alphanumeric()
     }) {
         return Err(format!("character {bad:?} is not allowed unquoted"));
     }
