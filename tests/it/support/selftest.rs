@@ -1,0 +1,193 @@
+//! Self-tests of the harness: each server comes up, greets, speaks TLS with the test CA, and the
+//! mail stack delivers.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use super::mailstack;
+
+fn greeting(addr: std::net::SocketAddr) -> String {
+    let s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut line = String::new();
+    BufReader::new(s)
+        .read_line(&mut line)
+        .expect("read greeting");
+    line
+}
+
+#[test]
+fn mailstack_plain_ports_greet() {
+    let t0 = Instant::now();
+    let st = mailstack::shared();
+    eprintln!(
+        "shared stack ready after {:?} (start took {:?})",
+        t0.elapsed(),
+        st.start_time
+    );
+    let p = st.ports;
+    assert!(greeting(st.sock(p.imap)).starts_with("* OK"));
+    assert!(greeting(st.sock(p.pop3)).starts_with("+OK"));
+    assert!(greeting(st.sock(p.smtp)).starts_with("220 "));
+    assert!(greeting(st.sock(p.submission)).starts_with("220 "));
+}
+
+/// Connect with TLS from the first byte, verifying against `ca_file` for `name`.
+async fn tls_connect(
+    addr: std::net::SocketAddr,
+    name: &str,
+    ca: &super::certs::TestCa,
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    let cfg = super::certs::client_config(ca);
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let sni = rustls_pki_types::ServerName::try_from(name.to_string()).expect("server name");
+    tokio::time::timeout(
+        Duration::from_secs(5),
+        tokio_rustls::TlsConnector::from(cfg).connect(sni, tcp),
+    )
+    .await
+    .expect("TLS handshake timed out")
+    .expect("TLS handshake verified against the test CA")
+}
+
+/// Read one SMTP reply (all continuation lines); returns the last line.
+async fn smtp_reply<R: tokio::io::AsyncBufRead + Unpin>(r: &mut R) -> String {
+    use tokio::io::AsyncBufReadExt;
+    loop {
+        let mut line = String::new();
+        let n = tokio::time::timeout(Duration::from_secs(10), r.read_line(&mut line))
+            .await
+            .expect("SMTP reply timed out")
+            .expect("read SMTP reply");
+        assert!(n > 0, "SMTP server closed the connection");
+        if line.as_bytes().get(3) != Some(&b'-') {
+            return line;
+        }
+    }
+}
+
+/// Submit one message over implicit TLS (port 465) with AUTH PLAIN as alice.
+async fn submit_465(st: &mailstack::MailStack, rcpt: &str, subject: &str) {
+    use base64::Engine;
+    use tokio::io::AsyncWriteExt;
+    let tls = tls_connect(st.sock(st.ports.submissions), "smtp.example.test", &st.ca).await;
+    let mut s = tokio::io::BufReader::new(tls);
+    let (user, pw) = st.user();
+    let plain = base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{pw}"));
+    assert!(smtp_reply(&mut s).await.starts_with("220"));
+    let msg = format!(
+        "From: <{user}>\r\nTo: <{rcpt}>\r\nSubject: {subject}\r\nMessage-ID: <{subject}@example.test>\r\n\r\nharness self-test\r\n.\r\n"
+    );
+    let steps: [(String, &str); 6] = [
+        ("EHLO client.example.test\r\n".into(), "250"),
+        (format!("AUTH PLAIN {plain}\r\n"), "235"),
+        (format!("MAIL FROM:<{user}>\r\n"), "250"),
+        (format!("RCPT TO:<{rcpt}>\r\n"), "250"),
+        ("DATA\r\n".into(), "354"),
+        (msg, "250"),
+    ];
+    for (cmd, want) in steps {
+        s.get_mut().write_all(cmd.as_bytes()).await.unwrap();
+        let reply = smtp_reply(&mut s).await;
+        assert!(
+            reply.starts_with(want),
+            "after {cmd:?}: {reply}\n{}",
+            st.log_tail()
+        );
+    }
+    s.get_mut().write_all(b"QUIT\r\n").await.unwrap();
+}
+
+#[tokio::test]
+async fn mailstack_implicit_tls_ports_verify_against_test_ca() {
+    use tokio::io::AsyncBufReadExt;
+    let st = mailstack::shared();
+    for (port, name, greet) in [
+        (st.ports.imaps, "imap.example.test", "* OK"),
+        (st.ports.pop3s, "pop.example.test", "+OK"),
+        (st.ports.submissions, "smtp.example.test", "220 "),
+    ] {
+        let tls = tls_connect(st.sock(port), name, &st.ca).await;
+        let mut line = String::new();
+        tokio::io::BufReader::new(tls)
+            .read_line(&mut line)
+            .await
+            .unwrap();
+        assert!(line.starts_with(greet), "{name}:{port} greeted {line:?}");
+    }
+}
+
+#[tokio::test]
+async fn mailstack_delivers_submission_to_inbox_and_sieve_junk() {
+    let st = mailstack::shared();
+    let inbox = st.count_messages("alice@example.test", "INBOX");
+    let junk = st.count_messages("carol@example.test", "Junk");
+    let t0 = Instant::now();
+    submit_465(st, "alice@example.test", "selftest-alice").await;
+    submit_465(st, "carol@example.test", "selftest-carol").await;
+    let got = st.wait_for_messages(
+        "alice@example.test",
+        "INBOX",
+        inbox + 1,
+        Duration::from_secs(15),
+    );
+    assert!(got > inbox, "alice's INBOX did not grow\n{}", st.log_tail());
+    let got = st.wait_for_messages(
+        "carol@example.test",
+        "Junk",
+        junk + 1,
+        Duration::from_secs(15),
+    );
+    assert!(got > junk, "carol's Junk did not grow\n{}", st.log_tail());
+    assert_eq!(
+        st.count_messages("carol@example.test", "INBOX"),
+        0,
+        "Sieve should file into Junk"
+    );
+    eprintln!("submitted and delivered both in {:?}", t0.elapsed());
+}
+
+#[test]
+fn private_stack_on_127_0_0_2_is_production_like_and_stops_cleanly() {
+    use std::io::Write;
+    let opts = mailstack::StackOptions {
+        addr: "127.0.0.2".parse().unwrap(),
+        ..Default::default()
+    };
+    let st = mailstack::MailStack::start(opts);
+    eprintln!("private stack started in {:?}", st.start_time);
+    // Dovecot: client IP != server IP, so no plaintext login before STARTTLS.
+    let imap = greeting(st.sock(st.ports.imap));
+    assert!(imap.contains("LOGINDISABLED"), "{imap}");
+    // Postfix submission: STARTTLS offered, AUTH only after TLS.
+    let mut s = TcpStream::connect(st.sock(st.ports.submission)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    s.write_all(b"EHLO client.example.test\r\n").unwrap();
+    let mut ehlo = String::new();
+    loop {
+        let mut l = String::new();
+        r.read_line(&mut l).unwrap();
+        ehlo.push_str(&l);
+        if l.as_bytes().get(3) != Some(&b'-') {
+            break;
+        }
+    }
+    assert!(
+        ehlo.contains("STARTTLS") && !ehlo.contains("AUTH"),
+        "{ehlo}"
+    );
+    let dir = st.dir.clone();
+    let pid: String = std::fs::read_to_string(dir.join("dovecot/run/master.pid")).unwrap();
+    let took = st.stop();
+    eprintln!("private stack stopped in {took:?}");
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
+    assert!(
+        stat.is_empty() || stat.contains(") Z"),
+        "dovecot master still runs: {stat}"
+    );
+    assert!(!dir.exists(), "stack folder not removed");
+}
