@@ -14,8 +14,11 @@
 #![allow(dead_code)]
 
 pub mod certs;
+pub mod cmd;
+pub mod dns;
 mod mailconf;
 pub mod mailstack;
+pub mod rt;
 pub mod watchdog;
 
 mod selftest;

@@ -191,3 +191,55 @@ fn private_stack_on_127_0_0_2_is_production_like_and_stops_cleanly() {
     );
     assert!(!dir.exists(), "stack folder not removed");
 }
+
+#[tokio::test]
+async fn dns_serves_builder_and_master_file_zones() {
+    use super::dns::{DnsServer, Zone};
+    let zone = Zone::new("example.test")
+        .mx(10, "mail.example.test")
+        .a("mail.example.test", "127.0.0.1")
+        .cname("imap", "mail.example.test")
+        .srv("_imaps._tcp", 0, 1, 993, "imap.example.test")
+        .srv("_pop3._tcp", 0, 0, 0, ".")
+        .txt("@", "v=spf1 -all");
+    let second = "$ORIGIN example.org.test.\n$TTL 60\n\
+        @ SOA ns1.example.test. hostmaster.example.org.test. ( 1 3600 600 86400 60 )\n\
+        @ MX 20 mx2.example.org.test.\n@ MX 10 mx1.example.org.test.\nmx1 A 127.0.0.3\n";
+    let dns = DnsServer::start(&format!("{}{second}", zone.text()));
+    let r = mailprobe::dns::Resolver::new(&[dns.addr()], Duration::from_secs(2)).unwrap();
+    let mx = r.mx("example.test").await.unwrap();
+    assert_eq!(mx[0].exchange, "mail.example.test");
+    let srv = r.srv("_imaps._tcp.example.test").await.unwrap();
+    assert_eq!(
+        (srv[0].port, srv[0].target.as_str()),
+        (993, "imap.example.test")
+    );
+    let ips = r.ipv4("imap.example.test").await.unwrap();
+    assert_eq!(ips, vec!["127.0.0.1".parse::<std::net::IpAddr>().unwrap()]);
+    let mx2: Vec<String> = r
+        .mx("example.org.test")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.exchange)
+        .collect();
+    assert_eq!(mx2, ["mx1.example.org.test", "mx2.example.org.test"]);
+    let missing = r.ipv4("nope.example.test").await.unwrap_err();
+    assert!(missing.is_not_found(), "{missing:?}");
+    assert!(
+        dns.queries()
+            .iter()
+            .any(|(n, t)| n == "_imaps._tcp.example.test" && t == "SRV")
+    );
+}
+
+#[tokio::test]
+async fn dns_blackhole_never_answers() {
+    let hole = super::dns::BlackholeDns::start();
+    let r = mailprobe::dns::Resolver::new(&[hole.addr()], Duration::from_millis(200)).unwrap();
+    let t0 = Instant::now();
+    let err = r.mx("example.test").await.unwrap_err();
+    assert!(!err.is_not_found(), "{err:?}");
+    assert!(hole.received() >= 1);
+    assert!(t0.elapsed() < Duration::from_secs(5));
+}
