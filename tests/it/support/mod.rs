@@ -16,6 +16,7 @@
 pub mod certs;
 pub mod cmd;
 pub mod dns;
+pub mod http;
 mod mailconf;
 pub mod mailstack;
 pub mod rt;

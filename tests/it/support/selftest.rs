@@ -243,3 +243,107 @@ async fn dns_blackhole_never_answers() {
     assert!(hole.received() >= 1);
     assert!(t0.elapsed() < Duration::from_secs(5));
 }
+
+fn reqwest_client(ca: &super::certs::TestCa, http: &super::http::HttpServer) -> reqwest::Client {
+    mailprobe::net::tls::install_crypto_provider();
+    let tls = (*super::certs::client_config(ca)).clone();
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .no_proxy()
+        .redirect(reqwest::redirect::Policy::none())
+        .resolve("autoconfig.example.test", http.https_addr())
+        .timeout(Duration::from_secs(3))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn http_routes_record_and_misbehave() {
+    use super::http::{HttpServer, Reply, Routes};
+    let ca = super::certs::TestCa::new();
+    let routes = Routes::new()
+        .route(
+            "autoconfig.example.test",
+            "/mail/config-v1.1.xml",
+            Reply::xml("<clientConfig/>"),
+        )
+        .route(
+            "*",
+            "/mail/config-v1.1.xml",
+            Reply::Status(500, "wildcard".into()),
+        )
+        .route(
+            "*",
+            "/autodiscover/autodiscover.xml",
+            Reply::xml("<Autodiscover/>"),
+        )
+        .route(
+            "*",
+            "/moved",
+            Reply::Redirect(301, "https://elsewhere.example.test/x".into()),
+        )
+        .route("*", "/huge", Reply::Huge(5 << 20))
+        .route("*", "/hang", Reply::Hang);
+    let srv = HttpServer::start(&ca, &["autoconfig.example.test"], routes);
+    let c = reqwest_client(&ca, &srv);
+    let port = srv.https_addr().port();
+    let url = |p: &str| format!("https://autoconfig.example.test:{port}{p}");
+
+    let r = c
+        .get(url("/mail/config-v1.1.xml?emailaddress=a%40example.test"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), "<clientConfig/>");
+    // plain HTTP, other host: the wildcard route
+    let plain = format!("http://{}/mail/config-v1.1.xml", srv.http_addr());
+    assert_eq!(c.get(plain).send().await.unwrap().status(), 500);
+    let r = c
+        .post(url("/autodiscover/autodiscover.xml"))
+        .body("<Request/>")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = c.get(url("/moved")).send().await.unwrap();
+    assert_eq!(
+        (
+            r.status().as_u16(),
+            r.headers()["location"].to_str().unwrap()
+        ),
+        (301, "https://elsewhere.example.test/x")
+    );
+    assert_eq!(c.get(url("/nothing")).send().await.unwrap().status(), 404);
+    let huge = c
+        .get(url("/huge"))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(huge.len(), 5 << 20);
+    let t0 = Instant::now();
+    assert!(
+        c.get(url("/hang"))
+            .timeout(Duration::from_millis(300))
+            .send()
+            .await
+            .is_err()
+    );
+    assert!(t0.elapsed() < Duration::from_secs(2));
+
+    let reqs = srv.requests();
+    assert_eq!(
+        reqs[0].query.as_deref(),
+        Some("emailaddress=a%40example.test")
+    );
+    assert!(reqs[0].tls && !reqs[1].tls);
+    assert_eq!(reqs[1].host, "127.0.0.1");
+    assert_eq!(
+        (reqs[2].method.as_str(), reqs[2].body.as_slice()),
+        ("POST", &b"<Request/>"[..])
+    );
+    assert!(reqs.iter().all(|r| r.header("authorization").is_none()));
+}
