@@ -58,7 +58,7 @@ pub struct Cert {
     pub chain_pem: String,
 }
 
-/// A throwaway certificate authority ("Example Test CA").
+/// A throwaway certificate authority ("Example Test CA <random id>").
 pub struct TestCa {
     issuer: Issuer<'static, KeyPair>,
     pem: String,
@@ -84,9 +84,11 @@ impl TestCa {
         params
             .distinguished_name
             .push(DnType::OrganizationName, "mailprobe tests");
-        params
-            .distinguished_name
-            .push(DnType::CommonName, "Example Test CA");
+        // A unique name per CA: with equal names, webpki would pick another test CA as the issuer
+        // and report BadSignature instead of UnknownIssuer.
+        let id: u32 = rand::random();
+        let cn = format!("Example Test CA {id:08x}");
+        params.distinguished_name.push(DnType::CommonName, cn);
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         let now = OffsetDateTime::now_utc();

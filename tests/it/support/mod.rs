@@ -20,6 +20,7 @@ pub mod http;
 mod mailconf;
 pub mod mailstack;
 pub mod rt;
+pub mod scripted;
 pub mod watchdog;
 
 mod selftest;

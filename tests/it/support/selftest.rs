@@ -347,3 +347,185 @@ async fn http_routes_record_and_misbehave() {
     );
     assert!(reqs.iter().all(|r| r.header("authorization").is_none()));
 }
+
+/// A client that connects, optionally upgrades to TLS, and returns the session for assertions.
+async fn tls_upgrade(
+    tcp: tokio::net::TcpStream,
+    name: &str,
+    ca: &super::certs::TestCa,
+) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, std::io::Error> {
+    let sni = rustls_pki_types::ServerName::try_from(name.to_string()).unwrap();
+    tokio_rustls::TlsConnector::from(super::certs::client_config(ca))
+        .connect(sni, tcp)
+        .await
+}
+
+#[tokio::test]
+async fn scripted_smtp_with_starttls_records_lines() {
+    use super::certs::{TestCa, TlsVersions, Validity, server_config};
+    use super::scripted::{ScriptedServer, Step};
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let ca = TestCa::new();
+    let cfg = server_config(
+        &ca.issue(&["mx.example.test"], Validity::Valid),
+        TlsVersions::Tls12Only,
+    );
+    let srv = ScriptedServer::start(vec![
+        Step::line("220 mx.example.test ESMTP scripted"),
+        Step::expect("EHLO"),
+        Step::line("250-mx.example.test\r\n250 STARTTLS"),
+        Step::expect("STARTTLS"),
+        Step::line("220 go ahead"),
+        Step::StartTls(cfg),
+        Step::expect("EHLO"),
+        Step::line("250 mx.example.test"),
+        Step::ReadLine,
+    ]);
+    let tcp = tokio::net::TcpStream::connect(srv.addr()).await.unwrap();
+    let mut r = BufReader::new(tcp);
+    let mut line = String::new();
+    r.read_line(&mut line).await.unwrap();
+    r.get_mut().write_all(b"EHLO me\r\n").await.unwrap();
+    assert_eq!(smtp_reply(&mut r).await.trim_end(), "250 STARTTLS");
+    r.get_mut().write_all(b"STARTTLS\r\n").await.unwrap();
+    assert!(smtp_reply(&mut r).await.starts_with("220"));
+    let tls = tls_upgrade(r.into_inner(), "mx.example.test", &ca)
+        .await
+        .unwrap();
+    assert_eq!(
+        tls.get_ref().1.protocol_version(),
+        Some(rustls::ProtocolVersion::TLSv1_2)
+    );
+    let mut r = BufReader::new(tls);
+    r.get_mut().write_all(b"EHLO me\r\n").await.unwrap();
+    assert!(smtp_reply(&mut r).await.starts_with("250 "));
+    r.get_mut().write_all(b"QUIT\r\n").await.unwrap();
+    let mut rest = String::new();
+    let n = tokio::time::timeout(Duration::from_secs(5), r.read_line(&mut rest))
+        .await
+        .unwrap();
+    assert_eq!(n.unwrap(), 0, "server closes after the script");
+    assert_eq!(srv.lines(), ["EHLO me", "STARTTLS", "EHLO me", "QUIT"]);
+    assert!(srv.failures().is_empty(), "{:?}", srv.failures());
+}
+
+#[tokio::test]
+async fn scripted_tls_servers_present_bad_certs_and_legacy_versions() {
+    use super::certs::{Cert, TestCa, TlsVersions, Validity, server_config};
+    use super::scripted::{LegacyTls, ScriptedServer, Step};
+    let ca = TestCa::new();
+    let cases = [
+        (
+            ca.issue(&["imap.example.test"], Validity::Expired),
+            "expired",
+        ),
+        (
+            ca.issue(&["imap.example.test"], Validity::NotYetValid),
+            "not valid yet",
+        ),
+        (
+            ca.issue(&["other.example.test"], Validity::Valid),
+            "not valid for name",
+        ),
+        (Cert::self_signed(&["imap.example.test"]), "UnknownIssuer"),
+        (
+            TestCa::new().issue(&["imap.example.test"], Validity::Valid),
+            "UnknownIssuer",
+        ),
+    ];
+    for (cert, want) in cases {
+        let srv = ScriptedServer::start_tls(
+            server_config(&cert, TlsVersions::Default),
+            vec![Step::line("* OK hi")],
+        );
+        let tcp = tokio::net::TcpStream::connect(srv.addr()).await.unwrap();
+        let err = tls_upgrade(tcp, "imap.example.test", &ca)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(want), "want {want:?} in {err} ({cert:?})");
+    }
+    for legacy in [
+        LegacyTls::ProtocolVersionAlert,
+        LegacyTls::ServerHello(3, 1),
+    ] {
+        let srv = ScriptedServer::legacy_tls(legacy);
+        let tcp = tokio::net::TcpStream::connect(srv.addr()).await.unwrap();
+        let err = tokio::time::timeout(
+            Duration::from_secs(5),
+            tls_upgrade(tcp, "x.example.test", &ca),
+        )
+        .await
+        .expect("legacy server answers at once")
+        .unwrap_err()
+        .to_string();
+        eprintln!("{legacy:?}: {err}");
+        assert!(
+            err.contains("ProtocolVersion") || err.contains("incompatible"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn scripted_counts_concurrency_and_misbehaves() {
+    use super::scripted::{ScriptedServer, Step, closed_port};
+    use std::io::Read;
+    let hole = ScriptedServer::blackhole();
+    let conns: Vec<TcpStream> = (0..3)
+        .map(|_| TcpStream::connect(hole.addr()).unwrap())
+        .collect();
+    let wait = |f: &dyn Fn() -> bool| {
+        let end = Instant::now() + Duration::from_secs(5);
+        while !f() && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    wait(&|| hole.current() == 3);
+    assert_eq!((hole.connections(), hole.max_concurrent()), (3, 3));
+    conns[0]
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    assert!(
+        (&conns[0]).read(&mut [0u8; 8]).is_err(),
+        "blackhole must not send"
+    );
+    drop(conns);
+    wait(&|| hole.current() == 0);
+    assert_eq!((hole.current(), hole.max_concurrent()), (0, 3));
+
+    let drip = ScriptedServer::start(vec![Step::Drip {
+        bytes: b"+OK\r\n".to_vec(),
+        every: Duration::from_millis(40),
+    }]);
+    let t0 = Instant::now();
+    let mut got = Vec::new();
+    TcpStream::connect(drip.addr())
+        .unwrap()
+        .read_to_end(&mut got)
+        .unwrap();
+    assert_eq!(got, b"+OK\r\n");
+    assert!(t0.elapsed() >= Duration::from_millis(160));
+
+    let never = ScriptedServer::never_accept();
+    let s = TcpStream::connect(never.addr()).expect("kernel completes the handshake");
+    s.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    assert!((&s).read(&mut [0u8; 8]).is_err());
+    assert_eq!(never.connections(), 0);
+
+    let refused = TcpStream::connect_timeout(&closed_port(), Duration::from_secs(1)).unwrap_err();
+    assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+
+    let strict = ScriptedServer::start(vec![
+        Step::line("* OK"),
+        Step::expect("a1 CAPABILITY"),
+        Step::line("never"),
+    ]);
+    let mut s = TcpStream::connect(strict.addr()).unwrap();
+    std::io::Write::write_all(&mut s, b"a1 LOGIN x y\r\n").unwrap();
+    let mut got = String::new();
+    s.read_to_string(&mut got).unwrap();
+    assert_eq!(got, "* OK\r\n");
+    assert_eq!(strict.failures().len(), 1, "{:?}", strict.failures());
+}
