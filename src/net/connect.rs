@@ -39,6 +39,9 @@ pub struct Connected {
     pub connect_ms: u64,
     /// The peer (`127.0.0.1:10993`) when `--connect-to`/`--resolve` changed the target.
     pub redirected_to: Option<String>,
+    /// A lookup that failed for another reason than "no such record" while the other family
+    /// answered, e.g. `AAAA lookup: mail.example.com: DNS timeout`.
+    pub lookup_errors: Vec<String>,
 }
 
 /// Why no connection was made.
@@ -188,6 +191,12 @@ pub async fn connect(net: &Net, host: &str, port: u16) -> Result<Connected, Conn
                 resolve_ms: r.resolve_ms,
                 connect_ms: r.connect_ms,
                 redirected_to: redirected.then(|| peer.to_string()),
+                lookup_errors: r
+                    .dns_errors
+                    .iter()
+                    .filter(|e| !e.is_not_found())
+                    .map(|e| e.to_string())
+                    .collect(),
             })
         }
         None if r.nothing_tried && r.timed_out => Err(ConnectFailure {
@@ -335,6 +344,33 @@ pub(crate) async fn race(
         nothing_tried,
         dns_errors,
     }
+}
+
+/// A finding when IPv4 connected but every IPv6 address tried failed (refused, unreachable,
+/// timed out, or still pending when IPv4 won — slower than the 250 ms RFC 8305 allows): the
+/// sentence names each IPv6 address and its result. `None` when IPv6 worked or was not tried.
+pub fn broken_ipv6(addresses: &[AddressResult]) -> Option<String> {
+    let v4_ok = addresses
+        .iter()
+        .any(|a| a.family == "ipv4" && a.result == "connected");
+    let v6: Vec<&AddressResult> = addresses
+        .iter()
+        .filter(|a| a.family == "ipv6" && a.result != "not_tried")
+        .collect();
+    if !v4_ok || v6.is_empty() || v6.iter().any(|a| a.result == "connected") {
+        return None;
+    }
+    let each: Vec<String> = v6
+        .iter()
+        .map(|a| match (a.result.as_str(), a.elapsed_ms) {
+            ("cancelled", Some(ms)) => format!("{} no answer after {ms} ms", a.address),
+            (r, _) => format!("{} {r}", a.address),
+        })
+        .collect();
+    Some(format!(
+        "IPv6 does not work ({}); IPv4 was used",
+        each.join(", ")
+    ))
 }
 
 /// Of the AAAA and A errors, the one that says most (a failure beats "no record").

@@ -218,6 +218,7 @@ async fn refused_ipv6_then_ipv4_connects() {
             (a4.as_str(), "ipv4", "connected")
         ]
     );
+    assert!(broken_ipv6(&c.addresses).is_some_and(|s| s.contains("refused")));
     // A refusal starts the next attempt at once, not after 250 ms.
     assert!(c.connect_ms < 200, "{}", c.connect_ms);
     assert_eq!(c.resolve_ms, 0);
@@ -391,4 +392,42 @@ async fn dns_errors_surface_when_nothing_resolves() {
         DnsError::NxDomain("h".into()),
     ]);
     assert_eq!(dns_failure(&e).kind, ConnectErrorKind::NotFound);
+}
+
+#[test]
+fn broken_ipv6_finding() {
+    let r = |addr: &str, result: &str, ms: Option<u64>| AddressResult {
+        address: addr.into(),
+        family: if addr.starts_with('[') {
+            "ipv6"
+        } else {
+            "ipv4"
+        }
+        .into(),
+        result: result.into(),
+        elapsed_ms: ms,
+    };
+    let v6_refused = r("[2001:db8::1]:993", "refused", Some(1));
+    let v6_slow = r("[2001:db8::1]:993", "cancelled", Some(251));
+    let v6_ok = r("[2001:db8::1]:993", "connected", Some(5));
+    let v6_untried = r("[2001:db8::2]:993", "not_tried", None);
+    let v4_ok = r("192.0.2.1:993", "connected", Some(3));
+    let v4_bad = r("192.0.2.1:993", "refused", Some(3));
+    let cases: Vec<(Vec<AddressResult>, Option<&str>)> = vec![
+        (
+            vec![v6_refused.clone(), v4_ok.clone()],
+            Some("IPv6 does not work ([2001:db8::1]:993 refused); IPv4 was used"),
+        ),
+        (
+            vec![v6_slow, v4_ok.clone(), v6_untried.clone()],
+            Some("IPv6 does not work ([2001:db8::1]:993 no answer after 251 ms); IPv4 was used"),
+        ),
+        (vec![v6_ok, v6_untried.clone()], None),
+        (vec![v4_ok.clone()], None),
+        (vec![v4_ok, v6_untried], None),
+        (vec![v6_refused, v4_bad], None),
+    ];
+    for (addrs, want) in cases {
+        assert_eq!(broken_ipv6(&addrs).as_deref(), want, "{addrs:?}");
+    }
 }
