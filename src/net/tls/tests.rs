@@ -154,6 +154,14 @@ async fn self_signed() {
     assert_eq!(s.verdict.problems, vec!["self-signed"]);
 }
 
+/// `openssl req -x509` marks its certificate CA:TRUE: still reported as self-signed.
+#[tokio::test]
+async fn self_signed_ca_true() {
+    let (leaf, key) = self_signed_ca_leaf(&LeafSpec::default());
+    let s = run(None, vec![leaf], key, false, NAME).await;
+    assert_eq!(s.verdict.problems, vec!["self-signed"]);
+}
+
 #[tokio::test]
 async fn unknown_ca() {
     let trusted = root("Trusted CA");
