@@ -128,6 +128,20 @@ pub(crate) fn self_signed_leaf(
     )
 }
 
+/// A self-signed leaf marked CA:TRUE, as `openssl req -x509` makes them, with its key.
+pub(crate) fn self_signed_ca_leaf(
+    spec: &LeafSpec<'_>,
+) -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
+    let key = KeyPair::generate().expect("key");
+    let mut p = leaf_params(spec);
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let cert = p.self_signed(&key).expect("self-signed");
+    (
+        cert.der().clone(),
+        PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
+    )
+}
+
 /// AuthorityInfoAccessSyntax with one caIssuers URI, DER by hand (RFC 5280 §4.2.2.1).
 pub(crate) fn aia_extension(uri: &str) -> rcgen::CustomExtension {
     let oid = [0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02];

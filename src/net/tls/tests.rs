@@ -154,6 +154,14 @@ async fn self_signed() {
     assert_eq!(s.verdict.problems, vec!["self-signed"]);
 }
 
+/// `openssl req -x509` marks its certificate CA:TRUE: still reported as self-signed.
+#[tokio::test]
+async fn self_signed_ca_true() {
+    let (leaf, key) = self_signed_ca_leaf(&LeafSpec::default());
+    let s = run(None, vec![leaf], key, false, NAME).await;
+    assert_eq!(s.verdict.problems, vec!["self-signed"]);
+}
+
 #[tokio::test]
 async fn unknown_ca() {
     let trusted = root("Trusted CA");
@@ -326,4 +334,51 @@ async fn bad_server_name_is_an_error_not_a_panic() {
         .err()
         .expect("error");
     assert_eq!(f.kind, TlsFailureKind::Other);
+}
+
+/// STARTTLS: a plaintext exchange first, then the handshake on the same TCP stream.
+#[tokio::test]
+async fn handshake_after_plaintext_exchange() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let ca = root("Test Root CA");
+    let (leaf, key) = leaf(&LeafSpec::default(), &ca);
+    let cfg = server_config(vec![leaf], key, false);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.expect("accept");
+        tcp.write_all(b"* OK ready\r\n").await.expect("greet");
+        let mut line = [0u8; 64];
+        let n = tcp.read(&mut line).await.expect("command");
+        assert_eq!(&line[..n], b"a STARTTLS\r\n");
+        tcp.write_all(b"a OK begin TLS\r\n").await.expect("ok");
+        let mut tls = tokio_rustls::TlsAcceptor::from(cfg)
+            .accept(tcp)
+            .await
+            .expect("tls");
+        tls.write_all(b"* OK secure\r\n").await.expect("write");
+        let mut sink = [0u8; 16];
+        let _ = tls.read(&mut sink).await;
+    });
+    let (net, _g) = net_with_ca(Some(&ca.pem), Duration::from_secs(5));
+    let mut tcp = TcpStream::connect(addr).await.expect("connect");
+    let mut greeting = String::new();
+    BufReader::new(&mut tcp)
+        .read_line(&mut greeting)
+        .await
+        .expect("greeting");
+    tcp.write_all(b"a STARTTLS\r\n").await.expect("starttls");
+    let mut ok = [0u8; 16];
+    tcp.read_exact(&mut ok).await.expect("ok line");
+    assert_eq!(&ok, b"a OK begin TLS\r\n");
+    let mut s = handshake(&net, tcp, NAME).await.expect("handshake");
+    assert!(s.info.verified, "{:?}", s.verdict);
+    let mut buf = String::new();
+    BufReader::new(&mut s.stream)
+        .read_line(&mut buf)
+        .await
+        .expect("line");
+    assert_eq!(buf, "* OK secure\r\n");
 }
