@@ -272,6 +272,9 @@ impl Zone {
     }
 }
 
+/// The name used in the harness brief.
+pub type BlackholeUdp = BlackholeDns;
+
 /// A UDP (and TCP) endpoint on 127.0.0.1 that reads DNS queries and never answers.
 #[derive(Debug)]
 pub struct BlackholeDns {
