@@ -131,9 +131,21 @@ impl std::fmt::Debug for MailStack {
 }
 
 /// The default stack of this test process, started on first use, stopped at process exit.
+/// A failed start is remembered: every later caller panics with the same message at once.
 pub fn shared() -> &'static MailStack {
-    static SHARED: OnceLock<MailStack> = OnceLock::new();
-    SHARED.get_or_init(|| MailStack::start(StackOptions::default()))
+    static SHARED: OnceLock<Result<MailStack, String>> = OnceLock::new();
+    let started = SHARED.get_or_init(|| {
+        std::panic::catch_unwind(|| MailStack::start(StackOptions::default())).map_err(|e| {
+            e.downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".into())
+        })
+    });
+    match started {
+        Ok(stack) => stack,
+        Err(msg) => panic!("the shared mail stack failed to start: {msg}"),
+    }
 }
 
 impl MailStack {
@@ -278,20 +290,34 @@ impl Drop for MailStack {
 }
 
 fn check_binaries() {
-    for bin in [
-        "/usr/sbin/dovecot",
-        "/usr/sbin/postfix",
-        "/usr/lib/dovecot/lmtp",
+    for (bin, pkg) in [
+        ("/usr/sbin/dovecot", "dovecot-core"),
+        ("/usr/lib/dovecot/imap", "dovecot-imapd"),
+        ("/usr/lib/dovecot/pop3", "dovecot-pop3d"),
+        ("/usr/lib/dovecot/lmtp", "dovecot-lmtpd"),
+        (
+            "/usr/lib/dovecot/modules/lib90_sieve_plugin.so",
+            "dovecot-sieve",
+        ),
+        ("/usr/sbin/postfix", "postfix"),
     ] {
         assert!(
             Path::new(bin).exists(),
-            "{bin} is missing: the mail tests need the Debian packages {PACKAGES} \
-             (apt-get install -y {PACKAGES})"
+            "{bin} is missing: install the Debian package {pkg} \
+             (the mail tests need: apt-get install -y {PACKAGES})"
         );
     }
-    assert!(
-        Path::new("/usr/lib/dovecot/modules/lib90_sieve_plugin.so").exists(),
-        "Dovecot's Sieve plugin is missing: install dovecot-sieve (all packages: {PACKAGES})"
+    // Postfix refuses to start for anyone else ("the postfix command is reserved for the
+    // superuser"); Dovecot would need a different (rootless) config.
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|v| v.split_whitespace().next().map(str::to_string));
+    assert_eq!(
+        uid.as_deref(),
+        Some("0"),
+        "the mail stack tests must run as root (Postfix needs it)"
     );
 }
 

@@ -16,6 +16,7 @@
 pub mod certs;
 pub mod cmd;
 pub mod dns;
+pub mod fixtures;
 pub mod http;
 mod mailconf;
 pub mod mailstack;

@@ -318,6 +318,19 @@ async fn mailstack_submission_587_needs_starttls_then_auth() {
     assert!(auth.starts_with("235"), "{auth}");
 }
 
+#[tokio::test]
+async fn fixtures_zone_points_at_the_shared_stack() {
+    let st = mailstack::shared();
+    let zone = super::fixtures::stack_zone(st, "example.test", "127.0.0.1".parse().unwrap());
+    let dns = super::dns::DnsServer::start_zones(&[zone]);
+    let r = mailprobe::dns::Resolver::new(&[dns.addr()], Duration::from_secs(2)).unwrap();
+    let srv = r.srv("_submissions._tcp.example.test").await.unwrap();
+    assert_eq!(srv[0].port, st.ports.submissions);
+    assert_eq!(r.ipv4("smtp.example.test").await.unwrap(), vec![st.addr]);
+    let xml = super::fixtures::autoconfig_xml(st, "example.test");
+    assert!(xml.contains(&format!("<port>{}</port>", st.ports.imaps)));
+}
+
 #[test]
 fn cmd_runs_the_built_binary_with_a_clean_env() {
     let cmd = super::cmd::mailprobe();
