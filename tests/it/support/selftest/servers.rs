@@ -234,6 +234,12 @@ async fn scripted_tls_servers_present_bad_certs_and_legacy_versions() {
         ),
         (Cert::self_signed(&["imap.example.test"]), "UnknownIssuer"),
         (
+            ca.intermediate()
+                .issue(&["imap.example.test"], Validity::Valid)
+                .leaf_only(),
+            "UnknownIssuer",
+        ),
+        (
             TestCa::new().issue(&["imap.example.test"], Validity::Valid),
             "UnknownIssuer",
         ),
@@ -250,6 +256,17 @@ async fn scripted_tls_servers_present_bad_certs_and_legacy_versions() {
             .to_string();
         assert!(err.contains(want), "want {want:?} in {err} ({cert:?})");
     }
+    // A complete chain through an intermediate verifies.
+    let full = ca
+        .intermediate()
+        .issue(&["imap.example.test"], Validity::Valid);
+    let srv = ScriptedServer::start_tls(server_config(&full, TlsVersions::Tls13Only), vec![]);
+    let tcp = tokio::net::TcpStream::connect(srv.addr()).await.unwrap();
+    let tls = tls_upgrade(tcp, "imap.example.test", &ca).await.unwrap();
+    assert_eq!(
+        tls.get_ref().1.protocol_version(),
+        Some(rustls::ProtocolVersion::TLSv1_3)
+    );
     for legacy in [
         LegacyTls::ProtocolVersionAlert,
         LegacyTls::ServerHello(3, 1),
@@ -311,6 +328,14 @@ fn scripted_counts_concurrency_and_misbehaves() {
         .unwrap();
     assert_eq!(got, b"+OK\r\n");
     assert!(t0.elapsed() >= Duration::from_millis(160));
+
+    let stall = ScriptedServer::accept_only();
+    let s = TcpStream::connect(stall.addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    assert!((&s).read(&mut [0u8; 8]).is_err());
+    wait(&|| stall.connections() == 1);
+    assert_eq!(stall.current(), 1);
 
     let never = ScriptedServer::never_accept();
     let s = TcpStream::connect(never.addr()).expect("kernel completes the handshake");
