@@ -223,6 +223,36 @@ impl MailStack {
         }
     }
 
+    /// The first message in `mailbox` of `user` whose raw text contains `needle` (e.g. a unique
+    /// Subject or Message-ID: tests share the stack, so never rely on counts alone).
+    pub fn find_message(&self, user: &str, mailbox: &str, needle: &str) -> Option<String> {
+        let dir = self.maildir(user, mailbox);
+        ["new", "cur"].iter().find_map(|sub| {
+            std::fs::read_dir(dir.join(sub))
+                .ok()?
+                .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+                .find(|text| text.contains(needle))
+        })
+    }
+
+    /// Poll [`MailStack::find_message`] until it finds the message or `timeout` passes.
+    pub fn wait_for_message(
+        &self,
+        user: &str,
+        mailbox: &str,
+        needle: &str,
+        timeout: Duration,
+    ) -> Option<String> {
+        let end = Instant::now() + timeout;
+        loop {
+            let found = self.find_message(user, mailbox, needle);
+            if found.is_some() || Instant::now() >= end {
+                return found;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The Maildir folder of a mailbox (Maildir++: INBOX is the root, `a/b` is `.a.b`).
     pub fn maildir(&self, user: &str, mailbox: &str) -> PathBuf {
         let (local, domain) = user.rsplit_once('@').expect("user is an address");

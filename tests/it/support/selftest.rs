@@ -142,6 +142,13 @@ async fn mailstack_delivers_submission_to_inbox_and_sieve_junk() {
         Duration::from_secs(15),
     );
     assert!(got > junk, "carol's Junk did not grow\n{}", st.log_tail());
+    let msg = st.wait_for_message(
+        "alice@example.test",
+        "INBOX",
+        "selftest-alice@",
+        Duration::from_secs(5),
+    );
+    assert!(msg.is_some_and(|m| m.contains("harness self-test")));
     assert_eq!(
         st.count_messages("carol@example.test", "INBOX"),
         0,
