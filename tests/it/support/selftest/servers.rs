@@ -48,6 +48,30 @@ async fn dns_serves_builder_and_master_file_zones() {
 }
 
 #[tokio::test]
+async fn dns_misbehaves_per_name() {
+    use super::super::dns::{DnsServer, Misbehave, Zone};
+    let dns = DnsServer::start_zones(&[Zone::new("example.test")
+        .mx(10, "mail.example.test")
+        .a("mail", "127.0.0.1")]);
+    dns.misbehave("_imaps._tcp.example.test", Misbehave::ServFail);
+    dns.misbehave("_pop3s._tcp.example.test.", Misbehave::Refused);
+    dns.misbehave("_submissions._tcp.example.test", Misbehave::Drop);
+    let r = mailprobe::dns::Resolver::new(&[dns.addr()], Duration::from_millis(300)).unwrap();
+    for name in ["_imaps._tcp.example.test", "_pop3s._tcp.example.test"] {
+        let err = r.srv(name).await.unwrap_err();
+        assert!(!err.is_not_found(), "{name}: {err:?}");
+    }
+    let t0 = Instant::now();
+    let err = r.srv("_submissions._tcp.example.test").await.unwrap_err();
+    assert!(
+        matches!(err, mailprobe::dns::DnsError::Timeout(_)),
+        "{err:?}"
+    );
+    assert!(t0.elapsed() >= Duration::from_millis(300));
+    assert_eq!(r.mx("example.test").await.unwrap().len(), 1);
+}
+
+#[tokio::test]
 async fn dns_blackhole_never_answers() {
     let hole = super::super::dns::BlackholeDns::start();
     let r = mailprobe::dns::Resolver::new(&[hole.addr()], Duration::from_millis(200)).unwrap();
