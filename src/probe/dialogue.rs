@@ -115,14 +115,28 @@ impl Run<'_> {
         match netglue::connect(self.net, &self.c.host, self.c.port).await {
             Ok(conn) => {
                 self.probe.addresses = conn.addresses;
-                self.step("connect", StepStatus::Ok, t, Some(conn.peer));
+                let n = self.probe.addresses.len();
+                self.probe.steps.push(Step {
+                    name: "resolve".into(),
+                    status: StepStatus::Ok,
+                    elapsed_ms: conn.resolve_ms,
+                    detail: Some(format!("{n} address{}", if n == 1 { "" } else { "es" })),
+                });
+                self.probe.steps.push(Step {
+                    name: "connect".into(),
+                    status: StepStatus::Ok,
+                    elapsed_ms: conn.connect_ms,
+                    detail: Some(conn.peer),
+                });
                 self.session = Some(Session::new(conn.tcp, self.net, started));
                 Ok(())
             }
             Err(e) => {
                 self.probe.addresses = e.addresses;
                 self.step(e.phase, StepStatus::Failed, t, Some(e.message.clone()));
-                Err(fail(e.phase, e.message))
+                let mut f = fail(e.phase, e.message);
+                f.hint = e.hint;
+                Err(f)
             }
         }
     }

@@ -377,24 +377,14 @@ fn cross_findings(probes: &[Probe]) -> Vec<Finding> {
                 .hint("typical of an ISP or network blocking outgoing port 25; mail clients use 587 or 465, so this is no problem for them"),
         );
     }
-    // IPv6 addresses fail while IPv4 works, per host.
-    let mut by_host: BTreeMap<&str, (bool, bool)> = BTreeMap::new();
+    // IPv6 addresses fail while IPv4 works: once per host.
+    let mut hosts_done = std::collections::BTreeSet::new();
     for p in &live {
-        for a in &p.addresses {
-            let e = by_host.entry(p.host.as_str()).or_default();
-            let tried_failed = a.result != "connected" && a.result != "not_tried";
-            if a.family == "ipv6" && tried_failed {
-                e.0 = true;
-            }
-            if a.family == "ipv4" && a.result == "connected" {
-                e.1 = true;
-            }
-        }
-    }
-    for (host, (v6_bad, v4_ok)) in by_host {
-        if v6_bad && v4_ok {
+        if let Some(msg) = crate::net::connect::broken_ipv6(&p.addresses)
+            && hosts_done.insert(p.host.as_str())
+        {
             out.push(
-                Finding::new(Severity::Warning, "ipv6-broken", format!("{host}: IPv6 addresses do not answer while IPv4 works"))
+                Finding::new(Severity::Warning, "ipv6-broken", format!("{}: {msg}", p.host))
                     .hint("clients on IPv6 networks will see delays or failures; fix the AAAA record or the IPv6 firewall"),
             );
         }
