@@ -17,6 +17,8 @@ mod protocols;
 pub struct Facts {
     /// The server only offered this old TLS version (`TLSv1.0`, `TLSv1.1`).
     pub legacy_tls: Option<String>,
+    /// Every certificate problem of the TLS session (the report keeps only the first code).
+    pub cert_problems: Vec<netglue::CertProblem>,
 }
 
 /// Why the probe stopped.
@@ -147,7 +149,13 @@ impl Run<'_> {
         let name = self.c.host.clone();
         match self.s().start_tls(net, &name).await {
             Ok(info) => {
-                let problems = self.s().tls_problems().join("; ");
+                let list = self.s().tls_problems().to_vec();
+                let problems = list
+                    .iter()
+                    .map(|p| p.detail.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                self.facts.cert_problems = list.clone();
                 let (status, detail) = match (&info.verify_error, info.verified) {
                     (None, true) => (StepStatus::Ok, format!("{} {}", info.version, info.cipher)),
                     (e, _) => (

@@ -5,7 +5,7 @@
 //! Codes: `starttls-failed`, `starttls-missing`, `auth-before-tls`, `imap-no-logindisabled`,
 //! `certificate-expired`, `certificate-not-yet-valid`, `certificate-hostname-mismatch`,
 //! `certificate-unknown-issuer`, `certificate-self-signed`, `certificate-incomplete-chain`,
-//! `certificate-invalid`, `certificate-expires-soon`, `certificate-differs`, `port25-blocked`,
+//! `certificate-revoked`, `certificate-invalid`, `certificate-expires-soon`, `certificate-differs`, `port25-blocked`,
 //! `source-wrong`, `slow-greeting`, `ipv6-broken`, `tls-legacy-only`, `no-incoming`,
 //! `no-outgoing`, `invalid-certificate-chosen`, `plaintext-chosen`.
 
@@ -111,6 +111,7 @@ fn cert_code(err: &str) -> (&'static str, &'static str) {
             "certificate-incomplete-chain",
             "the server does not send the intermediate certificates",
         ),
+        "revoked" => ("certificate-revoked", "the certificate has been revoked"),
         _ => ("certificate-invalid", "the certificate does not verify"),
     }
 }
@@ -194,18 +195,33 @@ fn probe_findings(p: &Probe, facts: &Facts, opts: &ProbeOptions) -> Vec<Finding>
         }
     }
     if let Some(tls) = &p.tls {
-        if let Some(err) = &tls.verify_error {
-            let (code, text) = cert_code(err);
-            let mut msg = format!("{l}: {text}");
-            if code == "certificate-hostname-mismatch" && !tls.names.is_empty() {
-                msg.push_str(&format!(
+        // One finding per problem, in tlsconn's words (e.g. "valid for X, not for Y").
+        let mut problems: Vec<(String, String)> = facts
+            .cert_problems
+            .iter()
+            .map(|c| (c.code.clone(), c.detail.clone()))
+            .collect();
+        if problems.is_empty()
+            && let Some(err) = &tls.verify_error
+        {
+            let mut text = cert_code(err).1.to_string();
+            if err == "hostname-mismatch" && !tls.names.is_empty() {
+                text.push_str(&format!(
                     " (valid for {}, not {})",
                     tls.names.join(", "),
                     p.host
                 ));
             }
-            out.push(Finding::new(Severity::Warning, code, msg).hint(cert_hint(code)));
-        } else if let Some(days) = tls.days_left
+            problems.push((err.clone(), text));
+        }
+        for (err, text) in &problems {
+            let code = cert_code(err).0;
+            out.push(
+                Finding::new(Severity::Warning, code, format!("{l}: {text}")).hint(cert_hint(code)),
+            );
+        }
+        if problems.is_empty()
+            && let Some(days) = tls.days_left
             && (0..opts.warn_cert_days).contains(&days)
         {
             out.push(

@@ -28,11 +28,18 @@ impl TlsError {
     }
 }
 
-/// An established TLS stream, its report facts, and one sentence per certificate problem.
+/// One certificate problem: a stable code (`expired`, `hostname-mismatch`, …) and a sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertProblem {
+    pub code: String,
+    pub detail: String,
+}
+
+/// An established TLS stream, its report facts, and the certificate problems.
 pub struct Handshake {
     pub stream: TlsStream<TcpStream>,
     pub info: TlsInfo,
-    pub problems: Vec<String>,
+    pub problems: Vec<CertProblem>,
 }
 
 /// Handshake over `tcp` for `server_name` (SNI and certificate name; the name the user asked
@@ -47,7 +54,13 @@ pub async fn handshake(
         Ok(s) => Ok(Handshake {
             stream: s.stream,
             info: s.info,
-            problems: s.verdict.details,
+            problems: s
+                .verdict
+                .problems
+                .into_iter()
+                .zip(s.verdict.details)
+                .map(|(code, detail)| CertProblem { code, detail })
+                .collect(),
         }),
         Err(f) => Err(TlsError {
             legacy_version: match &f.kind {

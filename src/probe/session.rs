@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::netglue::{self, TlsError};
+use super::netglue::{self, CertProblem, TlsError};
 use crate::net::Net;
 use crate::report::{TlsInfo, TranscriptLine};
 
@@ -102,7 +102,7 @@ pub struct Session {
     read_total: usize,
     next_tag: u32,
     tls: Option<TlsInfo>,
-    tls_problems: Vec<String>,
+    tls_problems: Vec<CertProblem>,
     capabilities: Vec<String>,
     sasl: Vec<String>,
     /// Longest line accepted (default [`MAX_LINE`]).
@@ -177,7 +177,7 @@ impl Session {
     }
 
     /// One sentence per certificate problem of the TLS session (empty when verified).
-    pub fn tls_problems(&self) -> &[String] {
+    pub fn tls_problems(&self) -> &[CertProblem] {
         &self.tls_problems
     }
 
@@ -352,7 +352,14 @@ impl Session {
                 let verdict = if hs.problems.is_empty() {
                     "certificate verified".to_string()
                 } else {
-                    format!("certificate NOT verified: {}", hs.problems.join("; "))
+                    format!(
+                        "certificate NOT verified: {}",
+                        hs.problems
+                            .iter()
+                            .map(|p| p.detail.as_str())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    )
                 };
                 self.note(format!(
                     "TLS established: {} {}, {verdict}",
