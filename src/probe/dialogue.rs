@@ -73,6 +73,8 @@ struct Run<'a> {
     probe: Probe,
     facts: Facts,
     session: Option<Session>,
+    /// Stop after the capabilities over TLS and hand the session out ([`open_session`]).
+    keep_open: bool,
 }
 
 impl Run<'_> {
@@ -147,7 +149,7 @@ impl Run<'_> {
         let t = Instant::now();
         let net = self.net;
         let name = self.c.host.clone();
-        match self.s().start_tls(net, &name).await {
+        match self.s().starttls(net, &name).await {
             Ok(info) => {
                 let list = self.s().tls_problems().to_vec();
                 let problems = list
@@ -271,6 +273,30 @@ pub async fn probe_one(net: &Net, candidate: &Candidate, opts: &ProbeOptions) ->
 
 /// [`probe_one`] plus the facts the findings need.
 pub async fn probe_with_facts(net: &Net, c: &Candidate, opts: &ProbeOptions) -> (Probe, Facts) {
+    let (probe, facts, _) = dialogue(net, c, opts, false).await;
+    (probe, facts)
+}
+
+/// Run the probe dialogue up to the capabilities over TLS (greeting, STARTTLS, TLS, capabilities)
+/// and hand out the live session instead of logging out: for the auth and round-trip stages,
+/// which log in and must send LOGOUT/QUIT and [`Session::close`] themselves. The login hook is
+/// not called. `None` when the probe failed (the probe says why). The session's transcript
+/// holds the dialogue so far; `Probe.transcript` stays empty.
+pub async fn open_session(
+    net: &Net,
+    candidate: &Candidate,
+    opts: &ProbeOptions,
+) -> (Probe, Option<Session>) {
+    let (probe, _, session) = dialogue(net, candidate, opts, true).await;
+    (probe, session)
+}
+
+async fn dialogue(
+    net: &Net,
+    c: &Candidate,
+    opts: &ProbeOptions,
+    keep_open: bool,
+) -> (Probe, Facts, Option<Session>) {
     let started = Instant::now();
     let mut run = Run {
         net,
@@ -279,8 +305,10 @@ pub async fn probe_with_facts(net: &Net, c: &Candidate, opts: &ProbeOptions) -> 
         probe: blank_probe(c),
         facts: Facts::default(),
         session: None,
+        keep_open,
     };
     let result = run.run(started).await;
+    let ok = result.is_ok();
     let mut probe = run.probe;
     probe.outcome = match result {
         Ok(()) => Outcome::Working {
@@ -292,6 +320,10 @@ pub async fn probe_with_facts(net: &Net, c: &Candidate, opts: &ProbeOptions) -> 
             hint: f.hint,
         },
     };
+    probe.elapsed_ms = started.elapsed().as_millis() as u64;
+    if keep_open && ok {
+        return (probe, run.facts, run.session);
+    }
     if let Some(mut s) = run.session {
         s.close().await;
         let transcript = s.take_transcript();
@@ -301,6 +333,5 @@ pub async fn probe_with_facts(net: &Net, c: &Candidate, opts: &ProbeOptions) -> 
     } else if opts.transcript {
         probe.transcript = Some(Vec::new());
     }
-    probe.elapsed_ms = started.elapsed().as_millis() as u64;
-    (probe, run.facts)
+    (probe, run.facts, None)
 }

@@ -10,7 +10,7 @@
 //! - [`Session::imap_command`] / [`Session::imap_continue`], [`Session::pop3_command`],
 //!   [`Session::smtp_command`] / [`Session::read_smtp_reply`]: one command, its whole response,
 //!   bounded by one step timeout.
-//! - [`Session::start_tls`]: the TLS handshake on the same connection (implicit TLS or after
+//! - [`Session::starttls`]: the TLS handshake on the same connection (implicit TLS or after
 //!   STARTTLS/STLS), recording the certificate verdict in [`Session::tls`].
 //! - [`Session::capabilities`] / [`Session::sasl`]: what the dialogue learnt last.
 
@@ -171,7 +171,7 @@ impl Session {
         });
     }
 
-    /// The TLS facts once [`start_tls`](Self::start_tls) succeeded.
+    /// The TLS facts once [`starttls`](Self::starttls) succeeded.
     pub fn tls(&self) -> Option<&TlsInfo> {
         self.tls.as_ref()
     }
@@ -329,7 +329,7 @@ impl Session {
     /// TLS handshake on this connection: implicit TLS right after connect, or after a positive
     /// STARTTLS/STLS reply. Certificate problems do not fail the handshake; they are recorded in
     /// the returned [`TlsInfo`] (`verified`, `verify_error`).
-    pub async fn start_tls(&mut self, net: &Net, server_name: &str) -> Result<TlsInfo, TlsError> {
+    pub async fn starttls(&mut self, net: &Net, server_name: &str) -> Result<TlsInfo, TlsError> {
         if !self.buf.is_empty() {
             // RFC 3207 §4.2 / CVE-2011-0411: bytes sent before the handshake must be discarded.
             let n = self.buf.len();

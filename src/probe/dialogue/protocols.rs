@@ -104,6 +104,9 @@ impl Run<'_> {
             // RFC 9051 §6.2.1: capabilities from before TLS must be discarded.
             self.imap_caps().await?;
         }
+        if self.keep_open {
+            return Ok(());
+        }
         self.login().await;
         let t = Instant::now();
         match self.s().imap_command("LOGOUT", Redact::No).await {
@@ -195,6 +198,9 @@ impl Run<'_> {
             self.step("starttls", StepStatus::Ok, t, None);
             self.tls().await?;
             self.pop3_caps().await?;
+        }
+        if self.keep_open {
+            return Ok(());
         }
         self.login().await;
         let t = Instant::now();
@@ -305,6 +311,9 @@ impl Run<'_> {
                 // RFC 3207 §4.2: forget what was learnt before TLS and say EHLO again.
                 self.ehlo().await?;
             }
+        }
+        if self.keep_open {
+            return Ok(());
         }
         self.login().await;
         let t = Instant::now();
