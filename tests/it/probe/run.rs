@@ -419,3 +419,37 @@ async fn whole_run_stays_under_the_deadline() {
         mailprobe::report::Status::Critical
     );
 }
+
+#[tokio::test]
+async fn guesses_start_staggered() {
+    // Each connection lasts about 100 ms; guesses 400 ms apart never overlap, sourced
+    // candidates all start at once. Port 25 candidates are never cancelled, so all run.
+    let s = ScriptedServer::start(vec![
+        Step::Sleep(Duration::from_millis(100)),
+        Step::line("220 mx.example.test ESMTP"),
+        Step::expect("EHLO"),
+        Step::line("250 mx.example.test"),
+        Step::expect("QUIT"),
+        Step::line("221 bye"),
+    ]);
+    let net = net_with(&[(25, s.addr())], Duration::from_secs(5), None);
+    let o = ProbeOptions {
+        stagger_guesses: Duration::from_millis(400),
+        ..opts()
+    };
+    let guesses: Vec<Candidate> = (0..3)
+        .map(|_| cand_from(Protocol::Smtp, 25, Security::Starttls, Source::Guess))
+        .collect();
+    let run = probe_all(net.clone(), &guesses, &o).await;
+    assert!(
+        run.probes
+            .iter()
+            .all(|p| matches!(p.outcome, Outcome::Working { .. }))
+    );
+    assert_eq!(s.max_concurrent(), 1);
+    let sourced: Vec<Candidate> = (0..3)
+        .map(|_| cand_from(Protocol::Smtp, 25, Security::Starttls, Source::Srv))
+        .collect();
+    probe_all(net, &sourced, &o).await;
+    assert_eq!(s.max_concurrent(), 3);
+}
