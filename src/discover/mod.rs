@@ -1,1 +1,4 @@
 //! Discovery: every source concurrently → ranked candidates + attempts.
+
+pub mod autoconfig;
+pub mod autodiscover;
