@@ -327,6 +327,10 @@ impl Parser<'_> {
             }
             return;
         }
+        // Draft §"Placeholders": clients MAY resolve them in displayName, displayShortName,
+        // issuer, authURL and tokenURL too; a hoster's shared file may name `%EMAILDOMAIN%`
+        // as its domain.
+        let text = text.map(|t| server::substitute(&t, self.addr));
         let warn = |what: &str, e: &str| format!("<{what}> ignored: {e}");
         match (parent.as_str(), name) {
             ("emailProvider", "domain") => match text.map(|t| server::check_host(&t)) {

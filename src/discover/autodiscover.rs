@@ -49,7 +49,7 @@ pub enum AutodiscoverError {
 
 /// What the server answered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum AutodiscoverResponse {
     /// `<Action>settings</Action>`: the IMAP/POP3/SMTP protocol entries, in document order.
     Settings {

@@ -403,3 +403,10 @@ fn minimal_and_bom() {
     let d = parse(b"\xEF\xBB\xBF<clientConfig/>", &addr()).unwrap();
     assert!(d.servers.is_empty() && !d.is_complete());
 }
+
+#[test]
+fn placeholders_in_metadata() {
+    let d = doc("<domain>%EMAILDOMAIN%</domain><displayName>Mail for %EMAILDOMAIN%</displayName>");
+    assert_eq!(d.domains, vec!["example.com"]);
+    assert_eq!(d.display_name.as_deref(), Some("Mail for example.com"));
+}
