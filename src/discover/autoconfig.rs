@@ -272,8 +272,7 @@ impl Parser<'_> {
                 let incoming = name == "incomingServer";
                 let n = &mut self.counts[usize::from(!incoming)];
                 *n += 1;
-                let ty = attr(&attrs, "type").and_then(|v| v.clone().ok());
-                let sec = server::Section::new(incoming, *n, ty);
+                let sec = server::Section::new(incoming, *n, attr(&attrs, "type").cloned());
                 self.section = Some((sec, depth));
             }
             other if parent == "clientConfig" && OTHER_SECTIONS.contains(&other) => {

@@ -107,9 +107,9 @@ pub fn request_body(email: &str) -> String {
     )
 }
 
-/// Parse a POX response. `addr` is the address asked for (used for nothing but symmetry with
-/// the autoconfig parser today; login names are resolved in [`candidates`]).
-pub fn parse(xml: &[u8], _addr: &Address) -> Result<AutodiscoverResponse, AutodiscoverError> {
+/// Parse a POX response to a request for `addr` (a `redirectAddr` back to `addr` itself is
+/// refused as a loop; login names are resolved in [`candidates`]).
+pub fn parse(xml: &[u8], addr: &Address) -> Result<AutodiscoverResponse, AutodiscoverError> {
     let text = xml::prepare(xml).map_err(|e| match e {
         PrepError::TooLarge(n) => AutodiscoverError::TooLarge(n),
         PrepError::Utf8(at) => AutodiscoverError::InvalidUtf8(at),
@@ -179,7 +179,7 @@ pub fn parse(xml: &[u8], _addr: &Address) -> Result<AutodiscoverResponse, Autodi
     if st.root.is_none() {
         return Err(AutodiscoverError::NotXml("no root element".into()));
     }
-    st.into_response()
+    st.into_response(addr)
 }
 
 /// One candidate per server, sources `[Autodiscover]`, duplicates removed. Login names: the
@@ -265,7 +265,7 @@ impl State {
         }
     }
 
-    fn into_response(self) -> Result<AutodiscoverResponse, AutodiscoverError> {
+    fn into_response(self, asked: &Address) -> Result<AutodiscoverResponse, AutodiscoverError> {
         let action = self.action.as_deref().map(str::to_ascii_lowercase);
         // Action (POX): "redirectAddr", "redirectUrl" or "settings".
         let wants_addr = action.as_deref() == Some("redirectaddr")
@@ -274,7 +274,10 @@ impl State {
             || (action.is_none() && self.redirect_url.is_some() && self.servers.is_empty());
         if wants_addr {
             return match self.redirect_addr {
-                Some(a) if a.contains('@') && !a.chars().any(char::is_whitespace) => {
+                Some(a) if a.eq_ignore_ascii_case(&asked.ascii()) => Err(
+                    AutodiscoverError::BadRedirect(format!("'{a}' is the address asked for")),
+                ),
+                Some(a) if a.contains('@') && !a.chars().any(unsafe_char) => {
                     Ok(AutodiscoverResponse::RedirectAddr(a))
                 }
                 Some(a) => Err(AutodiscoverError::BadRedirect(format!(
@@ -285,16 +288,16 @@ impl State {
         }
         if wants_url {
             return match self.redirect_url {
-                Some(u) if !u.chars().any(char::is_whitespace) => {
-                    Ok(AutodiscoverResponse::RedirectUrl(u))
-                }
+                Some(u) if !u.chars().any(unsafe_char) => Ok(AutodiscoverResponse::RedirectUrl(u)),
                 Some(u) => Err(AutodiscoverError::BadRedirect(format!(
                     "'{u}' is not a URL"
                 ))),
                 None => Err(AutodiscoverError::BadRedirect("no RedirectUrl".into())),
             };
         }
-        if self.account {
+        // An <Account> holding only an <Error> is an error answer, not empty settings.
+        let only_error = self.error.is_some() && self.servers.is_empty() && self.ignored.is_empty();
+        if self.account && !only_error {
             return Ok(AutodiscoverResponse::Settings {
                 display_name: self.display_name,
                 servers: self.servers,
@@ -385,6 +388,14 @@ impl Proto {
             None if self.ssl.unwrap_or(true) => by_port(port),
             None => Security::Plain,
         };
+        // CR/LF (from `&#13;&#10;`) in a login could inject commands into LOGIN / AUTH lines.
+        let control = |v: &Option<String>| {
+            v.as_deref()
+                .is_some_and(|t| t.chars().any(char::is_control))
+        };
+        if control(&self.login) || control(&self.domain_name) {
+            return Err("LoginName or DomainName contains control characters".into());
+        }
         let spa = self.spa.unwrap_or(false);
         let auth_required = self.auth_required.unwrap_or(true);
         let auth = if !auth_required {
@@ -408,6 +419,11 @@ impl Proto {
             use_pop_auth: protocol == Protocol::Smtp && self.use_pop_auth.unwrap_or(false),
         }))
     }
+}
+
+/// Whitespace or control characters: never part of an address, URL or login name.
+fn unsafe_char(c: char) -> bool {
+    c.is_whitespace() || c.is_control()
 }
 
 /// Implicit-TLS ports (RFC 8314 §7.3: 993 IMAPS, 995 POP3S, 465 submissions); else STARTTLS.

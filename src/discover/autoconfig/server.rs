@@ -24,7 +24,7 @@ pub(super) enum Outcome {
 pub(super) struct Section {
     incoming: bool,
     index: usize,
-    server_type: Option<String>,
+    server_type: Option<Text>,
     hostname: Option<Text>,
     port: Option<Text>,
     security: Vec<Security>,
@@ -37,7 +37,7 @@ pub(super) struct Section {
 }
 
 impl Section {
-    pub(super) fn new(incoming: bool, index: usize, server_type: Option<String>) -> Self {
+    pub(super) fn new(incoming: bool, index: usize, server_type: Option<Text>) -> Self {
         Section {
             incoming,
             index,
@@ -106,8 +106,10 @@ impl Section {
         } else {
             "outgoingServer"
         };
-        let Some(ty) = self.server_type.as_deref() else {
-            return Outcome::Dropped("no type attribute".into());
+        let ty = match &self.server_type {
+            None => return Outcome::Dropped("no type attribute".into()),
+            Some(Err(e)) => return Outcome::Dropped(format!("type attribute: {e}")),
+            Some(Ok(t)) => t.as_str(),
         };
         let protocol = match (self.incoming, ty.to_ascii_lowercase().as_str()) {
             (true, "imap") => Protocol::Imap,
@@ -166,6 +168,11 @@ impl Section {
                 let resolved = substitute(&u, addr);
                 if resolved.len() > MAX_USERNAME {
                     return Outcome::Dropped(format!("username longer than {MAX_USERNAME} bytes"));
+                }
+                // A CR/LF (from `&#13;&#10;`) would let the file inject protocol commands
+                // into an IMAP LOGIN or SMTP AUTH line.
+                if resolved.chars().any(char::is_control) {
+                    return Outcome::Dropped("username contains control characters".into());
                 }
                 if has_placeholder(&u) {
                     warnings.push(format!(

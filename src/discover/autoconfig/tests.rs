@@ -410,3 +410,34 @@ fn placeholders_in_metadata() {
     assert_eq!(d.domains, vec!["example.com"]);
     assert_eq!(d.display_name.as_deref(), Some("Mail for example.com"));
 }
+
+#[test]
+fn control_characters_and_entities_in_attributes() {
+    let d = doc(&imap(&format!(
+        "{OK}<username>fred&#13;&#10;A1 LOGOUT</username>"
+    )));
+    assert!(d.servers.is_empty());
+    assert!(
+        d.warnings[0].contains("control characters"),
+        "{:?}",
+        d.warnings
+    );
+    let d = doc(
+        r#"<documentation url="&lol9;"/><incomingServer type="&x;"><hostname>h.example</hostname></incomingServer>"#,
+    );
+    assert!(d.documentation.is_empty());
+    assert!(
+        d.warnings
+            .iter()
+            .any(|w| w.contains("<documentation> ignored")),
+        "{:?}",
+        d.warnings
+    );
+    assert!(
+        d.warnings
+            .iter()
+            .any(|w| w.contains("incomingServer #1 dropped")),
+        "{:?}",
+        d.warnings
+    );
+}

@@ -273,3 +273,43 @@ fn duplicate_entries_make_one_candidate() {
     assert_eq!(s.len(), 2);
     assert_eq!(candidates(&s, &addr()).len(), 1);
 }
+
+#[test]
+fn injection_and_loops_are_refused() {
+    let body = proto(
+        "IMAP",
+        "<Server>a.example</Server><Port>993</Port><LoginName>x&#13;&#10;A1 LOGOUT</LoginName>",
+    );
+    let AutodiscoverResponse::Settings {
+        servers, warnings, ..
+    } = account(&format!("<Action>settings</Action>{body}"))
+    else {
+        panic!()
+    };
+    assert!(servers.is_empty());
+    assert!(warnings[0].contains("control characters"), "{warnings:?}");
+    let xml = b"<Autodiscover><Response><Account><Action>redirectAddr</Action><RedirectAddr>ALICE@example.com</RedirectAddr></Account></Response></Autodiscover>";
+    assert!(matches!(
+        parse(xml, &addr()),
+        Err(AutodiscoverError::BadRedirect(_))
+    ));
+    let xml = b"<Autodiscover><Response><Account><Action>redirectUrl</Action><RedirectUrl>https://a.example/x&#10;y</RedirectUrl></Account></Response></Autodiscover>";
+    assert!(matches!(
+        parse(xml, &addr()),
+        Err(AutodiscoverError::BadRedirect(_))
+    ));
+}
+
+#[test]
+fn error_inside_account_is_an_error() {
+    let r = account(
+        "<Error><ErrorCode>603</ErrorCode><Message>Unsupported account type</Message></Error>",
+    );
+    assert_eq!(
+        r,
+        AutodiscoverResponse::Error {
+            code: Some("603".into()),
+            message: "Unsupported account type".into()
+        }
+    );
+}
