@@ -317,12 +317,10 @@ impl Parser<'_> {
         if let Some((sec, at)) = &mut self.section {
             if depth == *at + 1 {
                 sec.child(name, &frame.attrs, text);
-                return;
-            }
-            if depth == *at {
-                let (sec, _) = self.section.take().expect("checked above");
+            } else if depth == *at
+                && let Some((sec, _)) = self.section.take()
+            {
                 self.finish_section(sec);
-                return;
             }
             return;
         }
@@ -361,16 +359,15 @@ impl Parser<'_> {
                 Ok(_) => {}
                 Err(e) => self.doc.warnings.push(warn(name, &e)),
             },
-            (_, "documentation") if self.doc_link.is_some() => {
-                match self.doc_link.take().expect("checked") {
-                    Ok(url) if !url.is_empty() => self.doc.documentation.push(DocLink {
-                        url,
-                        descriptions: std::mem::take(&mut self.descrs),
-                    }),
-                    Ok(_) => self.doc.warnings.push(warn(name, "empty url")),
-                    Err(e) => self.doc.warnings.push(warn(name, &e)),
-                }
-            }
+            (_, "documentation") => match self.doc_link.take() {
+                Some(Ok(url)) if !url.is_empty() => self.doc.documentation.push(DocLink {
+                    url,
+                    descriptions: std::mem::take(&mut self.descrs),
+                }),
+                Some(Ok(_)) => self.doc.warnings.push(warn(name, "empty url")),
+                Some(Err(e)) => self.doc.warnings.push(warn(name, &e)),
+                None => {}
+            },
             ("enable", "instruction") => match (text, self.enable.as_mut()) {
                 (Ok(t), Some(en)) if !t.is_empty() => {
                     en.instructions.push(localized(&frame.attrs, t))
