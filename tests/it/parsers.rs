@@ -269,3 +269,38 @@ fn ispdb_corpus_parses() {
         failures.join("\n")
     );
 }
+
+/// Every prefix and a sweep of single-byte corruptions of every fixture: each parse returns
+/// (Ok or Err) without panicking.
+#[test]
+fn mangled_fixtures_never_panic() {
+    let a = addr("alice@example.com");
+    for area in ["autoconfig", "autodiscover"] {
+        let mut paths: Vec<_> = std::fs::read_dir(fixtures(area))
+            .expect("fixtures")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "xml"))
+            .collect();
+        paths.sort();
+        for path in paths {
+            let xml = std::fs::read(&path).expect("fixture");
+            let mut inputs: Vec<Vec<u8>> = (0..xml.len())
+                .step_by(3)
+                .map(|n| xml[..n].to_vec())
+                .collect();
+            for (i, bad) in (0..xml.len())
+                .step_by(7)
+                .zip([b'<', b'&', b'>', 0xff, b'"', 0].iter().cycle())
+            {
+                let mut m = xml.clone();
+                m[i] = *bad;
+                inputs.push(m);
+            }
+            for input in inputs {
+                let _ = autoconfig::parse(&input, &a)
+                    .map(|d| autoconfig::candidates(&d, Source::Autoconfig));
+                let _ = autodiscover::parse(&input, &a);
+            }
+        }
+    }
+}
