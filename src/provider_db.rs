@@ -1,1 +1,0 @@
-//! (issue work in progress)
