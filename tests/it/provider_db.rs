@@ -79,6 +79,9 @@ fn lookup_by_mx_host() {
         // AOL's MX lives under Yahoo's yahoodns.net: the longer pattern wins.
         ("mx-aol.mail.gm0.yahoodns.net", Some("aol")),
         ("mta6.am0.yahoodns.net", Some("yahoo")),
+        ("mx-biz.mail.am0.yahoodns.net", Some("yahoo-business")),
+        ("mx.hover.com.cust.hostedemail.com", Some("hover")),
+        ("mx.example.cust.hostedemail.com", Some("opensrs")),
         ("mx.example.com", None),
     ];
     for (host, want) in cases {
@@ -109,6 +112,17 @@ fn candidates_resolve_placeholders_and_app_passwords() {
         .candidates(&addr, Source::MxProvider);
     assert!(c.iter().all(|c| c.host == "mail.inbox.eu"), "{c:?}");
     assert!(c.iter().all(|c| c.sources == [Source::MxProvider]));
+
+    // A wildcard domain whose POP3 server is the address's own domain.
+    let addr = address::parse("u@ms15.hinet.net").unwrap();
+    let c = by_domain(&addr.domain)
+        .unwrap()
+        .candidates(&addr, Source::ProviderDb);
+    let pop = c.iter().find(|c| c.protocol == Protocol::Pop3).unwrap();
+    assert_eq!(
+        (pop.host.as_str(), pop.username.as_deref()),
+        ("ms15.hinet.net", Some("u"))
+    );
 
     // Proton is reached through Bridge on loopback.
     let addr = address::parse("x@proton.me").unwrap();
