@@ -146,6 +146,20 @@ fn every_provider_yields_usable_candidates() {
 }
 
 #[test]
+fn every_listed_domain_and_mx_finds_its_own_provider() {
+    for p in provider_db::providers() {
+        for d in &p.domains {
+            let probe = d.replace("*.", "sub.");
+            assert_eq!(id_of(by_domain(&probe)), Some(p.id.as_str()), "{d}");
+        }
+        for m in &p.mx {
+            let probe = m.replace('*', "x1");
+            assert_eq!(id_of(by_mx(&probe)), Some(p.id.as_str()), "{m}");
+        }
+    }
+}
+
+#[test]
 fn findings_and_info() {
     let codes = |id: &str| -> Vec<(String, Severity)> {
         let p = provider_db::providers()
@@ -354,6 +368,7 @@ fn ispdb_comparison() {
     // Floors measured on 2026-11-27 (963-domain corpus); they only guard against regressions.
     assert!(total >= 900, "{total}");
     assert!(same >= ISPDB_SAME_FLOOR, "{same} < {ISPDB_SAME_FLOOR}");
+    assert!(missing <= 5, "{missing} ISPDB domains not in the database");
 }
 
 const ISPDB_SAME_FLOOR: usize = 950;
