@@ -23,10 +23,10 @@ struct RawProvider {
     mx: Vec<Spanned<String>>,
     documentation: Option<Spanned<String>>,
     #[serde(default)]
-    hints: Vec<String>,
+    hints: Vec<Spanned<String>>,
     #[serde(default)]
     app_password: AppPassword,
-    enable_first: Option<String>,
+    enable_first: Option<Spanned<String>>,
     #[serde(default)]
     access: Access,
     oauth2: Option<Spanned<RawOAuth2>>,
@@ -159,6 +159,11 @@ pub fn parse_provider(path: &str, stem: &str, text: &str) -> Result<Parsed, Stri
             "a provider needs at least one domain or MX pattern",
         ));
     }
+    for text in raw.hints.iter().chain(&raw.enable_first) {
+        if text.get_ref().trim().is_empty() {
+            return Err(cx.err(text.span(), "hint text is empty"));
+        }
+    }
     if let Some(doc) = &raw.documentation {
         check_url(doc.get_ref()).map_err(|m| cx.err(doc.span(), m))?;
     }
@@ -250,9 +255,9 @@ pub fn parse_provider(path: &str, stem: &str, text: &str) -> Result<Parsed, Stri
             domains: raw.domains.into_iter().map(Spanned::into_inner).collect(),
             mx: raw.mx.into_iter().map(Spanned::into_inner).collect(),
             documentation: raw.documentation.map(Spanned::into_inner),
-            hints: raw.hints,
+            hints: raw.hints.into_iter().map(Spanned::into_inner).collect(),
             app_password: raw.app_password,
-            enable_first: raw.enable_first,
+            enable_first: raw.enable_first.map(Spanned::into_inner),
             access: raw.access,
             oauth2,
             servers,
@@ -415,6 +420,11 @@ username = "%EMAILADDRESS%"
                 ":9: port 99300 is not in 1-65535",
             ),
             ("port = 993", "port = 0", ":9: port 0 is not"),
+            (
+                "documentation = \"https://example.com/help\"",
+                "documentation = \"https://example.com/help\"\nhints = [\"ok\",\n  \" \"]",
+                ":7: hint text is empty",
+            ),
             (
                 "security = \"tls\"\nusername = \"%EMAILADDRESS%\"\n[[server]]",
                 "security = \"ssl\"\nusername = \"%EMAILADDRESS%\"\n[[server]]",

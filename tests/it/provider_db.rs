@@ -79,6 +79,9 @@ fn lookup_by_mx_host() {
         // AOL's MX lives under Yahoo's yahoodns.net: the longer pattern wins.
         ("mx-aol.mail.gm0.yahoodns.net", Some("aol")),
         ("mta6.am0.yahoodns.net", Some("yahoo")),
+        ("mx-biz.mail.am0.yahoodns.net", Some("yahoo-business")),
+        ("mx.hover.com.cust.hostedemail.com", Some("hover")),
+        ("mx.example.cust.hostedemail.com", Some("opensrs")),
         ("mx.example.com", None),
     ];
     for (host, want) in cases {
@@ -110,6 +113,17 @@ fn candidates_resolve_placeholders_and_app_passwords() {
     assert!(c.iter().all(|c| c.host == "mail.inbox.eu"), "{c:?}");
     assert!(c.iter().all(|c| c.sources == [Source::MxProvider]));
 
+    // A wildcard domain whose POP3 server is the address's own domain.
+    let addr = address::parse("u@ms15.hinet.net").unwrap();
+    let c = by_domain(&addr.domain)
+        .unwrap()
+        .candidates(&addr, Source::ProviderDb);
+    let pop = c.iter().find(|c| c.protocol == Protocol::Pop3).unwrap();
+    assert_eq!(
+        (pop.host.as_str(), pop.username.as_deref()),
+        ("ms15.hinet.net", Some("u"))
+    );
+
     // Proton is reached through Bridge on loopback.
     let addr = address::parse("x@proton.me").unwrap();
     let c = by_domain("proton.me")
@@ -127,6 +141,20 @@ fn every_provider_yields_usable_candidates() {
             let user = c.username.unwrap_or_default();
             assert!(!user.is_empty() && !user.contains('%'), "{}: {user}", p.id);
             assert!(!c.auth.is_empty(), "{}", p.id);
+        }
+    }
+}
+
+#[test]
+fn every_listed_domain_and_mx_finds_its_own_provider() {
+    for p in provider_db::providers() {
+        for d in &p.domains {
+            let probe = d.replace("*.", "sub.");
+            assert_eq!(id_of(by_domain(&probe)), Some(p.id.as_str()), "{d}");
+        }
+        for m in &p.mx {
+            let probe = m.replace('*', "x1");
+            assert_eq!(id_of(by_mx(&probe)), Some(p.id.as_str()), "{m}");
         }
     }
 }
@@ -340,6 +368,7 @@ fn ispdb_comparison() {
     // Floors measured on 2026-11-27 (963-domain corpus); they only guard against regressions.
     assert!(total >= 900, "{total}");
     assert!(same >= ISPDB_SAME_FLOOR, "{same} < {ISPDB_SAME_FLOOR}");
+    assert!(missing <= 5, "{missing} ISPDB domains not in the database");
 }
 
 const ISPDB_SAME_FLOOR: usize = 950;
