@@ -157,6 +157,10 @@ impl<'a> SaslClient<'a> {
         }
     }
 
+    pub fn mech(&self) -> Mech {
+        self.mech
+    }
+
     /// Initial response (client-first mechanisms), for SASL-IR (RFC 4959) or `AUTH M <ir>`.
     pub fn initial(&self) -> Option<Vec<u8>> {
         let (u, s) = (self.user, self.secret.expose());
