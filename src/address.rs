@@ -49,6 +49,32 @@ impl std::fmt::Display for Address {
 /// needs a name.
 pub fn parse(input: &str) -> Result<Address, AddressError> {
     let s = input.trim();
+    parse_inner(s).map_err(|e| shorten(e, s))
+}
+
+/// Error messages quote the input; keep a 300-character label from flooding the terminal.
+fn shorten(e: AddressError, s: &str) -> AddressError {
+    if s.chars().count() <= 80 {
+        return e;
+    }
+    let short: String = s
+        .chars()
+        .take(40)
+        .chain("…".chars())
+        .chain(s.chars().skip(s.chars().count() - 20))
+        .collect();
+    let fix = |x: String| if x == s { short.clone() } else { x };
+    match e {
+        AddressError::NoAt(x) => AddressError::NoAt(fix(x)),
+        AddressError::EmptyLocal(x) => AddressError::EmptyLocal(fix(x)),
+        AddressError::EmptyDomain(x) => AddressError::EmptyDomain(fix(x)),
+        AddressError::LocalTooLong(x) => AddressError::LocalTooLong(fix(x)),
+        AddressError::BadLocal(x, m) => AddressError::BadLocal(fix(x), m),
+        AddressError::BadDomain(x, m) => AddressError::BadDomain(fix(x), m),
+    }
+}
+
+fn parse_inner(s: &str) -> Result<Address, AddressError> {
     let (local, domain) = s
         .rsplit_once('@')
         .ok_or_else(|| AddressError::NoAt(s.to_string()))?;
@@ -85,7 +111,7 @@ fn check_local(local: &str) -> Result<(), String> {
     }
     const SPECIALS: &str = "!#$%&'*+-/=?^_`{|}~.";
     if let Some(bad) = local.chars().find(|&c| {
-        !(c.is_alphanumeric() || SPECIALS.contains(c) || (!c.is_ascii() && !c.is_control()))
+        (c.is_control() || c.is_ascii()) && !SPECIALS.contains(c) && !c.is_alphanumeric()
     }) {
         return Err(format!("character {bad:?} is not allowed unquoted"));
     }
@@ -97,6 +123,13 @@ pub fn normalise_domain(domain: &str) -> Result<(String, Option<String>), String
     let d = domain.trim_end_matches('.');
     if d.starts_with('[') {
         return Err("address literals ([IP]) cannot be looked up; use a domain name".into());
+    }
+    // Checked before IDNA mapping, which would only say "invalid" for an over-long label.
+    if let Some(label) = d.split('.').find(|l| l.len() > 63) {
+        return Err(format!(
+            "a label is {} octets long; at most 63 are allowed",
+            label.len()
+        ));
     }
     let ascii = idna::domain_to_ascii(d)
         .map_err(|_| "not a valid internationalised domain name".to_string())?;

@@ -123,10 +123,10 @@ pub fn parse_dns(s: &str) -> Result<SocketAddr, ConfigError> {
     if let Some(ip) = parse_ip(s) {
         return Ok(SocketAddr::new(ip, 53));
     }
-    if let Some((ip, port)) = s.rsplit_once(':') {
-        if let (Some(ip), Ok(port)) = (parse_ip(ip), port.parse::<u16>()) {
-            return Ok(SocketAddr::new(ip, port));
-        }
+    if let Some((ip, port)) = s.rsplit_once(':')
+        && let (Some(ip), Ok(port)) = (parse_ip(ip), port.parse::<u16>())
+    {
+        return Ok(SocketAddr::new(ip, port));
     }
     Err(ConfigError::Dns(s.to_string()))
 }

@@ -58,6 +58,8 @@ pub struct Srv {
 #[derive(Clone)]
 pub struct Resolver {
     inner: TokioResolver,
+    /// Bound on one lookup, retries included: hickory's own timeout is per attempt.
+    limit: Duration,
 }
 
 impl Resolver {
@@ -82,7 +84,8 @@ impl Resolver {
             TokioResolver::builder_with_config(ResolverConfig::from_name_servers(ns), provider)
         };
         let opts: &mut ResolverOpts = builder.options_mut();
-        opts.timeout = timeout;
+        // Two tries per server within the step timeout (UDP loss happens), never more in total.
+        opts.timeout = timeout / 2;
         opts.attempts = 2;
         opts.ndots = 0;
         if !servers.is_empty() {
@@ -91,16 +94,17 @@ impl Resolver {
         let inner = builder
             .build()
             .map_err(|e| DnsError::Setup(e.to_string()))?;
-        Ok(Resolver { inner })
+        Ok(Resolver {
+            inner,
+            limit: timeout,
+        })
     }
 
     /// MX records, lowest preference first.
     pub async fn mx(&self, domain: &str) -> Result<Vec<Mx>, DnsError> {
         let lookup = self
-            .inner
-            .mx_lookup(fqdn(domain))
-            .await
-            .map_err(|e| map_err(domain, "MX", e))?;
+            .bounded(domain, "MX", self.inner.mx_lookup(fqdn(domain)))
+            .await?;
         let mut out: Vec<Mx> = lookup
             .answers()
             .iter()
@@ -127,10 +131,8 @@ impl Resolver {
     /// choice is replaced by a stable order so reports are reproducible).
     pub async fn srv(&self, name: &str) -> Result<Vec<Srv>, DnsError> {
         let lookup = self
-            .inner
-            .srv_lookup(fqdn(name))
-            .await
-            .map_err(|e| map_err(name, "SRV", e))?;
+            .bounded(name, "SRV", self.inner.srv_lookup(fqdn(name)))
+            .await?;
         let mut out: Vec<Srv> = lookup
             .answers()
             .iter()
@@ -167,10 +169,8 @@ impl Resolver {
     /// A records.
     pub async fn ipv4(&self, host: &str) -> Result<Vec<IpAddr>, DnsError> {
         let lookup = self
-            .inner
-            .ipv4_lookup(fqdn(host))
-            .await
-            .map_err(|e| map_err(host, "A", e))?;
+            .bounded(host, "A", self.inner.ipv4_lookup(fqdn(host)))
+            .await?;
         let v: Vec<IpAddr> = lookup
             .answers()
             .iter()
@@ -189,10 +189,8 @@ impl Resolver {
     /// AAAA records.
     pub async fn ipv6(&self, host: &str) -> Result<Vec<IpAddr>, DnsError> {
         let lookup = self
-            .inner
-            .ipv6_lookup(fqdn(host))
-            .await
-            .map_err(|e| map_err(host, "AAAA", e))?;
+            .bounded(host, "AAAA", self.inner.ipv6_lookup(fqdn(host)))
+            .await?;
         let v: Vec<IpAddr> = lookup
             .answers()
             .iter()
@@ -225,6 +223,23 @@ impl Resolver {
                 .into_iter()
                 .chain(v4.unwrap_or_default())
                 .collect()),
+        }
+    }
+}
+
+impl Resolver {
+    async fn bounded<F>(
+        &self,
+        name: &str,
+        rtype: &'static str,
+        fut: F,
+    ) -> Result<hickory_resolver::lookup::Lookup, DnsError>
+    where
+        F: std::future::Future<Output = Result<hickory_resolver::lookup::Lookup, NetError>>,
+    {
+        match tokio::time::timeout(self.limit, fut).await {
+            Ok(r) => r.map_err(|e| map_err(name, rtype, e)),
+            Err(_) => Err(DnsError::Timeout(name.to_string())),
         }
     }
 }

@@ -4,12 +4,14 @@
 //! roundtrip → [`report`] → renderers. [`dns`] is the only module that imports hickory.
 
 pub mod address;
-pub mod config;
-pub mod dns;
-pub mod report;
+pub mod app;
 pub mod auth;
+pub mod cli;
+pub mod config;
 pub mod discover;
+pub mod dns;
 pub mod net;
 pub mod probe;
 pub mod provider_db;
+pub mod report;
 pub mod roundtrip;

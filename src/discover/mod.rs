@@ -1,1 +1,166 @@
-//! Discovery: every source concurrently → ranked candidates + attempts.
+//! Discovery: from an address to ranked candidate settings.
+//!
+//! All sources start at once; each bounds its own network steps with the per-step timeout and
+//! the whole stage stops at the run's deadline, keeping whatever the finished sources found.
+//! Output: merged, ranked candidates ([`candidate`]), every attempt with its provenance, and
+//! findings. Nothing here connects to a mail server.
+
+pub mod autoconfig;
+pub mod autodiscover;
+pub mod candidate;
+pub mod sources;
+
+use std::time::Instant;
+
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
+
+use crate::address::Address;
+use crate::net::Net;
+use crate::report::{Attempt, AttemptOutcome, Discovery, Finding, Protocol, Severity, Source};
+use sources::SourceResult;
+
+/// The discovery stage's result.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    pub discovery: Discovery,
+    pub findings: Vec<Finding>,
+}
+
+/// Run every source concurrently under the run's deadline.
+pub async fn discover(net: &Net, addr: &Address) -> Discovered {
+    let mut all = sources::provider::lookup(addr);
+    if net.cfg.offline {
+        for (src, what) in [
+            (Source::Autoconfig, "autoconfig"),
+            (Source::Ispdb, "ispdb"),
+            (Source::MxProvider, "mx"),
+            (Source::Srv, "srv"),
+            (Source::Autodiscover, "autodiscover"),
+            (Source::Guess, "guess"),
+        ] {
+            all.attempts.push(Attempt {
+                source: src,
+                target: what.to_string(),
+                outcome: AttemptOutcome::Skipped,
+                reason: Some("--offline".into()),
+                elapsed_ms: 0,
+            });
+        }
+    } else {
+        all.extend(run_network_sources(net, addr).await);
+    }
+    finish(all, addr)
+}
+
+async fn run_network_sources(net: &Net, addr: &Address) -> SourceResult {
+    let started = Instant::now();
+    let deadline = tokio::time::Instant::now() + net.remaining();
+    let mut pending: Vec<(Source, &'static str)> = Vec::new();
+    let mut set: FuturesUnordered<BoxFuture<'_, (usize, SourceResult)>> = FuturesUnordered::new();
+    let jobs: Vec<(Source, &'static str, BoxFuture<'_, SourceResult>)> = vec![
+        (
+            Source::Autoconfig,
+            "autoconfig",
+            Box::pin(sources::autoconfig::run(net, addr)),
+        ),
+        (
+            Source::MxProvider,
+            "mx",
+            Box::pin(sources::mx::run(net, addr)),
+        ),
+        (Source::Srv, "srv", Box::pin(sources::srv::run(net, addr))),
+        (
+            Source::Autodiscover,
+            "autodiscover",
+            Box::pin(sources::autodiscover::run(net, addr)),
+        ),
+        (
+            Source::Guess,
+            "guess",
+            Box::pin(sources::guess::run(net, addr)),
+        ),
+    ];
+    for (i, (src, name, fut)) in jobs.into_iter().enumerate() {
+        pending.push((src, name));
+        set.push(Box::pin(async move { (i, fut.await) }));
+    }
+    let mut done = vec![false; pending.len()];
+    let mut out = SourceResult::default();
+    loop {
+        match tokio::time::timeout_at(deadline, set.next()).await {
+            Ok(Some((i, r))) => {
+                done[i] = true;
+                out.extend(r);
+            }
+            Ok(None) => break,
+            Err(_) => {
+                for (i, (src, name)) in pending.iter().enumerate().filter(|(i, _)| !done[*i]) {
+                    let _ = i;
+                    out.attempts.push(Attempt {
+                        source: *src,
+                        target: name.to_string(),
+                        outcome: AttemptOutcome::Error,
+                        reason: Some("stopped at the deadline (--deadline)".into()),
+                        elapsed_ms: started.elapsed().as_millis() as u64,
+                    });
+                }
+                break;
+            }
+        }
+    }
+    out
+}
+
+fn finish(all: SourceResult, addr: &Address) -> Discovered {
+    let candidates = candidate::merge(all.candidates);
+    let mut findings = dedup_findings(all.findings);
+    findings.extend(candidate::findings(&candidates));
+    let has = |p: fn(Protocol) -> bool| candidates.iter().any(|c| p(c.protocol));
+    if candidates.is_empty() {
+        findings.push(
+            Finding::new(Severity::Critical, "no-settings-found", format!("no source knows the mail servers of {}", addr.domain))
+                .hint("Check the spelling of the domain, or ask the provider for its IMAP and SMTP settings."),
+        );
+    } else {
+        if !has(Protocol::is_incoming) {
+            findings.push(Finding::new(
+                Severity::Critical,
+                "no-incoming-found",
+                "no IMAP or POP3 server found",
+            ));
+        }
+        if !has(|p| p == Protocol::Smtp) {
+            findings.push(Finding::new(
+                Severity::Critical,
+                "no-outgoing-found",
+                "no SMTP submission server found",
+            ));
+        }
+    }
+    let mut attempts = all.attempts;
+    attempts.sort_by_key(|a| a.source);
+    Discovered {
+        discovery: Discovery {
+            candidates,
+            attempts,
+            provider: all.provider,
+        },
+        findings,
+    }
+}
+
+/// Same code and message from several sources (e.g. provider hints via domain and MX) once.
+fn dedup_findings(v: Vec<Finding>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::new();
+    for f in v {
+        if !out
+            .iter()
+            .any(|o| o.code == f.code && o.message == f.message)
+        {
+            out.push(f);
+        }
+    }
+    out
+}

@@ -38,8 +38,17 @@ impl Net {
     pub fn new(cfg: NetConfig) -> Result<Arc<Net>, NetSetupError> {
         tls::install_crypto_provider();
         let roots = Arc::new(tls::root_store(cfg.ca_file.as_deref())?);
-        let dns = if cfg.offline { None } else { Some(Resolver::new(&cfg.dns, cfg.timeout)?) };
-        Ok(Arc::new(Net { cfg, dns, roots, started: Instant::now() }))
+        let dns = if cfg.offline {
+            None
+        } else {
+            Some(Resolver::new(&cfg.dns, cfg.timeout)?)
+        };
+        Ok(Arc::new(Net {
+            cfg,
+            dns,
+            roots,
+            started: Instant::now(),
+        }))
     }
 
     /// Time left before the run's deadline.
@@ -54,7 +63,9 @@ impl Net {
 
     /// The resolver, or a clear error under `--offline`.
     pub fn resolver(&self) -> Result<&Resolver, DnsError> {
-        self.dns.as_ref().ok_or_else(|| DnsError::Setup("--offline: no DNS lookups".into()))
+        self.dns
+            .as_ref()
+            .ok_or_else(|| DnsError::Setup("--offline: no DNS lookups".into()))
     }
 
     /// Socket addresses for a connection to `host:port`, after `--connect-to` and `--resolve`
@@ -62,13 +73,23 @@ impl Net {
     pub async fn socket_addrs(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, DnsError> {
         let (thost, tport) = self.cfg.connect_target(host, port);
         if let Some(ips) = self.cfg.pinned(&thost, tport) {
-            return Ok(ips.into_iter().map(|ip| SocketAddr::new(ip, tport)).collect());
+            return Ok(ips
+                .into_iter()
+                .map(|ip| SocketAddr::new(ip, tport))
+                .collect());
         }
-        if let Ok(ip) = thost.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+        if let Ok(ip) = thost
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+        {
             return Ok(vec![SocketAddr::new(ip, tport)]);
         }
         let ips = self.resolver()?.ips(&thost).await?;
-        Ok(ips.into_iter().map(|ip| SocketAddr::new(ip, tport)).collect())
+        Ok(ips
+            .into_iter()
+            .map(|ip| SocketAddr::new(ip, tport))
+            .collect())
     }
 
     /// Does `host` resolve at all (A or AAAA), honouring the overrides for `port`?

@@ -1,1 +1,266 @@
-//! Human renderer (filled in below).
+//! Human renderer: a verdict first, then the evidence (settings, probes, candidates, attempts,
+//! findings), aligned for a terminal and pasteable into a ticket. Color only marks status words.
+
+use std::fmt::Write;
+
+use colored::Colorize;
+
+use super::*;
+
+/// What to include besides the default sections.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HumanOptions {
+    /// Every attempt, not only the ones that found something or failed.
+    pub all_attempts: bool,
+}
+
+fn status_word(s: Status) -> String {
+    let w = s.as_str().to_uppercase();
+    match s {
+        Status::Ok => w.green().bold().to_string(),
+        Status::Warning => w.yellow().bold().to_string(),
+        Status::Critical => w.red().bold().to_string(),
+        Status::Unknown => w.magenta().bold().to_string(),
+    }
+}
+
+fn severity_word(s: Severity) -> String {
+    match s {
+        Severity::Info => "info    ".blue().to_string(),
+        Severity::Warning => "warning ".yellow().to_string(),
+        Severity::Critical => "critical".red().to_string(),
+    }
+}
+
+fn outcome_word(o: AttemptOutcome) -> String {
+    match o {
+        AttemptOutcome::Found => "found    ".green().to_string(),
+        AttemptOutcome::NotFound => "not found".normal().to_string(),
+        AttemptOutcome::Error => "error    ".red().to_string(),
+        AttemptOutcome::Skipped => "skipped  ".dimmed().to_string(),
+    }
+}
+
+fn proto_label(p: Protocol) -> &'static str {
+    match p {
+        Protocol::Imap => "IMAP",
+        Protocol::Pop3 => "POP3",
+        Protocol::Smtp => "SMTP",
+    }
+}
+
+fn sources_list(s: &[Source]) -> String {
+    s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// Render one report.
+pub fn render(r: &Report, opts: HumanOptions) -> String {
+    let mut o = String::new();
+    let _ = write!(o, "{} {}", r.command.bold(), r.address);
+    if let Some(u) = &r.domain_unicode {
+        let _ = write!(o, "  ({u})");
+    }
+    o.push('\n');
+    if let Some(p) = &r.discovery.provider {
+        let _ = writeln!(o, "Provider: {} (matched by {})", p.name, p.matched_by);
+        if let Some(d) = &p.documentation {
+            let _ = writeln!(o, "Documentation: {d}");
+        }
+    }
+    if let Some(s) = &r.settings {
+        o.push_str("\nWorking settings\n");
+        setting_line(&mut o, "Incoming", s.incoming.as_ref());
+        setting_line(&mut o, "Outgoing", s.outgoing.as_ref());
+    }
+    if !r.probes.is_empty() {
+        o.push_str("\nProbes\n");
+        for p in &r.probes {
+            probe_block(&mut o, p);
+        }
+    }
+    if !r.discovery.candidates.is_empty() {
+        o.push_str("\nCandidates\n");
+        let hw = r
+            .discovery
+            .candidates
+            .iter()
+            .map(|c| c.host.len())
+            .max()
+            .unwrap_or(0);
+        for c in &r.discovery.candidates {
+            let _ = writeln!(
+                o,
+                "  {}  {:<hw$}  {:>5}  {:<8}  {:<28}  {}",
+                proto_label(c.protocol),
+                c.host,
+                c.port,
+                c.security.client_label(),
+                c.username
+                    .as_deref()
+                    .map(|u| format!("username: {u}"))
+                    .unwrap_or_default(),
+                sources_list(&c.sources).dimmed(),
+            );
+        }
+    }
+    let attempts: Vec<&Attempt> = r
+        .discovery
+        .attempts
+        .iter()
+        .filter(|a| {
+            opts.all_attempts
+                || !matches!(
+                    a.outcome,
+                    AttemptOutcome::NotFound | AttemptOutcome::Skipped
+                )
+        })
+        .collect();
+    if !attempts.is_empty() {
+        let hidden = r.discovery.attempts.len() - attempts.len();
+        o.push_str("\nAttempts\n");
+        let tw = attempts
+            .iter()
+            .map(|a| a.target.len())
+            .max()
+            .unwrap_or(0)
+            .min(72);
+        for a in attempts {
+            let _ = writeln!(
+                o,
+                "  {}  {:<20}  {:<tw$}  {:>6} ms  {}",
+                outcome_word(a.outcome),
+                a.source.as_str(),
+                a.target,
+                a.elapsed_ms,
+                a.reason.as_deref().unwrap_or(""),
+            );
+        }
+        if hidden > 0 {
+            let _ = writeln!(
+                o,
+                "  … and {hidden} that found nothing (-v or --json lists them)"
+            );
+        }
+    }
+    if !r.findings.is_empty() {
+        o.push_str("\nFindings\n");
+        for f in &r.findings {
+            let _ = writeln!(
+                o,
+                "  {}  {}: {}",
+                severity_word(f.severity),
+                f.code.bold(),
+                f.message
+            );
+            if let Some(h) = &f.hint {
+                let _ = writeln!(o, "            hint: {h}");
+            }
+        }
+    }
+    let _ = writeln!(
+        o,
+        "\nStatus: {} ({} ms)",
+        status_word(r.status),
+        r.elapsed_ms
+    );
+    o
+}
+
+fn setting_line(o: &mut String, label: &str, s: Option<&Setting>) {
+    match s {
+        Some(s) => {
+            let _ = writeln!(
+                o,
+                "  {label}  {}  {}  {}  {}   username: {}",
+                proto_label(s.protocol),
+                s.host,
+                s.port,
+                s.security.client_label(),
+                s.username.as_deref().unwrap_or("(your address)"),
+            );
+        }
+        None => {
+            let _ = writeln!(o, "  {label}  {}", "none works".red());
+        }
+    }
+}
+
+fn probe_block(o: &mut String, p: &Probe) {
+    let verdict = match &p.outcome {
+        Outcome::Working { tls_valid: true } => "working".green().to_string(),
+        Outcome::Working { tls_valid: false } => {
+            "working, certificate not valid".yellow().to_string()
+        }
+        Outcome::Failed { phase, error, .. } => format!("{} at {phase}: {error}", "failed".red()),
+    };
+    let _ = writeln!(
+        o,
+        "  {} {}:{} {}  {}  [{}]",
+        proto_label(p.protocol),
+        p.host,
+        p.port,
+        p.security.client_label(),
+        verdict,
+        sources_list(&p.sources).dimmed()
+    );
+    if let Some(t) = &p.connected_to {
+        let _ = writeln!(o, "      connected to {t}");
+    }
+    let steps: Vec<String> = p
+        .steps
+        .iter()
+        .map(|s| {
+            let mark = match s.status {
+                StepStatus::Ok => "ok",
+                StepStatus::Warning => "warn",
+                StepStatus::Failed => "FAIL",
+                StepStatus::Skipped => "skip",
+            };
+            format!("{} {} {}ms", s.name, mark, s.elapsed_ms)
+        })
+        .collect();
+    if !steps.is_empty() {
+        let _ = writeln!(o, "      {}", steps.join(" · "));
+    }
+    if let Some(t) = &p.tls {
+        let cert = if t.verified {
+            "certificate valid".to_string()
+        } else {
+            format!(
+                "certificate NOT valid: {}",
+                t.verify_error.as_deref().unwrap_or("unknown")
+            )
+        };
+        let _ = writeln!(
+            o,
+            "      {} {}  {}  expires {} ({} days)",
+            t.version,
+            t.cipher,
+            cert,
+            t.not_after.as_deref().unwrap_or("?"),
+            t.days_left
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "?".into())
+        );
+    }
+    for a in &p.auth {
+        let res = if a.success {
+            "ok".green().to_string()
+        } else {
+            "refused".red().to_string()
+        };
+        let _ = writeln!(
+            o,
+            "      login {} as {}: {} {}",
+            a.mechanism,
+            a.username,
+            res,
+            a.response.as_deref().unwrap_or("")
+        );
+    }
+    if let Some(lines) = &p.transcript {
+        for l in lines {
+            let _ = writeln!(o, "      {:>6} {} {}", l.t_ms, l.dir, l.line);
+        }
+    }
+}

@@ -4,6 +4,7 @@ pub mod human;
 pub mod json;
 pub mod model;
 pub mod probe;
+pub mod schema;
 
 pub use model::*;
 pub use probe::*;

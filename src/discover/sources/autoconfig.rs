@@ -1,0 +1,182 @@
+//! Source 2: Thunderbird-style autoconfig documents over HTTP(S), and the ISPDB.
+//!
+//! URLs (autoconfig draft §4.1): `https://autoconfig.<domain>/mail/config-v1.1.xml?emailaddress=…`,
+//! `https://<domain>/.well-known/autoconfig/mail/config-v1.1.xml`, the same two over plain http
+//! (source `autoconfig-http`: not trusted), and `<ispdb-url><domain>`.
+
+use std::time::Instant;
+
+use futures::future::join_all;
+
+use super::{SourceResult, attempt};
+use crate::address::Address;
+use crate::discover::autoconfig as parser;
+use crate::net::Net;
+use crate::net::http::{self, HttpRequest};
+use crate::report::{AttemptOutcome, Finding, Severity, Source};
+
+/// The autoconfig URLs for `domain`, each with its source.
+pub fn urls(addr: &Address, domain: &str) -> Vec<(Source, String)> {
+    let q = percent_encode(&addr.ascii());
+    vec![
+        (
+            Source::Autoconfig,
+            format!("https://autoconfig.{domain}/mail/config-v1.1.xml?emailaddress={q}"),
+        ),
+        (
+            Source::AutoconfigWellknown,
+            format!("https://{domain}/.well-known/autoconfig/mail/config-v1.1.xml"),
+        ),
+        (
+            Source::AutoconfigHttp,
+            format!("http://autoconfig.{domain}/mail/config-v1.1.xml?emailaddress={q}"),
+        ),
+        (
+            Source::AutoconfigHttp,
+            format!("http://{domain}/.well-known/autoconfig/mail/config-v1.1.xml"),
+        ),
+    ]
+}
+
+/// ISPDB URL for `domain` (the base URL ends with `/`, as Thunderbird's does).
+pub fn ispdb_url(base: &str, domain: &str) -> String {
+    if base.ends_with('/') {
+        format!("{base}{domain}")
+    } else {
+        format!("{base}/{domain}")
+    }
+}
+
+/// Fetch every autoconfig URL of the address's domain and the ISPDB, concurrently.
+pub async fn run(net: &Net, addr: &Address) -> SourceResult {
+    let mut jobs: Vec<(Source, String)> = urls(addr, &addr.domain);
+    jobs.push((Source::Ispdb, ispdb_url(&net.cfg.ispdb_url, &addr.domain)));
+    let results = join_all(
+        jobs.into_iter()
+            .map(|(src, url)| fetch_one(net, addr, src, url, src)),
+    )
+    .await;
+    let mut out = SourceResult::default();
+    for r in results {
+        out.extend(r);
+    }
+    out
+}
+
+/// Fetch and parse one document; candidates are tagged `as_source` (the MX source reuses this
+/// with `mx-provider`).
+pub async fn fetch_one(
+    net: &Net,
+    addr: &Address,
+    src: Source,
+    url: String,
+    as_source: Source,
+) -> SourceResult {
+    let started = Instant::now();
+    let mut out = SourceResult::default();
+    let resp = match http::fetch(net, &HttpRequest::get(url.clone())).await {
+        Ok(r) => r,
+        Err(e) => {
+            let outcome = if e.is_not_found() {
+                AttemptOutcome::NotFound
+            } else {
+                AttemptOutcome::Error
+            };
+            out.attempts
+                .push(attempt(src, url, outcome, Some(e.to_string()), started));
+            return out;
+        }
+    };
+    match parser::parse(&resp.body, addr) {
+        Ok(doc) => {
+            let cands = parser::candidates(&doc, as_source);
+            let reason = format!("{} server(s)", cands.len());
+            let outcome = if cands.is_empty() {
+                AttemptOutcome::NotFound
+            } else {
+                AttemptOutcome::Found
+            };
+            out.attempts
+                .push(attempt(src, url.clone(), outcome, Some(reason), started));
+            for w in &doc.warnings {
+                out.findings.push(
+                    Finding::new(
+                        Severity::Info,
+                        "autoconfig-section-ignored",
+                        format!("{url}: {w}"),
+                    )
+                    .hint("The rest of the document was used; fix the section for other clients."),
+                );
+            }
+            if let Some(o) = &doc.oauth2 {
+                out.findings.push(Finding::new(
+                    Severity::Info,
+                    "oauth2-available",
+                    format!("{} announces OAuth2 (issuer {})", src.as_str(), o.issuer),
+                ));
+            }
+            if let Some(e) = &doc.enable {
+                let mut msg = String::from("the provider says access must be enabled first");
+                if let Some(u) = &e.visit_url {
+                    msg.push_str(&format!(": {u}"));
+                }
+                let hint = e
+                    .instructions
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| "Enable IMAP/POP in the webmail settings.".into());
+                out.findings
+                    .push(Finding::new(Severity::Info, "enable-first", msg).hint(hint));
+            }
+            out.candidates = cands;
+        }
+        Err(e) => out.attempts.push(attempt(
+            src,
+            url,
+            AttemptOutcome::Error,
+            Some(format!("not a valid autoconfig document: {e}")),
+            started,
+        )),
+    }
+    out
+}
+
+/// Minimal RFC 3986 query-component encoding for an address.
+fn percent_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_urls() {
+        let a = crate::address::parse("a+b@example.com").unwrap();
+        let u = urls(&a, "example.com");
+        assert_eq!(
+            u[0].1,
+            "https://autoconfig.example.com/mail/config-v1.1.xml?emailaddress=a%2Bb%40example.com"
+        );
+        assert_eq!(
+            u[1].1,
+            "https://example.com/.well-known/autoconfig/mail/config-v1.1.xml"
+        );
+        assert_eq!(
+            ispdb_url("https://autoconfig.thunderbird.net/v1.1/", "x.org"),
+            "https://autoconfig.thunderbird.net/v1.1/x.org"
+        );
+        assert_eq!(
+            ispdb_url("http://127.0.0.1:8080/ispdb", "x.org"),
+            "http://127.0.0.1:8080/ispdb/x.org"
+        );
+    }
+}

@@ -1,0 +1,338 @@
+//! Source 5: Microsoft Autodiscover, POX v1 ("Autodiscover for Exchange", [MS-OXDSCLI] §3.1.5).
+//!
+//! Four starting points, asked concurrently: POST to `https://<domain>/autodiscover/
+//! autodiscover.xml` and `https://autodiscover.<domain>/…`, the plain-http GET redirect method on
+//! `autodiscover.<domain>` (only its `Location` is used, and only if it is https), and SRV
+//! `_autodiscover._tcp.<domain>`. `redirectUrl`/`redirectAddr` answers are followed for at most
+//! [`MAX_HOPS`] hops; leaving the registrable domain is flagged. No credentials are ever sent.
+
+use std::time::Instant;
+
+use futures::future::join_all;
+
+use super::{SourceResult, attempt};
+use crate::address::{self, Address};
+use crate::discover::autodiscover::{self as parser, AutodiscoverResponse};
+use crate::net::Net;
+use crate::net::http::{self, HttpRequest};
+use crate::report::{AttemptOutcome, Finding, Severity, Source};
+
+/// Redirects (`redirectUrl`, `redirectAddr`, HTTP 3xx) followed at most, per the issue and
+/// [MS-OXDSCLI] §3.1.5.
+pub const MAX_HOPS: usize = 10;
+
+fn registrable(host: &str) -> String {
+    psl::domain_str(host).unwrap_or(host).to_string()
+}
+
+pub async fn run(net: &Net, addr: &Address) -> SourceResult {
+    let d = &addr.domain;
+    let starts = vec![
+        format!("https://{d}/autodiscover/autodiscover.xml"),
+        format!("https://autodiscover.{d}/autodiscover/autodiscover.xml"),
+    ];
+    let mut jobs: Vec<futures::future::BoxFuture<'_, SourceResult>> = Vec::new();
+    for url in starts {
+        jobs.push(Box::pin(chain(net, addr, url)));
+    }
+    jobs.push(Box::pin(http_redirect_method(net, addr)));
+    jobs.push(Box::pin(srv_method(net, addr)));
+    let mut out = SourceResult::default();
+    for r in join_all(jobs).await {
+        out.extend(r);
+    }
+    out
+}
+
+/// GET http://autodiscover.<domain>/autodiscover/autodiscover.xml; a 302 to an https URL is
+/// then POSTed to ([MS-OXDSCLI] §3.1.5.2, "HTTP redirect method").
+async fn http_redirect_method(net: &Net, addr: &Address) -> SourceResult {
+    let started = Instant::now();
+    let url = format!(
+        "http://autodiscover.{}/autodiscover/autodiscover.xml",
+        addr.domain
+    );
+    let mut out = SourceResult::default();
+    let req = HttpRequest {
+        max_redirects: 0,
+        ..HttpRequest::get(url.clone())
+    };
+    match http::fetch(net, &req).await {
+        Ok(resp) if (300..400).contains(&resp.status) => match resp.location {
+            Some(loc) if loc.starts_with("https://") => {
+                out.attempts.push(attempt(
+                    Source::Autodiscover,
+                    url,
+                    AttemptOutcome::Found,
+                    Some(format!("redirect to {loc}")),
+                    started,
+                ));
+                out.extend(chain(net, addr, loc).await);
+            }
+            other => out.attempts.push(attempt(
+                Source::Autodiscover,
+                url,
+                AttemptOutcome::Error,
+                Some(format!(
+                    "redirect target is not https: {}",
+                    other.unwrap_or_default()
+                )),
+                started,
+            )),
+        },
+        Ok(resp) => out.attempts.push(attempt(
+            Source::Autodiscover,
+            url,
+            AttemptOutcome::NotFound,
+            Some(format!("HTTP {} instead of a redirect", resp.status)),
+            started,
+        )),
+        Err(e) => {
+            let outcome = if e.is_not_found() {
+                AttemptOutcome::NotFound
+            } else {
+                AttemptOutcome::Error
+            };
+            out.attempts.push(attempt(
+                Source::Autodiscover,
+                url,
+                outcome,
+                Some(e.to_string()),
+                started,
+            ));
+        }
+    }
+    out
+}
+
+/// SRV `_autodiscover._tcp.<domain>` ([MS-OXDSCLI] §3.1.5.3), then POST to its target.
+async fn srv_method(net: &Net, addr: &Address) -> SourceResult {
+    let started = Instant::now();
+    let name = format!("_autodiscover._tcp.{}", addr.domain);
+    let mut out = SourceResult::default();
+    let Ok(resolver) = net.resolver() else {
+        out.attempts.push(attempt(
+            Source::Autodiscover,
+            name,
+            AttemptOutcome::Skipped,
+            Some("--offline".into()),
+            started,
+        ));
+        return out;
+    };
+    match resolver.srv(&name).await {
+        Ok(recs) => match recs.iter().find(|r| r.target != ".") {
+            Some(r) => {
+                let url = if r.port == 443 {
+                    format!("https://{}/autodiscover/autodiscover.xml", r.target)
+                } else {
+                    format!(
+                        "https://{}:{}/autodiscover/autodiscover.xml",
+                        r.target, r.port
+                    )
+                };
+                out.attempts.push(attempt(
+                    Source::Autodiscover,
+                    name,
+                    AttemptOutcome::Found,
+                    Some(url.clone()),
+                    started,
+                ));
+                out.extend(chain(net, addr, url).await);
+            }
+            None => out.attempts.push(attempt(
+                Source::Autodiscover,
+                name,
+                AttemptOutcome::NotFound,
+                Some("not offered".into()),
+                started,
+            )),
+        },
+        Err(e) => {
+            let outcome = if e.is_not_found() {
+                AttemptOutcome::NotFound
+            } else {
+                AttemptOutcome::Error
+            };
+            out.attempts.push(attempt(
+                Source::Autodiscover,
+                name,
+                outcome,
+                Some(e.to_string()),
+                started,
+            ));
+        }
+    }
+    out
+}
+
+/// POST the request to `url` and follow `redirectUrl`/`redirectAddr` answers.
+async fn chain(net: &Net, addr: &Address, mut url: String) -> SourceResult {
+    let mut out = SourceResult::default();
+    let home = registrable(&addr.domain);
+    let mut email: Address = addr.clone();
+    let mut seen: Vec<String> = Vec::new();
+    for hop in 0..=MAX_HOPS {
+        let started = Instant::now();
+        if hop == MAX_HOPS {
+            out.attempts.push(attempt(
+                Source::Autodiscover,
+                url,
+                AttemptOutcome::Error,
+                Some(format!("more than {MAX_HOPS} redirects")),
+                started,
+            ));
+            break;
+        }
+        let key = format!("{url} {}", email.ascii());
+        if seen.contains(&key) {
+            out.attempts.push(attempt(
+                Source::Autodiscover,
+                url,
+                AttemptOutcome::Error,
+                Some("redirect loop".into()),
+                started,
+            ));
+            break;
+        }
+        seen.push(key);
+        if let Some(host) = reqwest::Url::parse(&url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            && registrable(&host) != home
+        {
+            out.findings.push(
+                Finding::new(
+                    Severity::Warning,
+                    "autodiscover-leaves-domain",
+                    format!("Autodiscover for {} leads to {host}, outside {home}", addr.domain),
+                )
+                .hint("Normal for hosted Exchange (e.g. outlook.com); otherwise check the redirect is intended."),
+            );
+        }
+        let req = HttpRequest {
+            post: Some((
+                "text/xml; charset=utf-8".into(),
+                parser::request_body(&email.ascii()).into_bytes(),
+            )),
+            max_redirects: MAX_HOPS,
+            keep_post_on_redirect: true,
+            ..HttpRequest::get(url.clone())
+        };
+        let resp = match http::fetch(net, &req).await {
+            Ok(r) => r,
+            Err(e) => {
+                let outcome = if e.is_not_found() {
+                    AttemptOutcome::NotFound
+                } else {
+                    AttemptOutcome::Error
+                };
+                out.attempts.push(attempt(
+                    Source::Autodiscover,
+                    url,
+                    outcome,
+                    Some(e.to_string()),
+                    started,
+                ));
+                break;
+            }
+        };
+        match parser::parse(&resp.body, &email) {
+            Ok(AutodiscoverResponse::Settings { servers, .. }) => {
+                let cands = parser::candidates(&servers, &email);
+                let outcome = if cands.is_empty() {
+                    AttemptOutcome::NotFound
+                } else {
+                    AttemptOutcome::Found
+                };
+                let reason = if cands.is_empty() {
+                    "no IMAP/POP3/SMTP entry".to_string()
+                } else {
+                    format!("{} server(s)", cands.len())
+                };
+                out.attempts.push(attempt(
+                    Source::Autodiscover,
+                    url,
+                    outcome,
+                    Some(reason),
+                    started,
+                ));
+                out.candidates.extend(cands);
+                break;
+            }
+            Ok(AutodiscoverResponse::RedirectUrl(next)) => {
+                out.attempts.push(attempt(
+                    Source::Autodiscover,
+                    url,
+                    AttemptOutcome::Found,
+                    Some(format!("redirectUrl {next}")),
+                    started,
+                ));
+                if !next.starts_with("https://") {
+                    out.attempts.push(attempt(
+                        Source::Autodiscover,
+                        next,
+                        AttemptOutcome::Error,
+                        Some("redirectUrl is not https; not followed".into()),
+                        started,
+                    ));
+                    break;
+                }
+                url = next;
+            }
+            Ok(AutodiscoverResponse::RedirectAddr(next)) => {
+                out.attempts.push(attempt(
+                    Source::Autodiscover,
+                    url,
+                    AttemptOutcome::Found,
+                    Some(format!("redirectAddr {next}")),
+                    started,
+                ));
+                match address::parse(&next) {
+                    Ok(a) => {
+                        url = format!(
+                            "https://autodiscover.{}/autodiscover/autodiscover.xml",
+                            a.domain
+                        );
+                        email = a;
+                    }
+                    Err(e) => {
+                        out.attempts.push(attempt(
+                            Source::Autodiscover,
+                            next,
+                            AttemptOutcome::Error,
+                            Some(e.to_string()),
+                            started,
+                        ));
+                        break;
+                    }
+                }
+            }
+            Ok(AutodiscoverResponse::Error { code, message }) => {
+                let reason = match code {
+                    Some(c) => format!("error {c}: {message}"),
+                    None => format!("error: {message}"),
+                };
+                out.attempts.push(attempt(
+                    Source::Autodiscover,
+                    url,
+                    AttemptOutcome::NotFound,
+                    Some(reason),
+                    started,
+                ));
+                break;
+            }
+            Err(e) => {
+                out.attempts.push(attempt(
+                    Source::Autodiscover,
+                    url,
+                    AttemptOutcome::Error,
+                    Some(format!("not a valid Autodiscover response: {e}")),
+                    started,
+                ));
+                break;
+            }
+        }
+    }
+    out
+}

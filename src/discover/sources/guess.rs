@@ -1,0 +1,97 @@
+//! Source 6: guessing, as Thunderbird does (its `guessConfig`): `imap.`, `mail.`, `pop.`,
+//! `pop3.`, `smtp.` and the bare domain × the standard ports, kept only where the host resolves.
+//! Every guess is marked `guess`; the probe stage decides whether it works.
+
+use std::time::Instant;
+
+use futures::future::join_all;
+
+use super::{SourceResult, attempt};
+use crate::address::Address;
+use crate::net::Net;
+use crate::report::{AttemptOutcome, AuthMethod, Candidate, Protocol, Security, Source};
+
+/// (prefix, what to try there). Empty prefix = the bare domain.
+type Try = (Protocol, u16, Security);
+
+const HOSTS: [(&str, &[Try]); 6] = [
+    (
+        "imap.",
+        &[
+            (Protocol::Imap, 993, Security::Tls),
+            (Protocol::Imap, 143, Security::Starttls),
+        ],
+    ),
+    (
+        "pop.",
+        &[
+            (Protocol::Pop3, 995, Security::Tls),
+            (Protocol::Pop3, 110, Security::Starttls),
+        ],
+    ),
+    (
+        "pop3.",
+        &[
+            (Protocol::Pop3, 995, Security::Tls),
+            (Protocol::Pop3, 110, Security::Starttls),
+        ],
+    ),
+    ("smtp.", SMTP),
+    ("mail.", ALL),
+    ("", ALL),
+];
+const SMTP: &[Try] = &[
+    (Protocol::Smtp, 465, Security::Tls),
+    (Protocol::Smtp, 587, Security::Starttls),
+    (Protocol::Smtp, 25, Security::Starttls),
+];
+const ALL: &[Try] = &[
+    (Protocol::Imap, 993, Security::Tls),
+    (Protocol::Imap, 143, Security::Starttls),
+    (Protocol::Pop3, 995, Security::Tls),
+    (Protocol::Pop3, 110, Security::Starttls),
+    (Protocol::Smtp, 465, Security::Tls),
+    (Protocol::Smtp, 587, Security::Starttls),
+    (Protocol::Smtp, 25, Security::Starttls),
+];
+
+pub async fn run(net: &Net, addr: &Address) -> SourceResult {
+    let jobs = HOSTS.iter().map(|(prefix, ports)| async move {
+        let started = Instant::now();
+        let host = format!("{prefix}{}", addr.domain);
+        let mut out = SourceResult::default();
+        // Any port will do for the lookup; --resolve pins are per port, so try the first one.
+        let resolves = net.resolves(&host, ports[0].1).await;
+        if resolves {
+            for (proto, port, sec) in ports.iter() {
+                out.candidates.push(Candidate {
+                    protocol: *proto,
+                    host: host.clone(),
+                    port: *port,
+                    security: *sec,
+                    username: Some(addr.ascii()),
+                    auth: vec![AuthMethod::PasswordCleartext],
+                    sources: vec![Source::Guess],
+                });
+            }
+        }
+        let (outcome, reason) = if resolves {
+            (AttemptOutcome::Found, "resolves")
+        } else {
+            (AttemptOutcome::NotFound, "does not resolve")
+        };
+        out.attempts.push(attempt(
+            Source::Guess,
+            host,
+            outcome,
+            Some(reason.into()),
+            started,
+        ));
+        out
+    });
+    let mut out = SourceResult::default();
+    for r in join_all(jobs).await {
+        out.extend(r);
+    }
+    out
+}

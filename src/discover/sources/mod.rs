@@ -1,0 +1,51 @@
+//! The discovery sources. Each is an async function returning a [`SourceResult`]: candidates,
+//! the attempts it made (with timing), and findings. None returns an `Err`: a source that fails
+//! is an attempt with outcome `error`.
+
+pub mod autoconfig;
+pub mod autodiscover;
+pub mod guess;
+pub mod mx;
+pub mod provider;
+pub mod srv;
+
+use std::time::Instant;
+
+use crate::report::{Attempt, AttemptOutcome, Candidate, Finding, ProviderInfo, Source};
+
+/// What one source contributed.
+#[derive(Debug, Default)]
+pub struct SourceResult {
+    pub candidates: Vec<Candidate>,
+    pub attempts: Vec<Attempt>,
+    pub findings: Vec<Finding>,
+    pub provider: Option<ProviderInfo>,
+}
+
+impl SourceResult {
+    pub fn extend(&mut self, other: SourceResult) {
+        self.candidates.extend(other.candidates);
+        self.attempts.extend(other.attempts);
+        self.findings.extend(other.findings);
+        if self.provider.is_none() {
+            self.provider = other.provider;
+        }
+    }
+}
+
+/// Build an attempt record timed from `started`.
+pub fn attempt(
+    source: Source,
+    target: impl Into<String>,
+    outcome: AttemptOutcome,
+    reason: Option<String>,
+    started: Instant,
+) -> Attempt {
+    Attempt {
+        source,
+        target: target.into(),
+        outcome,
+        reason,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    }
+}

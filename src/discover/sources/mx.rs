@@ -1,0 +1,198 @@
+//! Source 3: MX-based provider detection — how a custom domain hosted at Google Workspace,
+//! Microsoft 365 and the like is recognised.
+//!
+//! The lowest-preference MX host's registrable domain (public suffix list) and the MX host minus
+//! its first label are each looked up in the provider database, via autoconfig at
+//! `autoconfig.<that domain>` (https only) and in the ISPDB. Nothing above the registrable domain
+//! is ever asked (it would be a public suffix such as `co.uk`).
+
+use std::time::Instant;
+
+use futures::future::join_all;
+
+use super::{SourceResult, attempt};
+use crate::address::Address;
+use crate::dns::Mx;
+use crate::net::Net;
+use crate::provider_db;
+use crate::report::{AttemptOutcome, Finding, Severity, Source};
+
+/// Domains to ask about, given the MX host: its registrable domain and its parent, never above
+/// the registrable domain, never the address's own domain (the other sources cover it).
+pub fn lookup_domains(mx_host: &str, own_domain: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let Some(reg) = psl::domain_str(mx_host) else {
+        return out;
+    };
+    if let Some((_, parent)) = mx_host.split_once('.')
+        && parent.len() > reg.len()
+        && parent.ends_with(&format!(".{reg}"))
+    {
+        out.push(parent.to_string());
+    }
+    out.push(reg.to_string());
+    out.retain(|d| d != own_domain);
+    out.dedup();
+    out
+}
+
+pub async fn run(net: &Net, addr: &Address) -> SourceResult {
+    let started = Instant::now();
+    let mut out = SourceResult::default();
+    let target = format!("MX {}", addr.domain);
+    let resolver = match net.resolver() {
+        Ok(r) => r,
+        Err(e) => {
+            out.attempts.push(attempt(
+                Source::MxProvider,
+                target,
+                AttemptOutcome::Skipped,
+                Some(e.to_string()),
+                started,
+            ));
+            return out;
+        }
+    };
+    let mxs: Vec<Mx> = match resolver.mx(&addr.domain).await {
+        Ok(v) => v,
+        Err(e) => {
+            let outcome = if e.is_not_found() {
+                AttemptOutcome::NotFound
+            } else {
+                AttemptOutcome::Error
+            };
+            out.attempts.push(attempt(
+                Source::MxProvider,
+                target,
+                outcome,
+                Some(e.to_string()),
+                started,
+            ));
+            return out;
+        }
+    };
+    let first = &mxs[0];
+    // RFC 7505: a single MX with an empty exchange ("." ) means the domain accepts no mail.
+    if first.exchange.is_empty() || first.exchange == "." {
+        out.attempts.push(attempt(
+            Source::MxProvider,
+            target,
+            AttemptOutcome::Found,
+            Some("null MX".into()),
+            started,
+        ));
+        out.findings.push(
+            Finding::new(
+                Severity::Warning,
+                "null-mx",
+                format!(
+                    "{} publishes a null MX (RFC 7505): it receives no mail",
+                    addr.domain
+                ),
+            )
+            .hint("Check the address: this domain does not accept email."),
+        );
+        return out;
+    }
+    let mx_host = first.exchange.clone();
+    out.attempts.push(attempt(
+        Source::MxProvider,
+        target,
+        AttemptOutcome::Found,
+        Some(format!("{} (preference {})", mx_host, first.preference)),
+        started,
+    ));
+
+    let t = Instant::now();
+    let db_target = format!("provider-db:mx:{mx_host}");
+    match provider_db::by_mx(&mx_host) {
+        Some(p) => {
+            out.candidates
+                .extend(p.candidates(addr, Source::MxProvider));
+            out.findings.extend(p.findings());
+            out.provider = Some(p.info(&format!("mx {mx_host}")));
+            out.attempts.push(attempt(
+                Source::MxProvider,
+                db_target,
+                AttemptOutcome::Found,
+                Some(p.name.clone()),
+                t,
+            ));
+        }
+        None => out.attempts.push(attempt(
+            Source::MxProvider,
+            db_target,
+            AttemptOutcome::NotFound,
+            None,
+            t,
+        )),
+    }
+
+    let domains = lookup_domains(&mx_host, &addr.domain);
+    let mut jobs = Vec::new();
+    for d in &domains {
+        if out.provider.is_none() {
+            let t = Instant::now();
+            if let Some(p) = provider_db::by_domain(d) {
+                out.candidates
+                    .extend(p.candidates(addr, Source::MxProvider));
+                out.findings.extend(p.findings());
+                out.provider = Some(p.info(&format!("mx {mx_host}")));
+                out.attempts.push(attempt(
+                    Source::MxProvider,
+                    format!("provider-db:{d}"),
+                    AttemptOutcome::Found,
+                    Some(p.name.clone()),
+                    t,
+                ));
+            }
+        }
+        let url = format!(
+            "https://autoconfig.{d}/mail/config-v1.1.xml?emailaddress={}",
+            addr.ascii()
+        );
+        jobs.push(super::autoconfig::fetch_one(
+            net,
+            addr,
+            Source::MxProvider,
+            url,
+            Source::MxProvider,
+        ));
+        let url = super::autoconfig::ispdb_url(&net.cfg.ispdb_url, d);
+        jobs.push(super::autoconfig::fetch_one(
+            net,
+            addr,
+            Source::MxProvider,
+            url,
+            Source::MxProvider,
+        ));
+    }
+    for r in join_all(jobs).await {
+        out.extend(r);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domains_never_above_registrable() {
+        assert_eq!(
+            lookup_domains("aspmx.l.google.com", "example.com"),
+            ["l.google.com", "google.com"]
+        );
+        assert_eq!(
+            lookup_domains("mx1.mail.example.co.uk", "x.org"),
+            ["mail.example.co.uk", "example.co.uk"]
+        );
+        assert_eq!(lookup_domains("example.co.uk", "x.org"), ["example.co.uk"]);
+        assert_eq!(lookup_domains("mx.example.com", "x.org"), ["example.com"]);
+        assert!(lookup_domains("mx.example.com", "example.com").is_empty());
+        assert_eq!(
+            lookup_domains("example-com.mail.protection.outlook.com", "example.com"),
+            ["mail.protection.outlook.com", "outlook.com"]
+        );
+    }
+}

@@ -1,0 +1,125 @@
+//! Source 4: SRV records, RFC 6186 (`_imap`, `_imaps`, `_pop3`, `_pop3s`, `_submission`) and
+//! RFC 8314 §5.1 (`_submissions`). A target of `.` means the service is decidedly not offered
+//! (RFC 2782, RFC 6186 §4); a target outside the queried domain is flagged, since anyone who can
+//! change the DNS answer can send the client elsewhere (RFC 6186 §6).
+
+use std::time::Instant;
+
+use futures::future::join_all;
+
+use super::{SourceResult, attempt};
+use crate::address::Address;
+use crate::net::Net;
+use crate::report::{
+    AttemptOutcome, AuthMethod, Candidate, Finding, Protocol, Security, Severity, Source,
+};
+
+/// The SRV services asked, with what they mean.
+pub const SERVICES: [(&str, Protocol, Security); 6] = [
+    ("_imaps._tcp", Protocol::Imap, Security::Tls),
+    ("_imap._tcp", Protocol::Imap, Security::Starttls),
+    ("_pop3s._tcp", Protocol::Pop3, Security::Tls),
+    ("_pop3._tcp", Protocol::Pop3, Security::Starttls),
+    ("_submissions._tcp", Protocol::Smtp, Security::Tls),
+    ("_submission._tcp", Protocol::Smtp, Security::Starttls),
+];
+
+/// Is `host` the domain itself or below it?
+pub fn within(host: &str, domain: &str) -> bool {
+    host == domain || host.ends_with(&format!(".{domain}"))
+}
+
+pub async fn run(net: &Net, addr: &Address) -> SourceResult {
+    let jobs = SERVICES
+        .iter()
+        .map(|(svc, proto, sec)| one(net, addr, svc, *proto, *sec));
+    let mut out = SourceResult::default();
+    for r in join_all(jobs).await {
+        out.extend(r);
+    }
+    out
+}
+
+async fn one(net: &Net, addr: &Address, svc: &str, proto: Protocol, sec: Security) -> SourceResult {
+    let started = Instant::now();
+    let name = format!("{svc}.{}", addr.domain);
+    let mut out = SourceResult::default();
+    let resolver = match net.resolver() {
+        Ok(r) => r,
+        Err(e) => {
+            out.attempts.push(attempt(
+                Source::Srv,
+                name,
+                AttemptOutcome::Skipped,
+                Some(e.to_string()),
+                started,
+            ));
+            return out;
+        }
+    };
+    let records = match resolver.srv(&name).await {
+        Ok(v) => v,
+        Err(e) => {
+            let outcome = if e.is_not_found() {
+                AttemptOutcome::NotFound
+            } else {
+                AttemptOutcome::Error
+            };
+            out.attempts.push(attempt(
+                Source::Srv,
+                name,
+                outcome,
+                Some(e.to_string()),
+                started,
+            ));
+            return out;
+        }
+    };
+    if records.len() == 1 && records[0].target == "." {
+        out.attempts.push(attempt(
+            Source::Srv,
+            name.clone(),
+            AttemptOutcome::NotFound,
+            Some("not offered (target \".\")".into()),
+            started,
+        ));
+        out.findings.push(Finding::new(
+            Severity::Info,
+            "srv-not-offered",
+            format!("{name} says the service is not offered (target \".\", RFC 6186 §4)"),
+        ));
+        return out;
+    }
+    let mut found = Vec::new();
+    for r in records.iter().filter(|r| r.target != "." && r.port != 0) {
+        if !within(&r.target, &addr.domain) {
+            out.findings.push(
+                Finding::new(
+                    Severity::Info,
+                    "srv-target-outside-domain",
+                    format!("{name} points outside {}: {}:{}", addr.domain, r.target, r.port),
+                )
+                .hint("Normal for hosted mail; without DNSSEC the name is only as trustworthy as the DNS answer (RFC 6186 §6)."),
+            );
+        }
+        found.push(format!("{}:{}", r.target, r.port));
+        out.candidates.push(Candidate {
+            protocol: proto,
+            host: r.target.clone(),
+            port: r.port,
+            security: sec,
+            // RFC 6186 §4: try the full email address first.
+            username: Some(addr.ascii()),
+            auth: vec![AuthMethod::PasswordCleartext],
+            sources: vec![Source::Srv],
+        });
+    }
+    out.attempts.push(attempt(
+        Source::Srv,
+        name,
+        AttemptOutcome::Found,
+        Some(found.join(", ")),
+        started,
+    ));
+    out
+}
