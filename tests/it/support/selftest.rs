@@ -153,6 +153,7 @@ fn private_stack_on_127_0_0_2_is_production_like_and_stops_cleanly() {
     use std::io::Write;
     let opts = mailstack::StackOptions {
         addr: "127.0.0.2".parse().unwrap(),
+        cert: super::certs::Validity::Expired,
         ..Default::default()
     };
     let st = mailstack::MailStack::start(opts);
@@ -180,6 +181,21 @@ fn private_stack_on_127_0_0_2_is_production_like_and_stops_cleanly() {
         ehlo.contains("STARTTLS") && !ehlo.contains("AUTH"),
         "{ehlo}"
     );
+    // The expired certificate is served as is.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let err = rt.block_on(async {
+        let tcp = tokio::net::TcpStream::connect(st.sock(st.ports.imaps))
+            .await
+            .unwrap();
+        tls_upgrade(tcp, "imap.example.test", &st.ca)
+            .await
+            .unwrap_err()
+            .to_string()
+    });
+    assert!(err.contains("expired"), "{err}");
     let dir = st.dir.clone();
     let pid: String = std::fs::read_to_string(dir.join("dovecot/run/master.pid")).unwrap();
     let took = st.stop();
@@ -528,4 +544,119 @@ fn scripted_counts_concurrency_and_misbehaves() {
     s.read_to_string(&mut got).unwrap();
     assert_eq!(got, "* OK\r\n");
     assert_eq!(strict.failures().len(), 1, "{:?}", strict.failures());
+}
+
+/// Send `cmd` and read one line (sync, plain TCP).
+fn chat(r: &mut BufReader<TcpStream>, cmd: &str) -> String {
+    use std::io::Write;
+    r.get_mut().write_all(cmd.as_bytes()).unwrap();
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    line
+}
+
+#[test]
+fn mailstack_logins_on_plain_ports_with_right_and_wrong_passwords() {
+    let st = mailstack::shared();
+    let (user, pw) = st.user();
+    let open = |port| {
+        let s = TcpStream::connect(st.sock(port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut r = BufReader::new(s);
+        let mut greet = String::new();
+        r.read_line(&mut greet).unwrap();
+        r
+    };
+    // 127.0.0.1 -> 127.0.0.1 counts as secured for Dovecot: plaintext login works.
+    let mut imap = open(st.ports.imap);
+    let t0 = Instant::now();
+    assert!(chat(&mut imap, "a1 LOGIN alice@example.test wrong\r\n").starts_with("a1 NO"));
+    assert!(
+        t0.elapsed() < Duration::from_secs(2),
+        "auth failure delay is off"
+    );
+    let ok = chat(&mut imap, &format!("a2 LOGIN {user} {pw}\r\n"));
+    assert!(ok.starts_with("a2 OK"), "{ok}");
+    let mut pop = open(st.ports.pop3);
+    assert!(chat(&mut pop, &format!("USER {user}\r\n")).starts_with("+OK"));
+    assert!(chat(&mut pop, &format!("PASS {pw}\r\n")).starts_with("+OK"));
+    // Port 25 (MX): STARTTLS offered, no AUTH.
+    let mut smtp = open(st.ports.smtp);
+    let mut ehlo = chat(&mut smtp, "EHLO client.example.test\r\n");
+    while ehlo
+        .lines()
+        .last()
+        .is_some_and(|l| l.as_bytes().get(3) == Some(&b'-'))
+    {
+        smtp.read_line(&mut ehlo).unwrap();
+    }
+    assert!(
+        ehlo.contains("STARTTLS") && !ehlo.contains("AUTH"),
+        "{ehlo}"
+    );
+}
+
+#[tokio::test]
+async fn mailstack_submission_587_needs_starttls_then_auth() {
+    use base64::Engine;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let st = mailstack::shared();
+    let tcp = tokio::net::TcpStream::connect(st.sock(st.ports.submission))
+        .await
+        .unwrap();
+    let mut r = BufReader::new(tcp);
+    let mut greet = String::new();
+    r.read_line(&mut greet).await.unwrap();
+    r.get_mut()
+        .write_all(b"EHLO client.example.test\r\n")
+        .await
+        .unwrap();
+    smtp_reply(&mut r).await;
+    r.get_mut()
+        .write_all(b"MAIL FROM:<alice@example.test>\r\n")
+        .await
+        .unwrap();
+    let refused = smtp_reply(&mut r).await;
+    assert!(
+        refused.starts_with("530"),
+        "587 must require STARTTLS: {refused}"
+    );
+    r.get_mut().write_all(b"STARTTLS\r\n").await.unwrap();
+    assert!(smtp_reply(&mut r).await.starts_with("220"));
+    let tls = tls_upgrade(r.into_inner(), "smtp.example.test", &st.ca)
+        .await
+        .unwrap();
+    let mut r = BufReader::new(tls);
+    r.get_mut()
+        .write_all(b"EHLO client.example.test\r\n")
+        .await
+        .unwrap();
+    assert!(smtp_reply(&mut r).await.starts_with("250"));
+    let (user, pw) = st.user();
+    let plain = base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{pw}"));
+    r.get_mut()
+        .write_all(format!("AUTH PLAIN {plain}\r\n").as_bytes())
+        .await
+        .unwrap();
+    let auth = smtp_reply(&mut r).await;
+    assert!(auth.starts_with("235"), "{auth}");
+}
+
+/// Manual tool: `cargo test --test it hold_shared_stack -- --ignored --nocapture` starts the shared
+/// stack, prints where it is, and keeps it up for `MAILPROBE_HOLD_SECS` (default 60) for poking
+/// with openssl/curl. Also used to check that killing the test process stops the daemons.
+#[test]
+#[ignore = "manual: holds the shared mail stack open"]
+fn hold_shared_stack() {
+    let st = mailstack::shared();
+    eprintln!(
+        "{st:?}\nusers: {:?}\nca: {}",
+        st.users,
+        st.ca_file.display()
+    );
+    let secs = std::env::var("MAILPROBE_HOLD_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    std::thread::sleep(Duration::from_secs(secs));
 }
