@@ -7,6 +7,7 @@
 pub mod conn;
 pub mod credentials;
 mod findings;
+mod hook;
 pub mod login;
 pub mod open;
 pub mod refusal;
@@ -15,7 +16,8 @@ pub mod sasl;
 use std::sync::Arc;
 
 pub use credentials::{CredentialError, Credentials, PasswordSource, Secret, read_secret};
-pub use findings::{login_findings, settings_with_login};
+pub use findings::{auth_method, login_findings, settings_with_login};
+pub use hook::redaction;
 
 use crate::address::Address;
 use crate::net::Net;

@@ -8,7 +8,7 @@ use crate::auth::conn::Conn;
 use crate::auth::open::{self, smtp_reply};
 use crate::auth::{Authenticator, Target};
 use crate::net::Net;
-use crate::report::model::{Protocol, Security};
+use crate::report::model::Protocol;
 use crate::report::probe::{AuthAttempt, Setting, Step, StepStatus};
 
 use super::message::dot_stuff;
@@ -158,7 +158,6 @@ async fn run(
         quit(&mut o.conn).await;
         return Err(format!("login failed: {last}"));
     }
-    let _ = server.security == Security::Plain;
     let conn = &mut o.conn;
     cmd(
         conn,
