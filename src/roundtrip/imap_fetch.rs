@@ -267,8 +267,8 @@ async fn fetch_header(conn: &mut Conn, uid: u32, found: &mut Found) -> Result<()
     .map_err(|e| e.to_string())?;
     loop {
         let l = conn.read_line().await.map_err(|e| e.to_string())?;
-        if l.starts_with("f1 ") {
-            return expect_ok(&l[3..]);
+        if let Some(done) = l.strip_prefix("f1 ") {
+            return expect_ok(done);
         }
         if let Some(d) = parse_internaldate(&l) {
             found.internal_date = Some(d);
