@@ -32,7 +32,8 @@ pub const CONNECTION_ATTEMPT_DELAY: Duration = Duration::from_millis(250);
 pub struct Connected {
     pub stream: TcpStream,
     pub peer: SocketAddr,
-    /// Every address, in the order tried, then the untried ones (`not_tried`).
+    /// Every address (IP only; the port is the probe's, or `redirected_to`'s), in the order
+    /// tried, then the untried ones (`not_tried`).
     pub addresses: Vec<AddressResult>,
     pub resolve_ms: u64,
     /// From the first attempt to the winning connection.
@@ -138,7 +139,7 @@ fn ms(d: Duration) -> u64 {
 
 fn record(addr: SocketAddr, result: &str, elapsed: Option<Duration>) -> AddressResult {
     AddressResult {
-        address: addr.to_string(),
+        address: addr.ip().to_string(),
         family: family(&addr).into(),
         result: result.into(),
         elapsed_ms: elapsed.map(ms),
