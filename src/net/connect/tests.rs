@@ -407,6 +407,7 @@ fn broken_ipv6_finding() {
     let v6_ok = r("2001:db8::1", "connected", Some(5));
     let v6_untried = r("2001:db8::2", "not_tried", None);
     let v4_ok = r("192.0.2.1", "connected", Some(3));
+    let v4_ok2 = v4_ok.clone();
     let v4_bad = r("192.0.2.1", "refused", Some(3));
     let cases: Vec<(Vec<AddressResult>, Option<&str>)> = vec![
         (
@@ -421,6 +422,12 @@ fn broken_ipv6_finding() {
         (vec![v4_ok.clone()], None),
         (vec![v4_ok, v6_untried], None),
         (vec![v6_refused, v4_bad], None),
+        (
+            vec![r("2001:db8::1", "unreachable", Some(0)), v4_ok2],
+            Some(
+                "no IPv6 route from this machine: the server's IPv6 addresses could not be tested",
+            ),
+        ),
     ];
     for (addrs, want) in cases {
         assert_eq!(broken_ipv6(&addrs).as_deref(), want, "{addrs:?}");
