@@ -135,7 +135,7 @@ fn family(a: &SocketAddr) -> &'static str {
 
 /// `10 s`, `0.4 s`.
 fn secs(d: Duration) -> String {
-    if d.as_millis() % 1000 == 0 {
+    if d.as_millis().is_multiple_of(1000) {
         format!("{} s", d.as_secs())
     } else {
         format!("{:.1} s", d.as_secs_f64())
