@@ -433,3 +433,12 @@ fn broken_ipv6_finding() {
         assert_eq!(broken_ipv6(&addrs).as_deref(), want, "{addrs:?}");
     }
 }
+
+/// The probe spawns connections on the multi-threaded runtime: the future must be `Send`.
+#[tokio::test]
+async fn connect_future_is_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    let n = net(NetConfig::default());
+    let fut = connect(&n, "mail.example.test", 993);
+    assert_send(&fut);
+}

@@ -410,3 +410,13 @@ async fn handshake_after_plaintext_exchange() {
         .expect("line");
     assert_eq!(buf, "* OK secure\r\n");
 }
+
+/// The probe spawns handshakes on the multi-threaded runtime: the future must be `Send`.
+#[tokio::test]
+async fn handshake_future_is_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    let (net, _g) = net_with_ca(None, Duration::from_secs(1));
+    let (a, _b) = tokio::io::duplex(64);
+    let fut = handshake(&net, a, NAME);
+    assert_send(&fut);
+}
