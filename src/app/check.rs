@@ -142,7 +142,7 @@ pub async fn probe_urls(
     report.findings.extend(
         run.findings
             .iter()
-            .filter(|f| f.code != "no-working-incoming" && f.code != "no-working-outgoing")
+            .filter(|f| f.code != "no-incoming" && f.code != "no-outgoing")
             .cloned(),
     );
     if opts.login.is_some() {

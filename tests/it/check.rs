@@ -259,3 +259,73 @@ fn unreachable_servers_are_critical() {
     assert_eq!(out.status.code(), Some(2));
     assert!(v["settings"]["incoming"].is_null() && v["settings"]["outgoing"].is_null());
 }
+
+/// Filters for what changes from run to run: times, ports, dates, fingerprints.
+fn volatile() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.add_filter(r"\s*\b\d+ ?ms\b", " [ms]");
+    s.add_filter(
+        r#""(elapsed_ms|t_ms|handshake_ms|total_ms|latency_ms)": \d+"#,
+        r#""$1": "[ms]""#,
+    );
+    s.add_filter(r"127\.0\.0\.(\d+):\d+", "127.0.0.$1:[port]");
+    s.add_filter(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\b", "[date]");
+    s.add_filter(
+        r#""days_left": -?\d+|"chain_days_left": -?\d+"#,
+        r#""days": [n]"#,
+    );
+    s.add_filter(r"\(\-?\d+ days\)", "([n] days)");
+    s.add_filter(r"\b[0-9a-f]{64}\b", "[sha256]");
+    s.add_filter(r"Example Test CA [0-9a-zA-Z]+", "Example Test CA [id]");
+    s.add_filter(r"TLS13_[A-Z0-9_]+|TLS_[A-Z0-9_]+", "[cipher]");
+    s.add_filter(r#""kx_group": "[^"]+""#, r#""kx_group": "[group]""#);
+    s.add_filter(r"\b\d+(\.\d+)? s\b", "[s]");
+    s.add_filter(r"\d+ µs", "[µs]");
+    s.add_filter(r"(?m)^\s+\d+ ([CS*]) ", "      [t] $1 ");
+    s
+}
+
+#[test]
+fn snapshots_of_check_human_json_and_transcript() {
+    let stack = stack();
+    let dns = DnsServer::start_zones(&[zone(stack)]);
+    let base = |extra: &[&str]| {
+        let out = mailprobe()
+            .args([
+                "check",
+                "alice@example.test",
+                "--dns",
+                &dns.addr().to_string(),
+                "--ispdb-url",
+                "http://127.0.0.1:9/",
+            ])
+            .args(stack_args(stack, "mail.example.test"))
+            .args(extra)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let human = base(&[]);
+    // Only the probe of IMAP 993 (its dialogue is short and deterministic) in the transcript snapshot.
+    let transcript = mailprobe()
+        .args(["probe", "imaps://mail.example.test", "--transcript"])
+        .args(stack_args(stack, "mail.example.test"))
+        .output()
+        .unwrap();
+    let transcript = String::from_utf8(transcript.stdout).unwrap();
+    let json: Value = serde_json::from_str(&base(&["--json"])).unwrap();
+    // The JSON snapshot keeps the verdict and the shape of one probe; attempts vary in order.
+    let slim = serde_json::json!({
+        "schema_version": json["schema_version"],
+        "command": json["command"],
+        "settings": json["settings"],
+        "status": json["status"],
+        "findings": json["findings"],
+        "probe_993": json["probes"].as_array().unwrap().iter().find(|p| p["port"] == 993),
+    });
+    volatile().bind(|| {
+        insta::assert_snapshot!("check_human", human);
+        insta::assert_snapshot!("probe_transcript_human", transcript);
+        insta::assert_snapshot!("check_json", serde_json::to_string_pretty(&slim).unwrap());
+    });
+}
