@@ -3,8 +3,10 @@
 mod support;
 
 mod auth;
+mod check;
 mod cli;
 mod discover;
+mod monitoring;
 mod parsers;
 mod probe;
 mod provider_db;

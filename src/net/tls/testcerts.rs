@@ -56,8 +56,14 @@ pub(crate) fn root(cn: &str) -> Ca {
 
 /// An intermediate CA signed by `parent`.
 pub(crate) fn intermediate(cn: &str, parent: &Ca) -> Ca {
+    intermediate_until(cn, parent, 3650)
+}
+
+/// An intermediate CA signed by `parent`, valid until `not_after_days` from now.
+pub(crate) fn intermediate_until(cn: &str, parent: &Ca, not_after_days: i64) -> Ca {
     let key = KeyPair::generate().expect("key");
-    let p = ca_params(cn);
+    let mut p = ca_params(cn);
+    p.not_after = OffsetDateTime::now_utc() + time::Duration::days(not_after_days);
     let cert = p.signed_by(&key, &parent.issuer).expect("signed");
     Ca {
         der: cert.der().clone(),

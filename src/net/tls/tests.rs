@@ -213,6 +213,34 @@ async fn complete_chain_with_intermediate() {
     assert!(matches!(s.info.chain_days_left, Some(19..=20)));
 }
 
+/// The chain expires before the leaf: `chain_days_left` shows it; once expired, the verdict
+/// names the intermediate.
+#[tokio::test]
+async fn intermediate_expiry() {
+    let ca = root("Test Root CA");
+    let int = intermediate_until("Short Intermediate", &ca, 5);
+    let (leaf, key) = leaf(&LeafSpec::default(), &int);
+    let s = run(Some(&ca), vec![leaf, int.der.clone()], key, false, NAME).await;
+    assert!(s.info.verified, "{:?}", s.verdict);
+    assert!(
+        matches!(s.info.days_left, Some(78..=80)),
+        "{:?}",
+        s.info.days_left
+    );
+    assert!(
+        matches!(s.info.chain_days_left, Some(4..=5)),
+        "{:?}",
+        s.info.chain_days_left
+    );
+
+    let old = intermediate_until("Old Intermediate", &ca, -2);
+    let (leaf2, key2) = super::testcerts::leaf(&LeafSpec::default(), &old);
+    let s = run(Some(&ca), vec![leaf2, old.der.clone()], key2, false, NAME).await;
+    assert_eq!(s.verdict.problems, vec!["expired"]);
+    let d = s.verdict.detail().unwrap_or_default();
+    assert!(d.contains("chain certificate 'CN=Old Intermediate'"), "{d}");
+}
+
 #[tokio::test]
 async fn ip_literal_gets_no_sni() {
     let ca = root("Test Root CA");
@@ -381,4 +409,14 @@ async fn handshake_after_plaintext_exchange() {
         .await
         .expect("line");
     assert_eq!(buf, "* OK secure\r\n");
+}
+
+/// The probe spawns handshakes on the multi-threaded runtime: the future must be `Send`.
+#[tokio::test]
+async fn handshake_future_is_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    let (net, _g) = net_with_ca(None, Duration::from_secs(1));
+    let (a, _b) = tokio::io::duplex(64);
+    let fut = handshake(&net, a, NAME);
+    assert_send(&fut);
 }

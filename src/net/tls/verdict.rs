@@ -120,10 +120,7 @@ pub(crate) fn chain_shape(names: &[(Vec<u8>, Vec<u8>)]) -> Shape {
             .enumerate()
             .find(|(i, n)| *i != cur && &n.0 == issuer)
         {
-            Some((i, n)) if n.0 == n.1 => {
-                let _ = i;
-                return Shape::UntrustedRoot;
-            }
+            Some((_, n)) if n.0 == n.1 => return Shape::UntrustedRoot,
             Some((i, _)) => cur = i,
             None => return Shape::Dangling(cur),
         }
