@@ -122,13 +122,13 @@ async fn bad_certificates_are_findings_not_failures() {
 #[tokio::test]
 async fn expiry_warning_threshold_is_an_option() {
     let ca = TestCa::new();
-    let cert = ca.issue(&[HOST], Validity::Valid); // about 29 days left
+    let cert = ca.issue(&[HOST], Validity::Valid); // about 396 days left
     let (run, _s) = run_imaps(
         &cert,
         TlsVersions::Default,
         &ca,
         &ProbeOptions {
-            warn_cert_days: 30,
+            warn_cert_days: 400,
             ..opts()
         },
     )
