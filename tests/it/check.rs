@@ -329,3 +329,88 @@ fn snapshots_of_check_human_json_and_transcript() {
         insta::assert_snapshot!("check_json", serde_json::to_string_pretty(&slim).unwrap());
     });
 }
+
+#[test]
+fn batch_keeps_input_order_caches_discovery_and_exits_with_the_worst() {
+    let stack = stack();
+    let dns = DnsServer::start_zones(&[zone(stack)]);
+    let input = "# helpdesk list\nalice@example.test\nnot-an-address\nbob@example.test\n\ncarol@example.test,carol@example.test,\n";
+    let out = mailprobe()
+        .args([
+            "check",
+            "--batch",
+            "-",
+            "--format",
+            "json",
+            "--dns",
+            &dns.addr().to_string(),
+            "--ispdb-url",
+            "http://127.0.0.1:9/",
+        ])
+        .args(stack_args(stack, "mail.example.test"))
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let docs: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON document per line"))
+        .collect();
+    let addrs: Vec<&str> = docs
+        .iter()
+        .map(|d| d["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        addrs,
+        [
+            "alice@example.test",
+            "not-an-address",
+            "bob@example.test",
+            "carol@example.test"
+        ]
+    );
+    assert_eq!(docs[0]["status"], "ok");
+    assert_eq!(docs[1]["status"], "unknown");
+    assert_eq!(
+        docs[2]["settings"]["incoming"]["username"], "bob@example.test",
+        "user names rewritten per address"
+    );
+    assert_eq!(out.status.code(), Some(3), "worst status: the invalid line");
+    let summary = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        summary.contains("4 checked: 3 OK, 0 WARNING, 0 CRITICAL, 1 UNKNOWN"),
+        "{summary}"
+    );
+    let mx_queries = dns
+        .queries()
+        .iter()
+        .filter(|q| q.0.starts_with("example.test") && q.1 == "MX")
+        .count();
+    assert_eq!(
+        mx_queries,
+        1,
+        "one discovery per domain: {:?}",
+        dns.queries()
+    );
+
+    let human = mailprobe()
+        .args([
+            "check",
+            "--batch",
+            "-",
+            "--dns",
+            &dns.addr().to_string(),
+            "--ispdb-url",
+            "http://127.0.0.1:9/",
+        ])
+        .args(stack_args(stack, "mail.example.test"))
+        .write_stdin("alice@example.test\nbob@example.test\n")
+        .output()
+        .unwrap();
+    assert_eq!(human.status.code(), Some(0));
+    let t = String::from_utf8(human.stdout).unwrap();
+    assert!(
+        t.starts_with("STATUS") && t.contains("2 checked: 2 OK") && t.contains("Slowest:"),
+        "{t}"
+    );
+}
