@@ -118,6 +118,9 @@ impl Run<'_> {
         }
         match netglue::connect(self.net, &self.c.host, self.c.port).await {
             Ok(conn) => {
+                if conn.redirected_to.is_some() {
+                    self.probe.connected_to = conn.redirected_to;
+                }
                 self.probe.addresses = conn.addresses;
                 let n = self.probe.addresses.len();
                 self.probe.steps.push(Step {
