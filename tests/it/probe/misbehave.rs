@@ -26,6 +26,13 @@ async fn no_greeting_times_out_at_the_greeting() {
     assert!(error(&p).contains("timed out"), "{}", error(&p));
     assert!(matches!(&p.outcome, Outcome::Failed { hint: Some(_), .. }));
     assert!(p.elapsed_ms < 5_000);
+    // The failing step is in the list, failed and timed.
+    let last = p.steps.last().unwrap();
+    assert_eq!(
+        (last.name.as_str(), last.status),
+        ("greeting", StepStatus::Failed)
+    );
+    assert!(last.elapsed_ms >= 500, "{last:?}");
 }
 
 #[tokio::test]
