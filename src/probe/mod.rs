@@ -36,7 +36,8 @@
 //!   if it tried nothing).
 //!
 //! Cancellation (see [`schedule`]): a pending probe that the verdict would rank below a probe
-//! already working with a valid certificate is cancelled (after `cancel_grace`) and recorded as
+//! already working with a valid certificate is cancelled (after `cancel_grace`; never a port 25
+//! probe nor a URL the user named) and recorded as
 //! `Failed{phase: "cancelled"}` with one `cancelled` step (status `skipped`); past `--deadline`,
 //! pending probes become `Failed{phase: "deadline"}`. Findings and the verdict ignore both.
 //!

@@ -9,7 +9,8 @@
 //! hole costs at most the grace, never its timeout). Such a probe is
 //! kept in the report as `Failed{phase: "cancelled"}` with a `cancelled` step (status
 //! `skipped`); probes that would rank higher keep running and the verdict waits for them. Port 25
-//! probes are never cancelled (they are not part of the verdict but tell whether port 25 is
+//! probes are never cancelled, nor are candidates the user named (`Source::User`, from
+//! `mailprobe probe URL…`: each was asked for) (they are not part of the verdict but tell whether port 25 is
 //! blocked, and they are bounded by the step timeout like everything else). When the deadline
 //! passes, whatever is still pending is recorded as `Failed{phase: "deadline"}`.
 
@@ -71,7 +72,11 @@ pub fn outranked(candidates: &[Candidate], winner: usize, pending: &[usize]) -> 
     pending
         .iter()
         .copied()
-        .filter(|&j| group(&candidates[j]) == Some(g) && verdict::preference(&candidates[j], j) > w)
+        .filter(|&j| {
+            group(&candidates[j]) == Some(g)
+                && verdict::preference(&candidates[j], j) > w
+                && !candidates[j].sources.contains(&Source::User)
+        })
         .collect()
 }
 
@@ -280,5 +285,9 @@ mod tests {
         assert!(outranked(&cs, 3, &[4, 5]).is_empty());
         assert_eq!(outranked(&cs, 4, &[3, 5]), vec![3]);
         assert!(outranked(&cs, 5, &[3, 4]).is_empty());
+        // A URL the user named is always probed to the end.
+        let mut user = cs.clone();
+        user[1].sources = vec![Source::User];
+        assert!(outranked(&user, 0, &[1, 2]).is_empty());
     }
 }

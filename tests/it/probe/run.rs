@@ -467,8 +467,13 @@ async fn outranked_probe_may_finish_within_the_grace() {
     ]);
     let net = net_with(&[], Duration::from_secs(5), Some(&ca.write_pem(tmp.path())));
     let cands = vec![
-        cand(Protocol::Imap, good.port(), Security::Tls),
-        cand(Protocol::Imap, slowish.port(), Security::Plain),
+        cand_from(Protocol::Imap, good.port(), Security::Tls, Source::Srv),
+        cand_from(
+            Protocol::Imap,
+            slowish.port(),
+            Security::Plain,
+            Source::Guess,
+        ),
     ];
     let o = ProbeOptions {
         cancel_grace: Duration::from_secs(3),
