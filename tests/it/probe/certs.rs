@@ -57,6 +57,7 @@ async fn run_imaps(
 async fn bad_certificates_are_findings_not_failures() {
     let ca = TestCa::new();
     let other_ca = TestCa::new();
+    let int = ca.intermediate();
     let cases: Vec<(&str, Cert, &[&str])> = vec![
         (
             "expired",
@@ -82,6 +83,13 @@ async fn bad_certificates_are_findings_not_failures() {
             "unknown-issuer",
             other_ca.issue(&[HOST], Validity::Valid),
             &["unknown-issuer"],
+        ),
+        // The server forgets the intermediate (without an AIA URL webpki cannot tell this from
+        // an unknown issuer).
+        (
+            "leaf-only",
+            int.issue(&[HOST], Validity::Valid).leaf_only(),
+            &["incomplete-chain", "unknown-issuer"],
         ),
     ];
     for (what, cert, errs) in cases {
@@ -222,5 +230,29 @@ async fn different_certificates_on_implicit_and_starttls_ports() {
         f.severity,
         mailprobe::report::Severity::Info,
         "both verify: only informational"
+    );
+}
+
+#[tokio::test]
+async fn full_chain_through_an_intermediate_verifies() {
+    let ca = TestCa::new();
+    let int = ca.intermediate();
+    let (run, _s) = run_imaps(
+        &int.issue(&[HOST], Validity::Valid),
+        TlsVersions::Default,
+        &ca,
+        &opts(),
+    )
+    .await;
+    let p = &run.probes[0];
+    assert_eq!(
+        p.outcome,
+        Outcome::Working { tls_valid: true },
+        "{}",
+        dump(p)
+    );
+    assert!(
+        p.tls.as_ref().unwrap().chain.len() >= 2,
+        "leaf and intermediate as sent"
     );
 }
