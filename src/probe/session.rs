@@ -53,7 +53,7 @@ pub enum Redact {
 pub fn redact_line(line: &str, redact: Redact) -> String {
     match redact {
         Redact::No => line.to_string(),
-        Redact::All => "<redacted>".to_string(),
+        Redact::All | Redact::KeepWords(0) => "<redacted>".to_string(),
         Redact::KeepWords(n) => {
             let words: Vec<&str> = line.splitn(n + 1, ' ').collect();
             if words.len() <= n {
