@@ -48,6 +48,8 @@ pub trait Wire: Send {
         secret: bool,
     ) -> impl Future<Output = Result<(), WireError>> + Send;
     fn recv_line(&mut self) -> impl Future<Output = Result<String, WireError>> + Send;
+    /// A fresh IMAP tag for this connection.
+    fn next_tag(&mut self) -> String;
 }
 
 impl Wire for Conn {
@@ -56,6 +58,9 @@ impl Wire for Conn {
     }
     async fn recv_line(&mut self) -> Result<String, WireError> {
         Ok(self.read_line().await?)
+    }
+    fn next_tag(&mut self) -> String {
+        Conn::next_tag(self)
     }
 }
 
@@ -75,16 +80,6 @@ impl Outcome {
     pub fn dropped(&self) -> bool {
         self.refusal == Some(RefusalKind::ConnectionDropped)
     }
-}
-
-/// Counter for IMAP tags within one process; tags only need to be unique per connection.
-static TAG: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
-
-fn next_tag() -> String {
-    format!(
-        "mp{}",
-        TAG.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    )
 }
 
 /// One login attempt with `mech` as `user`. `caps` are the capabilities in effect (for IMAP
@@ -235,7 +230,7 @@ async fn sasl_exchange<W: Wire>(
 ) -> Result<String, Fail> {
     let mech = mech_of(&client);
     let tag = if proto == Proto::Imap {
-        next_tag()
+        w.next_tag()
     } else {
         String::new()
     };
@@ -322,7 +317,7 @@ async fn imap_login_cmd<W: Wire>(w: &mut W, user: &str, secret: &Secret) -> Resu
     if secret.expose().contains(['\r', '\n']) {
         return Err(Fail::Client("the password contains a line break".into()));
     }
-    let tag = next_tag();
+    let tag = w.next_tag();
     let line = format!(
         "{tag} LOGIN {} {}",
         imap_quote(user),
@@ -372,6 +367,9 @@ mod tests {
         }
         async fn recv_line(&mut self) -> Result<String, WireError> {
             self.replies.pop_front().ok_or(WireError::Closed)
+        }
+        fn next_tag(&mut self) -> String {
+            "t1".into()
         }
     }
     fn script(replies: &[&str]) -> Script {
@@ -430,13 +428,13 @@ mod tests {
     async fn imap_plain_with_and_without_sasl_ir() {
         let pw = Secret::new("pw");
         let caps = vec!["SASL-IR".to_string()];
-        let mut s = script(&["* CAPABILITY x", "TAG"]);
-        // The tag is unknown in advance: answer with whatever tag the client used.
-        s.replies[1] = String::new();
-        let fut = attempt(&mut s, Proto::Imap, Mech::Plain, "al", &pw, "h", 993, &caps);
-        let o = fut.await;
-        assert!(!o.success);
-        assert!(s.sent[0].0.contains("AUTHENTICATE PLAIN AGFsAHB3") && s.sent[0].1);
+        let mut s = script(&["* CAPABILITY x", "t1 OK done"]);
+        let o = attempt(&mut s, Proto::Imap, Mech::Plain, "al", &pw, "h", 993, &caps).await;
+        assert!(o.success);
+        assert_eq!(
+            s.sent[0],
+            ("t1 AUTHENTICATE PLAIN AGFsAHB3".to_string(), true)
+        );
         let mut s = script(&["+ "]);
         let o = attempt(&mut s, Proto::Imap, Mech::Plain, "al", &pw, "h", 993, &[]).await;
         assert!(o.dropped(), "{o:?}");

@@ -140,15 +140,10 @@ async fn ehlo(conn: &mut Conn) -> Result<Vec<String>, String> {
     Ok(lines.into_iter().skip(1).collect())
 }
 
-static TAG: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
-
 /// Send one IMAP command with a fresh tag; return the untagged lines and the tagged completion.
 /// Literals inside untagged lines are not expected here (see the round trip's FETCH reader).
 pub async fn imap_cmd(conn: &mut Conn, cmd: &str) -> Result<(Vec<String>, String), String> {
-    let tag = format!(
-        "r{}",
-        TAG.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    );
+    let tag = conn.next_tag();
     conn.write_line(&format!("{tag} {cmd}"))
         .await
         .map_err(|e| e.to_string())?;

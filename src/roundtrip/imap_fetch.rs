@@ -233,7 +233,7 @@ async fn session(
 
 /// IDLE for at most `dur`: returns on new data (EXISTS) or after `dur`, then ends with DONE.
 async fn idle_once(conn: &mut Conn, dur: Duration, step_timeout: Duration) -> Result<(), String> {
-    let tag = "idle1";
+    let tag = conn.next_tag();
     conn.write_line(&format!("{tag} IDLE"))
         .await
         .map_err(|e| e.to_string())?;
@@ -253,21 +253,23 @@ async fn idle_once(conn: &mut Conn, dur: Duration, step_timeout: Duration) -> Re
     conn.write_line("DONE").await.map_err(|e| e.to_string())?;
     loop {
         let l = conn.read_line().await.map_err(|e| e.to_string())?;
-        if l.starts_with(tag) {
+        if l.starts_with(&format!("{tag} ")) {
             return Ok(());
         }
     }
 }
 
 async fn fetch_header(conn: &mut Conn, uid: u32, found: &mut Found) -> Result<(), String> {
+    let tag = conn.next_tag();
+    let done_prefix = format!("{tag} ");
     conn.write_line(&format!(
-        "f1 UID FETCH {uid} (INTERNALDATE BODY.PEEK[HEADER])"
+        "{tag} UID FETCH {uid} (INTERNALDATE BODY.PEEK[HEADER])"
     ))
     .await
     .map_err(|e| e.to_string())?;
     loop {
         let l = conn.read_line().await.map_err(|e| e.to_string())?;
-        if let Some(done) = l.strip_prefix("f1 ") {
+        if let Some(done) = l.strip_prefix(&done_prefix) {
             return expect_ok(done);
         }
         if let Some(d) = parse_internaldate(&l) {
