@@ -195,15 +195,16 @@ async fn session(
         if left.is_zero() {
             break None;
         }
-        // IDLE on INBOX wakes up at once for it; the Junk folder is rechecked every cycle.
+        // IDLE on INBOX wakes up at once for it (RFC 2177 §3: EXISTS is sent as mail arrives);
+        // a Junk folder is not watched, so with one the IDLE cycles follow the polling backoff.
         let nap = backoff.min(left);
         if idle {
-            idle_once(
-                conn,
-                nap.max(Duration::from_secs(2)).min(left),
-                net.cfg.timeout,
-            )
-            .await?;
+            let cycle = if folders.len() > 1 {
+                nap
+            } else {
+                Duration::from_secs(5).min(left)
+            };
+            idle_once(conn, cycle, net.cfg.timeout).await?;
         } else {
             tokio::time::sleep(nap).await;
         }
