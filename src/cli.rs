@@ -21,7 +21,7 @@ Exit codes (monitoring-plugins convention):
   3  UNKNOWN   usage or internal error";
 
 #[derive(Debug, Parser)]
-#[command(name = "mailprobe", version = VERSION, about = "Find, probe and verify the mail server settings of an email address", after_help = EXIT_CODES, propagate_version = true)]
+#[command(name = "mailprobe", version = VERSION, args_override_self = true, about = "Find, probe and verify the mail server settings of an email address", after_help = EXIT_CODES, propagate_version = true)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,

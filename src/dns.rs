@@ -111,7 +111,7 @@ impl Resolver {
             .filter_map(|r| match &r.data {
                 RData::MX(mx) => Some(Mx {
                     preference: mx.preference,
-                    exchange: name_str(&mx.exchange.to_string()),
+                    exchange: name_str(&mx.exchange.to_ascii()),
                 }),
                 _ => None,
             })
@@ -138,7 +138,7 @@ impl Resolver {
             .iter()
             .filter_map(|r| match &r.data {
                 RData::SRV(s) => {
-                    let t = s.target.to_string();
+                    let t = s.target.to_ascii();
                     let target = if t == "." {
                         ".".to_string()
                     } else {

@@ -15,3 +15,4 @@ pub mod probe;
 pub mod provider_db;
 pub mod report;
 pub mod roundtrip;
+pub mod thresholds;

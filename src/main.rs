@@ -4,8 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use mailprobe::cli::{Cli, ColorChoice, Format};
-use mailprobe::report::{self, human::HumanOptions};
+use mailprobe::cli::{Cli, ColorChoice};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -39,30 +38,18 @@ fn main() -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    let format = cli.global.format();
-    match rt.block_on(mailprobe::app::run(&cli)) {
-        Ok(reports) => {
-            let mut out = std::io::stdout().lock();
-            let opts = HumanOptions {
-                all_attempts: cli.global.verbose > 0,
-            };
-            for r in &reports {
-                let text = match format {
-                    Format::Json | Format::Nagios => report::json::render(r),
-                    Format::Human => report::human::render(r, opts),
-                };
-                let _ = out.write_all(text.as_bytes());
-            }
-            let _ = out.flush();
-            ExitCode::from(mailprobe::app::worst(&reports).exit_code() as u8)
-        }
+    let mut out = std::io::stdout().lock();
+    let result = rt.block_on(mailprobe::app::run(&cli, &mut out));
+    let _ = out.flush();
+    match result {
+        Ok(status) => ExitCode::from(status.exit_code() as u8),
         Err(e) => {
-            let hint = e.hint();
-            if format == Format::Json {
-                print!("{}", report::json::render_error(&e.to_string(), hint));
+            if let Some(text) = mailprobe::app::render_error(&e, &cli.global) {
+                let _ = out.write_all(text.as_bytes());
+                let _ = out.flush();
             }
             eprintln!("error: {e}");
-            if let Some(h) = hint {
+            if let Some(h) = e.hint() {
                 eprintln!("hint: {h}");
             }
             ExitCode::from(3)

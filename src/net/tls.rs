@@ -14,6 +14,7 @@ mod testcerts;
 #[cfg(test)]
 mod tests;
 mod verdict;
+mod verifier;
 
 use std::net::IpAddr;
 use std::path::Path;
@@ -29,7 +30,8 @@ use tokio_rustls::TlsConnector;
 
 pub use cert::{days_between, inspect_chain, sha256_hex};
 pub use sniff::TlsFailureKind;
-pub use verdict::{RecordingVerifier, Verdict, VerdictSlot};
+pub use verdict::{Verdict, VerdictSlot};
+pub use verifier::RecordingVerifier;
 
 use super::{Net, NetSetupError};
 use crate::report::probe::TlsInfo;
@@ -155,7 +157,7 @@ where
         Err(_) => Err(Cause::Timeout),
     };
     if let Err(cause) = result {
-        let (kind, error, hint) = explain(&cause, &first, limit.as_secs());
+        let (kind, error, hint) = explain(&cause, &first, limit);
         return Err(TlsFailure { kind, error, hint });
     }
     let handshake_ms = ms(started);
@@ -217,7 +219,13 @@ where
         first.extend_from_slice(&buf[..n.min(room)]);
         let mut rd = &buf[..n];
         while !rd.is_empty() {
-            conn.read_tls(&mut rd).map_err(Cause::Io)?;
+            if conn.read_tls(&mut rd).map_err(Cause::Io)? == 0 {
+                // rustls' buffers are full and the handshake still wants more: a server
+                // flooding us before the handshake ends.
+                return Err(Cause::Io(std::io::Error::other(
+                    "TLS buffers full during the handshake",
+                )));
+            }
             if let Err(e) = conn.process_new_packets() {
                 // rustls queued a fatal alert for the server (RFC 8446 §6.2); best effort.
                 let _ = flush_tls(conn, io).await;

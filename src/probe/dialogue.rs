@@ -134,12 +134,18 @@ impl Run<'_> {
         let name = self.c.host.clone();
         match self.s().start_tls(net, &name).await {
             Ok(info) => {
-                let (status, detail) = match &info.verify_error {
-                    Some(e) => (
+                let problems = self.s().tls_problems().join("; ");
+                let (status, detail) = match (&info.verify_error, info.verified) {
+                    (None, true) => (StepStatus::Ok, format!("{} {}", info.version, info.cipher)),
+                    (e, _) => (
                         StepStatus::Warning,
-                        format!("{} {}: certificate {e}", info.version, info.cipher),
+                        format!(
+                            "{} {}: certificate not verified ({}): {problems}",
+                            info.version,
+                            info.cipher,
+                            e.as_deref().unwrap_or("unknown")
+                        ),
                     ),
-                    None => (StepStatus::Ok, format!("{} {}", info.version, info.cipher)),
                 };
                 self.probe.tls = Some(info);
                 self.step("tls", status, t, Some(detail));

@@ -369,7 +369,7 @@ fn cross_findings(probes: &[Probe]) -> Vec<Finding> {
         .collect();
     let sub_ok = live
         .iter()
-        .any(|p| p.protocol == Protocol::Smtp && matches!(p.port, 465 | 587) && works(p));
+        .any(|p| p.protocol == Protocol::Smtp && p.port != 25 && works(p));
     if !p25_dead.is_empty() && sub_ok {
         let hosts: Vec<String> = p25_dead.iter().map(|p| p.host.clone()).collect();
         out.push(

@@ -1,14 +1,11 @@
 //! The one place the probe calls the TLS layer (`net::tls`), so the dialogue only sees
 //! [`TlsInfo`] and a [`TlsError`] it can turn into an outcome and findings.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use rustls_pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
 use crate::net::Net;
+use crate::net::tls::{self, TlsFailureKind};
 use crate::report::{AddressResult, TlsInfo};
 
 /// A TLS handshake that did not complete.
@@ -30,53 +27,36 @@ impl TlsError {
     }
 }
 
-/// Handshake over `tcp` for `server_name` (SNI and certificate name), within `limit`.
+/// An established TLS stream, its report facts, and one sentence per certificate problem.
+pub struct Handshake {
+    pub stream: TlsStream<TcpStream>,
+    pub info: TlsInfo,
+    pub problems: Vec<String>,
+}
+
+/// Handshake over `tcp` for `server_name` (SNI and certificate name; the name the user asked
+/// for, never a `--connect-to` target), bounded by the step timeout. Certificate problems are
+/// recorded in [`TlsInfo`], not errors.
 pub async fn handshake(
     net: &Net,
     tcp: TcpStream,
     server_name: &str,
-    limit: Duration,
-) -> Result<(TlsStream<TcpStream>, TlsInfo), TlsError> {
-    // Interim: strict verification until net::tls records the verdict instead of failing.
-    let cfg = crate::net::tls::strict_client_config(net.roots.clone());
-    let name = ServerName::try_from(
-        server_name
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_string(),
-    )
-    .map_err(|e| TlsError::new(format!("invalid server name {server_name}: {e}")))?;
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(cfg));
-    let stream = match tokio::time::timeout(limit, connector.connect(name, tcp)).await {
-        Err(_) => {
-            return Err(TlsError::new(format!(
-                "TLS handshake timed out after {} ms",
-                limit.as_millis()
-            )));
-        }
-        Ok(Err(e)) => return Err(TlsError::new(e.to_string())),
-        Ok(Ok(s)) => s,
-    };
-    let conn = stream.get_ref().1;
-    let info = TlsInfo {
-        version: conn
-            .protocol_version()
-            .map(|v| format!("{v:?}"))
-            .unwrap_or_default(),
-        cipher: conn
-            .negotiated_cipher_suite()
-            .map(|c| format!("{:?}", c.suite()))
-            .unwrap_or_default(),
-        kx_group: None,
-        verified: true,
-        verify_error: None,
-        names: Vec::new(),
-        not_after: None,
-        days_left: None,
-        chain_days_left: None,
-        chain: Vec::new(),
-    };
-    Ok((stream, info))
+) -> Result<Handshake, TlsError> {
+    match tls::handshake(net, tcp, server_name).await {
+        Ok(s) => Ok(Handshake {
+            stream: s.stream,
+            info: s.info,
+            problems: s.verdict.details,
+        }),
+        Err(f) => Err(TlsError {
+            legacy_version: match &f.kind {
+                TlsFailureKind::LegacyVersion(v) => Some(v.clone()),
+                _ => None,
+            },
+            message: f.error,
+            hint: f.hint,
+        }),
+    }
 }
 
 /// A TCP connection and what happened on the way to it.

@@ -126,6 +126,7 @@ pub struct Session {
     read_total: usize,
     next_tag: u32,
     tls: Option<TlsInfo>,
+    tls_problems: Vec<String>,
     capabilities: Vec<String>,
     sasl: Vec<String>,
     /// Longest line accepted (default [`MAX_LINE`]).
@@ -148,6 +149,7 @@ impl Session {
             read_total: 0,
             next_tag: 1,
             tls: None,
+            tls_problems: Vec::new(),
             capabilities: Vec::new(),
             sasl: Vec::new(),
             max_line: MAX_LINE,
@@ -196,6 +198,11 @@ impl Session {
     /// The TLS facts once [`start_tls`](Self::start_tls) succeeded.
     pub fn tls(&self) -> Option<&TlsInfo> {
         self.tls.as_ref()
+    }
+
+    /// One sentence per certificate problem of the TLS session (empty when verified).
+    pub fn tls_problems(&self) -> &[String] {
+        &self.tls_problems
     }
 
     pub fn is_tls(&self) -> bool {
@@ -558,20 +565,21 @@ impl Session {
             }
         };
         self.note("TLS handshake");
-        match netglue::handshake(net, tcp, server_name, self.step_timeout()).await {
-            Ok((stream, info)) => {
+        match netglue::handshake(net, tcp, server_name).await {
+            Ok(hs) => {
+                let info = hs.info;
+                let verdict = if hs.problems.is_empty() {
+                    "certificate verified".to_string()
+                } else {
+                    format!("certificate NOT verified: {}", hs.problems.join("; "))
+                };
                 self.note(format!(
-                    "TLS established: {} {}{}",
-                    info.version,
-                    info.cipher,
-                    match &info.verify_error {
-                        Some(e) => format!(", certificate NOT verified: {e}"),
-                        None if info.verified => ", certificate verified".to_string(),
-                        None => String::new(),
-                    }
+                    "TLS established: {} {}, {verdict}",
+                    info.version, info.cipher
                 ));
-                self.stream = Stream::Tls(Box::new(stream));
+                self.stream = Stream::Tls(Box::new(hs.stream));
                 self.tls = Some(info.clone());
+                self.tls_problems = hs.problems;
                 Ok(info)
             }
             Err(e) => {

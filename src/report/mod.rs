@@ -3,6 +3,7 @@
 pub mod human;
 pub mod json;
 pub mod model;
+pub mod nagios;
 pub mod probe;
 pub mod schema;
 

@@ -245,6 +245,14 @@ impl Finding {
         self.hint = Some(hint.into());
         self
     }
+    /// `INFO`, `WARNING`, `CRITICAL`.
+    pub fn severity_label(&self) -> &'static str {
+        match self.severity {
+            Severity::Info => "INFO",
+            Severity::Warning => "WARNING",
+            Severity::Critical => "CRITICAL",
+        }
+    }
 }
 
 /// Overall verdict, mapped one to one to the Nagios exit codes.
@@ -319,6 +327,9 @@ pub struct Report {
     pub probes: Vec<crate::report::probe::Probe>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub settings: Option<crate::report::probe::Settings>,
+    /// The send-and-fetch-back test (`mailprobe roundtrip`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roundtrip: Option<crate::roundtrip::RoundtripReport>,
     pub findings: Vec<Finding>,
     pub status: Status,
     pub elapsed_ms: u64,
@@ -335,10 +346,16 @@ impl Report {
             discovery: Discovery::default(),
             probes: Vec::new(),
             settings: None,
+            roundtrip: None,
             findings: Vec::new(),
             status: Status::Ok,
             elapsed_ms: 0,
         }
+    }
+
+    /// Submit→arrival latency of the round trip, when one ran and the message arrived.
+    pub fn roundtrip_latency_ms(&self) -> Option<u64> {
+        self.roundtrip.as_ref().and_then(|r| r.latency_ms)
     }
 
     /// Worst severity among the findings, as a status (no finding: OK).

@@ -5,6 +5,7 @@ mod support;
 mod auth;
 mod cli;
 mod discover;
+mod monitoring;
 mod parsers;
 mod probe;
 mod provider_db;

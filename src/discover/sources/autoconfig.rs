@@ -112,7 +112,11 @@ pub async fn fetch_one(
                 out.findings.push(Finding::new(
                     Severity::Info,
                     "oauth2-available",
-                    format!("{} announces OAuth2 (issuer {})", src.as_str(), o.issuer),
+                    format!(
+                        "{} announces OAuth2 (issuer {})",
+                        src.as_str(),
+                        o.issuer.as_deref().unwrap_or("not named")
+                    ),
                 ));
             }
             if let Some(e) = &doc.enable {
@@ -121,10 +125,9 @@ pub async fn fetch_one(
                     msg.push_str(&format!(": {u}"));
                 }
                 let hint = e
-                    .instructions
-                    .first()
-                    .cloned()
-                    .unwrap_or_else(|| "Enable IMAP/POP in the webmail settings.".into());
+                    .instruction()
+                    .unwrap_or("Enable IMAP/POP in the webmail settings.")
+                    .to_string();
                 out.findings
                     .push(Finding::new(Severity::Info, "enable-first", msg).hint(hint));
             }

@@ -137,7 +137,7 @@ pub(crate) enum Cause {
 pub(crate) fn explain(
     cause: &Cause,
     first: &[u8],
-    secs: u64,
+    limit: std::time::Duration,
 ) -> (TlsFailureKind, String, Option<String>) {
     let rec = sniff(first);
     if let FirstRecord::NotTls(text) = &rec {
@@ -159,7 +159,7 @@ pub(crate) fn explain(
     match cause {
         Cause::Timeout => (
             TlsFailureKind::Timeout,
-            format!("no TLS answer within {secs} s"),
+            format!("no TLS answer within {:.1} s", limit.as_secs_f64()),
             Some("the server accepted the connection but did not answer the TLS ClientHello; is this a plaintext (STARTTLS) port?".into()),
         ),
         Cause::Eof => (
@@ -350,11 +350,11 @@ mod tests {
             ),
         ];
         for (cause, bytes, want) in cases {
-            let (kind, msg, _) = explain(&cause, bytes, 10);
+            let (kind, msg, _) = explain(&cause, bytes, std::time::Duration::from_secs(10));
             assert_eq!(kind, want, "{cause:?} {msg}");
             assert!(!msg.is_empty());
         }
-        let (_, msg, _) = explain(&pv(), &alert10, 10);
+        let (_, msg, _) = explain(&pv(), &alert10, std::time::Duration::from_secs(10));
         assert_eq!(msg, "the server only speaks TLSv1.0");
     }
 
