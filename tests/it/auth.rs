@@ -678,3 +678,117 @@ async fn cram_md5_oauthbearer_and_login_succeed_on_scripted_servers() {
     assert!(attempts[0].success, "{attempts:?}");
     assert_eq!(Mech::from_name("cram-md5"), Some(Mech::CramMd5));
 }
+
+// ---- the binary -------------------------------------------------------------------------------
+
+/// `mailprobe probe imaps://imap.example.test submission://smtp.example.test --user alice@…`
+/// against the shared stack with the password in `$MP_PW`; (json, stdout+stderr, exit code).
+fn cli_probe(pw: &str, extra: &[&str]) -> (serde_json::Value, String, i32) {
+    let st = mailstack::shared();
+    let mut args = vec!["--ca-file".to_string(), st.ca_file.display().to_string()];
+    for h in ["imap.example.test", "smtp.example.test", "pop.example.test"] {
+        args.extend(st.connect_to_args(h));
+    }
+    let out = crate::support::cmd::mailprobe()
+        .env("MP_PW", pw)
+        .args([
+            "probe",
+            "imaps://imap.example.test",
+            "submission://smtp.example.test",
+            "pop3s://pop.example.test",
+        ])
+        .args([
+            "--user",
+            "alice@example.test",
+            "--password-env",
+            "MP_PW",
+            "--json",
+            "--transcript",
+            // The test certificates live 30 days: no expiry warning.
+            "--warn-cert-days",
+            "0",
+        ])
+        .args(args)
+        .args(extra)
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {all}"));
+    (v, all, out.status.code().unwrap_or(-1))
+}
+
+fn json_codes(v: &serde_json::Value) -> Vec<String> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn cli_login_never_shows_the_password() {
+    let (v, all, code) = cli_probe("alice-secret", &[]);
+    assert!(
+        !all.contains("alice-secret"),
+        "password in the output:\n{all}"
+    );
+    assert!(all.contains("<redacted>"), "no redacted AUTH line:\n{all}");
+    for p in v["probes"].as_array().unwrap() {
+        let auth = p["auth"].as_array().unwrap();
+        assert!(auth.iter().any(|a| a["success"] == true), "{p}");
+    }
+    assert!(
+        !json_codes(&v).iter().any(|c| c.starts_with("auth-")),
+        "{:?}",
+        json_codes(&v)
+    );
+    assert_eq!(code, 0, "{all}");
+    // Human output too.
+    let st = mailstack::shared();
+    let mut args = vec!["--ca-file".to_string(), st.ca_file.display().to_string()];
+    args.extend(st.connect_to_args("imap.example.test"));
+    let out = crate::support::cmd::mailprobe()
+        .env("MP_PW", "alice-secret")
+        .args([
+            "probe",
+            "imaps://imap.example.test",
+            "--user",
+            "alice@example.test",
+            "--password-env",
+            "MP_PW",
+            "--transcript",
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !all.contains("alice-secret") && all.contains("<redacted>"),
+        "{all}"
+    );
+}
+
+#[test]
+fn cli_wrong_password_is_critical_with_the_decoded_finding() {
+    let (v, all, code) = cli_probe("wrong-horse-battery", &[]);
+    assert!(
+        !all.contains("wrong-horse-battery"),
+        "password in the output:\n{all}"
+    );
+    let codes = json_codes(&v);
+    assert!(
+        codes.iter().any(|c| c == "auth-wrong-password"),
+        "{codes:?}"
+    );
+    assert!(codes.iter().any(|c| c == "auth-login-failed"), "{codes:?}");
+    assert_eq!(code, 2, "{all}");
+}
