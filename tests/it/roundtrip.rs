@@ -244,3 +244,139 @@ async fn wrong_password_stops_at_submission() {
     assert!(!serde_json::to_string(&r).unwrap().contains("wrong-pw"));
     let _ = Arc::new(());
 }
+
+// ---- the binary -------------------------------------------------------------------------------
+
+/// DNS for example.test with RFC 6186 SRV records (IMAPS 993, POP3S 995, submission 587) and an
+/// MX; every mail host is sent to the private stack by `--connect-to`; ISPDB points at a closed
+/// loopback port. Returns the DNS server (keep it alive) and the arguments.
+fn cli_world() -> (crate::support::dns::DnsServer, Vec<String>) {
+    use crate::support::dns::{DnsServer, Zone};
+    let st = stack();
+    let zone = Zone::new("example.test")
+        .srv("_imaps._tcp", 0, 1, 993, "imap.example.test")
+        .srv("_pop3s._tcp", 10, 1, 995, "pop.example.test")
+        .srv("_submission._tcp", 0, 1, 587, "smtp.example.test")
+        .mx(10, "mail.example.test")
+        .a("imap", "127.0.0.1")
+        .a("pop", "127.0.0.1")
+        .a("smtp", "127.0.0.1")
+        .a("mail", "127.0.0.1");
+    let dns = DnsServer::start_zones(&[zone]);
+    let closed = crate::support::scripted::closed_port();
+    let mut args = vec![
+        "--dns".to_string(),
+        dns.addr().to_string(),
+        "--ispdb-url".to_string(),
+        format!("http://{closed}/"),
+        "--ca-file".to_string(),
+        st.ca_file.display().to_string(),
+        "--timeout".to_string(),
+        "3".to_string(),
+        "--warn-cert-days".to_string(),
+        "0".to_string(),
+        "--json".to_string(),
+    ];
+    for h in [
+        "imap.example.test",
+        "pop.example.test",
+        "smtp.example.test",
+        "mail.example.test",
+    ] {
+        args.extend(st.connect_to_args(h));
+    }
+    (dns, args)
+}
+
+fn cli(
+    cmd: &str,
+    user: &str,
+    pw: &str,
+    extra: &[&str],
+) -> (serde_json::Value, String, i32, Duration) {
+    let (_dns, args) = cli_world();
+    let t = Instant::now();
+    let out = crate::support::cmd::mailprobe()
+        .env("MP_PW", pw)
+        .args([cmd, user, "--password-env", "MP_PW"])
+        .args(args)
+        .args(extra)
+        .output()
+        .unwrap();
+    let wall = t.elapsed();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {all}"));
+    (v, all, out.status.code().unwrap_or(-1), wall)
+}
+
+#[test]
+fn cli_roundtrip_end_to_end() {
+    let st = stack();
+    let before = st.count_messages("alice@example.test", "INBOX");
+    let (v, all, code, wall) = cli(
+        "roundtrip",
+        "alice@example.test",
+        "alice-secret",
+        &["--wait", "20"],
+    );
+    assert!(
+        !all.contains("alice-secret"),
+        "password in the output:\n{all}"
+    );
+    let rt = &v["roundtrip"];
+    assert_eq!(rt["result"], "delivered", "{all}");
+    assert_eq!(rt["deleted"], "deleted");
+    assert!(rt["latency_ms"].is_u64());
+    assert_eq!(code, 0, "{all}");
+    assert_eq!(st.count_messages("alice@example.test", "INBOX"), before);
+    eprintln!(
+        "CLI round trip: latency_ms={} roundtrip.total_ms={} report.elapsed_ms={} wall={wall:?} via {} → {}",
+        rt["latency_ms"], rt["total_ms"], v["elapsed_ms"], rt["submit_server"], rt["fetch_server"]
+    );
+}
+
+#[test]
+fn cli_check_with_login_keeps_only_servers_that_logged_in() {
+    let (v, all, code, _) = cli("check", "dave@example.test", "dave-secret", &[]);
+    assert!(!all.contains("dave-secret"), "{all}");
+    let s = &v["settings"];
+    assert_eq!(s["incoming"]["username"], "dave@example.test", "{all}");
+    assert_eq!(s["outgoing"]["username"], "dave@example.test", "{all}");
+    assert_eq!(code, 0, "{all}");
+    // Every client-facing working server was logged into; port 25 never.
+    let mut working = 0;
+    for p in v["probes"].as_array().unwrap() {
+        let logged = p
+            .get("auth")
+            .and_then(|a| a.as_array())
+            .is_some_and(|a| !a.is_empty());
+        if p["port"] == 25 {
+            assert!(!logged, "{p}");
+        } else if p["outcome"]["result"] == "working" {
+            working += 1;
+            assert!(logged, "{p}");
+        }
+    }
+    assert!(working >= 2, "{all}");
+    // Wrong password: no settings survive, critical.
+    let (v, all, code, _) = cli("check", "dave@example.test", "nope-nope", &[]);
+    assert!(
+        v["settings"]["incoming"].is_null() && v["settings"]["outgoing"].is_null(),
+        "{all}"
+    );
+    let codes: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.contains(&"auth-wrong-password") && codes.contains(&"auth-login-failed"),
+        "{codes:?}"
+    );
+    assert_eq!(code, 2);
+}
