@@ -239,17 +239,23 @@ async fn sasl_exchange<W: Wire>(
         _ => format!("AUTH {}", mech.name()),
     };
     let mut pending_initial = client.initial();
-    match (&pending_initial, allow_ir) {
-        (Some(ir), true) => {
-            let enc = if ir.is_empty() {
-                "=".to_string()
-            } else {
-                sasl::b64(ir)
-            };
-            w.send_line(&format!("{verb} {enc}"), true).await?;
+    let with_ir = pending_initial.as_ref().filter(|_| allow_ir).map(|ir| {
+        let enc = if ir.is_empty() {
+            "=".to_string()
+        } else {
+            sasl::b64(ir)
+        };
+        format!("{verb} {enc}")
+    });
+    // RFC 5034 §4: a POP3 initial response that does not fit a 255-octet line must wait for
+    // the server's empty challenge instead (OAuth tokens easily exceed it).
+    let with_ir = with_ir.filter(|l| proto != Proto::Pop3 || l.len() + 2 <= 255);
+    match with_ir {
+        Some(line) => {
+            w.send_line(&line, true).await?;
             pending_initial = None;
         }
-        _ => w.send_line(&verb, false).await?,
+        None => w.send_line(&verb, false).await?,
     }
     let mut multiline = Vec::new();
     let mut rounds = 0;
@@ -466,6 +472,16 @@ mod tests {
         let mut s = script(&["+ "]);
         let o = attempt(&mut s, Proto::Pop3, Mech::CramMd5, "a", &pw, "h", 995, &[]).await;
         assert!(o.dropped());
+    }
+
+    #[tokio::test]
+    async fn pop3_long_initial_response_waits_for_the_challenge() {
+        let tok = Secret::new("t".repeat(300));
+        let mut s = script(&["+ ", "+OK"]);
+        let o = attempt(&mut s, Proto::Pop3, Mech::XOAuth2, "a", &tok, "h", 995, &[]).await;
+        assert!(o.success, "{o:?}");
+        assert_eq!(s.sent[0], ("AUTH XOAUTH2".to_string(), false));
+        assert!(s.sent[1].1 && s.sent[1].0.len() > 300);
     }
 
     #[test]
