@@ -283,7 +283,7 @@ mod tests {
         // No credentials: the verdict stands.
         let plain = probe(Protocol::Imap, "a", 993, &[]);
         let s = settings_with_login(
-            &[plain.clone()],
+            std::slice::from_ref(&plain),
             Settings {
                 incoming: Some(setting(&plain)),
                 outgoing: None,
