@@ -98,7 +98,7 @@ pub fn login_findings(probes: &[Probe]) -> Vec<Finding> {
                     }
                 }
             }
-            None if !real.is_empty() => {
+            None if !real.is_empty() || p.auth.iter().any(|a| a.mechanism == NO_MECHANISM) => {
                 let mut kinds = HashSet::new();
                 for a in real.iter().filter(|a| !a.success) {
                     let resp = a.response.as_deref().unwrap_or("");
@@ -322,7 +322,7 @@ mod tests {
         let f = login_findings(&[none]);
         assert_eq!(
             f.iter().map(|f| f.code.as_str()).collect::<Vec<_>>(),
-            ["auth-no-mechanism"]
+            ["auth-no-mechanism", "auth-login-failed"]
         );
         let mx = probe(Protocol::Smtp, "mx", 25, &[("PLAIN", "u", false, "503 no")]);
         assert!(login_findings(&[mx]).is_empty());

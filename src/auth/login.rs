@@ -320,16 +320,29 @@ pub fn imap_quote(s: &str) -> String {
 }
 
 async fn imap_login_cmd<W: Wire>(w: &mut W, user: &str, secret: &Secret) -> Result<String, Fail> {
-    if secret.expose().contains(['\r', '\n']) {
-        return Err(Fail::Client("the password contains a line break".into()));
+    let pw = secret.expose();
+    if pw.contains(['\r', '\n', '\0']) {
+        return Err(Fail::Client(
+            "the password contains a line break or NUL".into(),
+        ));
     }
     let tag = w.next_tag();
-    let line = format!(
-        "{tag} LOGIN {} {}",
-        imap_quote(user),
-        imap_quote(secret.expose())
-    );
-    w.send_line(&line, true).await?;
+    if pw.is_ascii() {
+        let line = format!("{tag} LOGIN {} {}", imap_quote(user), imap_quote(pw));
+        w.send_line(&line, true).await?;
+    } else {
+        // RFC 9051 §4.3: 8-bit data only in a literal; wait for the continuation first.
+        w.send_line(
+            &format!("{tag} LOGIN {} {{{}}}", imap_quote(user), pw.len()),
+            false,
+        )
+        .await?;
+        let l = w.recv_line().await?;
+        if !l.starts_with('+') {
+            return Err(Fail::Refused(l));
+        }
+        w.send_line(pw, true).await?;
+    }
     loop {
         let l = w.recv_line().await?;
         match classify(Proto::Imap, &tag, &l) {
@@ -482,6 +495,43 @@ mod tests {
         assert!(o.success, "{o:?}");
         assert_eq!(s.sent[0], ("AUTH XOAUTH2".to_string(), false));
         assert!(s.sent[1].1 && s.sent[1].0.len() > 300);
+    }
+
+    #[tokio::test]
+    async fn imap_login_command_quoted_and_literal() {
+        let pw = Secret::new("p\"w");
+        let mut s = script(&["t1 OK"]);
+        assert!(
+            attempt(
+                &mut s,
+                Proto::Imap,
+                Mech::LoginCmd,
+                "al",
+                &pw,
+                "h",
+                993,
+                &[]
+            )
+            .await
+            .success
+        );
+        assert_eq!(s.sent[0], (r#"t1 LOGIN "al" "p\"w""#.to_string(), true));
+        let pw = Secret::new("pässwort");
+        let mut s = script(&["+ go ahead", "t1 NO [AUTHENTICATIONFAILED] x"]);
+        let o = attempt(
+            &mut s,
+            Proto::Imap,
+            Mech::LoginCmd,
+            "al",
+            &pw,
+            "h",
+            993,
+            &[],
+        )
+        .await;
+        assert_eq!(o.refusal, Some(RefusalKind::WrongPassword));
+        assert_eq!(s.sent[0], ("t1 LOGIN \"al\" {9}".to_string(), false));
+        assert_eq!(s.sent[1], ("pässwort".to_string(), true));
     }
 
     #[test]
