@@ -1,7 +1,7 @@
 //! Integration tests: the round trip against a private Dovecot + Postfix stack (nobody else
 //! delivers there, so message counts are exact): submission on 587 and 465, IMAP with IDLE,
 //! Junk filing (carol's Sieve), POP3-only retrieval, `--to` without the recipient's credentials,
-//! and `--keep`.
+//! and `--keep`; the binary end to end. IMAP corner cases against scripted servers: `scripted`.
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -13,6 +13,8 @@ use mailprobe::roundtrip::{self, Deletion, RoundtripOptions, RoundtripReport, Ro
 
 use crate::auth::stack_net;
 use crate::support::mailstack::{MailStack, StackOptions};
+
+mod scripted;
 
 /// This module's own stack: alice, bob, carol (Sieve → Junk), dave, erin.
 fn stack() -> &'static MailStack {
