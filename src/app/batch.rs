@@ -37,13 +37,20 @@ pub fn parse_entries(text: &str) -> Vec<Entry> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let mut cols = line.split(',').map(|c| c.trim().trim_matches('"').to_string());
+        let mut cols = line
+            .split(',')
+            .map(|c| c.trim().trim_matches('"').to_string());
         let address = cols.next().unwrap_or_default();
         if address.eq_ignore_ascii_case("address") || address.eq_ignore_ascii_case("email") {
             continue;
         }
         let opt = |c: Option<String>| c.filter(|s| !s.is_empty());
-        out.push(Entry { line: i + 1, address, user: opt(cols.next()), password_env: opt(cols.next()) });
+        out.push(Entry {
+            line: i + 1,
+            address,
+            user: opt(cols.next()),
+            password_env: opt(cols.next()),
+        });
     }
     out
 }
@@ -100,7 +107,10 @@ impl DiscoveryCache {
         };
         let shared = fut.await;
         let (first, d) = (&shared.0, &shared.1);
-        let mut d = Discovered { discovery: d.discovery.clone(), findings: d.findings.clone() };
+        let mut d = Discovered {
+            discovery: d.discovery.clone(),
+            findings: d.findings.clone(),
+        };
         if first.local != addr.local {
             for c in &mut d.discovery.candidates {
                 if let Some(u) = &c.username {
@@ -129,13 +139,18 @@ impl Summary {
         self.slowest.push((r.address.clone(), r.elapsed_ms));
     }
     pub fn worst(&self) -> Status {
-        [Status::Unknown, Status::Critical, Status::Warning, Status::Ok]
-            .into_iter()
-            .find(|s| self.counts[s.exit_code() as usize] > 0)
-            .unwrap_or(Status::Ok)
+        [
+            Status::Unknown,
+            Status::Critical,
+            Status::Warning,
+            Status::Ok,
+        ]
+        .into_iter()
+        .find(|s| self.counts[s.exit_code() as usize] > 0)
+        .unwrap_or(Status::Ok)
     }
     pub fn render(&mut self) -> String {
-        self.slowest.sort_by(|a, b| b.1.cmp(&a.1));
+        self.slowest.sort_by_key(|s| std::cmp::Reverse(s.1));
         let c = self.counts;
         let mut s = format!(
             "\n{} checked: {} OK, {} WARNING, {} CRITICAL, {} UNKNOWN\n",
@@ -156,7 +171,11 @@ impl Summary {
 }
 
 fn error_report(e: &Entry, err: &str) -> Report {
-    let mut r = Report::new("check", &e.address, e.address.rsplit_once('@').map(|x| x.1).unwrap_or(""));
+    let mut r = Report::new(
+        "check",
+        &e.address,
+        e.address.rsplit_once('@').map(|x| x.1).unwrap_or(""),
+    );
     r.findings.push(crate::report::Finding::new(
         crate::report::Severity::Critical,
         "invalid-input",
@@ -168,8 +187,16 @@ fn error_report(e: &Entry, err: &str) -> Report {
 
 fn table_row(r: &Report) -> String {
     let one = |s: Option<&crate::report::Setting>| {
-        s.map(|s| format!("{} {}:{} {}", s.protocol.as_str().to_uppercase(), s.host, s.port, s.security.client_label()))
-            .unwrap_or_else(|| "-".into())
+        s.map(|s| {
+            format!(
+                "{} {}:{} {}",
+                s.protocol.as_str().to_uppercase(),
+                s.host,
+                s.port,
+                s.security.client_label()
+            )
+        })
+        .unwrap_or_else(|| "-".into())
     };
     let (inc, out) = match &r.settings {
         Some(s) => (one(s.incoming.as_ref()), one(s.outgoing.as_ref())),
@@ -182,7 +209,14 @@ fn table_row(r: &Report) -> String {
         .max_by_key(|f| f.severity)
         .map(|f| f.code.as_str())
         .unwrap_or("");
-    format!("{:<8} {:<36} {:<40} {:<40} {:>7} ms  {why}\n", r.status.as_str().to_uppercase(), r.address, inc, out, r.elapsed_ms)
+    format!(
+        "{:<8} {:<36} {:<40} {:<40} {:>7} ms  {why}\n",
+        r.status.as_str().to_uppercase(),
+        r.address,
+        inc,
+        out,
+        r.elapsed_ms
+    )
 }
 
 /// Run the batch, writing results in input order as they complete.
@@ -219,7 +253,15 @@ pub async fn run(
                         Ok(c) => c,
                         Err(msg) => return error_report(e, &msg),
                     };
-                    let opts = probe_options(false, g.warn_cert_days, args.concurrency, args.per_host, &creds, Some(&addr), &net);
+                    let opts = probe_options(
+                        false,
+                        g.warn_cert_days,
+                        args.concurrency,
+                        args.per_host,
+                        &creds,
+                        Some(&addr),
+                        &net,
+                    );
                     let d = cache.get(&net, &addr).await;
                     let mut r = check_address(&net, &addr, d, &opts, started).await;
                     crate::thresholds::apply(&mut r, &thresholds);
@@ -234,7 +276,11 @@ pub async fn run(
     });
     let mut summary = Summary::default();
     if format == Format::Human {
-        let _ = writeln!(out, "{:<8} {:<36} {:<40} {:<40} {:>10}  finding", "STATUS", "ADDRESS", "INCOMING", "OUTGOING", "TIME");
+        let _ = writeln!(
+            out,
+            "{:<8} {:<36} {:<40} {:<40} {:>10}  finding",
+            "STATUS", "ADDRESS", "INCOMING", "OUTGOING", "TIME"
+        );
     }
     // `buffered` keeps input order while running up to --concurrency checks at once.
     let mut stream = futures::stream::iter(jobs).buffered(args.concurrency.max(1));
@@ -262,7 +308,14 @@ pub async fn run(
                 "MAILPROBE {} - {} addresses: {} OK, {} WARNING, {} CRITICAL, {} UNKNOWN | 'ok'={};;;0 'warning'={};;;0 'critical'={};;;0 'unknown'={};;;0",
                 worst.as_str().to_uppercase(),
                 c.iter().sum::<usize>(),
-                c[0], c[1], c[2], c[3], c[0], c[1], c[2], c[3]
+                c[0],
+                c[1],
+                c[2],
+                c[3],
+                c[0],
+                c[1],
+                c[2],
+                c[3]
             );
         }
         Format::Json => {}
@@ -292,9 +345,19 @@ mod tests {
 
     #[test]
     fn parses_lines_comments_and_csv() {
-        let e = parse_entries("# list\naddress,user,password-env\n\nalice@example.com\n bob@example.org , bob , BOB_PW \n\"carol@x.test\",,\n");
+        let e = parse_entries(
+            "# list\naddress,user,password-env\n\nalice@example.com\n bob@example.org , bob , BOB_PW \n\"carol@x.test\",,\n",
+        );
         assert_eq!(e.len(), 3);
-        assert_eq!(e[0], Entry { line: 4, address: "alice@example.com".into(), user: None, password_env: None });
+        assert_eq!(
+            e[0],
+            Entry {
+                line: 4,
+                address: "alice@example.com".into(),
+                user: None,
+                password_env: None
+            }
+        );
         assert_eq!(e[1].user.as_deref(), Some("bob"));
         assert_eq!(e[1].password_env.as_deref(), Some("BOB_PW"));
         assert_eq!(e[2].address, "carol@x.test");

@@ -25,7 +25,9 @@ pub fn probe_options(
     net: &Arc<Net>,
 ) -> ProbeOptions {
     let login: Option<Arc<dyn probe::LoginHook>> = match addr {
-        Some(a) if creds.present() => Some(Arc::new(Authenticator::new(creds.clone(), a).with_net(net.clone()))),
+        Some(a) if creds.present() => Some(Arc::new(
+            Authenticator::new(creds.clone(), a).with_net(net.clone()),
+        )),
         _ => None,
     };
     ProbeOptions {
@@ -42,16 +44,58 @@ pub fn probe_options(
 /// given), findings and the status.
 pub fn apply_run(report: &mut Report, run: ProbeRun, with_login: bool) {
     let status = probe::status_of(&run);
-    let settings = if with_login { auth::settings_with_login(&run.probes, run.settings) } else { run.settings };
+    let settings = if with_login {
+        auth::settings_with_login(&run.probes, run.settings)
+    } else {
+        run.settings
+    };
     report.findings.extend(run.findings);
     if with_login {
         report.findings.extend(auth::login_findings(&run.probes));
     }
     report.probes = run.probes;
+    // A chosen server whose certificate does not verify is named (it is what would work once
+    // the certificate is fixed) but it does not work for a mail client today: critical.
+    for (label, s) in [
+        ("incoming", &settings.incoming),
+        ("outgoing", &settings.outgoing),
+    ] {
+        let Some(s) = s else { continue };
+        let probe = report
+            .probes
+            .iter()
+            .find(|p| p.protocol == s.protocol && p.host == s.host && p.port == s.port);
+        if let Some(p) = probe
+            && matches!(p.outcome, Outcome::Working { tls_valid: false })
+        {
+            let why = p
+                .tls
+                .as_ref()
+                .and_then(|t| t.verify_error.clone())
+                .unwrap_or_else(|| "not valid".into());
+            report.findings.push(
+                Finding::new(
+                    Severity::Critical,
+                    "no-valid-certificate",
+                    format!(
+                        "no {label} server has a valid certificate: mail clients will refuse {} {}:{} ({why})",
+                        s.protocol.as_str().to_uppercase(),
+                        s.host,
+                        s.port
+                    ),
+                )
+                .hint("These settings work once the certificate is fixed."),
+            );
+        }
+    }
     let none = |s: &Option<crate::report::Setting>| s.is_none();
     let critical = none(&settings.incoming) || none(&settings.outgoing);
     report.settings = Some(settings);
-    report.status = if critical { Status::Critical } else { status.max(report.status_from_findings()) };
+    report.status = if critical {
+        Status::Critical
+    } else {
+        status.max(report.status_from_findings())
+    };
 }
 
 /// `mailprobe check ADDRESS`, given an already-parsed address (batch mode reuses this with a
@@ -81,15 +125,26 @@ pub async fn check(net: &Arc<Net>, addr: &Address, opts: &ProbeOptions) -> Repor
 }
 
 /// `mailprobe probe URL…`: the given servers only; OK when every one works with valid TLS.
-pub async fn probe_urls(net: &Arc<Net>, urls: &[String], opts: &ProbeOptions) -> Result<Report, AppError> {
+pub async fn probe_urls(
+    net: &Arc<Net>,
+    urls: &[String],
+    opts: &ProbeOptions,
+) -> Result<Report, AppError> {
     let started = Instant::now();
-    let cands: Vec<Candidate> =
-        urls.iter().map(|u| probe::parse_url(u).map_err(|e| AppError::Usage(e.to_string()))).collect::<Result<_, _>>()?;
+    let cands: Vec<Candidate> = urls
+        .iter()
+        .map(|u| probe::parse_url(u).map_err(|e| AppError::Usage(e.to_string())))
+        .collect::<Result<_, _>>()?;
     let hosts: Vec<&str> = cands.iter().map(|c| c.host.as_str()).collect();
     let mut report = Report::new("probe", "", hosts.first().copied().unwrap_or(""));
     report.discovery.candidates = cands.clone();
     let run = probe::probe_all(net.clone(), &cands, opts).await;
-    report.findings.extend(run.findings.iter().filter(|f| f.code != "no-working-incoming" && f.code != "no-working-outgoing").cloned());
+    report.findings.extend(
+        run.findings
+            .iter()
+            .filter(|f| f.code != "no-incoming" && f.code != "no-outgoing")
+            .cloned(),
+    );
     if opts.login.is_some() {
         report.findings.extend(auth::login_findings(&run.probes));
     }
@@ -98,7 +153,12 @@ pub async fn probe_urls(net: &Arc<Net>, urls: &[String], opts: &ProbeOptions) ->
             let mut f = Finding::new(
                 Severity::Critical,
                 "probe-failed",
-                format!("{}://{}:{} failed at {phase}: {error}", p.protocol.as_str(), p.host, p.port),
+                format!(
+                    "{}://{}:{} failed at {phase}: {error}",
+                    p.protocol.as_str(),
+                    p.host,
+                    p.port
+                ),
             );
             f.hint = hint.clone();
             report.findings.push(f);

@@ -26,9 +26,16 @@ pub fn password_source(a: &CredArgs) -> Option<PasswordSource> {
 /// Read every secret the flags name.
 pub fn credentials(a: &CredArgs) -> Result<Credentials, AppError> {
     let err = |e: crate::auth::CredentialError| AppError::Usage(e.to_string());
-    let password = password_source(a).map(|s| read_secret(&s)).transpose().map_err(err)?;
-    let oauth_token =
-        a.oauth_token_env.as_ref().map(|v| read_secret(&PasswordSource::Env(v.clone()))).transpose().map_err(err)?;
+    let password = password_source(a)
+        .map(|s| read_secret(&s))
+        .transpose()
+        .map_err(err)?;
+    let oauth_token = a
+        .oauth_token_env
+        .as_ref()
+        .map(|v| read_secret(&PasswordSource::Env(v.clone())))
+        .transpose()
+        .map_err(err)?;
     if (a.auth_mech.is_some() || a.all_mechs) && password.is_none() && oauth_token.is_none() {
         return Err(AppError::Usage(
             "--auth-mech and --all-mechs need credentials: --password-env, --password-stdin, --password-file or --oauth-token-env".into(),

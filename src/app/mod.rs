@@ -150,7 +150,15 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status, AppError> {
             }
             let addr = check::parse_address(a.address.as_deref().unwrap_or_default())?;
             let net = Net::new(cfg)?;
-            let opts = check::probe_options(a.transcript, g.warn_cert_days, a.concurrency, a.per_host, &creds, Some(&addr), &net);
+            let opts = check::probe_options(
+                a.transcript,
+                g.warn_cert_days,
+                a.concurrency,
+                a.per_host,
+                &creds,
+                Some(&addr),
+                &net,
+            );
             let r = check::check(&net, &addr, &opts).await;
             Ok(emit(r, out))
         }
@@ -159,9 +167,19 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status, AppError> {
             let net = Net::new(cfg)?;
             // A login needs an address for the user name: --user gives it for `probe`.
             let addr = creds.user.as_deref().and_then(|u| address::parse(u).ok());
-            let opts = check::probe_options(a.transcript, g.warn_cert_days, a.concurrency, 4, &creds, addr.as_ref(), &net);
+            let opts = check::probe_options(
+                a.transcript,
+                g.warn_cert_days,
+                a.concurrency,
+                4,
+                &creds,
+                addr.as_ref(),
+                &net,
+            );
             if creds.present() && addr.is_none() {
-                return Err(AppError::Usage("logging in with `probe` needs --user ADDRESS (a full email address)".into()));
+                return Err(AppError::Usage(
+                    "logging in with `probe` needs --user ADDRESS (a full email address)".into(),
+                ));
             }
             let r = check::probe_urls(&net, &a.urls, &opts).await?;
             Ok(emit(r, out))
@@ -181,7 +199,10 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status, AppError> {
                 .transpose()
                 .map_err(|e| AppError::Usage(e.to_string()))?;
             if !(a.wait.is_finite() && a.wait > 0.0 && a.wait <= 3600.0) {
-                return Err(AppError::Usage(format!("--wait must be between 0 and 3600 seconds, not {}", a.wait)));
+                return Err(AppError::Usage(format!(
+                    "--wait must be between 0 and 3600 seconds, not {}",
+                    a.wait
+                )));
             }
             let rt = crate::roundtrip::RoundtripOptions {
                 to: a.to.clone(),
@@ -195,7 +216,15 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status, AppError> {
             let mut cfg = cfg;
             cfg.deadline += rt.wait;
             let net = Net::new(cfg)?;
-            let opts = check::probe_options(a.transcript, g.warn_cert_days, 16, 4, &creds, Some(&addr), &net);
+            let opts = check::probe_options(
+                a.transcript,
+                g.warn_cert_days,
+                16,
+                4,
+                &creds,
+                Some(&addr),
+                &net,
+            );
             let r = check::roundtrip(&net, &addr, &creds, &opts, &rt).await;
             Ok(emit(r, out))
         }

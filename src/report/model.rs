@@ -153,6 +153,7 @@ pub enum AuthMethod {
     PasswordCleartext,
     /// Challenge-response (CRAM-MD5, DIGEST-MD5, SCRAM).
     PasswordEncrypted,
+    #[serde(rename = "oauth2")]
     OAuth2,
     /// The provider requires an app-specific password instead of the account password.
     AppPassword,

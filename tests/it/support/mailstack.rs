@@ -391,7 +391,11 @@ fn try_start(opts: &StackOptions) -> Result<MailStack, String> {
     // Unix socket paths are limited to 108 bytes and Dovecot/Postfix put theirs in this folder:
     // a long $TMPDIR (CI runners) would break them, so fall back to /tmp.
     let base = std::env::temp_dir();
-    let base = if base.as_os_str().len() > 40 { PathBuf::from("/tmp") } else { base };
+    let base = if base.as_os_str().len() > 40 {
+        PathBuf::from("/tmp")
+    } else {
+        base
+    };
     let dir = tempfile::Builder::new()
         .prefix("mailprobe-stack-")
         .tempdir_in(base)
