@@ -3,19 +3,45 @@
 //! verdict.
 //!
 //! Public API (used by the app and the auth stage):
-//! - [`probe_all`]`(net, candidates, opts) -> `[`ProbeRun`]: every candidate, concurrently
-//!   (bounded, staggered guesses, cancellation of lower-ranked candidates), then
-//!   [`findings`](findings::findings) and the [`verdict`](verdict::choose).
-//! - [`probe_one`]`(net, candidate, opts) -> `[`Probe`]: one dialogue, every step timed and
-//!   bounded (`dialogue`).
-//! - [`parse_url`]: `imaps://host[:port][?security=…]` into a [`Candidate`] (`url`).
-//! - [`status_of`]: OK / WARNING / CRITICAL of a run (`verdict`).
-//! - [`session::Session`] with [`session::Redact`]: the wire session the [`LoginHook`] gets.
-//! - [`LoginHook`]: called after the capabilities over TLS and before LOGOUT/QUIT, never before
-//!   TLS is up on a STARTTLS/implicit-TLS probe, never on port 25; its attempts land in
-//!   `Probe.auth` plus an `auth` step.
+//! - [`probe_all`]`(Arc<Net>, &[Candidate], &ProbeOptions) -> `[`ProbeRun`]: every candidate,
+//!   concurrently (bounded, staggered guesses, cancellation of outranked candidates; see
+//!   [`schedule`]), then [`findings::findings`] and the verdict [`verdict::choose`]. Probes come
+//!   back in candidate order.
+//! - [`probe_one`]`(&Net, &Candidate, &ProbeOptions) -> `[`Probe`]: one dialogue
+//!   ([`dialogue`]); steps `resolve`, `connect`, (`tls` for implicit TLS), `greeting`,
+//!   `capabilities` (from the IMAP greeting when it has them, else CAPABILITY / CAPA / EHLO with
+//!   HELO fallback), `starttls`, `tls`, `capabilities-tls`, (`auth`), `logout`. The first
+//!   failing step ends it as `Outcome::Failed{phase: <step name>, error, hint}`.
+//! - [`open_session`]`(&Net, &Candidate, &ProbeOptions) -> (Probe, Option<Session>)`: the same
+//!   dialogue up to the capabilities over TLS, then the live [`Session`] for the auth and
+//!   round-trip stages (they send LOGOUT/QUIT and call [`Session::close`]).
+//! - [`parse_url`]`(&str) -> Result<Candidate, UrlError>`: `imaps://host[:port][?security=…]`
+//!   ([`url`]); sources `[User]`, no username.
+//! - [`status_of`]`(&ProbeRun) -> Status`: CRITICAL without a working incoming or outgoing
+//!   server, else the worst finding severity (OK / WARNING / CRITICAL).
+//! - [`Session`] ([`session`]): buffered line I/O over TCP or TLS with caps
+//!   ([`session::MAX_LINE`], [`session::MAX_TOTAL`]), per-step timeouts from `Net`, and a
+//!   transcript; `send_line(line, Redact)`, `read_line()`, `imap_command(cmd, Redact)` /
+//!   `imap_continue(tag, line, Redact)` → [`ImapResponse`], `pop3_command(cmd, Redact,
+//!   multiline)` → [`Pop3Response`], `smtp_command(cmd, Redact)` / `read_smtp_reply()` →
+//!   [`smtp::SmtpReply`], `starttls(&mut self, net, server_name) -> Result<TlsInfo, TlsError>`
+//!   (handshake only: the protocol's STARTTLS command is sent by the caller; `&mut self` so the
+//!   transcript survives a failure), `capabilities()`, `sasl()`, `tls()`, `transcript()`.
+//! - [`Redact`]: `No`, `All` (`<redacted>`), `KeepWords(n)` (`a1 LOGIN alice <redacted>` is
+//!   `KeepWords(3)`, `AUTH PLAIN <redacted>` is `KeepWords(2)`); applied before a line is stored.
+//! - [`LoginHook`]: called after the capabilities over TLS and before LOGOUT/QUIT; never before
+//!   TLS on a STARTTLS or implicit-TLS probe (a `security=plain` probe has no TLS: the hook
+//!   decides about `--allow-plaintext-auth`), never on port 25. Its attempts land in
+//!   `Probe.auth` plus an `auth` step (`ok` if one succeeded, `failed` if all failed, `skipped`
+//!   if it tried nothing).
 //!
-//! The parsers (`imap`, `pop3`, `smtp`) are pure and table-tested; all I/O is in `session`.
+//! Cancellation (see [`schedule`]): a pending probe that the verdict would rank below a probe
+//! already working with a valid certificate is cancelled and recorded as
+//! `Failed{phase: "cancelled"}` with one `cancelled` step (status `skipped`); past `--deadline`,
+//! pending probes become `Failed{phase: "deadline"}`. Findings and the verdict ignore both.
+//!
+//! The parsers ([`imap`], [`pop3`], [`smtp`]) are pure and table-tested; all I/O is in
+//! [`session`]; [`netglue`] is the one place that calls `net::connect` and `net::tls`.
 
 pub mod dialogue;
 pub mod findings;
@@ -35,9 +61,9 @@ use std::time::Duration;
 
 use crate::report::{AuthAttempt, Candidate, Finding, Probe, Settings};
 
-pub use dialogue::probe_one;
+pub use dialogue::{open_session, probe_one};
 pub use schedule::probe_all;
-pub use session::{Redact, Session, SessionError};
+pub use session::{ImapResponse, Pop3Response, Redact, Session, SessionError};
 pub use url::{UrlError, parse_url};
 pub use verdict::status_of;
 

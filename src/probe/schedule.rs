@@ -90,7 +90,7 @@ pub async fn probe_all(net: Arc<Net>, candidates: &[Candidate], opts: &ProbeOpti
     let global = Arc::new(Semaphore::new(opts.concurrency.max(1)));
     let mut per_host: HashMap<String, Arc<Semaphore>> = HashMap::new();
     let delays = start_delays(candidates, opts.stagger_guesses);
-    let cancel: Vec<watch::Sender<Option<String>>> =
+    let cancel: Vec<watch::Sender<Option<(&str, String)>>> =
         candidates.iter().map(|_| watch::channel(None).0).collect();
     let net_ref: &Net = &net;
 
@@ -113,8 +113,8 @@ pub async fn probe_all(net: Arc<Net>, candidates: &[Candidate], opts: &ProbeOpti
             tokio::select! {
                 r = work => (i, Ok(r)),
                 reason = rx.wait_for(|v| v.is_some()) => {
-                    let reason = reason.ok().and_then(|r| r.clone()).unwrap_or_default();
-                    (i, Err(reason))
+                    let why = reason.ok().and_then(|r| r.clone());
+                    (i, Err(why.unwrap_or(("cancelled", String::new()))))
                 }
             }
         });
@@ -130,8 +130,7 @@ pub async fn probe_all(net: Arc<Net>, candidates: &[Candidate], opts: &ProbeOpti
                 let Some((i, r)) = next else { break };
                 let (probe, facts) = match r {
                     Ok(pf) => pf,
-                    Err(reason) => {
-                        let phase = if deadline_hit { "deadline" } else { "cancelled" };
+                    Err((phase, reason)) => {
                         (stopped(&candidates[i], phase, reason, started.elapsed()), Facts::default())
                     }
                 };
@@ -142,15 +141,15 @@ pub async fn probe_all(net: Arc<Net>, candidates: &[Candidate], opts: &ProbeOpti
                     let c = &candidates[i];
                     for j in outranked(candidates, i, &pending) {
                         let why = format!("not needed: {}:{} ({}) already works and ranks higher", c.host, c.port, c.security.as_str());
-                        cancel[j].send_replace(Some(why));
+                        cancel[j].send_replace(Some(("cancelled", why)));
                     }
                 }
             }
             _ = &mut deadline, if !deadline_hit => {
                 deadline_hit = true;
                 for (j, tx) in cancel.iter().enumerate() {
-                    if results[j].is_none() {
-                        tx.send_replace(Some("the run's --deadline passed".to_string()));
+                    if results[j].is_none() && tx.borrow().is_none() {
+                        tx.send_replace(Some(("deadline", "the run's --deadline passed".to_string())));
                     }
                 }
             }

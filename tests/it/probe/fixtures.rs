@@ -300,6 +300,7 @@ async fn fixture_facts_capabilities_and_sasl() {
         assert_eq!(
             names,
             [
+                "resolve",
                 "connect",
                 "greeting",
                 "capabilities",
