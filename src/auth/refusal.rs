@@ -424,6 +424,27 @@ mod tests {
     }
 
     #[test]
+    fn nasty_input_does_not_panic() {
+        for t in [
+            "",
+            "[",
+            "]",
+            "[ALERT]",
+            "5",
+            "535",
+            "535-",
+            "é[ALERT]é",
+            "[[[]]]",
+            "5.7.",
+            "..5.7.8..",
+            "ü535 5.7.8",
+        ] {
+            let _ = decode(t);
+        }
+        assert_eq!(decode("[ALERT]").alert, None);
+    }
+
+    #[test]
     fn code_parsers() {
         assert_eq!(smtp_codes("535-5.7.8 x").0, Some(535));
         assert_eq!(smtp_codes("a1 NO x").0, None);

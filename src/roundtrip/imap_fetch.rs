@@ -347,6 +347,28 @@ mod tests {
     }
 
     #[test]
+    fn nasty_lines_do_not_panic() {
+        for l in [
+            "* LIST (",
+            "* LIST () \"",
+            "* LIST () \"\\",
+            "* LIST (x) NIL",
+            "* LIST (é) \"/\" \"",
+            "INTERNALDATE \"",
+            "{",
+            "}",
+            "{}",
+            "{é}",
+            "{99999999999999999999}",
+        ] {
+            let _ = parse_list(l);
+            let _ = parse_internaldate(l);
+            let _ = literal_len(l);
+        }
+        assert_eq!(literal_len("{99999999999999999999}"), None);
+    }
+
+    #[test]
     fn search_fetch_parsers() {
         assert_eq!(
             parse_search(&["* SEARCH 3 17".to_string(), "* OK x".to_string()]),
