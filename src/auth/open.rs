@@ -18,8 +18,9 @@ pub struct Opened {
     pub sasl: Vec<String>,
 }
 
-/// Name sent in EHLO (RFC 5321 §4.1.1.1 wants the client's FQDN; submission servers accept this).
-pub const EHLO_NAME: &str = "localhost";
+/// Name sent in EHLO: an FQDN in form (RFC 5321 §4.1.4), in the reserved .invalid TLD (RFC 2606
+/// §2), the same the probe uses; "localhost" fails `reject_non_fqdn_helo_hostname` servers.
+pub const EHLO_NAME: &str = "mailprobe.invalid";
 
 /// Connect and get ready to log in. `security` Plain leaves the connection unencrypted: the
 /// caller decides whether a credential may go over it.

@@ -3,13 +3,14 @@
 //! over IMAP (or POP3), report latency, hops and authentication verdicts, and delete it again.
 //!
 //! Entry point: [`run`] → [`RoundtripReport`] (serde + JSON schema; `latency_ms` is a plain
-//! field for monitoring).
+//! field for monitoring); [`RoundtripReport::summary_lines`] for the human renderer.
 
 pub mod headers;
 pub mod imap_fetch;
 pub mod message;
 pub mod pop3_fetch;
 pub mod submit;
+mod summary;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
