@@ -168,7 +168,14 @@ async fn session(
     }
     let conn = &mut o.conn;
     let caps = open::imap_caps(conn).await?;
-    let (lines, done) = imap_cmd(conn, "LIST \"\" \"*\"").await?;
+    // RFC 6154 §5.1: with SPECIAL-USE, `RETURN (SPECIAL-USE)` makes the server include the
+    // attributes (\Junk); without it they are optional, and the folder names are the fallback.
+    let list_cmd = if caps_has(&caps, "SPECIAL-USE") {
+        "LIST \"\" \"*\" RETURN (SPECIAL-USE)"
+    } else {
+        "LIST \"\" \"*\""
+    };
+    let (lines, done) = imap_cmd(conn, list_cmd).await?;
     expect_ok(&done)?;
     let list: Vec<_> = lines.iter().filter_map(|l| parse_list(l)).collect();
     // INBOX last, so that it is the folder selected while IDLE waits.
