@@ -228,7 +228,7 @@ async fn sasl_exchange<W: Wire>(
     mut client: SaslClient<'_>,
     allow_ir: bool,
 ) -> Result<String, Fail> {
-    let mech = mech_of(&client);
+    let mech = client.mech();
     let tag = if proto == Proto::Imap {
         w.next_tag()
     } else {
@@ -308,10 +308,6 @@ async fn sasl_exchange<W: Wire>(
             }
         }
     }
-}
-
-fn mech_of(c: &SaslClient<'_>) -> Mech {
-    c.mech()
 }
 
 /// RFC 9051 §4.3 quoted string.
