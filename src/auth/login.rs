@@ -64,6 +64,39 @@ impl Wire for Conn {
     }
 }
 
+/// Passes lines through and remembers the credential tokens sent (the last word of each
+/// secret line), so that they can be scrubbed from what the server says back.
+struct Recording<'w, W> {
+    inner: &'w mut W,
+    tokens: Vec<String>,
+}
+
+impl<W: Wire> Wire for Recording<'_, W> {
+    async fn send_line(&mut self, line: &str, secret: bool) -> Result<(), WireError> {
+        if secret && let Some(t) = line.rsplit(' ').next() {
+            self.tokens.push(t.to_string());
+        }
+        self.inner.send_line(line, secret).await
+    }
+    async fn recv_line(&mut self) -> Result<String, WireError> {
+        self.inner.recv_line().await
+    }
+    fn next_tag(&mut self) -> String {
+        self.inner.next_tag()
+    }
+}
+
+impl<W> Recording<'_, W> {
+    fn scrub(&self, mut text: String) -> String {
+        for t in self.tokens.iter().filter(|t| t.len() >= 3) {
+            if text.contains(t.as_str()) {
+                text = text.replace(t.as_str(), "<redacted>");
+            }
+        }
+        text
+    }
+}
+
 /// Result of one login attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
@@ -96,6 +129,11 @@ pub async fn attempt<W: Wire>(
     caps: &[String],
 ) -> Outcome {
     let start = Instant::now();
+    let mut rec = Recording {
+        inner: w,
+        tokens: vec![secret.expose().to_string()],
+    };
+    let w = &mut rec;
     let r = match (proto, mech) {
         (Proto::Imap, Mech::LoginCmd) => imap_login_cmd(w, user, secret).await,
         (Proto::Pop3, Mech::UserPass) => pop3_user_pass(w, user, secret).await,
@@ -116,6 +154,13 @@ pub async fn attempt<W: Wire>(
         }
     };
     let elapsed_ms = start.elapsed().as_millis() as u64;
+    // A server that echoes the client's line in its error must not put the credential into the
+    // report: scrub the secret and every credential token sent.
+    let r = match r {
+        Ok(x) => Ok(rec.scrub(x)),
+        Err(Fail::Refused(x)) => Err(Fail::Refused(rec.scrub(x))),
+        Err(e) => Err(e),
+    };
     match r {
         Ok(resp) => Outcome {
             success: true,
@@ -528,6 +573,28 @@ mod tests {
         assert_eq!(o.refusal, Some(RefusalKind::WrongPassword));
         assert_eq!(s.sent[0], ("t1 LOGIN \"al\" {9}".to_string(), false));
         assert_eq!(s.sent[1], ("pässwort".to_string(), true));
+    }
+
+    #[tokio::test]
+    async fn echoed_credentials_are_scrubbed() {
+        let pw = Secret::new("hunter22");
+        let ir = sasl::b64(b"\0al\0hunter22");
+        let mut s = script(&[&format!("501 5.5.2 cannot decode {ir}")]);
+        let o = attempt(&mut s, Proto::Smtp, Mech::Plain, "al", &pw, "h", 587, &[]).await;
+        assert_eq!(o.response, "501 5.5.2 cannot decode <redacted>");
+        let mut s = script(&["+OK", "-ERR bad password hunter22"]);
+        let o = attempt(
+            &mut s,
+            Proto::Pop3,
+            Mech::UserPass,
+            "al",
+            &pw,
+            "h",
+            995,
+            &[],
+        )
+        .await;
+        assert_eq!(o.response, "-ERR bad password <redacted>");
     }
 
     #[test]
