@@ -450,3 +450,71 @@ fn cli_wrong_password_is_critical_with_the_decoded_finding() {
     assert!(codes.iter().any(|c| c == "auth-login-failed"), "{codes:?}");
     assert_eq!(code, 2, "{all}");
 }
+
+#[test]
+fn cli_password_sources() {
+    let st = mailstack::shared();
+    let mut args = vec!["--ca-file".to_string(), st.ca_file.display().to_string()];
+    args.extend(st.connect_to_args("imap.example.test"));
+    let base = [
+        "probe",
+        "imaps://imap.example.test",
+        "--user",
+        "alice@example.test",
+        "--json",
+        "--warn-cert-days",
+        "0",
+    ];
+    // --password-stdin: the first line of standard input.
+    let out = crate::support::cmd::mailprobe()
+        .args(base)
+        .arg("--password-stdin")
+        .args(&args)
+        .write_stdin("alice-secret\nignored\n")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["probes"][0]["auth"][0]["success"], true, "{v}");
+    // --password-file that others can read: refused before any traffic (usage error, exit 3).
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pw");
+    std::fs::write(&file, "alice-secret\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = crate::support::cmd::mailprobe()
+        .args(base)
+        .arg("--password-file")
+        .arg(&file)
+        .args(&args)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("chmod 600") && !err.contains("alice-secret"),
+        "{err}"
+    );
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = crate::support::cmd::mailprobe()
+        .args(base)
+        .arg("--password-file")
+        .arg(&file)
+        .args(&args)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // A missing variable: usage error naming it.
+    let out = crate::support::cmd::mailprobe()
+        .args(base)
+        .args(["--password-env", "MAILPROBE_NO_SUCH_VAR"])
+        .args(&args)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("MAILPROBE_NO_SUCH_VAR"));
+}
