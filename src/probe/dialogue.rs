@@ -75,6 +75,9 @@ struct Run<'a> {
     session: Option<Session>,
     /// Stop after the capabilities over TLS and hand the session out ([`open_session`]).
     keep_open: bool,
+    /// When the last step was recorded: a step that fails without recording itself is timed
+    /// from here.
+    mark: Instant,
 }
 
 impl Run<'_> {
@@ -85,6 +88,7 @@ impl Run<'_> {
             elapsed_ms: t.elapsed().as_millis() as u64,
             detail,
         });
+        self.mark = Instant::now();
     }
 
     fn s(&mut self) -> &mut Session {
@@ -118,6 +122,9 @@ impl Run<'_> {
         }
         match netglue::connect(self.net, &self.c.host, self.c.port).await {
             Ok(conn) => {
+                if conn.redirected_to.is_some() {
+                    self.probe.connected_to = conn.redirected_to;
+                }
                 self.probe.addresses = conn.addresses;
                 let n = self.probe.addresses.len();
                 self.probe.steps.push(Step {
@@ -132,6 +139,7 @@ impl Run<'_> {
                     elapsed_ms: conn.connect_ms,
                     detail: Some(conn.peer),
                 });
+                self.mark = Instant::now();
                 self.session = Some(Session::new(conn.tcp, self.net, started));
                 Ok(())
             }
@@ -306,8 +314,16 @@ async fn dialogue(
         facts: Facts::default(),
         session: None,
         keep_open,
+        mark: started,
     };
     let result = run.run(started).await;
+    // Every failure ends with its step in the list, even one that failed inside a read.
+    if let Err(f) = &result
+        && run.probe.steps.last().is_none_or(|s| s.name != f.phase)
+    {
+        let mark = run.mark;
+        run.step(f.phase, StepStatus::Failed, mark, Some(f.error.clone()));
+    }
     let ok = result.is_ok();
     let mut probe = run.probe;
     probe.outcome = match result {

@@ -5,9 +5,10 @@
 //! Codes: `starttls-failed`, `starttls-missing`, `auth-before-tls`, `imap-no-logindisabled`,
 //! `certificate-expired`, `certificate-not-yet-valid`, `certificate-hostname-mismatch`,
 //! `certificate-unknown-issuer`, `certificate-self-signed`, `certificate-incomplete-chain`,
-//! `certificate-revoked`, `certificate-invalid`, `certificate-expires-soon`, `certificate-differs`, `port25-blocked`,
-//! `source-wrong`, `slow-greeting`, `ipv6-broken`, `tls-legacy-only`, `no-incoming`,
-//! `no-outgoing`, `invalid-certificate-chosen`, `plaintext-chosen`.
+//! `certificate-revoked`, `certificate-invalid`, `certificate-expires-soon`,
+//! `certificate-differs`, `port25-blocked`, `source-wrong`, `slow-greeting`, `ipv6-broken`,
+//! `tls-legacy-only`, `no-incoming`, `no-outgoing` (critical), `no-valid-certificate`
+//! (critical: the chosen server's certificate does not verify), `plaintext-chosen`.
 
 use std::collections::BTreeMap;
 
@@ -302,16 +303,20 @@ pub fn findings(
                 .hint("passwords and mail would travel in clear"),
             );
         } else if matches!(p.outcome, Outcome::Working { tls_valid: false }) {
+            // Named in the settings (it is what works once the certificate is fixed), but a mail
+            // client refuses it today: critical.
+            let why = p.tls.as_ref().and_then(|t| t.verify_error.clone());
             out.push(
                 Finding::new(
-                    Severity::Warning,
-                    "invalid-certificate-chosen",
+                    Severity::Critical,
+                    "no-valid-certificate",
                     format!(
-                        "no {what} server has a valid certificate; {} is used anyway",
-                        label(p)
+                        "no {what} server has a valid certificate: mail clients will refuse {} ({})",
+                        label(p),
+                        why.as_deref().unwrap_or("not valid")
                     ),
                 )
-                .hint("mail clients will warn about the certificate"),
+                .hint("These settings work once the certificate is fixed."),
             );
         }
     }

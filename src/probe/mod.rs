@@ -36,7 +36,8 @@
 //!   if it tried nothing).
 //!
 //! Cancellation (see [`schedule`]): a pending probe that the verdict would rank below a probe
-//! already working with a valid certificate is cancelled and recorded as
+//! already working with a valid certificate is cancelled (after `cancel_grace`; never a port 25
+//! probe nor a URL the user named) and recorded as
 //! `Failed{phase: "cancelled"}` with one `cancelled` step (status `skipped`); past `--deadline`,
 //! pending probes become `Failed{phase: "deadline"}`. Findings and the verdict ignore both.
 //!
@@ -99,6 +100,8 @@ pub struct ProbeOptions {
     pub ehlo_name: String,
     /// A greeting slower than this is reported (tarpit or overloaded server).
     pub slow_greeting: Duration,
+    /// How long a probe outranked by a working one may still finish before it is cancelled.
+    pub cancel_grace: Duration,
     pub login: Option<Arc<dyn LoginHook>>,
 }
 
@@ -113,6 +116,7 @@ impl Default for ProbeOptions {
             // RFC 2606 reserves .invalid: honest about being a probe and never a real host.
             ehlo_name: "mailprobe.invalid".to_string(),
             slow_greeting: Duration::from_secs(5),
+            cancel_grace: Duration::from_millis(300),
             login: None,
         }
     }
@@ -128,6 +132,7 @@ impl std::fmt::Debug for ProbeOptions {
             .field("stagger_guesses", &self.stagger_guesses)
             .field("ehlo_name", &self.ehlo_name)
             .field("slow_greeting", &self.slow_greeting)
+            .field("cancel_grace", &self.cancel_grace)
             .field("login", &self.login.is_some())
             .finish()
     }

@@ -81,6 +81,8 @@ pub struct Connected {
     pub peer: String,
     pub resolve_ms: u64,
     pub connect_ms: u64,
+    /// The peer when `--connect-to`/`--resolve` changed where the connection went.
+    pub redirected_to: Option<String>,
 }
 
 /// No address of the host accepted a connection.
@@ -103,6 +105,7 @@ pub async fn connect(net: &Net, host: &str, port: u16) -> Result<Connected, Conn
             peer: c.peer.to_string(),
             resolve_ms: c.resolve_ms,
             connect_ms: c.connect_ms,
+            redirected_to: c.redirected_to,
         }),
         Err(f) => Err(ConnectError {
             phase: match f.kind {

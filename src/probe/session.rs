@@ -201,7 +201,15 @@ impl Session {
     }
 
     /// Send one line (CRLF appended), recorded per `redact`.
+    /// A line with CR or LF is refused: it would smuggle a second command (e.g. through a user
+    /// name) past the caller.
     pub async fn send_line(&mut self, line: &str, redact: Redact) -> io::Result<()> {
+        if line.contains(['\r', '\n']) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "refusing to send a line containing CR or LF",
+            ));
+        }
         self.record("C", redact_line(line, redact));
         let mut data = Vec::with_capacity(line.len() + 2);
         data.extend_from_slice(line.as_bytes());
@@ -422,5 +430,69 @@ mod tests {
         for (line, r, want) in cases {
             assert_eq!(redact_line(line, *r), *want);
         }
+    }
+
+    /// A session to a local server that sends `data` in `chunks`-byte pieces, then closes.
+    async fn session_to(data: Vec<u8>, chunk: usize) -> Session {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            for piece in data.chunks(chunk.max(1)) {
+                let _ = s.write_all(piece).await;
+                let _ = s.flush().await;
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        });
+        let net = Net::new(crate::config::NetConfig {
+            offline: true,
+            timeout: Duration::from_secs(2),
+            ..Default::default()
+        })
+        .unwrap();
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        Session::new(tcp, &net, Instant::now())
+    }
+
+    #[tokio::test]
+    async fn lines_across_chunks_lf_only_and_bad_utf8() {
+        let mut s = session_to(b"250-a\r\n250 b\n\xff\xfeok\r\n".to_vec(), 3).await;
+        let r = s.read_smtp_reply().await.unwrap();
+        assert_eq!(r.lines, vec!["a", "b"]);
+        assert_eq!(s.read_line().await.unwrap(), b"\xff\xfeok\r\n");
+        assert_eq!(s.read_line().await, Err(SessionError::Closed));
+        let t: Vec<&str> = s.transcript().iter().map(|l| l.line.as_str()).collect();
+        assert_eq!(t[..3], ["250-a", "250 b", "\u{fffd}\u{fffd}ok"]);
+    }
+
+    #[tokio::test]
+    async fn caps_on_line_and_total() {
+        let mut s = session_to(vec![b'x'; 20_000], 4096).await;
+        assert_eq!(
+            s.read_line().await,
+            Err(SessionError::LineTooLong(MAX_LINE))
+        );
+        let mut s = session_to(b"* OK x\r\n".repeat(300), 4096).await;
+        s.max_total = 1000;
+        let mut n = 0;
+        let err = loop {
+            match s.read_line().await {
+                Ok(_) => n += 1,
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(err, SessionError::TooMuchData(1000));
+        assert!(n < 150, "{n}");
+    }
+
+    #[tokio::test]
+    async fn refuses_line_breaks_in_a_line() {
+        let mut s = session_to(Vec::new(), 1).await;
+        let e = s
+            .send_line("a1 LOGIN x\r\na2 DELETE INBOX", Redact::No)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert!(s.transcript().is_empty());
     }
 }

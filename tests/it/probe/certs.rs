@@ -100,7 +100,7 @@ async fn bad_certificates_are_findings_not_failures() {
         let c = codes(&run);
         assert!(c.contains(&code), "{what}: {c:?}");
         assert!(
-            c.contains(&"invalid-certificate-chosen".to_string()),
+            c.contains(&"no-valid-certificate".to_string()),
             "{what}: {c:?}"
         );
         // The finding uses the verifier's sentence for each problem.

@@ -453,3 +453,48 @@ async fn guesses_start_staggered() {
     probe_all(net, &sourced, &o).await;
     assert_eq!(s.max_concurrent(), 3);
 }
+
+#[tokio::test]
+async fn outranked_probe_may_finish_within_the_grace() {
+    let ca = TestCa::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let good = imaps_server(&ca);
+    let slowish = ScriptedServer::start(vec![
+        Step::Sleep(Duration::from_millis(400)),
+        Step::line("* OK [CAPABILITY IMAP4rev1 LOGINDISABLED] ready"),
+        Step::expect("a1 LOGOUT"),
+        Step::line("a1 OK bye"),
+    ]);
+    let net = net_with(&[], Duration::from_secs(5), Some(&ca.write_pem(tmp.path())));
+    let cands = vec![
+        cand_from(Protocol::Imap, good.port(), Security::Tls, Source::Srv),
+        cand_from(
+            Protocol::Imap,
+            slowish.port(),
+            Security::Plain,
+            Source::Guess,
+        ),
+    ];
+    let o = ProbeOptions {
+        cancel_grace: Duration::from_secs(3),
+        ..opts()
+    };
+    let run = probe_all(net.clone(), &cands, &o).await;
+    assert_eq!(
+        run.probes[1].outcome,
+        Outcome::Working { tls_valid: false },
+        "{}",
+        dump(&run.probes[1])
+    );
+    let o = ProbeOptions {
+        cancel_grace: Duration::ZERO,
+        ..opts()
+    };
+    let run = probe_all(net, &cands, &o).await;
+    assert_eq!(
+        phase(&run.probes[1]),
+        Some("cancelled"),
+        "{}",
+        dump(&run.probes[1])
+    );
+}
