@@ -41,6 +41,13 @@ pub fn credentials(a: &CredArgs) -> Result<Credentials, AppError> {
             "--auth-mech and --all-mechs need credentials: --password-env, --password-stdin, --password-file or --oauth-token-env".into(),
         ));
     }
+    if let Some(m) = &a.auth_mech
+        && crate::auth::sasl::Mech::from_name(m).is_none()
+    {
+        return Err(AppError::Usage(format!(
+            "unknown --auth-mech '{m}': use PLAIN, LOGIN, CRAM-MD5, XOAUTH2, OAUTHBEARER, LOGIN-CMD (IMAP LOGIN) or USER-PASS (POP3 USER/PASS)"
+        )));
+    }
     Ok(Credentials {
         user: a.user.clone(),
         password,

@@ -47,6 +47,7 @@
 pub mod dialogue;
 pub mod findings;
 pub mod imap;
+pub mod limits;
 pub mod netglue;
 pub mod pop3;
 pub mod schedule;
@@ -93,6 +94,8 @@ pub struct ProbeOptions {
     pub concurrency: usize,
     /// Connections at once to one host.
     pub per_host: usize,
+    /// Limits shared with other runs (batch mode); None: this run's own, from the two above.
+    pub limits: Option<Arc<limits::Limits>>,
     /// Delay between the starts of successive `Source::Guess` candidates (Thunderbird staggers
     /// its guesses the same way so a fast good answer can win).
     pub stagger_guesses: Duration,
@@ -112,6 +115,7 @@ impl Default for ProbeOptions {
             warn_cert_days: 30,
             concurrency: 16,
             per_host: 4,
+            limits: None,
             stagger_guesses: Duration::from_millis(100),
             // RFC 2606 reserves .invalid: honest about being a probe and never a real host.
             ehlo_name: "mailprobe.invalid".to_string(),

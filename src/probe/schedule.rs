@@ -14,15 +14,15 @@
 //! blocked, and they are bounded by the step timeout like everything else). When the deadline
 //! passes, whatever is still pending is recorded as `Failed{phase: "deadline"}`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 
 use super::dialogue::{Facts, blank_probe, probe_with_facts};
+use super::limits::Limits;
 use super::{ProbeOptions, ProbeRun, findings, verdict};
 use crate::net::Net;
 use crate::report::{Candidate, Outcome, Probe, Protocol, Source, Step, StepStatus};
@@ -102,8 +102,11 @@ fn stopped(c: &Candidate, phase: &str, reason: String, elapsed: Duration) -> Pro
 /// in candidate order (see the module docs for cancellation).
 pub async fn probe_all(net: Arc<Net>, candidates: &[Candidate], opts: &ProbeOptions) -> ProbeRun {
     let started = Instant::now();
-    let global = Arc::new(Semaphore::new(opts.concurrency.max(1)));
-    let mut per_host: HashMap<String, Arc<Semaphore>> = HashMap::new();
+    let limits = opts
+        .limits
+        .clone()
+        .unwrap_or_else(|| Limits::new(opts.concurrency, opts.per_host));
+    let global = limits.global();
     let delays = start_delays(candidates, opts.stagger_guesses);
     let cancel: Vec<watch::Sender<Option<Cancel>>> =
         candidates.iter().map(|_| watch::channel(None).0).collect();
@@ -111,10 +114,7 @@ pub async fn probe_all(net: Arc<Net>, candidates: &[Candidate], opts: &ProbeOpti
 
     let mut futs = FuturesUnordered::new();
     for (i, c) in candidates.iter().enumerate() {
-        let host_sem = per_host
-            .entry(c.host.to_ascii_lowercase())
-            .or_insert_with(|| Arc::new(Semaphore::new(opts.per_host.max(1))))
-            .clone();
+        let host_sem = limits.host(&c.host);
         let global = global.clone();
         let mut rx = cancel[i].subscribe();
         let delay = delays[i];
