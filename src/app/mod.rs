@@ -143,7 +143,7 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status, AppError> {
             Ok(emit(r, out))
         }
         Command::Check(a) => {
-            let creds = creds::credentials(&a.creds)?;
+            let creds = creds::credentials(&a.creds, false)?;
             if a.batch.is_some() {
                 let net = Net::new(cfg)?;
                 return batch::run(g, a, &creds, &net, out).await;
@@ -163,7 +163,7 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status, AppError> {
             Ok(emit(r, out))
         }
         Command::Probe(a) => {
-            let creds = creds::credentials(&a.creds)?;
+            let creds = creds::credentials(&a.creds, false)?;
             let net = Net::new(cfg)?;
             // A login needs an address for the user name: --user gives it for `probe`.
             let addr = creds.user.as_deref().and_then(|u| address::parse(u).ok());
@@ -185,7 +185,7 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status, AppError> {
             Ok(emit(r, out))
         }
         Command::Roundtrip(a) => {
-            let creds = creds::credentials(&a.creds)?;
+            let creds = creds::credentials(&a.creds, true)?;
             if !creds.present() {
                 return Err(AppError::Usage(
                     "a round trip logs in: give --password-env VAR, --password-stdin, --password-file PATH or --oauth-token-env VAR".into(),
