@@ -87,6 +87,7 @@ pub fn net_config(g: &GlobalArgs) -> Result<NetConfig, AppError> {
         offline: g.offline,
         timeout: secs("--timeout", g.timeout)?,
         deadline: secs("--deadline", g.deadline)?,
+        concurrency: 16,
     })
 }
 
@@ -143,6 +144,8 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status, AppError> {
             Ok(emit(r, out))
         }
         Command::Check(a) => {
+            let mut cfg = cfg;
+            cfg.concurrency = a.concurrency.max(1);
             let creds = creds::credentials(&a.creds, false)?;
             if a.batch.is_some() {
                 let net = Net::new(cfg)?;
@@ -163,6 +166,8 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status, AppError> {
             Ok(emit(r, out))
         }
         Command::Probe(a) => {
+            let mut cfg = cfg;
+            cfg.concurrency = a.concurrency.max(1);
             let creds = creds::credentials(&a.creds, false)?;
             let net = Net::new(cfg)?;
             // A login needs an address for the user name: --user gives it for `probe`.
