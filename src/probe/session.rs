@@ -25,8 +25,10 @@ use crate::net::Net;
 use crate::report::{TlsInfo, TranscriptLine};
 
 mod commands;
+mod mailbox;
 
-pub use commands::{ImapResponse, Pop3Response};
+pub use commands::{ImapResponse, Literal, Pop3Response};
+pub use mailbox::{MAILBOX_MAX_TOTAL, MAX_LITERAL};
 
 /// Longest line accepted. RFC 5321 §4.5.3.1.5 allows 512 octets for SMTP replies, but IMAP
 /// CAPABILITY lines of Dovecot/Exchange run past 1 KiB; 8 KiB is far beyond any honest server.
@@ -214,15 +216,20 @@ impl Session {
         let mut data = Vec::with_capacity(line.len() + 2);
         data.extend_from_slice(line.as_bytes());
         data.extend_from_slice(b"\r\n");
+        self.write_all(&data).await
+    }
+
+    /// Write raw bytes within one step timeout; the caller records them.
+    async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
         let limit = self.step_timeout();
         let write = async {
             match &mut self.stream {
                 Stream::Plain(s) => {
-                    s.write_all(&data).await?;
+                    s.write_all(data).await?;
                     s.flush().await
                 }
                 Stream::Tls(s) => {
-                    s.write_all(&data).await?;
+                    s.write_all(data).await?;
                     s.flush().await
                 }
                 Stream::Gone => Err(io::Error::new(io::ErrorKind::NotConnected, "no stream")),
@@ -322,16 +329,20 @@ impl Session {
     }
 
     /// Read `n` raw bytes (an IMAP literal), bounded by the caps; recorded as a note only.
-    async fn read_bytes_until(&mut self, n: usize, until: Instant) -> Result<(), SessionError> {
+    async fn read_bytes_until(
+        &mut self,
+        n: usize,
+        until: Instant,
+    ) -> Result<Vec<u8>, SessionError> {
         if n > self.max_total {
             return Err(SessionError::TooMuchData(self.max_total));
         }
         while self.buf.len() < n {
             self.fill(until).await?;
         }
-        self.buf.drain(..n);
+        let bytes = self.buf.drain(..n).collect();
         self.note(format!("{n} bytes of literal data"));
-        Ok(())
+        Ok(bytes)
     }
 
     /// TLS handshake on this connection: implicit TLS right after connect, or after a positive

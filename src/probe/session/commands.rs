@@ -24,6 +24,10 @@ pub struct ImapResponse {
     pub continuation: Option<String>,
 }
 
+/// An IMAP literal kept by [`Session::imap_command_literals`]: the line text that announced
+/// it (ending in `{N}`) and its bytes.
+pub type Literal = (String, Vec<u8>);
+
 /// The answer to a POP3 command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pop3Response {
@@ -72,8 +76,20 @@ impl Session {
 
     /// Read untagged lines until the completion for `tag` or a continuation request.
     pub async fn read_imap_response(&mut self, tag: &str) -> Result<ImapResponse, SessionError> {
+        Ok(self.read_imap_collect(tag, None).await?.0)
+    }
+
+    /// [`read_imap_response`](Self::read_imap_response) that, with `keep_literals: Some(max)`,
+    /// also returns every literal in the response, in order (each at most `max` bytes), with
+    /// the line (or line remainder) that announced it.
+    pub(super) async fn read_imap_collect(
+        &mut self,
+        tag: &str,
+        keep_literals: Option<usize>,
+    ) -> Result<(ImapResponse, Vec<Literal>), SessionError> {
         let until = Instant::now() + self.step_timeout();
         let mut untagged = Vec::new();
+        let mut literals = Vec::new();
         loop {
             if untagged.len() > MAX_RESPONSE_LINES {
                 return Err(SessionError::Protocol("too many untagged lines".into()));
@@ -85,7 +101,17 @@ impl Session {
                 .to_string();
             let mut last = line.clone();
             while let Some(n) = imap::literal_len(&last) {
-                self.read_bytes_until(n, until).await?;
+                if let Some(max) = keep_literals {
+                    if n > max {
+                        return Err(SessionError::TooMuchData(max));
+                    }
+                    let announced = String::from_utf8_lossy(&last)
+                        .trim_end_matches(['\r', '\n'])
+                        .to_string();
+                    literals.push((announced, self.read_bytes_until(n, until).await?));
+                } else {
+                    self.read_bytes_until(n, until).await?;
+                }
                 let more = self.read_line_until(until).await?;
                 shown.push_str(&format!("<{n} bytes>"));
                 shown.push_str(String::from_utf8_lossy(&more).trim_end_matches(['\r', '\n']));
@@ -98,24 +124,26 @@ impl Session {
                     code,
                     text,
                 }) if t == tag => {
-                    return Ok(ImapResponse {
+                    let r = ImapResponse {
                         tag: t,
                         untagged,
                         status,
                         code,
                         text,
                         continuation: None,
-                    });
+                    };
+                    return Ok((r, literals));
                 }
                 Ok(ImapLine::Continuation(text)) => {
-                    return Ok(ImapResponse {
+                    let r = ImapResponse {
                         tag: tag.to_string(),
                         untagged,
                         status: ImapStatus::Ok,
                         code: None,
                         text: String::new(),
                         continuation: Some(text),
-                    });
+                    };
+                    return Ok((r, literals));
                 }
                 Ok(ImapLine::UntaggedStatus {
                     status: ImapStatus::Bye,
