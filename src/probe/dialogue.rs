@@ -160,11 +160,7 @@ impl Run<'_> {
         match self.s().starttls(net, &name).await {
             Ok(info) => {
                 let list = self.s().tls_problems().to_vec();
-                let problems = list
-                    .iter()
-                    .map(|p| p.detail.as_str())
-                    .collect::<Vec<_>>()
-                    .join("; ");
+                let problems = netglue::describe(&list);
                 self.facts.cert_problems = list.clone();
                 let (status, detail) = match (&info.verify_error, info.verified) {
                     (None, true) => (StepStatus::Ok, format!("{} {}", info.version, info.cipher)),

@@ -6,6 +6,7 @@
 //! [`connect_ready`]`(net, protocol, host, port, security) -> Result<`[`Ready`]`, String>`; the
 //! error is one sentence (the failed probe step, or the unverified certificate).
 
+use super::netglue;
 use super::session::Session;
 use super::{ProbeOptions, open_session};
 use crate::net::Net;
@@ -56,12 +57,7 @@ pub async fn connect_ready(
             .verify_error
             .clone()
             .unwrap_or_else(|| "unknown reason".into());
-        let detail = session
-            .tls_problems()
-            .iter()
-            .map(|p| p.detail.as_str())
-            .collect::<Vec<_>>()
-            .join("; ");
+        let detail = netglue::describe(session.tls_problems());
         session.close().await;
         return Err(format!(
             "certificate of {host} not verified ({why}{}{detail}): no credentials sent",

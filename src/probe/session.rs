@@ -373,11 +373,7 @@ impl Session {
                 } else {
                     format!(
                         "certificate NOT verified: {}",
-                        hs.problems
-                            .iter()
-                            .map(|p| p.detail.as_str())
-                            .collect::<Vec<_>>()
-                            .join("; ")
+                        netglue::describe(&hs.problems)
                     )
                 };
                 self.note(format!(
@@ -445,6 +441,11 @@ mod tests {
 
     /// A session to a local server that sends `data` in `chunks`-byte pieces, then closes.
     async fn session_to(data: Vec<u8>, chunk: usize) -> Session {
+        serve(data, chunk, Duration::ZERO).await
+    }
+
+    /// [`session_to`], holding the connection open for `hold` after the data.
+    pub(super) async fn serve(data: Vec<u8>, chunk: usize, hold: Duration) -> Session {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
@@ -454,6 +455,7 @@ mod tests {
                 let _ = s.flush().await;
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
+            tokio::time::sleep(hold).await;
         });
         let net = Net::new(crate::config::NetConfig {
             offline: true,

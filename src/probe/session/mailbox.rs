@@ -66,26 +66,10 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::Net;
-    use tokio::io::AsyncWriteExt;
 
-    /// A session to a local server that sends `data` at once and then keeps the line open.
+    /// A session to a local server that sends `data` and keeps the line open meanwhile.
     async fn session_to(data: Vec<u8>) -> Session {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            let (mut s, _) = listener.accept().await.unwrap();
-            let _ = s.write_all(&data).await;
-            tokio::time::sleep(Duration::from_secs(3)).await;
-        });
-        let net = Net::new(crate::config::NetConfig {
-            offline: true,
-            timeout: Duration::from_secs(2),
-            ..Default::default()
-        })
-        .unwrap();
-        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-        Session::new(tcp, &net, Instant::now())
+        super::super::tests::serve(data, 4096, Duration::from_secs(3)).await
     }
 
     #[tokio::test]
