@@ -16,7 +16,7 @@
 //!   dialogue up to the capabilities over TLS, then the live [`Session`] for the auth and
 //!   round-trip stages (they send LOGOUT/QUIT and call [`Session::close`]).
 //! - [`connect_ready`]`(&Net, Protocol, host, port, Security) -> Result<`[`Ready`]`, String>`
-//!   ([`ready`]): [`open_session`] for a connection of its own (`--all-mechs` reconnects, the
+//!   ([`dialogue`]): [`open_session`] for a connection of its own (`--all-mechs` reconnects, the
 //!   round trip), refused when its certificate does not verify (it will carry credentials).
 //! - [`parse_url`]`(&str) -> Result<Candidate, UrlError>`: `imaps://host[:port][?security=…]`
 //!   ([`url`]); sources `[User]`, no username.
@@ -54,7 +54,6 @@ pub mod imap;
 pub mod limits;
 pub mod netglue;
 pub mod pop3;
-pub mod ready;
 pub mod schedule;
 pub mod session;
 pub mod smtp;
@@ -68,8 +67,7 @@ use std::time::Duration;
 
 use crate::report::{AuthAttempt, Candidate, Finding, Probe, Settings};
 
-pub use dialogue::{open_session, probe_one};
-pub use ready::{Ready, connect_ready};
+pub use dialogue::{Ready, connect_ready, open_session, probe_one};
 pub use schedule::probe_all;
 pub use session::{ImapResponse, Pop3Response, Redact, Session, SessionError};
 pub use url::{UrlError, parse_url};

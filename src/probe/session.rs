@@ -25,10 +25,8 @@ use crate::net::Net;
 use crate::report::{TlsInfo, TranscriptLine};
 
 mod commands;
-mod mailbox;
 
-pub use commands::{ImapResponse, Literal, Pop3Response};
-pub use mailbox::{MAILBOX_MAX_TOTAL, MAX_LITERAL};
+pub use commands::{ImapResponse, Literal, MAILBOX_MAX_TOTAL, MAX_LITERAL, Pop3Response};
 
 /// Longest line accepted. RFC 5321 §4.5.3.1.5 allows 512 octets for SMTP replies, but IMAP
 /// CAPABILITY lines of Dovecot/Exchange run past 1 KiB; 8 KiB is far beyond any honest server.
