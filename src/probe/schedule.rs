@@ -46,12 +46,15 @@ fn group(c: &Candidate) -> Option<u8> {
 }
 
 /// Delay before each candidate starts: 0 for sourced ones, k × stagger for the k-th guess.
+/// Port 25 is never cancelled (it competes with nothing), so waiting would only delay the run:
+/// it starts at once.
 pub fn start_delays(candidates: &[Candidate], stagger: Duration) -> Vec<Duration> {
     let mut k = 0u32;
     candidates
         .iter()
         .map(|c| {
-            if !c.sources.is_empty() && c.sources.iter().all(|s| *s == Source::Guess) {
+            let guess = !c.sources.is_empty() && c.sources.iter().all(|s| *s == Source::Guess);
+            if guess && group(c).is_some() {
                 let d = stagger * k;
                 k += 1;
                 d

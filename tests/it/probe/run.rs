@@ -422,8 +422,8 @@ async fn whole_run_stays_under_the_deadline() {
 
 #[tokio::test]
 async fn guesses_start_staggered() {
-    // Each connection lasts about 100 ms; guesses 400 ms apart never overlap, sourced
-    // candidates all start at once. Port 25 candidates are never cancelled, so all run.
+    // Each connection lasts about 100 ms; guesses 400 ms apart never overlap. Port 25 competes
+    // with nothing and is never cancelled, so its guesses start at once, like sourced ones.
     let s = ScriptedServer::start(vec![
         Step::Sleep(Duration::from_millis(100)),
         Step::line("220 mx.example.test ESMTP"),
@@ -432,25 +432,29 @@ async fn guesses_start_staggered() {
         Step::expect("QUIT"),
         Step::line("221 bye"),
     ]);
-    let net = net_with(&[(25, s.addr())], Duration::from_secs(5), None);
+    let net = net_with(
+        &[(587, s.addr()), (25, s.addr())],
+        Duration::from_secs(5),
+        None,
+    );
     let o = ProbeOptions {
         stagger_guesses: Duration::from_millis(400),
         ..opts()
     };
     let guesses: Vec<Candidate> = (0..3)
+        .map(|_| cand_from(Protocol::Smtp, 587, Security::Starttls, Source::Guess))
+        .collect();
+    probe_all(net.clone(), &guesses, &o).await;
+    assert_eq!(s.max_concurrent(), 1);
+    let mx: Vec<Candidate> = (0..3)
         .map(|_| cand_from(Protocol::Smtp, 25, Security::Starttls, Source::Guess))
         .collect();
-    let run = probe_all(net.clone(), &guesses, &o).await;
+    let run = probe_all(net, &mx, &o).await;
     assert!(
         run.probes
             .iter()
             .all(|p| matches!(p.outcome, Outcome::Working { .. }))
     );
-    assert_eq!(s.max_concurrent(), 1);
-    let sourced: Vec<Candidate> = (0..3)
-        .map(|_| cand_from(Protocol::Smtp, 25, Security::Starttls, Source::Srv))
-        .collect();
-    probe_all(net, &sourced, &o).await;
     assert_eq!(s.max_concurrent(), 3);
 }
 
