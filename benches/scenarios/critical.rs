@@ -1,0 +1,188 @@
+//! The critical path of a run: the longest chain of round trips that depend on each other, in
+//! RTTs, plus the waits the design imposes on purpose (staggered guesses). Formulas in
+//! bench/README.md ("Critical path").
+//!
+//! Discovery is modelled from the world ([`crate::world`]): which names resolve and which URLs
+//! exist; every source runs concurrently, so discovery costs the longest source chain. Probing
+//! starts when discovery ends (the tool's design: all candidates are known, merged and ranked
+//! first); its cost is the longest chain among the probes the verdict waited for, i.e. every
+//! probe of the report that was not cancelled, counted from the steps the dialogue performed.
+
+use serde_json::Value;
+
+/// Names with an A record in the plain view (everything else is NXDOMAIN: 1 RTT).
+fn resolves(host: &str, extra: &[&str]) -> bool {
+    const NAMES: [&str; 6] = [
+        "imap.example.test",
+        "smtp.example.test",
+        "autoconfig.example.test",
+        "mx.mailhost.test",
+        "autoconfig.mailhost.test",
+        "ispdb.bench.test",
+    ];
+    NAMES.contains(&host) || extra.contains(&host)
+}
+
+/// One HTTP(S) fetch on a fresh connection: DNS (A+AAAA concurrently: 1) → TCP (1) → TLS 1.3
+/// (1, https only) → request/response (1). A name that does not resolve ends after DNS.
+pub fn fetch(host: &str, https: bool) -> u32 {
+    if resolves(host, &[]) {
+        1 + 1 + u32::from(https) + 1
+    } else {
+        1
+    }
+}
+
+/// Registrable domain of a `.test` name (two labels: `test` is not in the public suffix list, so
+/// psl's default `*` rule makes `x.test` registrable).
+fn registrable(host: &str) -> String {
+    let labels: Vec<&str> = host.split('.').collect();
+    labels[labels.len().saturating_sub(2)..].join(".")
+}
+
+/// The discovery chain of one domain, per source: (source, RTTs). The ISPDB lives at
+/// `ispdb.bench.test` over https.
+pub fn discovery(domain: &str, mx: Option<&str>) -> Vec<(&'static str, u32)> {
+    let ispdb = fetch("ispdb.bench.test", true);
+    let autoconfig = [
+        fetch(&format!("autoconfig.{domain}"), true),
+        fetch(domain, true),
+        fetch(&format!("autoconfig.{domain}"), false),
+        fetch(domain, false),
+        ispdb,
+    ]
+    .into_iter()
+    .max()
+    .unwrap_or(0);
+    // MX query (1), then autoconfig + ISPDB of the MX host's domain(s) concurrently.
+    let mx_chain = 1 + mx
+        .map(|h| {
+            let d = registrable(h);
+            if d == domain {
+                0
+            } else {
+                fetch(&format!("autoconfig.{d}"), true).max(ispdb)
+            }
+        })
+        .unwrap_or(0);
+    // Autodiscover: POST to https://D and https://autodiscover.D, GET http://autodiscover.D,
+    // SRV _autodiscover — concurrently; nothing there redirects in this world.
+    let autodiscover = [
+        fetch(domain, true),
+        fetch(&format!("autodiscover.{domain}"), true),
+        fetch(&format!("autodiscover.{domain}"), false),
+        1,
+    ]
+    .into_iter()
+    .max()
+    .unwrap_or(0);
+    vec![
+        ("autoconfig", autoconfig),
+        ("mx", mx_chain),
+        ("srv", 1),
+        ("autodiscover", autodiscover),
+        ("guess", 1),
+    ]
+}
+
+/// Round trips of one probe, from the steps its dialogue performed: `connect` (TCP, plus 1 for
+/// DNS when the name was not looked up during discovery), `tls`, `greeting`, `capabilities`
+/// (0 when taken from the greeting), `starttls`, `capabilities-tls`, `logout`, and one per
+/// authentication exchange.
+pub fn probe_rtts(probe: &Value, resolved_in_discovery: bool) -> u32 {
+    let Some(steps) = probe["steps"].as_array() else {
+        return 0;
+    };
+    let mut n = 0;
+    for s in steps {
+        let name = s["name"].as_str().unwrap_or("");
+        let detail = s["detail"].as_str().unwrap_or("");
+        n += match name {
+            "connect" => 1 + u32::from(!resolved_in_discovery),
+            "capabilities" | "capabilities-tls" if detail.starts_with("from greeting") => 0,
+            "tls" | "greeting" | "capabilities" | "capabilities-tls" | "starttls" | "logout" => 1,
+            "auth" => 1,
+            _ => 0,
+        };
+    }
+    n
+}
+
+/// Was this probe cancelled (the verdict did not wait for it)?
+pub fn cancelled(probe: &Value) -> bool {
+    probe["outcome"]["phase"] == "cancelled"
+}
+
+/// Critical path of a `check` report: (discovery RTTs, probing RTTs, staggered-start wait in
+/// ms, a one-line explanation).
+pub fn check(report: &Value, stagger_ms: u64, rtt_ms: u64) -> (u32, u32, u64, String) {
+    let domain = report["domain"].as_str().unwrap_or("");
+    let disc = discovery(domain, Some("mx.mailhost.test"));
+    let (dname, drtt) = disc
+        .iter()
+        .max_by_key(|(_, r)| *r)
+        .copied()
+        .unwrap_or(("none", 0));
+    // Guessing resolved imap./smtp./pop./pop3./mail./<domain> already (cached answers).
+    let guessed = |h: &str| {
+        ["imap.", "smtp.", "pop.", "pop3.", "mail.", ""]
+            .iter()
+            .any(|p| format!("{p}{domain}") == h)
+    };
+    let empty = Vec::new();
+    let probes = report["probes"].as_array().unwrap_or(&empty);
+    let mut best = (0u32, 0u64, String::from("no probe"));
+    let mut k = 0u64;
+    for p in probes {
+        let sources: Vec<&str> = p["sources"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        let guess_only = !sources.is_empty() && sources.iter().all(|s| *s == "guess");
+        let delay = if guess_only {
+            k += 1;
+            (k - 1) * stagger_ms
+        } else {
+            0
+        };
+        if cancelled(p) {
+            continue;
+        }
+        let host = p["host"].as_str().unwrap_or("");
+        let r = probe_rtts(p, guessed(host));
+        let label = format!(
+            "{}:{} {}",
+            host,
+            p["port"],
+            p["security"].as_str().unwrap_or("")
+        );
+        // Compare in time, so that a staggered start counts.
+        if u64::from(r) * rtt_ms + delay > u64::from(best.0) * rtt_ms + best.1 {
+            best = (r, delay, label);
+        }
+    }
+    let why = format!(
+        "discovery {drtt} ({dname}) + probe {} ({}{})",
+        best.0,
+        best.2,
+        if best.1 > 0 {
+            format!(", starts {} ms late", best.1)
+        } else {
+            String::new()
+        }
+    );
+    (drtt, best.0, best.1, why)
+}
+
+/// Critical path of a `roundtrip` report: (time, explanation, note).
+pub fn roundtrip(
+    report: &Value,
+    _stagger_ms: u64,
+    _rtt_ms: u64,
+) -> (Option<std::time::Duration>, String, String) {
+    (
+        None,
+        "not modelled yet".into(),
+        format!("status {}", report["status"].as_str().unwrap_or("?")),
+    )
+}
