@@ -38,18 +38,15 @@ fn main() -> ExitCode {
             return ExitCode::from(3);
         }
     };
-    match rt.block_on(mailprobe::app::run(&cli)) {
-        Ok(reports) => {
-            let mut out = std::io::stdout().lock();
-            for r in &reports {
-                let _ = out.write_all(mailprobe::app::render(r, &cli.global).as_bytes());
-            }
-            let _ = out.flush();
-            ExitCode::from(mailprobe::app::worst(&reports).exit_code() as u8)
-        }
+    let mut out = std::io::stdout().lock();
+    let result = rt.block_on(mailprobe::app::run(&cli, &mut out));
+    let _ = out.flush();
+    match result {
+        Ok(status) => ExitCode::from(status.exit_code() as u8),
         Err(e) => {
             if let Some(text) = mailprobe::app::render_error(&e, &cli.global) {
-                print!("{text}");
+                let _ = out.write_all(text.as_bytes());
+                let _ = out.flush();
             }
             eprintln!("error: {e}");
             if let Some(h) = e.hint() {

@@ -1,1 +1,251 @@
-//! (issue work in progress)
+//! Authentication (issue "Authentication and the end-to-end round trip"): credentials, SASL
+//! mechanisms, refusal decoding and the login dialogues of IMAP, POP3 and SMTP.
+//!
+//! Entry points: [`Authenticator`] (the probe's login hook; also used by the round trip),
+//! [`login_findings`] and [`settings_with_login`] (the `check` verdict with credentials).
+
+pub mod conn;
+pub mod credentials;
+mod findings;
+mod hook;
+pub mod login;
+pub mod open;
+pub mod refusal;
+pub mod sasl;
+
+use std::sync::Arc;
+
+pub use credentials::{CredentialError, Credentials, PasswordSource, Secret, read_secret};
+pub use findings::{auth_method, login_findings, settings_with_login};
+pub use hook::redaction;
+
+use crate::address::Address;
+use crate::net::Net;
+use crate::report::model::{Protocol, Security};
+use crate::report::probe::AuthAttempt;
+use login::Wire;
+use sasl::{Mech, Proto};
+
+/// `AuthAttempt.response` when no credential was sent because the connection had no TLS.
+pub const NOT_SENT_NO_TLS: &str =
+    "not sent: the connection is not encrypted (use --allow-plaintext-auth to send it anyway)";
+/// `AuthAttempt.mechanism` for a note rather than an attempt.
+pub const NO_MECHANISM: &str = "none";
+
+/// Where a login happens.
+#[derive(Debug, Clone)]
+pub struct Target<'a> {
+    pub protocol: Protocol,
+    pub host: &'a str,
+    pub port: u16,
+    pub security: Security,
+    /// TLS is up on the connection right now.
+    pub tls_active: bool,
+    /// The user name the discovered settings give, if any.
+    pub discovered_user: Option<&'a str>,
+}
+
+/// Logs in with the user's credentials; built once per run from [`Credentials`] and the address.
+pub struct Authenticator {
+    creds: Credentials,
+    addr: Address,
+    net: Option<Arc<Net>>,
+}
+
+impl Authenticator {
+    pub fn new(creds: Credentials, addr: &Address) -> Self {
+        Authenticator {
+            creds,
+            addr: addr.clone(),
+            net: None,
+        }
+    }
+
+    /// With the network context, `--all-mechs` opens a new connection for each mechanism after
+    /// the first success (a session cannot authenticate twice: RFC 4954 §4, RFC 9051 §6.2.2).
+    pub fn with_net(mut self, net: Arc<Net>) -> Self {
+        self.net = Some(net);
+        self
+    }
+
+    pub fn credentials(&self) -> &Credentials {
+        &self.creds
+    }
+
+    fn proto(p: Protocol) -> Proto {
+        match p {
+            Protocol::Imap => Proto::Imap,
+            Protocol::Pop3 => Proto::Pop3,
+            Protocol::Smtp => Proto::Smtp,
+        }
+    }
+
+    /// Mechanisms to try on a server offering `caps` / `sasl`.
+    pub fn mechanisms(
+        &self,
+        protocol: Protocol,
+        caps: &[String],
+        sasl: &[String],
+    ) -> Result<Vec<Mech>, String> {
+        let forced = match &self.creds.mech {
+            Some(n) => Some(Mech::from_name(n).ok_or_else(|| format!("unknown mechanism {n}"))?),
+            None => None,
+        };
+        let legacy = match protocol {
+            Protocol::Imap => !caps.iter().any(|c| c.eq_ignore_ascii_case("LOGINDISABLED")),
+            Protocol::Pop3 => {
+                caps.is_empty() || caps.iter().any(|c| c.eq_ignore_ascii_case("USER"))
+            }
+            Protocol::Smtp => false,
+        };
+        Ok(sasl::choose(
+            Self::proto(protocol),
+            sasl,
+            legacy,
+            self.creds.password.is_some(),
+            self.creds.oauth_token.is_some(),
+            forced,
+            self.creds.all_mechs,
+        ))
+    }
+
+    fn note(&self, t: &Target<'_>, mech: &str, response: String) -> AuthAttempt {
+        let username =
+            credentials::username_forms(self.creds.user.as_deref(), t.discovered_user, &self.addr)
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+        AuthAttempt {
+            mechanism: mech.to_string(),
+            username,
+            success: false,
+            elapsed_ms: 0,
+            response: Some(response),
+        }
+    }
+
+    /// Log in on an open connection. Port 25 (MX) is never logged into; no credential goes
+    /// over a connection without TLS unless `--allow-plaintext-auth`. Tries the other user name
+    /// form once after an authentication error (RFC 6186 §4). Returns every attempt.
+    pub async fn login_on<W: Wire>(
+        &self,
+        w: &mut W,
+        t: &Target<'_>,
+        caps: &[String],
+        sasl_offered: &[String],
+    ) -> Vec<AuthAttempt> {
+        if !self.creds.present() || (t.protocol == Protocol::Smtp && t.port == 25) {
+            return Vec::new();
+        }
+        if !t.tls_active && !self.creds.allow_plaintext {
+            return vec![self.note(t, NO_MECHANISM, NOT_SENT_NO_TLS.to_string())];
+        }
+        let mechs = match self.mechanisms(t.protocol, caps, sasl_offered) {
+            Ok(m) if !m.is_empty() => m,
+            Ok(_) => {
+                let offered = if sasl_offered.is_empty() {
+                    "none".to_string()
+                } else {
+                    sasl_offered.join(" ")
+                };
+                return vec![self.note(
+                    t,
+                    NO_MECHANISM,
+                    format!("no usable login mechanism (server offers: {offered})"),
+                )];
+            }
+            Err(e) => return vec![self.note(t, NO_MECHANISM, e)],
+        };
+        let mut users =
+            credentials::username_forms(self.creds.user.as_deref(), t.discovered_user, &self.addr);
+        let mut out = Vec::new();
+        let mut logged_in = false;
+        for mech in mechs {
+            if logged_in {
+                // A new connection per further mechanism (--all-mechs).
+                let Some(net) = &self.net else {
+                    out.push(self.note(t, mech.name(), "not tried: needs a new connection".into()));
+                    continue;
+                };
+                match open::open(net, t.protocol, t.host, t.port, t.security).await {
+                    Ok(mut o) => {
+                        let (a, _) = self.try_users(&mut o.conn, t, mech, &users, &o.caps).await;
+                        out.extend(a);
+                        o.conn.shutdown().await;
+                    }
+                    Err(e) => out.push(self.note(
+                        t,
+                        mech.name(),
+                        format!("not tried: reconnect failed: {e}"),
+                    )),
+                }
+                continue;
+            }
+            let (attempts, ok_user) = self.try_users(w, t, mech, &users, caps).await;
+            let dropped = attempts.last().is_some_and(|a| {
+                a.response
+                    .as_deref()
+                    .is_some_and(|r| r.contains("closed the connection"))
+            });
+            out.extend(attempts);
+            if let Some(u) = ok_user {
+                logged_in = true;
+                users.retain(|x| *x != u);
+                users.insert(0, u);
+            } else if dropped {
+                break;
+            }
+        }
+        out
+    }
+
+    /// Attempts with `mech` over the user name forms; returns them and the user that worked.
+    async fn try_users<W: Wire>(
+        &self,
+        w: &mut W,
+        t: &Target<'_>,
+        mech: Mech,
+        users: &[String],
+        caps: &[String],
+    ) -> (Vec<AuthAttempt>, Option<String>) {
+        let secret = if mech.is_oauth() {
+            self.creds.oauth_token.as_ref()
+        } else {
+            self.creds.password.as_ref()
+        };
+        let Some(secret) = secret else {
+            return (
+                vec![self.note(t, mech.name(), "not tried: no matching credential".into())],
+                None,
+            );
+        };
+        let mut out = Vec::new();
+        for u in users {
+            let o = login::attempt(
+                w,
+                Self::proto(t.protocol),
+                mech,
+                u,
+                secret,
+                t.host,
+                t.port,
+                caps,
+            )
+            .await;
+            out.push(AuthAttempt {
+                mechanism: mech.name().to_string(),
+                username: u.clone(),
+                success: o.success,
+                elapsed_ms: o.elapsed_ms,
+                response: Some(o.response.clone()),
+            });
+            if o.success {
+                return (out, Some(u.clone()));
+            }
+            if o.dropped() || !o.refusal.is_some_and(|k| k.is_credential_error()) {
+                break;
+            }
+        }
+        (out, None)
+    }
+}

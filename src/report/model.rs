@@ -153,6 +153,7 @@ pub enum AuthMethod {
     PasswordCleartext,
     /// Challenge-response (CRAM-MD5, DIGEST-MD5, SCRAM).
     PasswordEncrypted,
+    #[serde(rename = "oauth2")]
     OAuth2,
     /// The provider requires an app-specific password instead of the account password.
     AppPassword,
@@ -327,6 +328,9 @@ pub struct Report {
     pub probes: Vec<crate::report::probe::Probe>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub settings: Option<crate::report::probe::Settings>,
+    /// The send-and-fetch-back test (`mailprobe roundtrip`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roundtrip: Option<crate::roundtrip::RoundtripReport>,
     pub findings: Vec<Finding>,
     pub status: Status,
     pub elapsed_ms: u64,
@@ -343,6 +347,7 @@ impl Report {
             discovery: Discovery::default(),
             probes: Vec::new(),
             settings: None,
+            roundtrip: None,
             findings: Vec::new(),
             status: Status::Ok,
             elapsed_ms: 0,
@@ -351,7 +356,7 @@ impl Report {
 
     /// Submit→arrival latency of the round trip, when one ran and the message arrived.
     pub fn roundtrip_latency_ms(&self) -> Option<u64> {
-        None
+        self.roundtrip.as_ref().and_then(|r| r.latency_ms)
     }
 
     /// Worst severity among the findings, as a status (no finding: OK).

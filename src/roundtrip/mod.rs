@@ -1,1 +1,346 @@
-//! (issue work in progress)
+//! Round trip (issue "Authentication and the end-to-end round trip"): build a test message,
+//! submit it through the working outgoing server (authenticated), wait for it in the mailbox
+//! over IMAP (or POP3), report latency, hops and authentication verdicts, and delete it again.
+//!
+//! Entry point: [`run`] → [`RoundtripReport`] (serde + JSON schema; `latency_ms` is a plain
+//! field for monitoring).
+
+pub mod headers;
+pub mod imap_fetch;
+pub mod message;
+pub mod pop3_fetch;
+pub mod submit;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::address::Address;
+use crate::auth::{Authenticator, Credentials, Secret, refusal};
+use crate::net::Net;
+use crate::report::model::{Finding, Protocol, Severity};
+use crate::report::probe::{AuthAttempt, Setting, Step};
+
+pub use headers::{AuthResult, Hop};
+pub use imap_fetch::Deletion;
+
+/// `mailprobe roundtrip` options.
+#[derive(Debug, Clone)]
+pub struct RoundtripOptions {
+    /// `--to`: another mailbox (outbound delivery test). Default: the address itself.
+    pub to: Option<String>,
+    /// `--from`: envelope and header sender. Default: the address itself.
+    pub from: Option<String>,
+    /// `--keep`: leave the test message in the mailbox.
+    pub keep: bool,
+    /// `--wait`: how long to wait for the message to arrive.
+    pub wait: Duration,
+    /// `--to-user`: login of the `--to` mailbox (default: the `--to` address).
+    pub to_user: Option<String>,
+    /// `--to-password-env`: password of the `--to` mailbox; without it the report stops at
+    /// "accepted for delivery".
+    pub to_password: Option<Secret>,
+}
+
+impl Default for RoundtripOptions {
+    fn default() -> Self {
+        RoundtripOptions {
+            to: None,
+            from: None,
+            keep: false,
+            wait: Duration::from_secs(60),
+            to_user: None,
+            to_password: None,
+        }
+    }
+}
+
+/// Result of the round trip.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RoundtripResult {
+    /// Submitted, found in the mailbox.
+    Delivered,
+    /// Submitted and accepted; not fetched back (`--to` without its credentials).
+    Accepted,
+    /// Submitted but not found within `--wait`.
+    NotArrived,
+    SubmitFailed,
+    /// Submitted, but the mailbox could not be opened or searched.
+    FetchFailed,
+}
+
+/// What `mailprobe roundtrip` reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RoundtripReport {
+    pub result: RoundtripResult,
+    pub from: String,
+    pub to: String,
+    /// With angle brackets.
+    pub message_id: String,
+    pub token: String,
+    /// `smtp://host:port` (security) the message went through.
+    pub submit_server: String,
+    /// Each SMTP step with its time and the server's reply.
+    pub submit_steps: Vec<Step>,
+    /// From the final `250` (Postfix `queued as …`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fetch_server: Option<String>,
+    /// `IDLE` or `polling`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fetch_method: Option<String>,
+    /// `INBOX` or the Junk folder's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub folder: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uid: Option<u32>,
+    /// IMAP INTERNALDATE as the server gave it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub internal_date: Option<String>,
+    /// From the final 250 of the submission to the message being found.
+    pub latency_ms: Option<u64>,
+    /// The whole round trip, connect to delete.
+    pub total_ms: u64,
+    /// Relay steps from `Received:`, oldest first.
+    pub hops: Vec<Hop>,
+    /// `Authentication-Results` verdicts (SPF, DKIM, DMARC...).
+    pub auth_results: Vec<AuthResult>,
+    /// What happened to the test message; null when it was not found.
+    pub deleted: Option<Deletion>,
+    /// Login attempts on the outgoing and the incoming server.
+    pub auth: Vec<AuthAttempt>,
+    pub findings: Vec<Finding>,
+}
+
+fn url(s: &Setting) -> String {
+    format!(
+        "{}://{}:{} ({})",
+        s.protocol.as_str(),
+        s.host,
+        s.port,
+        s.security.as_str()
+    )
+}
+
+/// Run the round trip for `addr`: submit through `outgoing`, fetch from `incoming`.
+pub async fn run(
+    net: Arc<Net>,
+    addr: &Address,
+    outgoing: &Setting,
+    incoming: &Setting,
+    creds: &Credentials,
+    opts: &RoundtripOptions,
+) -> RoundtripReport {
+    let start = Instant::now();
+    let auth = Authenticator::new(creds.clone(), addr).with_net(net.clone());
+    let own = addr.ascii();
+    let from = opts.from.clone().unwrap_or_else(|| own.clone());
+    let to = opts.to.clone().unwrap_or_else(|| own.clone());
+    let token = message::new_token();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let msg = message::build(&from, &to, &token, now);
+    let mut rep = RoundtripReport {
+        result: RoundtripResult::SubmitFailed,
+        from: from.clone(),
+        to: to.clone(),
+        message_id: msg.message_id.clone(),
+        token: token.clone(),
+        submit_server: url(outgoing),
+        submit_steps: Vec::new(),
+        queue_id: None,
+        fetch_server: None,
+        fetch_method: None,
+        folder: None,
+        uid: None,
+        internal_date: None,
+        latency_ms: None,
+        total_ms: 0,
+        hops: Vec::new(),
+        auth_results: Vec::new(),
+        deleted: None,
+        auth: Vec::new(),
+        findings: Vec::new(),
+    };
+
+    let sub = submit::submit(&net, outgoing, &auth, &from, &to, &msg.bytes).await;
+    rep.submit_steps = sub.steps;
+    rep.queue_id = sub.queue_id;
+    refusal_findings(&sub.auth, &rep.submit_server, &mut rep.findings);
+    rep.auth.extend(sub.auth);
+    let Some(accepted_at) = sub.accepted_at else {
+        rep.findings.push(
+            Finding::new(
+                Severity::Critical,
+                "roundtrip-submit-failed",
+                format!(
+                    "the test message was not accepted by {}: {}",
+                    rep.submit_server,
+                    sub.error.unwrap_or_default()
+                ),
+            )
+            .hint("See the submit steps: the failing SMTP command and the server's reply."),
+        );
+        rep.total_ms = start.elapsed().as_millis() as u64;
+        return rep;
+    };
+
+    // Who fetches: the address itself, or the --to mailbox with its own credentials.
+    let fetch_auth = if to.eq_ignore_ascii_case(&own) {
+        Some(auth)
+    } else {
+        match (&opts.to_password, crate::address::parse(&to)) {
+            (Some(pw), Ok(to_addr)) => {
+                let c = Credentials {
+                    user: opts.to_user.clone(),
+                    password: Some(pw.clone()),
+                    ..creds.clone()
+                };
+                Some(
+                    Authenticator::new(
+                        Credentials {
+                            oauth_token: None,
+                            mech: None,
+                            ..c
+                        },
+                        &to_addr,
+                    )
+                    .with_net(net.clone()),
+                )
+            }
+            _ => None,
+        }
+    };
+    let Some(fetch_auth) = fetch_auth else {
+        rep.result = RoundtripResult::Accepted;
+        rep.findings.push(
+            Finding::new(
+                Severity::Info,
+                "roundtrip-accepted-only",
+                format!("the message to {to} was accepted for delivery; it was not fetched back"),
+            )
+            .hint("Give --to-user and --to-password-env to check that it arrives."),
+        );
+        rep.total_ms = start.elapsed().as_millis() as u64;
+        return rep;
+    };
+
+    rep.fetch_server = Some(url(incoming));
+    let found = match incoming.protocol {
+        Protocol::Pop3 => {
+            pop3_fetch::wait_and_fetch(
+                &net,
+                incoming,
+                &fetch_auth,
+                &msg.message_id,
+                opts.wait,
+                opts.keep,
+            )
+            .await
+        }
+        _ => {
+            imap_fetch::wait_and_fetch(
+                &net,
+                incoming,
+                &fetch_auth,
+                &msg.message_id,
+                opts.wait,
+                opts.keep,
+            )
+            .await
+        }
+    };
+    refusal_findings(
+        &found.auth,
+        rep.fetch_server.as_deref().unwrap_or(""),
+        &mut rep.findings,
+    );
+    rep.auth.extend(found.auth);
+    rep.fetch_method = found.method;
+    rep.internal_date = found.internal_date;
+    rep.uid = found.uid;
+    rep.deleted = found.deletion;
+    rep.hops = headers::hops(&found.header);
+    rep.auth_results = headers::auth_results(&found.header);
+    match found.found_at {
+        Some(t) => {
+            rep.result = RoundtripResult::Delivered;
+            rep.latency_ms = Some(t.saturating_duration_since(accepted_at).as_millis() as u64);
+            rep.folder = found.folder.clone();
+        }
+        None if found
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("did not arrive")) =>
+        {
+            rep.result = RoundtripResult::NotArrived;
+            rep.findings.push(
+                Finding::new(Severity::Critical, "roundtrip-not-arrived", format!("the test message did not arrive within {} s (searched INBOX and Junk)", opts.wait.as_secs()))
+                    .hint("Check the server's mail log for the queue id; delivery may be delayed or the message filtered."),
+            );
+        }
+        None => {
+            rep.result = RoundtripResult::FetchFailed;
+            rep.findings.push(Finding::new(
+                Severity::Critical,
+                "roundtrip-fetch-failed",
+                format!(
+                    "cannot check the mailbox: {}",
+                    found.error.unwrap_or_default()
+                ),
+            ));
+        }
+    }
+    outcome_findings(&mut rep);
+    rep.total_ms = start.elapsed().as_millis() as u64;
+    rep
+}
+
+fn refusal_findings(attempts: &[AuthAttempt], server: &str, out: &mut Vec<Finding>) {
+    if attempts.iter().any(|a| a.success) {
+        return;
+    }
+    if let Some(a) = attempts.last() {
+        let resp = a.response.as_deref().unwrap_or("");
+        out.push(refusal::finding(&refusal::decode(resp), server, resp));
+    }
+}
+
+fn outcome_findings(rep: &mut RoundtripReport) {
+    let folder = rep.folder.clone().unwrap_or_default();
+    if rep.result == RoundtripResult::Delivered && !folder.eq_ignore_ascii_case("INBOX") {
+        rep.findings.push(
+            Finding::new(
+                Severity::Warning,
+                "roundtrip-junk",
+                format!("the test message arrived in '{folder}', not in INBOX"),
+            )
+            .hint(
+                "A spam filter classified it as junk: check SPF/DKIM/DMARC and the filter rules.",
+            ),
+        );
+    }
+    match rep.deleted {
+        Some(Deletion::LeftOthersDeleted) => rep.findings.push(
+            Finding::new(Severity::Info, "roundtrip-message-left", "the test message was left in the mailbox: other messages are flagged deleted and the server lacks UIDPLUS")
+                .hint("Delete it by hand (its subject contains the token)."),
+        ),
+        Some(Deletion::Failed) => rep.findings.push(Finding::new(Severity::Warning, "roundtrip-delete-failed", "the test message could not be deleted")),
+        _ => {}
+    }
+    for r in rep
+        .auth_results
+        .iter()
+        .filter(|r| matches!(r.result.as_str(), "fail" | "permerror" | "softfail"))
+    {
+        rep.findings.push(
+            Finding::new(Severity::Warning, "roundtrip-auth-results", format!("{} says {}={}", r.authserv_id, r.method, r.result))
+                .hint("Receivers may reject or junk this domain's mail: check its SPF, DKIM and DMARC records."),
+        );
+    }
+}

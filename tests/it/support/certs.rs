@@ -54,14 +54,16 @@ pub enum TlsVersions {
 pub struct Cert {
     pub cert_pem: String,
     pub key_pem: String,
-    /// Leaf followed by the issuing CA (for a self-signed cert: the leaf alone).
+    /// Leaf followed by the issuing CA and any CA above it (self-signed: the leaf alone).
     pub chain_pem: String,
 }
 
-/// A throwaway certificate authority ("Example Test CA <random id>").
+/// A throwaway certificate authority ("Example Test CA <random id>"), root or intermediate.
 pub struct TestCa {
     issuer: Issuer<'static, KeyPair>,
     pem: String,
+    /// Certificates above this CA (intermediate: its issuer and up, root included), PEM.
+    above_pem: String,
 }
 
 impl std::fmt::Debug for TestCa {
@@ -77,8 +79,18 @@ impl Default for TestCa {
 }
 
 impl TestCa {
-    /// A fresh CA, valid from yesterday for ten years.
+    /// A fresh root CA, valid from yesterday for ten years.
     pub fn new() -> TestCa {
+        Self::make(None)
+    }
+
+    /// An intermediate CA signed by this one. Its leaves' `chain_pem` is leaf + intermediate +
+    /// root; trust the root. [`Cert::leaf_only`] gives the "server forgot the intermediate" case.
+    pub fn intermediate(&self) -> TestCa {
+        Self::make(Some(self))
+    }
+
+    fn make(parent: Option<&TestCa>) -> TestCa {
         let key = KeyPair::generate().expect("generate CA key");
         let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
         params
@@ -87,18 +99,30 @@ impl TestCa {
         // A unique name per CA: with equal names, webpki would pick another test CA as the issuer
         // and report BadSignature instead of UnknownIssuer.
         let id: u32 = rand::random();
-        let cn = format!("Example Test CA {id:08x}");
+        let kind = if parent.is_some() {
+            "Intermediate"
+        } else {
+            "CA"
+        };
+        let cn = format!("Example Test {kind} {id:08x}");
         params.distinguished_name.push(DnType::CommonName, cn);
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         let now = OffsetDateTime::now_utc();
         params.not_before = now - Duration::days(1);
         params.not_after = now + Duration::days(3650);
-        let cert = params.self_signed(&key).expect("self-sign CA");
-        let pem = cert.pem();
+        let (cert, above_pem) = match parent {
+            None => (params.self_signed(&key), String::new()),
+            Some(p) => (
+                params.signed_by(&key, &p.issuer),
+                format!("{}{}", p.pem, p.above_pem),
+            ),
+        };
+        let pem = cert.expect("sign CA").pem();
         TestCa {
             issuer: Issuer::new(params, key),
             pem,
+            above_pem,
         }
     }
 
@@ -132,7 +156,7 @@ impl TestCa {
         let cert = params.signed_by(&key, &self.issuer).expect("sign leaf");
         let cert_pem = cert.pem();
         Cert {
-            chain_pem: format!("{cert_pem}{}", self.pem),
+            chain_pem: format!("{cert_pem}{}{}", self.pem, self.above_pem),
             cert_pem,
             key_pem: key.serialize_pem(),
         }
@@ -166,6 +190,15 @@ impl Cert {
             chain_pem: cert_pem.clone(),
             cert_pem,
             key_pem: key.serialize_pem(),
+        }
+    }
+
+    /// The same certificate served without its CA certificates (an incomplete chain when the
+    /// issuer is an intermediate).
+    pub fn leaf_only(&self) -> Cert {
+        Cert {
+            chain_pem: self.cert_pem.clone(),
+            ..self.clone()
         }
     }
 

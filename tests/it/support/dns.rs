@@ -2,7 +2,8 @@
 //!
 //! Zones come as RFC 1035 master-file text (one or several zones in one text, each starting with
 //! its SOA; `$ORIGIN`/`$TTL` work), or from the [`Zone`] builder, which writes such text. Every
-//! query is recorded ([`DnsServer::queries`]), so tests can assert what was (not) asked.
+//! query is recorded ([`DnsServer::queries`]), so tests can assert what was (not) asked, and
+//! single names can be made to fail ([`DnsServer::misbehave`]: SERVFAIL, REFUSED, no answer).
 //! [`BlackholeDns`] receives queries and never answers (a hanging DNS source).
 
 use std::collections::BTreeMap;
@@ -16,22 +17,39 @@ use std::time::Duration;
 
 use hickory_server::Server;
 use hickory_server::net::runtime::Time;
+use hickory_server::proto::op::{Header, HeaderCounts, Metadata, ResponseCode};
 use hickory_server::proto::rr::{LowerName, RecordType, RrKey};
 use hickory_server::proto::serialize::txt::Parser;
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::store::in_memory::InMemoryZoneHandler;
-use hickory_server::zone_handler::{AxfrPolicy, Catalog, ZoneHandler, ZoneType};
+use hickory_server::zone_handler::{
+    AxfrPolicy, Catalog, MessageResponseBuilder, ZoneHandler, ZoneType,
+};
 
 use super::rt::Background;
 
 /// One query the server received: (name without trailing dot, lowercase; record type).
 pub type Query = (String, String);
 
+/// What the server does for a name instead of answering from its zones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Misbehave {
+    /// RCODE 2: the server failed (a broken authoritative server).
+    ServFail,
+    /// RCODE 5: the server refuses (e.g. a lame delegation).
+    Refused,
+    /// No answer at all (the client times out), while other names still answer.
+    Drop,
+}
+
+type Rules = Arc<Mutex<Vec<(String, Misbehave)>>>;
+
 /// A running authoritative DNS server. Stops on drop.
 #[derive(Debug)]
 pub struct DnsServer {
     addr: SocketAddr,
     log: Arc<Mutex<Vec<Query>>>,
+    rules: Rules,
     _bg: Background,
 }
 
@@ -41,9 +59,11 @@ impl DnsServer {
     pub fn start(zones: &str) -> DnsServer {
         let catalog = catalog(zones);
         let log = Arc::new(Mutex::new(Vec::new()));
+        let rules: Rules = Arc::default();
         let handler = Recording {
             catalog,
             log: log.clone(),
+            rules: rules.clone(),
         };
         // UDP first, then TCP on the same port (retry if that TCP port is taken).
         let (udp, tcp) = (0..20)
@@ -66,7 +86,12 @@ impl DnsServer {
             );
             let _ = server.block_until_done().await;
         });
-        DnsServer { addr, log, _bg: bg }
+        DnsServer {
+            addr,
+            log,
+            rules,
+            _bg: bg,
+        }
     }
 
     /// Serve the zones built with [`Zone`].
@@ -83,6 +108,14 @@ impl DnsServer {
     /// `--dns` argument for the CLI: `127.0.0.1:PORT`.
     pub fn arg(&self) -> String {
         self.addr.to_string()
+    }
+
+    /// From now on, answer queries for `name` (any type; exact name, case-insensitive) this way.
+    pub fn misbehave(&self, name: &str, how: Misbehave) {
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        let mut rules = self.rules.lock().unwrap();
+        rules.retain(|(n, _)| *n != name);
+        rules.push((name, how));
     }
 
     /// Every query received so far, in order.
@@ -128,10 +161,11 @@ fn catalog(text: &str) -> Catalog {
     catalog
 }
 
-/// The catalog plus a query log.
+/// The catalog plus a query log and per-name misbehaviour.
 struct Recording {
     catalog: Catalog,
     log: Arc<Mutex<Vec<Query>>>,
+    rules: Rules,
 }
 
 // The trait is declared with `#[async_trait]`; this is its expansion, written out so the tests
@@ -150,17 +184,48 @@ impl RequestHandler for Recording {
         Self: 'f,
     {
         Box::pin(async move {
+            let mut rule = None;
             if let Ok(info) = request.request_info() {
                 let name = info.query.name().to_string();
-                let entry = (
-                    name.trim_end_matches('.').to_string(),
-                    info.query.query_type().to_string(),
-                );
+                let name = name.trim_end_matches('.').to_string();
+                let rules = self.rules.lock().unwrap();
+                rule = rules.iter().find(|(n, _)| *n == name).map(|(_, how)| *how);
+                let entry = (name, info.query.query_type().to_string());
                 self.log.lock().unwrap().push(entry);
             }
-            self.catalog
-                .handle_request::<R, T>(request, response_handle)
-                .await
+            let code = match rule {
+                None => {
+                    return self
+                        .catalog
+                        .handle_request::<R, T>(request, response_handle)
+                        .await;
+                }
+                Some(Misbehave::Drop) => {
+                    // Nothing is sent; the returned info only feeds the server's bookkeeping.
+                    let mut meta = Metadata::response_from_request(&request.metadata);
+                    meta.response_code = ResponseCode::ServFail;
+                    return ResponseInfo::from(Header {
+                        metadata: meta,
+                        counts: HeaderCounts::default(),
+                    });
+                }
+                Some(Misbehave::ServFail) => ResponseCode::ServFail,
+                Some(Misbehave::Refused) => ResponseCode::Refused,
+            };
+            let mut handle = response_handle;
+            let response = MessageResponseBuilder::from_message_request(request)
+                .error_msg(&request.metadata, code);
+            match handle.send_response(response).await {
+                Ok(info) => info,
+                Err(_) => {
+                    let mut meta = Metadata::response_from_request(&request.metadata);
+                    meta.response_code = ResponseCode::ServFail;
+                    ResponseInfo::from(Header {
+                        metadata: meta,
+                        counts: HeaderCounts::default(),
+                    })
+                }
+            }
         })
     }
 }
@@ -271,6 +336,9 @@ impl Zone {
         self.lines.clone()
     }
 }
+
+/// The name used in the harness brief.
+pub type BlackholeUdp = BlackholeDns;
 
 /// A UDP (and TCP) endpoint on 127.0.0.1 that reads DNS queries and never answers.
 #[derive(Debug)]

@@ -131,9 +131,21 @@ impl std::fmt::Debug for MailStack {
 }
 
 /// The default stack of this test process, started on first use, stopped at process exit.
+/// A failed start is remembered: every later caller panics with the same message at once.
 pub fn shared() -> &'static MailStack {
-    static SHARED: OnceLock<MailStack> = OnceLock::new();
-    SHARED.get_or_init(|| MailStack::start(StackOptions::default()))
+    static SHARED: OnceLock<Result<MailStack, String>> = OnceLock::new();
+    let started = SHARED.get_or_init(|| {
+        std::panic::catch_unwind(|| MailStack::start(StackOptions::default())).map_err(|e| {
+            e.downcast_ref::<String>()
+                .cloned()
+                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".into())
+        })
+    });
+    match started {
+        Ok(stack) => stack,
+        Err(msg) => panic!("the shared mail stack failed to start: {msg}"),
+    }
 }
 
 impl MailStack {
@@ -211,6 +223,36 @@ impl MailStack {
         }
     }
 
+    /// The first message in `mailbox` of `user` whose raw text contains `needle` (e.g. a unique
+    /// Subject or Message-ID: tests share the stack, so never rely on counts alone).
+    pub fn find_message(&self, user: &str, mailbox: &str, needle: &str) -> Option<String> {
+        let dir = self.maildir(user, mailbox);
+        ["new", "cur"].iter().find_map(|sub| {
+            std::fs::read_dir(dir.join(sub))
+                .ok()?
+                .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+                .find(|text| text.contains(needle))
+        })
+    }
+
+    /// Poll [`MailStack::find_message`] until it finds the message or `timeout` passes.
+    pub fn wait_for_message(
+        &self,
+        user: &str,
+        mailbox: &str,
+        needle: &str,
+        timeout: Duration,
+    ) -> Option<String> {
+        let end = Instant::now() + timeout;
+        loop {
+            let found = self.find_message(user, mailbox, needle);
+            if found.is_some() || Instant::now() >= end {
+                return found;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The Maildir folder of a mailbox (Maildir++: INBOX is the root, `a/b` is `.a.b`).
     pub fn maildir(&self, user: &str, mailbox: &str) -> PathBuf {
         let (local, domain) = user.rsplit_once('@').expect("user is an address");
@@ -278,20 +320,34 @@ impl Drop for MailStack {
 }
 
 fn check_binaries() {
-    for bin in [
-        "/usr/sbin/dovecot",
-        "/usr/sbin/postfix",
-        "/usr/lib/dovecot/lmtp",
+    for (bin, pkg) in [
+        ("/usr/sbin/dovecot", "dovecot-core"),
+        ("/usr/lib/dovecot/imap", "dovecot-imapd"),
+        ("/usr/lib/dovecot/pop3", "dovecot-pop3d"),
+        ("/usr/lib/dovecot/lmtp", "dovecot-lmtpd"),
+        (
+            "/usr/lib/dovecot/modules/lib90_sieve_plugin.so",
+            "dovecot-sieve",
+        ),
+        ("/usr/sbin/postfix", "postfix"),
     ] {
         assert!(
             Path::new(bin).exists(),
-            "{bin} is missing: the mail tests need the Debian packages {PACKAGES} \
-             (apt-get install -y {PACKAGES})"
+            "{bin} is missing: install the Debian package {pkg} \
+             (the mail tests need: apt-get install -y {PACKAGES})"
         );
     }
-    assert!(
-        Path::new("/usr/lib/dovecot/modules/lib90_sieve_plugin.so").exists(),
-        "Dovecot's Sieve plugin is missing: install dovecot-sieve (all packages: {PACKAGES})"
+    // Postfix refuses to start for anyone else ("the postfix command is reserved for the
+    // superuser"); Dovecot would need a different (rootless) config.
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|v| v.split_whitespace().next().map(str::to_string));
+    assert_eq!(
+        uid.as_deref(),
+        Some("0"),
+        "the mail stack tests must run as root (Postfix needs it)"
     );
 }
 
@@ -332,9 +388,17 @@ fn pick_ports(addr: IpAddr) -> Ports {
 }
 
 fn try_start(opts: &StackOptions) -> Result<MailStack, String> {
+    // Unix socket paths are limited to 108 bytes and Dovecot/Postfix put theirs in this folder:
+    // a long $TMPDIR (CI runners) would break them, so fall back to /tmp.
+    let base = std::env::temp_dir();
+    let base = if base.as_os_str().len() > 40 {
+        PathBuf::from("/tmp")
+    } else {
+        base
+    };
     let dir = tempfile::Builder::new()
         .prefix("mailprobe-stack-")
-        .tempdir()
+        .tempdir_in(base)
         .map_err(|e| e.to_string())?
         .keep();
     let ports = pick_ports(opts.addr);

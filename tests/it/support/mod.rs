@@ -1,14 +1,22 @@
 //! Test harness: real servers on loopback, each stopped when its handle drops.
 //!
-//! - [`certs`]: test CA, leaf certificates (valid/expired/not yet valid), rustls configs.
-//! - [`mailstack`]: real Dovecot + Postfix on loopback ([`mailstack::shared`] for the default).
-//! - [`dns`]: in-process authoritative DNS (hickory-server) on 127.0.0.1, UDP + TCP.
-//! - [`http`]: in-process HTTP + HTTPS server with scripted routes and a request log.
-//! - [`scripted`]: scripted (mis)behaving TCP/TLS servers for failure cases.
-//! - [`cmd`]: the `mailprobe` binary as an `assert_cmd::Command`.
+//! - [`certs`]: test CA (+ intermediates), leaf certificates (valid / expired / not yet valid,
+//!   self-signed, leaf-only chains), rustls server and client configs.
+//! - [`mailstack`]: real Dovecot (IMAP, POP3, LMTP + Sieve) and Postfix (25, 587, 465) on
+//!   loopback; [`mailstack::shared`] is the default stack of the test process.
+//! - [`dns`]: in-process authoritative DNS (hickory-server) on 127.0.0.1, UDP + TCP, query log;
+//!   [`dns::BlackholeDns`] never answers.
+//! - [`http`]: in-process HTTP + HTTPS server with routes, misbehaving replies, request log.
+//! - [`scripted`]: scripted (mis)behaving TCP / TLS servers, legacy-TLS peers, connection counts.
+//! - [`fixtures`]: DNS zone and autoconfig / Autodiscover XML pointing at a mail stack.
+//! - [`cmd`]: the `mailprobe` binary as an `assert_cmd::Command` with a clean environment.
 //!
 //! Every server binds port 0 on loopback; every daemon lives in its own temp folder and is
-//! stopped on drop and at process exit (see [`watchdog`]).
+//! stopped on drop and at process exit, even when the process is killed (see [`watchdog`]).
+//! Tests run in parallel against the shared stack: use unique subjects / Message-IDs and
+//! [`mailstack::MailStack::wait_for_message`] rather than exact mailbox counts, and start a
+//! private stack (`MailStack::start`) for anything that changes server state or behaviour.
+//! Set `MAILPROBE_KEEP_TEST_DIRS=1` to keep the stacks' folders (configs, logs, Maildirs).
 
 // A shared harness: not every test module uses every helper.
 #![allow(dead_code)]
@@ -16,6 +24,7 @@
 pub mod certs;
 pub mod cmd;
 pub mod dns;
+pub mod fixtures;
 pub mod http;
 mod mailconf;
 pub mod mailstack;

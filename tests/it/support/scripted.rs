@@ -38,6 +38,8 @@ pub enum Step {
     Close,
     /// Never send anything again; read and discard until the client closes.
     Hang,
+    /// Never read or write again; hold the socket until the server drops.
+    Stall,
     /// Send `bytes` one byte at a time, one every `every`.
     Drip {
         bytes: Vec<u8>,
@@ -60,6 +62,7 @@ impl std::fmt::Debug for Step {
             Step::Sleep(d) => write!(f, "Sleep({d:?})"),
             Step::Close => write!(f, "Close"),
             Step::Hang => write!(f, "Hang"),
+            Step::Stall => write!(f, "Stall"),
             Step::Drip { bytes, every } => write!(f, "Drip({} bytes every {every:?})", bytes.len()),
             Step::StartTls(_) => write!(f, "StartTls"),
         }
@@ -165,6 +168,12 @@ impl ScriptedServer {
     /// Accepts connections, reads and discards, never sends a byte.
     pub fn blackhole() -> ScriptedServer {
         Self::start(vec![Step::Hang])
+    }
+
+    /// Accepts connections and then neither reads nor writes (the client's writes fill the
+    /// socket buffers); connections stay open until the server drops.
+    pub fn accept_only() -> ScriptedServer {
+        Self::start(vec![Step::Stall])
     }
 
     /// Listens but never calls accept(): the kernel completes the TCP handshake (backlog), then
@@ -392,6 +401,7 @@ impl Conn {
                     }
                     return Ok(());
                 }
+                Step::Stall => std::future::pending::<()>().await,
                 Step::Drip { bytes, every } => {
                     for b in bytes {
                         self.write(&[*b]).await?;

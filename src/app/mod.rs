@@ -2,6 +2,7 @@
 //! roundtrip → report). Usage problems are `Err(AppError)`; everything the network says is data
 //! in the [`Report`].
 
+use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,6 +14,10 @@ use crate::config::{self, ConfigError, NetConfig};
 use crate::discover;
 use crate::net::{Net, NetSetupError};
 use crate::report::{self, Report, Status, human::HumanOptions};
+
+pub mod batch;
+pub mod check;
+pub mod creds;
 use crate::thresholds::Thresholds;
 
 /// Why a run could not even start (exit 3, UNKNOWN).
@@ -120,21 +125,109 @@ pub fn render_error(e: &AppError, g: &GlobalArgs) -> Option<String> {
     }
 }
 
-/// Run the command; the caller prints the reports and maps the worst status to the exit code.
-pub async fn run(cli: &Cli) -> Result<Vec<Report>, AppError> {
-    let cfg = net_config(&cli.global)?;
-    let t = thresholds(&cli.global);
+/// Run the command, writing its output to `out`; returns the worst status (the exit code).
+pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status, AppError> {
+    let g = &cli.global;
+    let cfg = net_config(g)?;
+    let t = thresholds(g);
+    let emit = |mut r: Report, out: &mut dyn Write| -> Status {
+        crate::thresholds::apply(&mut r, &t);
+        let _ = out.write_all(render(&r, g).as_bytes());
+        r.status
+    };
     match &cli.command {
         Command::Discover { address } => {
             let addr = address::parse(address)?;
             let net = Net::new(cfg)?;
-            let mut r = discover_report(&net, &addr).await;
-            crate::thresholds::apply(&mut r, &t);
-            Ok(vec![r])
+            let r = discover_report(&net, &addr).await;
+            Ok(emit(r, out))
         }
-        Command::Check(_) | Command::Probe(_) | Command::Roundtrip(_) => Err(AppError::Usage(
-            "this command is not available in this build yet".into(),
-        )),
+        Command::Check(a) => {
+            let creds = creds::credentials(&a.creds)?;
+            if a.batch.is_some() {
+                let net = Net::new(cfg)?;
+                return batch::run(g, a, &creds, &net, out).await;
+            }
+            let addr = check::parse_address(a.address.as_deref().unwrap_or_default())?;
+            let net = Net::new(cfg)?;
+            let opts = check::probe_options(
+                a.transcript,
+                g.warn_cert_days,
+                a.concurrency,
+                a.per_host,
+                &creds,
+                Some(&addr),
+                &net,
+            );
+            let r = check::check(&net, &addr, &opts).await;
+            Ok(emit(r, out))
+        }
+        Command::Probe(a) => {
+            let creds = creds::credentials(&a.creds)?;
+            let net = Net::new(cfg)?;
+            // A login needs an address for the user name: --user gives it for `probe`.
+            let addr = creds.user.as_deref().and_then(|u| address::parse(u).ok());
+            let opts = check::probe_options(
+                a.transcript,
+                g.warn_cert_days,
+                a.concurrency,
+                4,
+                &creds,
+                addr.as_ref(),
+                &net,
+            );
+            if creds.present() && addr.is_none() {
+                return Err(AppError::Usage(
+                    "logging in with `probe` needs --user ADDRESS (a full email address)".into(),
+                ));
+            }
+            let r = check::probe_urls(&net, &a.urls, &opts).await?;
+            Ok(emit(r, out))
+        }
+        Command::Roundtrip(a) => {
+            let creds = creds::credentials(&a.creds)?;
+            if !creds.present() {
+                return Err(AppError::Usage(
+                    "a round trip logs in: give --password-env VAR, --password-stdin, --password-file PATH or --oauth-token-env VAR".into(),
+                ));
+            }
+            let addr = check::parse_address(&a.address)?;
+            let to_password = a
+                .to_password_env
+                .as_ref()
+                .map(|v| crate::auth::read_secret(&crate::auth::PasswordSource::Env(v.clone())))
+                .transpose()
+                .map_err(|e| AppError::Usage(e.to_string()))?;
+            if !(a.wait.is_finite() && a.wait > 0.0 && a.wait <= 3600.0) {
+                return Err(AppError::Usage(format!(
+                    "--wait must be between 0 and 3600 seconds, not {}",
+                    a.wait
+                )));
+            }
+            let rt = crate::roundtrip::RoundtripOptions {
+                to: a.to.clone(),
+                from: a.from.clone(),
+                keep: a.keep,
+                wait: Duration::from_secs_f64(a.wait),
+                to_user: a.to_user.clone(),
+                to_password,
+            };
+            // The wait comes on top of the discovery and probing deadline.
+            let mut cfg = cfg;
+            cfg.deadline += rt.wait;
+            let net = Net::new(cfg)?;
+            let opts = check::probe_options(
+                a.transcript,
+                g.warn_cert_days,
+                16,
+                4,
+                &creds,
+                Some(&addr),
+                &net,
+            );
+            let r = check::roundtrip(&net, &addr, &creds, &opts, &rt).await;
+            Ok(emit(r, out))
+        }
     }
 }
 

@@ -1,0 +1,366 @@
+//! Batch mode: `mailprobe check --batch FILE` checks many addresses with bounded concurrency,
+//! one discovery per domain, results in input order (JSON Lines with `--format json`, a table
+//! otherwise), a progress bar on a terminal, and an aggregated summary.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use futures::StreamExt;
+use futures::future::{BoxFuture, FutureExt, Shared};
+
+use super::AppError;
+use super::check::{check_address, probe_options};
+use crate::address::{self, Address};
+use crate::auth::{Credentials, PasswordSource, read_secret};
+use crate::cli::{CheckArgs, Format, GlobalArgs};
+use crate::discover::{self, Discovered};
+use crate::net::Net;
+use crate::report::{Report, Status};
+
+/// One input line: an address, with an optional login name and password variable (CSV).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub line: usize,
+    pub address: String,
+    pub user: Option<String>,
+    pub password_env: Option<String>,
+}
+
+/// Parse the batch input: blank lines and `#` comments are skipped; `address[,user[,password-env]]`.
+/// A header line `address,user,password-env` is skipped too.
+pub fn parse_entries(text: &str) -> Vec<Entry> {
+    let mut out = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut cols = line
+            .split(',')
+            .map(|c| c.trim().trim_matches('"').to_string());
+        let address = cols.next().unwrap_or_default();
+        if address.eq_ignore_ascii_case("address") || address.eq_ignore_ascii_case("email") {
+            continue;
+        }
+        let opt = |c: Option<String>| c.filter(|s| !s.is_empty());
+        out.push(Entry {
+            line: i + 1,
+            address,
+            user: opt(cols.next()),
+            password_env: opt(cols.next()),
+        });
+    }
+    out
+}
+
+/// Read FILE or standard input (`-`), at most 64 MiB.
+fn read_input(path: &str) -> Result<String, AppError> {
+    let mut buf = Vec::new();
+    let limit = 64 * 1024 * 1024;
+    let res = if path == "-" {
+        std::io::stdin().lock().take_to(&mut buf, limit)
+    } else {
+        std::fs::File::open(path)
+            .map_err(|e| AppError::Usage(format!("cannot read --batch {path}: {e}")))?
+            .take_to(&mut buf, limit)
+    };
+    res.map_err(|e| AppError::Usage(format!("cannot read --batch {path}: {e}")))?;
+    String::from_utf8(buf).map_err(|_| AppError::Usage(format!("--batch {path} is not UTF-8 text")))
+}
+
+trait TakeTo {
+    fn take_to(self, buf: &mut Vec<u8>, limit: u64) -> std::io::Result<usize>;
+}
+impl<R: std::io::Read> TakeTo for R {
+    fn take_to(self, buf: &mut Vec<u8>, limit: u64) -> std::io::Result<usize> {
+        std::io::Read::read_to_end(&mut self.take(limit), buf)
+    }
+}
+
+type SharedDiscovery = Shared<BoxFuture<'static, Arc<(Address, Discovered)>>>;
+
+/// One discovery per domain within a batch; the candidates' user names are rewritten for each
+/// address (they were resolved for the first address of the domain).
+#[derive(Default)]
+struct DiscoveryCache {
+    by_domain: Mutex<HashMap<String, SharedDiscovery>>,
+}
+
+impl DiscoveryCache {
+    async fn get(&self, net: &Arc<Net>, addr: &Address) -> Discovered {
+        let fut = {
+            let mut map = self.by_domain.lock().unwrap_or_else(|e| e.into_inner());
+            map.entry(addr.domain.clone())
+                .or_insert_with(|| {
+                    let net = net.clone();
+                    let a = addr.clone();
+                    async move {
+                        let d = discover::discover(&net, &a).await;
+                        Arc::new((a, d))
+                    }
+                    .boxed()
+                    .shared()
+                })
+                .clone()
+        };
+        let shared = fut.await;
+        let (first, d) = (&shared.0, &shared.1);
+        let mut d = Discovered {
+            discovery: d.discovery.clone(),
+            findings: d.findings.clone(),
+        };
+        if first.local != addr.local {
+            for c in &mut d.discovery.candidates {
+                if let Some(u) = &c.username {
+                    if *u == first.ascii() {
+                        c.username = Some(addr.ascii());
+                    } else if *u == first.local {
+                        c.username = Some(addr.local.clone());
+                    }
+                }
+            }
+        }
+        d
+    }
+}
+
+/// Summary of a batch: counts by status and the slowest checks.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub counts: [usize; 4],
+    pub slowest: Vec<(String, u64)>,
+}
+
+impl Summary {
+    fn add(&mut self, r: &Report) {
+        self.counts[r.status.exit_code() as usize] += 1;
+        self.slowest.push((r.address.clone(), r.elapsed_ms));
+    }
+    pub fn worst(&self) -> Status {
+        [
+            Status::Unknown,
+            Status::Critical,
+            Status::Warning,
+            Status::Ok,
+        ]
+        .into_iter()
+        .find(|s| self.counts[s.exit_code() as usize] > 0)
+        .unwrap_or(Status::Ok)
+    }
+    pub fn render(&mut self) -> String {
+        self.slowest.sort_by_key(|s| std::cmp::Reverse(s.1));
+        let c = self.counts;
+        let mut s = format!(
+            "\n{} checked: {} OK, {} WARNING, {} CRITICAL, {} UNKNOWN\n",
+            c.iter().sum::<usize>(),
+            c[0],
+            c[1],
+            c[2],
+            c[3]
+        );
+        if !self.slowest.is_empty() {
+            s.push_str("Slowest:\n");
+            for (a, ms) in self.slowest.iter().take(5) {
+                s.push_str(&format!("  {ms:>7} ms  {a}\n"));
+            }
+        }
+        s
+    }
+}
+
+fn error_report(e: &Entry, err: &str) -> Report {
+    let mut r = Report::new(
+        "check",
+        &e.address,
+        e.address.rsplit_once('@').map(|x| x.1).unwrap_or(""),
+    );
+    r.findings.push(crate::report::Finding::new(
+        crate::report::Severity::Critical,
+        "invalid-input",
+        format!("line {}: {err}", e.line),
+    ));
+    r.status = Status::Unknown;
+    r
+}
+
+fn table_row(r: &Report) -> String {
+    let one = |s: Option<&crate::report::Setting>| {
+        s.map(|s| {
+            format!(
+                "{} {}:{} {}",
+                s.protocol.as_str().to_uppercase(),
+                s.host,
+                s.port,
+                s.security.client_label()
+            )
+        })
+        .unwrap_or_else(|| "-".into())
+    };
+    let (inc, out) = match &r.settings {
+        Some(s) => (one(s.incoming.as_ref()), one(s.outgoing.as_ref())),
+        None => ("-".into(), "-".into()),
+    };
+    let why = r
+        .findings
+        .iter()
+        .filter(|f| f.severity != crate::report::Severity::Info)
+        .max_by_key(|f| f.severity)
+        .map(|f| f.code.as_str())
+        .unwrap_or("");
+    format!(
+        "{:<8} {:<36} {:<40} {:<40} {:>7} ms  {why}\n",
+        r.status.as_str().to_uppercase(),
+        r.address,
+        inc,
+        out,
+        r.elapsed_ms
+    )
+}
+
+/// Run the batch, writing results in input order as they complete.
+pub async fn run(
+    g: &GlobalArgs,
+    args: &CheckArgs,
+    base_creds: &Credentials,
+    net: &Arc<Net>,
+    out: &mut dyn Write,
+) -> Result<Status, AppError> {
+    let path = args.batch.as_deref().unwrap_or("-");
+    let entries = parse_entries(&read_input(path)?);
+    let format = g.format();
+    let cache = Arc::new(DiscoveryCache::default());
+    let bar = (format == Format::Human && std::io::stderr().is_terminal()).then(|| {
+        let b = indicatif::ProgressBar::new(entries.len() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed_precise} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let thresholds = super::thresholds(g);
+    let jobs = entries.iter().map(|e| {
+        let cache = cache.clone();
+        let net = net.clone();
+        let bar = bar.clone();
+        async move {
+            let started = Instant::now();
+            let r = match address::parse(&e.address) {
+                Err(err) => error_report(e, &err.to_string()),
+                Ok(addr) => {
+                    let creds = match entry_credentials(e, base_creds) {
+                        Ok(c) => c,
+                        Err(msg) => return error_report(e, &msg),
+                    };
+                    let opts = probe_options(
+                        false,
+                        g.warn_cert_days,
+                        args.concurrency,
+                        args.per_host,
+                        &creds,
+                        Some(&addr),
+                        &net,
+                    );
+                    let d = cache.get(&net, &addr).await;
+                    let mut r = check_address(&net, &addr, d, &opts, started).await;
+                    crate::thresholds::apply(&mut r, &thresholds);
+                    r
+                }
+            };
+            if let Some(b) = &bar {
+                b.inc(1);
+            }
+            r
+        }
+    });
+    let mut summary = Summary::default();
+    if format == Format::Human {
+        let _ = writeln!(
+            out,
+            "{:<8} {:<36} {:<40} {:<40} {:>10}  finding",
+            "STATUS", "ADDRESS", "INCOMING", "OUTGOING", "TIME"
+        );
+    }
+    // `buffered` keeps input order while running up to --concurrency checks at once.
+    let mut stream = futures::stream::iter(jobs).buffered(args.concurrency.max(1));
+    while let Some(r) = stream.next().await {
+        summary.add(&r);
+        let text = match format {
+            Format::Json => format!("{}\n", serde_json::to_string(&r).unwrap_or_default()),
+            Format::Human => table_row(&r),
+            Format::Nagios => String::new(),
+        };
+        let _ = out.write_all(text.as_bytes());
+    }
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let worst = summary.worst();
+    match format {
+        Format::Human => {
+            let _ = out.write_all(summary.render().as_bytes());
+        }
+        Format::Nagios => {
+            let c = summary.counts;
+            let _ = writeln!(
+                out,
+                "MAILPROBE {} - {} addresses: {} OK, {} WARNING, {} CRITICAL, {} UNKNOWN | 'ok'={};;;0 'warning'={};;;0 'critical'={};;;0 'unknown'={};;;0",
+                worst.as_str().to_uppercase(),
+                c.iter().sum::<usize>(),
+                c[0],
+                c[1],
+                c[2],
+                c[3],
+                c[0],
+                c[1],
+                c[2],
+                c[3]
+            );
+        }
+        Format::Json => {}
+    }
+    if format == Format::Json {
+        // The summary goes to stderr so stdout stays pure JSON Lines.
+        eprint!("{}", summary.render());
+    }
+    Ok(worst)
+}
+
+/// Per-line credentials: the CSV's user and password variable override the command line's.
+fn entry_credentials(e: &Entry, base: &Credentials) -> Result<Credentials, String> {
+    let mut c = base.clone();
+    if let Some(u) = &e.user {
+        c.user = Some(u.clone());
+    }
+    if let Some(v) = &e.password_env {
+        c.password = Some(read_secret(&PasswordSource::Env(v.clone())).map_err(|e| e.to_string())?);
+    }
+    Ok(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_lines_comments_and_csv() {
+        let e = parse_entries(
+            "# list\naddress,user,password-env\n\nalice@example.com\n bob@example.org , bob , BOB_PW \n\"carol@x.test\",,\n",
+        );
+        assert_eq!(e.len(), 3);
+        assert_eq!(
+            e[0],
+            Entry {
+                line: 4,
+                address: "alice@example.com".into(),
+                user: None,
+                password_env: None
+            }
+        );
+        assert_eq!(e[1].user.as_deref(), Some("bob"));
+        assert_eq!(e[1].password_env.as_deref(), Some("BOB_PW"));
+        assert_eq!(e[2].address, "carol@x.test");
+        assert_eq!(e[2].user, None);
+    }
+}

@@ -1,0 +1,173 @@
+//! `check`, `probe` and `roundtrip`: discovery, then probing (with logins when credentials are
+//! given), then the verdict; the round trip on top of a working pair of servers.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::address::{self, Address};
+use crate::auth::{self, Authenticator, Credentials};
+use crate::discover::{self, Discovered};
+use crate::net::Net;
+use crate::probe::{self, ProbeOptions, ProbeRun};
+use crate::report::{Candidate, Finding, Outcome, Report, Severity, Status};
+use crate::roundtrip::{self, RoundtripOptions};
+
+use super::AppError;
+
+/// Probe options shared by `check`, `probe` and `roundtrip`.
+pub fn probe_options(
+    transcript: bool,
+    warn_cert_days: i64,
+    concurrency: usize,
+    per_host: usize,
+    creds: &Credentials,
+    addr: Option<&Address>,
+    net: &Arc<Net>,
+) -> ProbeOptions {
+    let login: Option<Arc<dyn probe::LoginHook>> = match addr {
+        Some(a) if creds.present() => Some(Arc::new(
+            Authenticator::new(creds.clone(), a).with_net(net.clone()),
+        )),
+        _ => None,
+    };
+    ProbeOptions {
+        transcript,
+        warn_cert_days,
+        concurrency: concurrency.max(1),
+        per_host: per_host.max(1),
+        login,
+        ..ProbeOptions::default()
+    }
+}
+
+/// Fold a probe run into the report: probes, settings (login-checked when credentials were
+/// given), findings and the status.
+pub fn apply_run(report: &mut Report, run: ProbeRun, with_login: bool) {
+    let status = probe::status_of(&run);
+    let settings = if with_login {
+        auth::settings_with_login(&run.probes, run.settings)
+    } else {
+        run.settings
+    };
+    report.findings.extend(run.findings);
+    if with_login {
+        report.findings.extend(auth::login_findings(&run.probes));
+    }
+    report.probes = run.probes;
+    let none = |s: &Option<crate::report::Setting>| s.is_none();
+    let critical = none(&settings.incoming) || none(&settings.outgoing);
+    report.settings = Some(settings);
+    report.status = if critical {
+        Status::Critical
+    } else {
+        status.max(report.status_from_findings())
+    };
+}
+
+/// `mailprobe check ADDRESS`, given an already-parsed address (batch mode reuses this with a
+/// cached discovery).
+pub async fn check_address(
+    net: &Arc<Net>,
+    addr: &Address,
+    discovered: Discovered,
+    opts: &ProbeOptions,
+    started: Instant,
+) -> Report {
+    let mut report = Report::new("check", &addr.ascii(), &addr.domain);
+    report.domain_unicode = addr.domain_unicode.clone();
+    report.discovery = discovered.discovery;
+    report.findings = discovered.findings;
+    let run = probe::probe_all(net.clone(), &report.discovery.candidates, opts).await;
+    apply_run(&mut report, run, opts.login.is_some());
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    report
+}
+
+/// `mailprobe check ADDRESS`.
+pub async fn check(net: &Arc<Net>, addr: &Address, opts: &ProbeOptions) -> Report {
+    let started = Instant::now();
+    let discovered = discover::discover(net, addr).await;
+    check_address(net, addr, discovered, opts, started).await
+}
+
+/// `mailprobe probe URL…`: the given servers only; OK when every one works with valid TLS.
+pub async fn probe_urls(
+    net: &Arc<Net>,
+    urls: &[String],
+    opts: &ProbeOptions,
+) -> Result<Report, AppError> {
+    let started = Instant::now();
+    let cands: Vec<Candidate> = urls
+        .iter()
+        .map(|u| probe::parse_url(u).map_err(|e| AppError::Usage(e.to_string())))
+        .collect::<Result<_, _>>()?;
+    let hosts: Vec<&str> = cands.iter().map(|c| c.host.as_str()).collect();
+    let mut report = Report::new("probe", "", hosts.first().copied().unwrap_or(""));
+    report.discovery.candidates = cands.clone();
+    let run = probe::probe_all(net.clone(), &cands, opts).await;
+    report.findings.extend(
+        run.findings
+            .iter()
+            .filter(|f| f.code != "no-working-incoming" && f.code != "no-working-outgoing")
+            .cloned(),
+    );
+    if opts.login.is_some() {
+        report.findings.extend(auth::login_findings(&run.probes));
+    }
+    for p in &run.probes {
+        if let Outcome::Failed { phase, error, hint } = &p.outcome {
+            let mut f = Finding::new(
+                Severity::Critical,
+                "probe-failed",
+                format!(
+                    "{}://{}:{} failed at {phase}: {error}",
+                    p.protocol.as_str(),
+                    p.host,
+                    p.port
+                ),
+            );
+            f.hint = hint.clone();
+            report.findings.push(f);
+        }
+    }
+    report.probes = run.probes;
+    report.status = report.status_from_findings();
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    Ok(report)
+}
+
+/// `mailprobe roundtrip ADDRESS`: check with login, then send and fetch back.
+pub async fn roundtrip(
+    net: &Arc<Net>,
+    addr: &Address,
+    creds: &Credentials,
+    opts: &ProbeOptions,
+    rt: &RoundtripOptions,
+) -> Report {
+    let started = Instant::now();
+    let mut report = check(net, addr, opts).await;
+    report.command = "roundtrip".into();
+    let settings = report.settings.clone().unwrap_or_default();
+    match (settings.outgoing, settings.incoming) {
+        (Some(out), Some(inc)) => {
+            let r = roundtrip::run(net.clone(), addr, &out, &inc, creds, rt).await;
+            report.findings.extend(r.findings.iter().cloned());
+            report.roundtrip = Some(r);
+            report.status = report.status.max(report.status_from_findings());
+        }
+        _ => {
+            report.findings.push(
+                Finding::new(Severity::Critical, "roundtrip-not-started", "no working incoming and outgoing pair to test with")
+                    .hint("Fix the settings `mailprobe check` reports first; a round trip needs both to log in."),
+            );
+            report.status = Status::Critical;
+        }
+    }
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    report
+}
+
+/// Parse the address or fail as a usage error.
+pub fn parse_address(s: &str) -> Result<Address, AppError> {
+    Ok(address::parse(s)?)
+}

@@ -1,0 +1,277 @@
+//! Credentials (issue "Authentication and the end-to-end round trip"): the [`Secret`] wrapper
+//! that never prints, where a password comes from ([`PasswordSource`]), and which user names to
+//! try (RFC 6186 §4: the full address or its local part).
+
+use std::fmt;
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+use crate::address::Address;
+
+/// A password or token. `Debug` and `Display` print `<redacted>`; the bytes are overwritten when
+/// it drops. Reach the value only through [`Secret::expose`], at the point it goes on the wire.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    /// The secret itself, for the SASL encoder only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        let mut bytes = std::mem::take(&mut self.0).into_bytes();
+        bytes.fill(0);
+        // Keeps the compiler from eliding the fill of a buffer about to be freed.
+        std::hint::black_box(&bytes);
+    }
+}
+
+/// Where the password comes from. There is deliberately no variant for a command-line value:
+/// arguments are visible to every user of the machine (`ps`, /proc/PID/cmdline).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordSource {
+    /// `--password-env VAR`
+    Env(String),
+    /// `--password-stdin`: the first line of standard input.
+    Stdin,
+    /// `--password-file PATH`: first line; the file must not be group- or world-readable.
+    File(PathBuf),
+    /// Interactive prompt without echo; only when standard input is a terminal.
+    Prompt,
+}
+
+/// Reading a secret failed: a usage error, reported before any network traffic.
+#[derive(Debug, Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CredentialError {
+    #[error("environment variable {0} is not set")]
+    EnvMissing(String),
+    #[error("environment variable {0} is not valid UTF-8")]
+    EnvNotUnicode(String),
+    #[error("the password from {0} is empty")]
+    Empty(String),
+    #[error("cannot read the password from standard input: {0}")]
+    Stdin(String),
+    #[error("cannot read password file {path}: {reason}")]
+    File { path: String, reason: String },
+    #[error(
+        "password file {path} is readable by group or others (mode {mode:o}); run chmod 600 {path}"
+    )]
+    FileTooOpen { path: String, mode: u32 },
+    #[error(
+        "no password source: standard input is not a terminal (use --password-env, --password-stdin or --password-file)"
+    )]
+    NoTerminal,
+    #[error("cannot read the password from the terminal: {0}")]
+    Prompt(String),
+}
+
+/// Read the secret from `src`. Only the first line counts (a trailing CR/LF is removed).
+pub fn read_secret(src: &PasswordSource) -> Result<Secret, CredentialError> {
+    let (value, origin) = match src {
+        PasswordSource::Env(var) => match std::env::var(var) {
+            Ok(v) => (v, format!("${var}")),
+            Err(std::env::VarError::NotPresent) => {
+                return Err(CredentialError::EnvMissing(var.clone()));
+            }
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(CredentialError::EnvNotUnicode(var.clone()));
+            }
+        },
+        PasswordSource::Stdin => {
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .map_err(|e| CredentialError::Stdin(e.to_string()))?;
+            (line, "standard input".to_string())
+        }
+        PasswordSource::File(path) => (read_file(path)?, path.display().to_string()),
+        PasswordSource::Prompt => {
+            if !std::io::stdin().is_terminal() {
+                return Err(CredentialError::NoTerminal);
+            }
+            // rpassword writes the prompt to the terminal (/dev/tty), not to stdout.
+            let v = rpassword::prompt_password("Password: ")
+                .map_err(|e| CredentialError::Prompt(e.to_string()))?;
+            (v, "the prompt".to_string())
+        }
+    };
+    let secret = Secret::new(first_line(&value));
+    drop(Secret::new(value));
+    if secret.is_empty() {
+        return Err(CredentialError::Empty(origin));
+    }
+    Ok(secret)
+}
+
+fn first_line(s: &str) -> &str {
+    s.split('\n').next().unwrap_or("").trim_end_matches('\r')
+}
+
+fn read_file(path: &std::path::Path) -> Result<String, CredentialError> {
+    let p = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| CredentialError::File {
+        path: p.clone(),
+        reason: e.to_string(),
+    })?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(CredentialError::FileTooOpen { path: p, mode });
+        }
+    }
+    let _ = meta;
+    std::fs::read_to_string(path).map_err(|e| CredentialError::File {
+        path: p,
+        reason: e.to_string(),
+    })
+}
+
+/// What the user gave for logging in. Built by the CLI; cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    /// `--user`: used as is, no other form is tried.
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+    /// `--oauth-token-env`: an OAuth2 access token for XOAUTH2 / OAUTHBEARER.
+    pub oauth_token: Option<Secret>,
+    /// `--auth-mech`: force one mechanism (SASL name, or `LOGIN-CMD` / `USER-PASS`).
+    pub mech: Option<String>,
+    /// `--all-mechs`: try every advertised mechanism and report each.
+    pub all_mechs: bool,
+    /// `--allow-plaintext-auth`: allow credentials on a connection without TLS.
+    pub allow_plaintext: bool,
+}
+
+impl Credentials {
+    /// Is there anything to log in with?
+    pub fn present(&self) -> bool {
+        self.password.is_some() || self.oauth_token.is_some()
+    }
+}
+
+/// User names to try, in order: `--user` alone; else the discovered form (or the full address),
+/// then the other form once (RFC 6186 §4: "the user name is either the full email address or
+/// the local part").
+pub fn username_forms(user: Option<&str>, discovered: Option<&str>, addr: &Address) -> Vec<String> {
+    if let Some(u) = user {
+        return vec![u.to_string()];
+    }
+    let full = addr.ascii();
+    let local = addr.local.clone();
+    let first = discovered
+        .filter(|s| !s.is_empty())
+        .unwrap_or(&full)
+        .to_string();
+    let other = if first.eq_ignore_ascii_case(&full) {
+        local
+    } else {
+        full
+    };
+    if other.eq_ignore_ascii_case(&first) {
+        vec![first]
+    } else {
+        vec![first, other]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_never_prints() {
+        let s = Secret::new("hunter2");
+        assert_eq!(format!("{s:?} {s}"), "<redacted> <redacted>");
+        let c = Credentials {
+            password: Some(s),
+            ..Default::default()
+        };
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn env_source() {
+        // SAFETY: test-local variable names, no other thread reads them.
+        unsafe {
+            std::env::set_var("MAILPROBE_TEST_PW1", "pw-from-env\n");
+            std::env::set_var("MAILPROBE_TEST_PW2", "");
+        }
+        let s = read_secret(&PasswordSource::Env("MAILPROBE_TEST_PW1".into())).unwrap();
+        assert_eq!(s.expose(), "pw-from-env");
+        let e = read_secret(&PasswordSource::Env("MAILPROBE_TEST_NOPE".into())).unwrap_err();
+        assert_eq!(e, CredentialError::EnvMissing("MAILPROBE_TEST_NOPE".into()));
+        assert!(matches!(
+            read_secret(&PasswordSource::Env("MAILPROBE_TEST_PW2".into())),
+            Err(CredentialError::Empty(_))
+        ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn file_source_checks_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("pw");
+        std::fs::write(&p, "s3cret\r\nignored\n").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = read_secret(&PasswordSource::File(p.clone())).unwrap_err();
+        assert!(e.to_string().contains("chmod 600"), "{e}");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(
+            read_secret(&PasswordSource::File(p)).unwrap().expose(),
+            "s3cret"
+        );
+        let e = read_secret(&PasswordSource::File(dir.path().join("missing"))).unwrap_err();
+        assert!(matches!(e, CredentialError::File { .. }));
+    }
+
+    #[test]
+    fn username_forms_table() {
+        let a = crate::address::parse("alice@example.test").unwrap();
+        let cases: &[(Option<&str>, Option<&str>, &[&str])] = &[
+            (None, None, &["alice@example.test", "alice"]),
+            (None, Some("alice"), &["alice", "alice@example.test"]),
+            (
+                None,
+                Some("alice@example.test"),
+                &["alice@example.test", "alice"],
+            ),
+            (Some("admin"), Some("alice"), &["admin"]),
+            (
+                None,
+                Some("other-login"),
+                &["other-login", "alice@example.test"],
+            ),
+        ];
+        for (user, disc, want) in cases {
+            assert_eq!(username_forms(*user, *disc, &a), *want, "{user:?} {disc:?}");
+        }
+    }
+}

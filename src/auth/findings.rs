@@ -1,0 +1,179 @@
+//! What the login attempts recorded in the probes mean for the report: decoded refusals,
+//! credentials sent without TLS, a working server that refused the login, and the settings
+//! verdict restricted to servers where the login succeeded.
+
+use std::collections::HashSet;
+
+use super::{NO_MECHANISM, NOT_SENT_NO_TLS, refusal};
+use crate::report::model::{AuthMethod, Finding, Protocol, Severity};
+use crate::report::probe::{Outcome, Probe, Setting, Settings};
+
+fn server(p: &Probe) -> String {
+    format!(
+        "{} {}:{}",
+        p.protocol.as_str().to_uppercase(),
+        p.host,
+        p.port
+    )
+}
+
+/// MX port: no AUTH there is normal and never a finding.
+fn is_mx(p: &Probe) -> bool {
+    p.protocol == Protocol::Smtp && p.port == 25
+}
+
+/// Findings from the `auth` attempts of every probe.
+pub fn login_findings(probes: &[Probe]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for p in probes.iter().filter(|p| !is_mx(p) && !p.auth.is_empty()) {
+        let srv = server(p);
+        if p.auth
+            .iter()
+            .any(|a| a.response.as_deref() == Some(NOT_SENT_NO_TLS))
+        {
+            out.push(
+                Finding::new(
+                    Severity::Warning,
+                    "auth-skipped-no-tls",
+                    format!("{srv}: credentials not sent: the connection is not encrypted"),
+                )
+                .hint(
+                    "Use SSL/TLS or STARTTLS. --allow-plaintext-auth sends them anyway (unsafe).",
+                ),
+            );
+            continue;
+        }
+        let real: Vec<_> = p
+            .auth
+            .iter()
+            .filter(|a| a.mechanism != NO_MECHANISM)
+            .collect();
+        if p.tls.is_none() && !real.is_empty() {
+            out.push(
+                Finding::new(Severity::Critical, "auth-plaintext", format!("{srv}: credentials were sent without TLS (--allow-plaintext-auth)"))
+                    .hint("Anyone on the network path could read them: change the password if this was a real account."),
+            );
+        }
+        for a in p.auth.iter().filter(|a| a.mechanism == NO_MECHANISM) {
+            out.push(Finding::new(
+                Severity::Warning,
+                "auth-no-mechanism",
+                format!("{srv}: {}", a.response.as_deref().unwrap_or("")),
+            ));
+        }
+        let ok = real.iter().find(|a| a.success);
+        match ok {
+            Some(good) => {
+                // The other user name form worked (RFC 6186 §4).
+                if real.iter().any(|a| {
+                    !a.success && a.mechanism == good.mechanism && a.username != good.username
+                }) {
+                    out.push(
+                        Finding::new(
+                            Severity::Info,
+                            "auth-username-form",
+                            format!("{srv}: login works with user name '{}'", good.username),
+                        )
+                        .hint("Configure the mail client with this user name."),
+                    );
+                }
+                let mut seen = HashSet::new();
+                for a in real
+                    .iter()
+                    .filter(|a| !a.success && a.username == good.username)
+                {
+                    if seen.insert(a.mechanism.clone()) {
+                        let resp = a.response.as_deref().unwrap_or("");
+                        out.push(
+                            Finding::new(
+                                Severity::Warning,
+                                "auth-mechanism-failed",
+                                format!(
+                                    "{srv}: mechanism {} is offered but failed: {resp}",
+                                    a.mechanism
+                                ),
+                            )
+                            .hint(refusal::decode(resp).hint),
+                        );
+                    }
+                }
+            }
+            None if !real.is_empty() => {
+                let mut kinds = HashSet::new();
+                for a in real.iter().filter(|a| !a.success) {
+                    let resp = a.response.as_deref().unwrap_or("");
+                    let r = refusal::decode(resp);
+                    if kinds.insert(r.kind) {
+                        out.push(refusal::finding(&r, &srv, resp));
+                    }
+                }
+                if matches!(p.outcome, Outcome::Working { .. }) {
+                    out.push(
+                        Finding::new(Severity::Critical, "auth-login-failed", format!("{srv} works, but the login failed"))
+                            .hint("See the decoded refusal above; the server itself is reachable and answers."),
+                    );
+                }
+            }
+            None => {}
+        }
+    }
+    out
+}
+
+/// How a mechanism name maps onto the settings' authentication method.
+pub fn auth_method(mechanism: &str) -> AuthMethod {
+    match mechanism {
+        "CRAM-MD5" => AuthMethod::PasswordEncrypted,
+        "XOAUTH2" | "OAUTHBEARER" => AuthMethod::OAuth2,
+        _ => AuthMethod::PasswordCleartext,
+    }
+}
+
+fn matches(s: &Setting, p: &Probe) -> bool {
+    s.protocol == p.protocol
+        && s.host.eq_ignore_ascii_case(&p.host)
+        && s.port == p.port
+        && s.security == p.security
+}
+
+fn from_probe(p: &Probe) -> Option<Setting> {
+    let good = p
+        .auth
+        .iter()
+        .find(|a| a.success && a.mechanism != NO_MECHANISM)?;
+    Some(Setting {
+        protocol: p.protocol,
+        host: p.host.clone(),
+        port: p.port,
+        security: p.security,
+        username: Some(good.username.clone()),
+        auth: vec![auth_method(&good.mechanism)],
+    })
+}
+
+fn rechoose(current: Option<Setting>, probes: &[Probe], incoming: bool) -> Option<Setting> {
+    let current = current?;
+    let probe = probes.iter().find(|p| matches(&current, p));
+    match probe {
+        // No login tried there (no credentials, or port 25): the verdict stands.
+        Some(p) if p.auth.is_empty() || is_mx(p) => Some(current),
+        None => Some(current),
+        Some(p) => from_probe(p).or_else(|| {
+            probes
+                .iter()
+                .filter(|q| q.protocol.is_incoming() == incoming && !is_mx(q))
+                .filter(|q| matches!(q.outcome, Outcome::Working { .. }))
+                .find_map(from_probe)
+        }),
+    }
+}
+
+/// Keep only servers where the login succeeded: the chosen server if its login worked (with
+/// the user name and method that worked), else another working server whose login succeeded,
+/// else none.
+pub fn settings_with_login(probes: &[Probe], settings: Settings) -> Settings {
+    Settings {
+        incoming: rechoose(settings.incoming, probes, true),
+        outgoing: rechoose(settings.outgoing, probes, false),
+    }
+}

@@ -1,0 +1,477 @@
+//! The login dialogues of IMAP (`AUTHENTICATE`, RFC 9051 §6.2.2, SASL-IR RFC 4959; `LOGIN`
+//! §6.2.3), POP3 (`AUTH`, RFC 5034; `USER`/`PASS`, RFC 1939 §7) and SMTP (`AUTH`, RFC 4954),
+//! written against the small [`Wire`] trait so they run on the probe's session and on
+//! [`super::conn::Conn`] alike.
+
+use std::future::Future;
+use std::time::Instant;
+
+use super::conn::{Conn, ConnError};
+use super::credentials::Secret;
+use super::refusal::{self, RefusalKind};
+use super::sasl::{self, Mech, Proto, SaslClient};
+
+/// Why a line could not be read or written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WireError {
+    Closed,
+    Timeout,
+    Other(String),
+}
+
+impl std::fmt::Display for WireError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WireError::Closed => f.write_str("the server closed the connection"),
+            WireError::Timeout => f.write_str("timed out waiting for the server"),
+            WireError::Other(e) => f.write_str(e),
+        }
+    }
+}
+
+impl From<ConnError> for WireError {
+    fn from(e: ConnError) -> Self {
+        match e {
+            ConnError::Closed => WireError::Closed,
+            ConnError::Timeout(_) => WireError::Timeout,
+            e => WireError::Other(e.to_string()),
+        }
+    }
+}
+
+/// Line I/O the login dialogues need. `secret` marks a line carrying a credential: a transcript
+/// must record it as `<redacted>` after the command word.
+pub trait Wire: Send {
+    fn send_line(
+        &mut self,
+        line: &str,
+        secret: bool,
+    ) -> impl Future<Output = Result<(), WireError>> + Send;
+    fn recv_line(&mut self) -> impl Future<Output = Result<String, WireError>> + Send;
+}
+
+impl Wire for Conn {
+    async fn send_line(&mut self, line: &str, _secret: bool) -> Result<(), WireError> {
+        Ok(self.write_line(line).await?)
+    }
+    async fn recv_line(&mut self) -> Result<String, WireError> {
+        Ok(self.read_line().await?)
+    }
+}
+
+/// Result of one login attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub success: bool,
+    /// The server's final answer (or the client-side reason); never contains the secret.
+    pub response: String,
+    /// Decoded refusal, `None` on success.
+    pub refusal: Option<RefusalKind>,
+    pub elapsed_ms: u64,
+}
+
+impl Outcome {
+    /// The connection is unusable after this attempt.
+    pub fn dropped(&self) -> bool {
+        self.refusal == Some(RefusalKind::ConnectionDropped)
+    }
+}
+
+/// Counter for IMAP tags within one process; tags only need to be unique per connection.
+static TAG: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+
+fn next_tag() -> String {
+    format!(
+        "mp{}",
+        TAG.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
+}
+
+/// One login attempt with `mech` as `user`. `caps` are the capabilities in effect (for IMAP
+/// `SASL-IR`); `host`/`port` go into OAUTHBEARER's GS2 header.
+#[allow(clippy::too_many_arguments)]
+pub async fn attempt<W: Wire>(
+    w: &mut W,
+    proto: Proto,
+    mech: Mech,
+    user: &str,
+    secret: &Secret,
+    host: &str,
+    port: u16,
+    caps: &[String],
+) -> Outcome {
+    let start = Instant::now();
+    let r = match (proto, mech) {
+        (Proto::Imap, Mech::LoginCmd) => imap_login_cmd(w, user, secret).await,
+        (Proto::Pop3, Mech::UserPass) => pop3_user_pass(w, user, secret).await,
+        (_, Mech::LoginCmd | Mech::UserPass) => Err(Fail::Client(format!(
+            "{} is not a {} command",
+            mech.name(),
+            proto_name(proto)
+        ))),
+        _ => {
+            let ir = proto != Proto::Imap || caps.iter().any(|c| c.eq_ignore_ascii_case("SASL-IR"));
+            sasl_exchange(
+                w,
+                proto,
+                SaslClient::new(mech, user, secret, host, port),
+                ir,
+            )
+            .await
+        }
+    };
+    let elapsed_ms = start.elapsed().as_millis() as u64;
+    match r {
+        Ok(resp) => Outcome {
+            success: true,
+            response: resp,
+            refusal: None,
+            elapsed_ms,
+        },
+        Err(Fail::Refused(resp)) => {
+            let kind = refusal::decode(&resp).kind;
+            Outcome {
+                success: false,
+                response: resp,
+                refusal: Some(kind),
+                elapsed_ms,
+            }
+        }
+        Err(Fail::Wire(e)) => Outcome {
+            success: false,
+            response: format!("{e} during authentication"),
+            refusal: Some(match e {
+                WireError::Timeout => RefusalKind::Temporary,
+                _ => RefusalKind::ConnectionDropped,
+            }),
+            elapsed_ms,
+        },
+        Err(Fail::Client(msg)) => Outcome {
+            success: false,
+            response: msg,
+            refusal: Some(RefusalKind::Unknown),
+            elapsed_ms,
+        },
+    }
+}
+
+fn proto_name(p: Proto) -> &'static str {
+    match p {
+        Proto::Imap => "IMAP",
+        Proto::Pop3 => "POP3",
+        Proto::Smtp => "SMTP",
+    }
+}
+
+enum Fail {
+    /// The server said no; its answer.
+    Refused(String),
+    Wire(WireError),
+    /// Client-side problem (bad challenge, unsupported combination).
+    Client(String),
+}
+
+impl From<WireError> for Fail {
+    fn from(e: WireError) -> Self {
+        Fail::Wire(e)
+    }
+}
+
+/// What a server line means inside a SASL exchange.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SaslLine {
+    Challenge(String),
+    Success,
+    Failure,
+    /// Untagged IMAP data or an SMTP continuation line: read on.
+    Other,
+}
+
+/// Classify one server line of a SASL exchange (pure; table-tested).
+pub fn classify(proto: Proto, tag: &str, line: &str) -> SaslLine {
+    match proto {
+        Proto::Imap => {
+            if let Some(rest) = line.strip_prefix('+') {
+                return SaslLine::Challenge(rest.trim().to_string());
+            }
+            let mut it = line.splitn(3, ' ');
+            if it.next() == Some(tag) {
+                return match it.next().map(str::to_ascii_uppercase).as_deref() {
+                    Some("OK") => SaslLine::Success,
+                    _ => SaslLine::Failure,
+                };
+            }
+            SaslLine::Other
+        }
+        Proto::Pop3 => {
+            if line.starts_with("+OK") {
+                SaslLine::Success
+            } else if line.starts_with("-ERR") {
+                SaslLine::Failure
+            } else if let Some(rest) = line.strip_prefix('+') {
+                SaslLine::Challenge(rest.trim().to_string())
+            } else {
+                SaslLine::Failure
+            }
+        }
+        Proto::Smtp => {
+            if line.as_bytes().get(3) == Some(&b'-') {
+                return SaslLine::Other;
+            }
+            match line.get(..3) {
+                Some("334") => SaslLine::Challenge(line.get(4..).unwrap_or("").trim().to_string()),
+                Some(c) if c.starts_with('2') => SaslLine::Success,
+                _ => SaslLine::Failure,
+            }
+        }
+    }
+}
+
+async fn sasl_exchange<W: Wire>(
+    w: &mut W,
+    proto: Proto,
+    mut client: SaslClient<'_>,
+    allow_ir: bool,
+) -> Result<String, Fail> {
+    let mech = mech_of(&client);
+    let tag = if proto == Proto::Imap {
+        next_tag()
+    } else {
+        String::new()
+    };
+    let verb = match proto {
+        Proto::Imap => format!("{tag} AUTHENTICATE {}", mech.name()),
+        _ => format!("AUTH {}", mech.name()),
+    };
+    let mut pending_initial = client.initial();
+    match (&pending_initial, allow_ir) {
+        (Some(ir), true) => {
+            let enc = if ir.is_empty() {
+                "=".to_string()
+            } else {
+                sasl::b64(ir)
+            };
+            w.send_line(&format!("{verb} {enc}"), true).await?;
+            pending_initial = None;
+        }
+        _ => w.send_line(&verb, false).await?,
+    }
+    let mut multiline = Vec::new();
+    let mut rounds = 0;
+    loop {
+        let line = w.recv_line().await?;
+        match classify(proto, &tag, &line) {
+            SaslLine::Other => {
+                if proto == Proto::Smtp {
+                    multiline.push(line);
+                }
+            }
+            SaslLine::Success => return Ok(line),
+            SaslLine::Failure => {
+                multiline.push(line);
+                let mut resp = multiline.join(" ");
+                if let Some(json) = &client.oauth_error {
+                    resp.push_str(&format!(" (error challenge: {json})"));
+                }
+                return Err(Fail::Refused(resp));
+            }
+            SaslLine::Challenge(text) => {
+                multiline.clear();
+                rounds += 1;
+                if rounds > 8 {
+                    w.send_line("*", false).await?;
+                    return Err(Fail::Client("too many SASL challenges".into()));
+                }
+                let reply = if let Some(ir) = pending_initial.take() {
+                    Ok(ir)
+                } else {
+                    sasl::unb64(&text).and_then(|c| client.respond(&c))
+                };
+                match reply {
+                    Ok(bytes) => {
+                        let enc = if bytes.is_empty() {
+                            String::new()
+                        } else {
+                            sasl::b64(&bytes)
+                        };
+                        w.send_line(&enc, !mech.is_oauth() || !bytes.is_empty())
+                            .await?;
+                    }
+                    Err(e) => {
+                        // RFC 4954 §4 / RFC 9051 §6.2.2: "*" cancels the exchange.
+                        w.send_line("*", false).await?;
+                        let _ = w.recv_line().await;
+                        return Err(Fail::Client(e.to_string()));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn mech_of(c: &SaslClient<'_>) -> Mech {
+    c.mech()
+}
+
+/// RFC 9051 §4.3 quoted string.
+pub fn imap_quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+async fn imap_login_cmd<W: Wire>(w: &mut W, user: &str, secret: &Secret) -> Result<String, Fail> {
+    if secret.expose().contains(['\r', '\n']) {
+        return Err(Fail::Client("the password contains a line break".into()));
+    }
+    let tag = next_tag();
+    let line = format!(
+        "{tag} LOGIN {} {}",
+        imap_quote(user),
+        imap_quote(secret.expose())
+    );
+    w.send_line(&line, true).await?;
+    loop {
+        let l = w.recv_line().await?;
+        match classify(Proto::Imap, &tag, &l) {
+            SaslLine::Success => return Ok(l),
+            SaslLine::Failure => return Err(Fail::Refused(l)),
+            _ => {}
+        }
+    }
+}
+
+async fn pop3_user_pass<W: Wire>(w: &mut W, user: &str, secret: &Secret) -> Result<String, Fail> {
+    w.send_line(&format!("USER {user}"), false).await?;
+    let l = w.recv_line().await?;
+    if !l.starts_with("+OK") {
+        return Err(Fail::Refused(l));
+    }
+    w.send_line(&format!("PASS {}", secret.expose()), true)
+        .await?;
+    let l = w.recv_line().await?;
+    if l.starts_with("+OK") {
+        Ok(l)
+    } else {
+        Err(Fail::Refused(l))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+
+    /// A scripted wire: records what the client sent, answers from a queue.
+    struct Script {
+        sent: Vec<(String, bool)>,
+        replies: VecDeque<String>,
+    }
+    impl Wire for Script {
+        async fn send_line(&mut self, line: &str, secret: bool) -> Result<(), WireError> {
+            self.sent.push((line.to_string(), secret));
+            Ok(())
+        }
+        async fn recv_line(&mut self) -> Result<String, WireError> {
+            self.replies.pop_front().ok_or(WireError::Closed)
+        }
+    }
+    fn script(replies: &[&str]) -> Script {
+        Script {
+            sent: vec![],
+            replies: replies.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn classify_table() {
+        use SaslLine::*;
+        let cases: &[(Proto, &str, SaslLine)] = &[
+            (
+                Proto::Imap,
+                "+ VXNlcm5hbWU6",
+                Challenge("VXNlcm5hbWU6".into()),
+            ),
+            (Proto::Imap, "+", Challenge(String::new())),
+            (
+                Proto::Imap,
+                "t1 OK [CAPABILITY IMAP4rev1] Logged in",
+                Success,
+            ),
+            (Proto::Imap, "t1 NO [AUTHENTICATIONFAILED] x", Failure),
+            (Proto::Imap, "* CAPABILITY IMAP4rev1", Other),
+            (Proto::Pop3, "+OK Logged in.", Success),
+            (Proto::Pop3, "+ ", Challenge(String::new())),
+            (Proto::Pop3, "-ERR [AUTH] no", Failure),
+            (
+                Proto::Smtp,
+                "334 VXNlcm5hbWU6",
+                Challenge("VXNlcm5hbWU6".into()),
+            ),
+            (Proto::Smtp, "235 2.7.0 Authentication successful", Success),
+            (Proto::Smtp, "535-5.7.8 first", Other),
+            (Proto::Smtp, "535 5.7.8 last", Failure),
+        ];
+        for (p, line, want) in cases {
+            assert_eq!(classify(*p, "t1", line), *want, "{line}");
+        }
+    }
+
+    #[tokio::test]
+    async fn smtp_login_dialogue() {
+        let pw = Secret::new("pw");
+        let mut s = script(&["334 VXNlcm5hbWU6", "334 UGFzc3dvcmQ6", "235 2.7.0 ok"]);
+        let o = attempt(&mut s, Proto::Smtp, Mech::Login, "al", &pw, "h", 587, &[]).await;
+        assert!(o.success, "{o:?}");
+        assert_eq!(s.sent[0], ("AUTH LOGIN".to_string(), false));
+        assert_eq!(s.sent[1], (sasl::b64(b"al"), true));
+        assert_eq!(s.sent[2], (sasl::b64(b"pw"), true));
+    }
+
+    #[tokio::test]
+    async fn imap_plain_with_and_without_sasl_ir() {
+        let pw = Secret::new("pw");
+        let caps = vec!["SASL-IR".to_string()];
+        let mut s = script(&["* CAPABILITY x", "TAG"]);
+        // The tag is unknown in advance: answer with whatever tag the client used.
+        s.replies[1] = String::new();
+        let fut = attempt(&mut s, Proto::Imap, Mech::Plain, "al", &pw, "h", 993, &caps);
+        let o = fut.await;
+        assert!(!o.success);
+        assert!(s.sent[0].0.contains("AUTHENTICATE PLAIN AGFsAHB3") && s.sent[0].1);
+        let mut s = script(&["+ "]);
+        let o = attempt(&mut s, Proto::Imap, Mech::Plain, "al", &pw, "h", 993, &[]).await;
+        assert!(o.dropped(), "{o:?}");
+        assert!(s.sent[0].0.ends_with("AUTHENTICATE PLAIN") && !s.sent[0].1);
+        assert_eq!(s.sent[1], ("AGFsAHB3".to_string(), true));
+    }
+
+    #[tokio::test]
+    async fn xoauth2_error_challenge() {
+        let tok = Secret::new("tok");
+        let json = sasl::b64(br#"{"status":"401","schemes":"bearer"}"#);
+        let mut s = script(&[
+            &format!("334 {json}"),
+            "535 5.7.8 Username and Password not accepted",
+        ]);
+        let o = attempt(&mut s, Proto::Smtp, Mech::XOAuth2, "a", &tok, "h", 587, &[]).await;
+        assert_eq!(o.refusal, Some(RefusalKind::TokenInvalid), "{o:?}");
+        assert_eq!(s.sent[1], (String::new(), false));
+        assert!(!o.response.contains("tok"));
+    }
+
+    #[tokio::test]
+    async fn pop3_user_pass_and_drop() {
+        let pw = Secret::new("pw");
+        let mut s = script(&["+OK", "-ERR [AUTH] Authentication failed."]);
+        let o = attempt(&mut s, Proto::Pop3, Mech::UserPass, "a", &pw, "h", 995, &[]).await;
+        assert_eq!(o.refusal, Some(RefusalKind::WrongPassword));
+        assert_eq!(s.sent[1], ("PASS pw".to_string(), true));
+        let mut s = script(&["+ "]);
+        let o = attempt(&mut s, Proto::Pop3, Mech::CramMd5, "a", &pw, "h", 995, &[]).await;
+        assert!(o.dropped());
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(imap_quote(r#"a"b\c"#), r#""a\"b\\c""#);
+    }
+}

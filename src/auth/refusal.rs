@@ -1,0 +1,424 @@
+//! Decoding a server's refusal of a login into a finding with a hint (issue "Authentication and
+//! the end-to-end round trip"). The mapping is one table, [`TABLE`], each row with its source;
+//! the first matching row wins, so provider-specific texts come before the generic codes.
+
+use crate::report::model::{Finding, Severity};
+
+/// What a refusal means for the person at the helpdesk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RefusalKind {
+    WrongPassword,
+    AccountLocked,
+    AppPasswordRequired,
+    /// IMAP or POP3 is switched off for this account.
+    ProtocolDisabled,
+    /// The organisation (tenant) has turned off password logins for mail clients.
+    BasicAuthDisabled,
+    WebLoginRequired,
+    TlsRequired,
+    MechanismTooWeak,
+    PasswordExpired,
+    NotAuthorized,
+    TokenInvalid,
+    Temporary,
+    ServerError,
+    /// The server closed the connection during the exchange.
+    ConnectionDropped,
+    Unknown,
+}
+
+impl RefusalKind {
+    /// Stable finding code.
+    pub fn code(self) -> &'static str {
+        match self {
+            RefusalKind::WrongPassword => "auth-wrong-password",
+            RefusalKind::AccountLocked => "auth-account-locked",
+            RefusalKind::AppPasswordRequired => "auth-app-password-required",
+            RefusalKind::ProtocolDisabled => "auth-protocol-disabled",
+            RefusalKind::BasicAuthDisabled => "auth-basic-disabled",
+            RefusalKind::WebLoginRequired => "auth-web-login-required",
+            RefusalKind::TlsRequired => "auth-tls-required",
+            RefusalKind::MechanismTooWeak => "auth-mechanism-too-weak",
+            RefusalKind::PasswordExpired => "auth-password-expired",
+            RefusalKind::NotAuthorized => "auth-not-authorized",
+            RefusalKind::TokenInvalid => "auth-token-invalid",
+            RefusalKind::Temporary => "auth-temporary-failure",
+            RefusalKind::ServerError => "auth-server-error",
+            RefusalKind::ConnectionDropped => "auth-connection-dropped",
+            RefusalKind::Unknown => "auth-failed",
+        }
+    }
+    fn message(self) -> &'static str {
+        match self {
+            RefusalKind::WrongPassword => "the server rejected the user name or password",
+            RefusalKind::AccountLocked => "the account is locked or disabled",
+            RefusalKind::AppPasswordRequired => "the provider requires an app password",
+            RefusalKind::ProtocolDisabled => "this protocol is disabled for the account",
+            RefusalKind::BasicAuthDisabled => {
+                "password login (basic authentication) is disabled for the account or organisation"
+            }
+            RefusalKind::WebLoginRequired => {
+                "the provider wants a sign-in through its web site first"
+            }
+            RefusalKind::TlsRequired => "the server requires encryption before login",
+            RefusalKind::MechanismTooWeak => "the server considers the login mechanism too weak",
+            RefusalKind::PasswordExpired => "the password has expired",
+            RefusalKind::NotAuthorized => "the credentials are valid but may not be used here",
+            RefusalKind::TokenInvalid => "the OAuth2 token was refused",
+            RefusalKind::Temporary => "the login failed temporarily",
+            RefusalKind::ServerError => "the server failed while checking the login",
+            RefusalKind::ConnectionDropped => "the server closed the connection during login",
+            RefusalKind::Unknown => "the login was refused",
+        }
+    }
+    fn severity(self) -> Severity {
+        match self {
+            RefusalKind::Temporary => Severity::Warning,
+            _ => Severity::Critical,
+        }
+    }
+    /// Worth retrying with the other user name form (RFC 6186 §4).
+    pub fn is_credential_error(self) -> bool {
+        matches!(self, RefusalKind::WrongPassword | RefusalKind::Unknown)
+    }
+}
+
+/// How a row recognises a response.
+#[derive(Debug, Clone, Copy)]
+pub enum Match {
+    /// IMAP response code (`NO [CODE] ...`) or POP3 extended code (`-ERR [CODE] ...`).
+    Code(&'static str),
+    /// SMTP enhanced status code (RFC 3463) anywhere in the reply.
+    Enhanced(&'static str),
+    /// SMTP basic reply code.
+    Smtp(u16),
+    /// Case-insensitive substring of the response.
+    Text(&'static str),
+}
+
+/// One row of the mapping.
+#[derive(Debug, Clone, Copy)]
+pub struct Row {
+    pub matcher: Match,
+    pub kind: RefusalKind,
+    pub hint: &'static str,
+    pub source: &'static str,
+}
+
+const fn row(matcher: Match, kind: RefusalKind, hint: &'static str, source: &'static str) -> Row {
+    Row {
+        matcher,
+        kind,
+        hint,
+        source,
+    }
+}
+
+use Match::{Code, Enhanced, Smtp, Text};
+use RefusalKind as K;
+
+const GOOGLE_APPPW: &str =
+    "Google: Sign in with app passwords (support.google.com/accounts/answer/185833)";
+const MS_SMTP_AUTH: &str = "Microsoft Learn: Enable or disable SMTP AUTH in Exchange Online (authenticated-client-smtp-submission)";
+const MS_BASIC: &str = "Microsoft Learn: Deprecation of Basic authentication in Exchange Online";
+const RFC5530: &str = "RFC 5530 §3 (IMAP response codes)";
+const RFC4954: &str = "RFC 4954 §6 (SMTP AUTH status codes)";
+const RFC3206: &str = "RFC 3206 §4 (POP3 AUTH and SYS response codes)";
+const RFC2449: &str = "RFC 2449 §8.1 (POP3 extended response codes)";
+
+/// The refusal table, first match wins.
+#[rustfmt::skip]
+pub static TABLE: &[Row] = &[
+    // Provider texts first: they refine the generic codes they come with.
+    row(Text("application-specific password"), K::AppPasswordRequired,
+        "Create an app password in the account's security settings and use it instead of the account password.", GOOGLE_APPPW),
+    row(Text("app password"), K::AppPasswordRequired,
+        "Create an app password in the account's security settings and use it instead of the account password.", GOOGLE_APPPW),
+    row(Enhanced("5.7.139"), K::BasicAuthDisabled,
+        "Microsoft 365 refuses SMTP AUTH: the tenant disabled it or security defaults are on; enable SMTP AUTH for the mailbox or use OAuth2.", MS_SMTP_AUTH),
+    row(Text("smtpclientauthentication is disabled"), K::BasicAuthDisabled,
+        "Enable authenticated SMTP for the mailbox (Set-CASMailbox -SmtpClientAuthenticationDisabled $false) or use OAuth2.", MS_SMTP_AUTH),
+    row(Text("basic authentication is disabled"), K::BasicAuthDisabled,
+        "The organisation allows only OAuth2 (modern authentication); use a client that supports it.", MS_BASIC),
+    row(Enhanced("5.7.3"), K::BasicAuthDisabled,
+        "Microsoft 365 says 535 5.7.3 for a wrong password and when SMTP AUTH is disabled for the mailbox: check both.", MS_SMTP_AUTH),
+    row(Enhanced("5.7.14"), K::WebLoginRequired,
+        "Sign in once in a web browser (the provider blocked the login as suspicious), then retry.", "Google: Gmail SMTP errors and codes (support.google.com/a/answer/3726730), 534 5.7.14"),
+    row(Text("log in via your web browser"), K::WebLoginRequired,
+        "Sign in once in a web browser (the provider blocked the login as suspicious), then retry.", "Google: Gmail SMTP errors and codes (support.google.com/a/answer/3726730)"),
+    row(Text("not enabled for imap"), K::ProtocolDisabled,
+        "Enable IMAP in the mailbox settings (Gmail: Settings → Forwarding and POP/IMAP).", "Gmail IMAP alert text"),
+    row(Text("not enabled for pop"), K::ProtocolDisabled,
+        "Enable POP in the mailbox settings.", "Gmail POP3 alert text"),
+    row(Text("imap access is disabled"), K::ProtocolDisabled,
+        "Ask the administrator to enable IMAP for the account (Microsoft 365: Set-CASMailbox -ImapEnabled $true).", "Microsoft Learn: Enable or disable POP3 or IMAP4 access for users"),
+    row(Text("pop3 access is disabled"), K::ProtocolDisabled,
+        "Ask the administrator to enable POP3 for the account (Microsoft 365: Set-CASMailbox -PopEnabled $true).", "Microsoft Learn: Enable or disable POP3 or IMAP4 access for users"),
+    row(Text("account is locked"), K::AccountLocked,
+        "Unlock the account (web sign-in or the administrator); repeated failed logins may have locked it.", "common server text (Dovecot/Exchange)"),
+    row(Text("account is disabled"), K::AccountLocked,
+        "Ask the administrator to re-enable the account.", "common server text"),
+    row(Text("authenticate failed"), K::WrongPassword,
+        "Check the password. Microsoft 365 gives this same answer when basic authentication is disabled: then OAuth2 is needed.", MS_BASIC),
+    // OAuth error JSON (the challenge before the failure).
+    row(Text("invalid_token"), K::TokenInvalid,
+        "The access token is expired or revoked: obtain a new one.", "RFC 7628 §3.2.2 (OAUTHBEARER failure response), RFC 6750 §3.1"),
+    row(Text("insufficient_scope"), K::TokenInvalid,
+        "The token lacks the mail scope (e.g. https://mail.google.com/ or IMAP.AccessAsUser.All).", "RFC 6750 §3.1"),
+    row(Text("\"status\":\"401\""), K::TokenInvalid,
+        "The access token is expired, revoked or for another user: obtain a new one.", "Google: OAuth 2.0 Mechanism (developers.google.com/gmail/imap/xoauth2-protocol)"),
+    row(Text("\"status\":\"400\""), K::TokenInvalid,
+        "The token request was malformed (wrong user for the token?).", "Google: OAuth 2.0 Mechanism (developers.google.com/gmail/imap/xoauth2-protocol)"),
+    // IMAP response codes.
+    row(Code("AUTHENTICATIONFAILED"), K::WrongPassword,
+        "Check the user name (full address or local part?) and the password.", RFC5530),
+    row(Code("AUTHORIZATIONFAILED"), K::NotAuthorized,
+        "The credentials work but this identity may not be used; ask the administrator.", RFC5530),
+    row(Code("EXPIRED"), K::PasswordExpired, "Change the password (often in the web mail), then retry.", RFC5530),
+    row(Code("PRIVACYREQUIRED"), K::TlsRequired, "Connect with SSL/TLS or STARTTLS.", RFC5530),
+    row(Code("CONTACTADMIN"), K::AccountLocked, "Contact the administrator or support desk.", RFC5530),
+    row(Code("UNAVAILABLE"), K::Temporary, "The authentication backend is down; retry later.", RFC5530),
+    row(Code("LIMIT"), K::Temporary, "Too many connections or attempts; retry later.", RFC5530),
+    row(Code("INUSE"), K::Temporary, "The mailbox is in use elsewhere; retry later.", RFC5530),
+    // POP3 extended response codes.
+    row(Code("AUTH"), K::WrongPassword, "Check the user name and the password.", RFC3206),
+    row(Code("SYS/TEMP"), K::Temporary, "The server failed temporarily; retry later.", RFC3206),
+    row(Code("SYS/PERM"), K::ServerError, "The server failed permanently; contact the administrator.", RFC3206),
+    row(Code("IN-USE"), K::Temporary, "Another client holds the maildrop lock; close it and retry.", RFC2449),
+    row(Code("LOGIN-DELAY"), K::Temporary, "The server limits how often this account may log in; wait and retry.", RFC2449),
+    // SMTP enhanced codes, then basic codes.
+    row(Enhanced("5.7.8"), K::WrongPassword, "Check the user name and the password.", RFC4954),
+    row(Enhanced("5.7.9"), K::MechanismTooWeak, "Use a stronger mechanism (the server may need CRAM-MD5 or OAuth2).", RFC4954),
+    row(Enhanced("5.7.11"), K::TlsRequired, "Use SSL/TLS or STARTTLS before authenticating.", RFC4954),
+    row(Enhanced("5.7.12"), K::PasswordExpired, "A password change is needed before this mechanism works.", RFC4954),
+    row(Enhanced("4.7.0"), K::Temporary, "The authentication backend failed temporarily; retry later.", RFC4954),
+    row(Text("starttls"), K::TlsRequired, "Issue STARTTLS (or use port 465) before authenticating.", "RFC 3207 §4 (530 5.7.0 Must issue a STARTTLS command first)"),
+    row(Smtp(535), K::WrongPassword, "Check the user name and the password.", RFC4954),
+    row(Smtp(534), K::MechanismTooWeak, "Use a stronger mechanism.", RFC4954),
+    row(Smtp(538), K::TlsRequired, "Use SSL/TLS or STARTTLS before authenticating.", RFC4954),
+    row(Smtp(454), K::Temporary, "Retry later.", RFC4954),
+    row(Smtp(504), K::MechanismTooWeak, "The server does not support this mechanism.", RFC4954),
+    // Generic texts last.
+    row(Text("invalid credentials"), K::WrongPassword, "Check the user name and the password.", "common server text (Yahoo, Dovecot)"),
+    row(Text("authentication failed"), K::WrongPassword, "Check the user name and the password.", "common server text (Dovecot)"),
+    row(Code("ALERT"), K::Unknown, "Read the server's alert text: it is meant for the user.", "RFC 9051 §7.1 (ALERT response code)"),
+];
+
+/// A decoded refusal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub kind: RefusalKind,
+    pub hint: String,
+    pub source: &'static str,
+    /// `[ALERT]` text, to be shown as is (RFC 9051 §7.1).
+    pub alert: Option<String>,
+}
+
+/// Decode a server's final answer to a login (IMAP tagged `NO`, POP3 `-ERR`, SMTP reply).
+pub fn decode(response: &str) -> Refusal {
+    let lower = response.to_ascii_lowercase();
+    let codes = bracket_codes(response);
+    let (smtp, enhanced) = smtp_codes(response);
+    let alert = alert_text(response);
+    for r in TABLE {
+        let hit = match r.matcher {
+            Text(t) => lower.contains(t),
+            Code(c) => codes.iter().any(|x| x.eq_ignore_ascii_case(c)),
+            Enhanced(e) => enhanced.iter().any(|x| x == e),
+            Smtp(n) => smtp == Some(n),
+        };
+        if hit {
+            return Refusal {
+                kind: r.kind,
+                hint: r.hint.to_string(),
+                source: r.source,
+                alert,
+            };
+        }
+    }
+    Refusal {
+        kind: RefusalKind::Unknown,
+        hint: "Read the server's answer; check the user name and the password.".into(),
+        source: "no table row matched",
+        alert,
+    }
+}
+
+/// The finding for a refusal on `server` (`imap.example.com:993`).
+pub fn finding(refusal: &Refusal, server: &str, response: &str) -> Finding {
+    let mut msg = format!("{server}: {} ({})", refusal.kind.message(), response.trim());
+    if let Some(a) = &refusal.alert {
+        msg.push_str(&format!("; server alert: {a}"));
+    }
+    Finding::new(refusal.kind.severity(), refusal.kind.code(), msg)
+        .hint(format!("{} [{}]", refusal.hint, refusal.source))
+}
+
+/// Response codes in brackets: `NO [AUTHENTICATIONFAILED] x` → `AUTHENTICATIONFAILED`;
+/// `-ERR [SYS/TEMP] x` → `SYS/TEMP`. Only the first word of each bracket counts.
+fn bracket_codes(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('[') {
+        let after = &rest[i + 1..];
+        let Some(j) = after.find(']') else { break };
+        if let Some(w) = after[..j].split_whitespace().next() {
+            out.push(w);
+        }
+        rest = &after[j + 1..];
+    }
+    out
+}
+
+fn alert_text(s: &str) -> Option<String> {
+    let i = s.to_ascii_uppercase().find("[ALERT]")?;
+    let t = s[i + 7..].trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+/// SMTP reply code (first three digits) and every enhanced status code `c.s.d` in the text.
+fn smtp_codes(s: &str) -> (Option<u16>, Vec<String>) {
+    let t = s.trim_start();
+    let code = t
+        .get(..3)
+        .filter(|c| c.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|_| t.as_bytes().get(3).is_none_or(|b| matches!(b, b' ' | b'-')))
+        .and_then(|c| c.parse().ok());
+    let enhanced = s
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')')
+        .filter(|w| is_enhanced(w))
+        .map(str::to_string)
+        .collect();
+    (code, enhanced)
+}
+
+/// RFC 3463 §2: class "." subject "." detail, class 2/4/5, up to 3 digits each.
+fn is_enhanced(w: &str) -> bool {
+    let parts: Vec<&str> = w.split('.').collect();
+    parts.len() == 3
+        && matches!(parts[0], "2" | "4" | "5")
+        && parts[1..]
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusal_table_cases() {
+        let cases: &[(&str, RefusalKind)] = &[
+            (
+                "a1 NO [AUTHENTICATIONFAILED] Authentication failed.",
+                K::WrongPassword,
+            ),
+            (
+                "a1 NO [UNAVAILABLE] Temporary authentication failure.",
+                K::Temporary,
+            ),
+            (
+                "a1 NO [PRIVACYREQUIRED] Plaintext authentication disallowed",
+                K::TlsRequired,
+            ),
+            ("a1 NO [CONTACTADMIN] Account suspended", K::AccountLocked),
+            ("a1 NO [EXPIRED] Password expired", K::PasswordExpired),
+            ("a1 NO [AUTHORIZATIONFAILED] no", K::NotAuthorized),
+            (
+                "a1 NO [ALERT] Application-specific password required: https://support.google.com/accounts/answer/185833 (Failure)",
+                K::AppPasswordRequired,
+            ),
+            (
+                "a1 NO [ALERT] Your account is not enabled for IMAP use.",
+                K::ProtocolDisabled,
+            ),
+            ("a1 NO [ALERT] Please come back later", K::Unknown),
+            ("a1 NO AUTHENTICATE failed.", K::WrongPassword),
+            (
+                "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.",
+                K::BasicAuthDisabled,
+            ),
+            (
+                "535 5.7.139 Authentication unsuccessful, basic authentication is disabled.",
+                K::BasicAuthDisabled,
+            ),
+            (
+                "535 5.7.3 Authentication unsuccessful",
+                K::BasicAuthDisabled,
+            ),
+            (
+                "535 5.7.8 Error: authentication failed: UGFzc3dvcmQ6",
+                K::WrongPassword,
+            ),
+            (
+                "535-5.7.8 Username and Password not accepted.",
+                K::WrongPassword,
+            ),
+            (
+                "534-5.7.9 Application-specific password required. Learn more at",
+                K::AppPasswordRequired,
+            ),
+            (
+                "534 5.7.9 Authentication mechanism is too weak",
+                K::MechanismTooWeak,
+            ),
+            (
+                "534-5.7.14 <https://accounts.google.com/signin/continue> Please log in via your web browser",
+                K::WebLoginRequired,
+            ),
+            (
+                "538 5.7.11 Encryption required for requested authentication mechanism",
+                K::TlsRequired,
+            ),
+            ("454 4.7.0 Temporary authentication failure", K::Temporary),
+            (
+                "530 5.7.0 Must issue a STARTTLS command first",
+                K::TlsRequired,
+            ),
+            ("535 Authentication failed", K::WrongPassword),
+            ("-ERR [AUTH] Authentication failed.", K::WrongPassword),
+            ("-ERR [SYS/TEMP] Try again", K::Temporary),
+            ("-ERR [SYS/PERM] Broken", K::ServerError),
+            ("-ERR [IN-USE] Mailbox locked", K::Temporary),
+            ("-ERR [LOGIN-DELAY] wait", K::Temporary),
+            (
+                r#"{"status":"401","schemes":"bearer","scope":"https://mail.google.com/"}"#,
+                K::TokenInvalid,
+            ),
+            (r#"{"status":"invalid_token","scope":"x"}"#, K::TokenInvalid),
+            ("-ERR Invalid credentials", K::WrongPassword),
+            ("a1 NO [LIMIT] too many", K::Temporary),
+            ("a1 NO Account is locked", K::AccountLocked),
+            ("weird", K::Unknown),
+        ];
+        for (resp, want) in cases {
+            assert_eq!(decode(resp).kind, *want, "{resp}");
+        }
+    }
+
+    #[test]
+    fn every_row_has_a_source_and_hint() {
+        for r in TABLE {
+            assert!(!r.source.is_empty() && !r.hint.is_empty(), "{r:?}");
+        }
+    }
+
+    #[test]
+    fn alert_and_finding() {
+        let r = decode("a1 NO [ALERT] Go away now");
+        assert_eq!(r.alert.as_deref(), Some("Go away now"));
+        let f = finding(&r, "imap.x:993", "a1 NO [ALERT] Go away now");
+        assert_eq!(f.code, "auth-failed");
+        assert!(f.message.contains("server alert: Go away now"));
+        assert!(f.hint.unwrap().contains("RFC 9051"));
+    }
+
+    #[test]
+    fn code_parsers() {
+        assert_eq!(smtp_codes("535-5.7.8 x").0, Some(535));
+        assert_eq!(smtp_codes("a1 NO x").0, None);
+        assert_eq!(smtp_codes("535 5.7.139 x").1, ["5.7.139"]);
+        assert!(!is_enhanced("1.2.3") && !is_enhanced("5.7") && is_enhanced("4.7.0"));
+        assert_eq!(bracket_codes("NO [A b] [C]"), ["A", "C"]);
+    }
+}

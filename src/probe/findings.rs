@@ -1,0 +1,461 @@
+//! Findings from the probes: what a helpdesk should know, each with a stable code. Per-probe
+//! findings about a candidate that only a guess produced, and that the verdict did not choose,
+//! are downgraded to `info`: a wrong guess is not the provider's fault.
+//!
+//! Codes: `starttls-failed`, `starttls-missing`, `auth-before-tls`, `imap-no-logindisabled`,
+//! `certificate-expired`, `certificate-not-yet-valid`, `certificate-hostname-mismatch`,
+//! `certificate-unknown-issuer`, `certificate-self-signed`, `certificate-incomplete-chain`,
+//! `certificate-invalid`, `certificate-expires-soon`, `certificate-differs`, `port25-blocked`,
+//! `source-wrong`, `slow-greeting`, `ipv6-broken`, `tls-legacy-only`, `no-incoming`,
+//! `no-outgoing`, `invalid-certificate-chosen`, `plaintext-chosen`.
+
+use std::collections::BTreeMap;
+
+use super::ProbeOptions;
+use super::dialogue::Facts;
+use super::{imap, pop3, verdict};
+use crate::report::{
+    Candidate, Finding, Outcome, Probe, Protocol, Security, Settings, Severity, Source, StepStatus,
+};
+
+fn label(p: &Probe) -> String {
+    let scheme = match (p.protocol, p.security) {
+        (Protocol::Imap, Security::Tls) => "imaps",
+        (Protocol::Imap, _) => "imap",
+        (Protocol::Pop3, Security::Tls) => "pop3s",
+        (Protocol::Pop3, _) => "pop3",
+        (Protocol::Smtp, Security::Tls) => "smtps",
+        (Protocol::Smtp, _) if p.port == 25 => "smtp",
+        (Protocol::Smtp, _) => "submission",
+    };
+    format!("{scheme}://{}:{}", p.host, p.port)
+}
+
+fn is_cancelled(p: &Probe) -> bool {
+    matches!(&p.outcome, Outcome::Failed { phase, .. } if phase == "cancelled" || phase == "deadline")
+}
+
+fn failed_phase(p: &Probe) -> Option<&str> {
+    match &p.outcome {
+        Outcome::Failed { phase, .. } => Some(phase),
+        Outcome::Working { .. } => None,
+    }
+}
+
+fn works(p: &Probe) -> bool {
+    matches!(p.outcome, Outcome::Working { .. })
+}
+
+/// Mechanisms a client could use to send a password before TLS, as the plain capabilities show.
+fn auth_offered_in_clear(p: &Probe) -> Vec<String> {
+    let caps = &p.capabilities_plain;
+    match p.protocol {
+        Protocol::Imap => {
+            let mut v = imap::sasl_mechanisms(caps);
+            if !caps.is_empty() && !imap::has_cap(caps, "LOGINDISABLED") {
+                v.push("LOGIN command".into());
+            }
+            v
+        }
+        Protocol::Pop3 => {
+            let c = pop3::parse_capa(caps);
+            let mut v = c.sasl;
+            if c.user {
+                v.push("USER/PASS".into());
+            }
+            v
+        }
+        Protocol::Smtp => {
+            super::smtp::parse_ehlo(&super::smtp::SmtpReply {
+                code: 250,
+                enhanced: None,
+                lines: std::iter::once(String::new())
+                    .chain(caps.iter().cloned())
+                    .collect(),
+            })
+            .sasl
+        }
+    }
+}
+
+fn starttls_advertised(p: &Probe) -> bool {
+    let word = if p.protocol == Protocol::Pop3 {
+        "STLS"
+    } else {
+        "STARTTLS"
+    };
+    p.capabilities_plain.iter().any(|c| {
+        c.split_ascii_whitespace()
+            .next()
+            .is_some_and(|w| w.eq_ignore_ascii_case(word))
+    })
+}
+
+fn cert_code(err: &str) -> (&'static str, &'static str) {
+    match err {
+        "expired" => ("certificate-expired", "the certificate has expired"),
+        "not-yet-valid" => (
+            "certificate-not-yet-valid",
+            "the certificate is not valid yet (check the server clock)",
+        ),
+        "hostname-mismatch" => (
+            "certificate-hostname-mismatch",
+            "the certificate is for another name",
+        ),
+        "unknown-issuer" => (
+            "certificate-unknown-issuer",
+            "the certificate is signed by an unknown authority",
+        ),
+        "self-signed" => ("certificate-self-signed", "the certificate is self-signed"),
+        "incomplete-chain" => (
+            "certificate-incomplete-chain",
+            "the server does not send the intermediate certificates",
+        ),
+        _ => ("certificate-invalid", "the certificate does not verify"),
+    }
+}
+
+fn cert_hint(code: &str) -> &'static str {
+    match code {
+        "certificate-expired" => "renew the certificate (and check the renewal job)",
+        "certificate-hostname-mismatch" => {
+            "use a server name the certificate covers, or add this name to it"
+        }
+        "certificate-incomplete-chain" => {
+            "configure the full chain (leaf + intermediates) on the server"
+        }
+        "certificate-self-signed" | "certificate-unknown-issuer" => {
+            "mail clients will warn; use a certificate from a public CA (e.g. Let's Encrypt)"
+        }
+        _ => "mail clients will refuse or warn about this server",
+    }
+}
+
+/// Per-probe findings, before grouping and downgrading.
+fn probe_findings(p: &Probe, facts: &Facts, opts: &ProbeOptions) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let l = label(p);
+    let starttls_probe = p.security == Security::Starttls;
+    match failed_phase(p) {
+        Some("starttls" | "tls") if starttls_probe && starttls_advertised(p) => out.push(
+            Finding::new(
+                Severity::Warning,
+                "starttls-failed",
+                format!("{l}: STARTTLS is advertised but fails"),
+            )
+            .hint("TLS on this port is broken; clients configured for STARTTLS cannot connect"),
+        ),
+        Some("starttls") if starttls_probe => out.push(
+            Finding::new(
+                Severity::Warning,
+                "starttls-missing",
+                format!("{l}: the server does not offer STARTTLS"),
+            )
+            .hint("without STARTTLS passwords and mail travel in clear on this port"),
+        ),
+        _ => {}
+    }
+    if p.port == 25
+        && p.steps
+            .iter()
+            .any(|s| s.name == "starttls" && s.status == StepStatus::Skipped)
+    {
+        out.push(
+            Finding::new(
+                Severity::Warning,
+                "starttls-missing",
+                format!("{l}: the server does not offer STARTTLS"),
+            )
+            .hint("mail from other servers reaches this host in clear"),
+        );
+    }
+    if p.security != Security::Tls && !p.capabilities_plain.is_empty() {
+        let offered = auth_offered_in_clear(p);
+        let sasl: Vec<&String> = offered
+            .iter()
+            .filter(|m| m.as_str() != "LOGIN command")
+            .collect();
+        if !sasl.is_empty() {
+            let list = sasl
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            out.push(
+                Finding::new(Severity::Warning, "auth-before-tls", format!("{l} offers {list} before TLS: credentials could travel in clear"))
+                    .hint("offer authentication only after STARTTLS (Dovecot: disable_plaintext_auth; Postfix: smtpd_tls_auth_only)"),
+            );
+        }
+        if p.protocol == Protocol::Imap && !imap::has_cap(&p.capabilities_plain, "LOGINDISABLED") {
+            out.push(
+                Finding::new(Severity::Warning, "imap-no-logindisabled", format!("{l} does not announce LOGINDISABLED before TLS: the IMAP LOGIN command is accepted in clear"))
+                    .hint("RFC 9051 §6.2.3: servers should refuse LOGIN before TLS"),
+            );
+        }
+    }
+    if let Some(tls) = &p.tls {
+        if let Some(err) = &tls.verify_error {
+            let (code, text) = cert_code(err);
+            let mut msg = format!("{l}: {text}");
+            if code == "certificate-hostname-mismatch" && !tls.names.is_empty() {
+                msg.push_str(&format!(
+                    " (valid for {}, not {})",
+                    tls.names.join(", "),
+                    p.host
+                ));
+            }
+            out.push(Finding::new(Severity::Warning, code, msg).hint(cert_hint(code)));
+        } else if let Some(days) = tls.days_left
+            && (0..opts.warn_cert_days).contains(&days)
+        {
+            out.push(
+                Finding::new(
+                    Severity::Warning,
+                    "certificate-expires-soon",
+                    format!("{l}: the certificate expires in {days} days"),
+                )
+                .hint("renew it before clients start refusing the server"),
+            );
+        }
+    }
+    if let Some(g) = p.steps.iter().find(|s| s.name == "greeting")
+        && g.elapsed_ms > opts.slow_greeting.as_millis() as u64
+    {
+        out.push(
+            Finding::new(
+                Severity::Warning,
+                "slow-greeting",
+                format!(
+                    "{l}: the greeting took {:.1} s",
+                    g.elapsed_ms as f64 / 1000.0
+                ),
+            )
+            .hint("a tarpit (deliberate delay) or an overloaded server; clients may time out"),
+        );
+    }
+    if let Some(v) = &facts.legacy_tls {
+        out.push(
+            Finding::new(Severity::Warning, "tls-legacy-only", format!("{l} only speaks {v}"))
+                .hint("TLS 1.0 and 1.1 are deprecated (RFC 8996); current clients refuse them; enable TLS 1.2 or 1.3"),
+        );
+    }
+    out
+}
+
+/// All findings of a run. `probes`, `facts` and `candidates` have the same order and length.
+pub fn findings(
+    probes: &[Probe],
+    facts: &[Facts],
+    candidates: &[Candidate],
+    settings: &Settings,
+    opts: &ProbeOptions,
+) -> Vec<Finding> {
+    let (inc, outg) = verdict::chosen(probes, candidates);
+    let mut out: Vec<Finding> = Vec::new();
+    // Per probe, grouped by (code, message) so one bad certificate on three ports is one finding.
+    let mut grouped: BTreeMap<(String, String), Finding> = BTreeMap::new();
+    for (i, p) in probes.iter().enumerate() {
+        if is_cancelled(p) {
+            continue;
+        }
+        let guess_only = p.sources.iter().all(|s| *s == Source::Guess);
+        let chosen = Some(i) == inc || Some(i) == outg;
+        let empty = Facts::default();
+        for mut f in probe_findings(p, facts.get(i).unwrap_or(&empty), opts) {
+            if guess_only && !chosen {
+                f.severity = Severity::Info;
+            }
+            grouped
+                .entry((f.code.clone(), f.message.clone()))
+                .or_insert(f);
+        }
+    }
+    out.extend(grouped.into_values());
+    out.extend(cross_findings(probes));
+    out.extend(source_findings(probes));
+    for (idx, what) in [(inc, "incoming"), (outg, "outgoing")] {
+        let Some(i) = idx else { continue };
+        let p = &probes[i];
+        if p.security == Security::Plain {
+            out.push(
+                Finding::new(
+                    Severity::Warning,
+                    "plaintext-chosen",
+                    format!("the only working {what} server, {}, has no TLS", label(p)),
+                )
+                .hint("passwords and mail would travel in clear"),
+            );
+        } else if matches!(p.outcome, Outcome::Working { tls_valid: false }) {
+            out.push(
+                Finding::new(
+                    Severity::Warning,
+                    "invalid-certificate-chosen",
+                    format!(
+                        "no {what} server has a valid certificate; {} is used anyway",
+                        label(p)
+                    ),
+                )
+                .hint("mail clients will warn about the certificate"),
+            );
+        }
+    }
+    if settings.incoming.is_none() {
+        out.push(Finding::new(
+            Severity::Critical,
+            "no-incoming",
+            "no working incoming (IMAP or POP3) server found",
+        ));
+    }
+    if settings.outgoing.is_none() {
+        out.push(Finding::new(
+            Severity::Critical,
+            "no-outgoing",
+            "no working outgoing (submission) server found",
+        ));
+    }
+    out
+}
+
+/// Findings that compare probes: certificates across ports, port 25, IPv6.
+fn cross_findings(probes: &[Probe]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let live: Vec<&Probe> = probes.iter().filter(|p| !is_cancelled(p)).collect();
+    // Same host, implicit TLS vs STARTTLS, different leaf certificate.
+    let mut seen = std::collections::BTreeSet::new();
+    for a in &live {
+        for b in &live {
+            let (Some(ta), Some(tb)) = (&a.tls, &b.tls) else {
+                continue;
+            };
+            if a.host != b.host
+                || a.security != Security::Tls
+                || b.security != Security::Starttls
+                || a.protocol != b.protocol
+            {
+                continue;
+            }
+            let (Some(ca), Some(cb)) = (ta.chain.first(), tb.chain.first()) else {
+                continue;
+            };
+            if ca.sha256 != cb.sha256 && seen.insert((label(a), label(b))) {
+                let sev = if ta.verified && tb.verified {
+                    Severity::Info
+                } else {
+                    Severity::Warning
+                };
+                out.push(
+                    Finding::new(
+                        sev,
+                        "certificate-differs",
+                        format!(
+                            "{} and {} present different certificates",
+                            label(a),
+                            label(b)
+                        ),
+                    )
+                    .hint("one of them was probably not updated at the last renewal"),
+                );
+            }
+        }
+    }
+    // Port 25 unreachable while submission works: an ISP blocking outbound port 25.
+    let p25_dead: Vec<&&Probe> = live
+        .iter()
+        .filter(|p| {
+            p.protocol == Protocol::Smtp
+                && p.port == 25
+                && matches!(failed_phase(p), Some("connect"))
+        })
+        .collect();
+    let sub_ok = live
+        .iter()
+        .any(|p| p.protocol == Protocol::Smtp && p.port != 25 && works(p));
+    if !p25_dead.is_empty() && sub_ok {
+        let hosts: Vec<String> = p25_dead.iter().map(|p| p.host.clone()).collect();
+        out.push(
+            Finding::new(Severity::Info, "port25-blocked", format!("port 25 of {} is unreachable from here while 587/465 work", hosts.join(", ")))
+                .hint("typical of an ISP or network blocking outgoing port 25; mail clients use 587 or 465, so this is no problem for them"),
+        );
+    }
+    // IPv6 addresses fail while IPv4 works, per host.
+    let mut by_host: BTreeMap<&str, (bool, bool)> = BTreeMap::new();
+    for p in &live {
+        for a in &p.addresses {
+            let e = by_host.entry(p.host.as_str()).or_default();
+            let tried_failed = a.result != "connected" && a.result != "not_tried";
+            if a.family == "ipv6" && tried_failed {
+                e.0 = true;
+            }
+            if a.family == "ipv4" && a.result == "connected" {
+                e.1 = true;
+            }
+        }
+    }
+    for (host, (v6_bad, v4_ok)) in by_host {
+        if v6_bad && v4_ok {
+            out.push(
+                Finding::new(Severity::Warning, "ipv6-broken", format!("{host}: IPv6 addresses do not answer while IPv4 works"))
+                    .hint("clients on IPv6 networks will see delays or failures; fix the AAAA record or the IPv6 firewall"),
+            );
+        }
+    }
+    out
+}
+
+/// A source whose every candidate fails while another source's candidate works is wrong.
+fn source_findings(probes: &[Probe]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for incoming in [true, false] {
+        let group: Vec<&Probe> = probes
+            .iter()
+            .filter(|p| {
+                !is_cancelled(p)
+                    && p.protocol.is_incoming() == incoming
+                    && (incoming || p.port != 25)
+            })
+            .collect();
+        let Some(good) = group
+            .iter()
+            .find(|p| matches!(p.outcome, Outcome::Working { tls_valid: true }))
+        else {
+            continue;
+        };
+        let mut sources: Vec<Source> = group
+            .iter()
+            .flat_map(|p| p.sources.iter().copied())
+            .collect();
+        sources.sort();
+        sources.dedup();
+        for s in sources {
+            if matches!(s, Source::Guess | Source::User) {
+                continue;
+            }
+            let mine: Vec<&&Probe> = group.iter().filter(|p| p.sources.contains(&s)).collect();
+            if mine.iter().all(|p| !works(p)) {
+                let bad: Vec<String> = mine.iter().map(|p| label(p)).collect();
+                out.push(
+                    Finding::new(
+                        Severity::Warning,
+                        "source-wrong",
+                        format!(
+                            "{} suggests {} which does not work, while {} (from {}) works",
+                            s.as_str(),
+                            bad.join(", "),
+                            label(good),
+                            good.sources
+                                .iter()
+                                .map(|s| s.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                    .hint(format!(
+                        "the {} data for this domain is wrong or outdated",
+                        s.as_str()
+                    )),
+                );
+            }
+        }
+    }
+    out
+}

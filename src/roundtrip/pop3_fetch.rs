@@ -1,0 +1,185 @@
+//! Waiting for the test message over POP3 when that is the only incoming protocol. A POP3
+//! session sees the maildrop as it was at login (RFC 1939 §8), so each poll is a new session;
+//! the message is recognised by `TOP n 0` (RFC 1939 §7) and removed with `DELE` of that number
+//! only.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::auth::conn::Conn;
+use crate::auth::open::{self, pop3_multiline};
+use crate::auth::{Authenticator, Target};
+use crate::net::Net;
+use crate::report::model::Protocol;
+use crate::report::probe::Setting;
+
+use super::imap_fetch::{Deletion, Found};
+
+/// The `Message-ID` value of a header block given as lines (unfolded, RFC 5322 §2.2.3).
+pub fn message_id_of(lines: &[String]) -> Option<String> {
+    let mut it = lines.iter().peekable();
+    while let Some(l) = it.next() {
+        if l.is_empty() {
+            return None;
+        }
+        let Some((name, value)) = l.split_once(':') else {
+            continue;
+        };
+        if name.eq_ignore_ascii_case("Message-ID") {
+            let mut v = value.trim().to_string();
+            while let Some(next) = it.peek().filter(|n| n.starts_with([' ', '\t'])) {
+                v.push_str(next.trim());
+                it.next();
+            }
+            return Some(v);
+        }
+    }
+    None
+}
+
+async fn cmd(conn: &mut Conn, line: &str) -> Result<String, String> {
+    conn.write_line(line).await.map_err(|e| e.to_string())?;
+    let r = conn.read_line().await.map_err(|e| e.to_string())?;
+    if r.starts_with("+OK") {
+        Ok(r)
+    } else {
+        Err(format!("{line}: {r}"))
+    }
+}
+
+/// Poll until `message_id` shows up or `wait` runs out; delete it unless `keep`.
+pub async fn wait_and_fetch(
+    net: &Arc<Net>,
+    server: &Setting,
+    auth: &Authenticator,
+    message_id: &str,
+    wait: Duration,
+    keep: bool,
+) -> Found {
+    let mut found = Found {
+        folder: Some("INBOX".into()),
+        method: Some("polling".into()),
+        ..Default::default()
+    };
+    let deadline = Instant::now() + wait;
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        match poll(net, server, auth, message_id, keep, &mut found).await {
+            Ok(true) => return found,
+            Ok(false) => {}
+            Err(e) => {
+                found.error = Some(e);
+                return found;
+            }
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            found.error = Some(format!(
+                "the message did not arrive within {} s",
+                wait.as_secs()
+            ));
+            return found;
+        }
+        tokio::time::sleep(backoff.min(left)).await;
+        backoff = (backoff * 2).min(Duration::from_secs(2));
+    }
+}
+
+/// One session: log in, look at every message's header (newest first), act, QUIT.
+async fn poll(
+    net: &Arc<Net>,
+    server: &Setting,
+    auth: &Authenticator,
+    message_id: &str,
+    keep: bool,
+    found: &mut Found,
+) -> Result<bool, String> {
+    let mut o = open::open(
+        net,
+        Protocol::Pop3,
+        &server.host,
+        server.port,
+        server.security,
+    )
+    .await?;
+    let target = Target {
+        protocol: Protocol::Pop3,
+        host: &server.host,
+        port: server.port,
+        security: server.security,
+        tls_active: o.conn.is_tls(),
+        discovered_user: server.username.as_deref(),
+    };
+    let attempts = auth.login_on(&mut o.conn, &target, &o.caps, &o.sasl).await;
+    let ok = attempts.iter().any(|a| a.success);
+    if found.auth.is_empty() {
+        found.auth = attempts.clone();
+    }
+    if !ok {
+        let why = attempts
+            .last()
+            .and_then(|a| a.response.clone())
+            .unwrap_or_default();
+        return Err(format!("POP3 login failed: {why}"));
+    }
+    let conn = &mut o.conn;
+    let stat = cmd(conn, "STAT").await?;
+    let count: u32 = stat
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let mut hit = None;
+    for n in (1..=count).rev().take(50) {
+        if cmd(conn, &format!("TOP {n} 0")).await.is_err() {
+            break;
+        }
+        let lines = pop3_multiline(conn).await?;
+        if message_id_of(&lines).as_deref() == Some(message_id) {
+            hit = Some((n, lines));
+            break;
+        }
+    }
+    if let Some((n, lines)) = hit {
+        found.found_at = Some(Instant::now());
+        let mut header = lines.join("\r\n").into_bytes();
+        header.extend_from_slice(b"\r\n\r\n");
+        found.header = header;
+        found.deletion = Some(if keep {
+            Deletion::Kept
+        } else if cmd(conn, &format!("DELE {n}")).await.is_ok() {
+            Deletion::Deleted
+        } else {
+            Deletion::Failed
+        });
+    }
+    // QUIT commits the DELE (RFC 1939 §6, UPDATE state).
+    let quit = cmd(conn, "QUIT").await;
+    if quit.is_err() && found.deletion == Some(Deletion::Deleted) {
+        found.deletion = Some(Deletion::Failed);
+    }
+    conn.shutdown().await;
+    Ok(found.found_at.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_id_lines() {
+        let l = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            message_id_of(&l(&["From: a", "Message-ID: <x@y>", ""])).as_deref(),
+            Some("<x@y>")
+        );
+        assert_eq!(
+            message_id_of(&l(&["message-id:", " <long@y>", "To: b"])).as_deref(),
+            Some("<long@y>")
+        );
+        assert_eq!(
+            message_id_of(&l(&["From: a", "", "Message-ID: <body@y>"])),
+            None
+        );
+    }
+}

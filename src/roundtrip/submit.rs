@@ -1,0 +1,244 @@
+//! Message submission (RFC 6409) through the working outgoing server, authenticated, with each
+//! SMTP step timed and the queue id taken from the final `250` (RFC 5321 §4.1.1.4).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::auth::conn::Conn;
+use crate::auth::open::{self, smtp_reply};
+use crate::auth::{Authenticator, Target};
+use crate::net::Net;
+use crate::report::model::Protocol;
+use crate::report::probe::{AuthAttempt, Setting, Step, StepStatus};
+
+use super::message::dot_stuff;
+
+/// What the submission did.
+#[derive(Debug, Default)]
+pub struct Submitted {
+    pub steps: Vec<Step>,
+    pub auth: Vec<AuthAttempt>,
+    pub queue_id: Option<String>,
+    /// When the final 250 arrived; `None` when the message was not accepted.
+    pub accepted_at: Option<Instant>,
+    pub error: Option<String>,
+}
+
+/// Queue id in the final reply: Postfix `queued as X`, Exim `id=X`, Microsoft
+/// `[InternalId=X`, Google's `OK <ts> X - gsmtp`.
+pub fn queue_id(reply: &str) -> Option<String> {
+    let clean = |s: &str| {
+        s.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '.')
+            .to_string()
+    };
+    let lower = reply.to_ascii_lowercase();
+    if let Some(i) = lower.find("queued as ") {
+        return reply[i + 10..]
+            .split_whitespace()
+            .next()
+            .map(clean)
+            .filter(|s| !s.is_empty());
+    }
+    if let Some(i) = lower.find("internalid=") {
+        return reply[i + 11..]
+            .split([',', ']', ' '])
+            .next()
+            .map(clean)
+            .filter(|s| !s.is_empty());
+    }
+    if let Some(w) = reply.split_whitespace().find_map(|w| w.strip_prefix("id=")) {
+        return Some(clean(w)).filter(|s| !s.is_empty());
+    }
+    if lower.ends_with("- gsmtp") {
+        let words: Vec<&str> = reply.split_whitespace().collect();
+        return words.len().checked_sub(3).map(|i| words[i].to_string());
+    }
+    None
+}
+
+struct Steps {
+    list: Vec<Step>,
+    t: Instant,
+}
+
+impl Steps {
+    fn push(&mut self, name: &str, ok: bool, detail: String) {
+        let elapsed_ms = self.t.elapsed().as_millis() as u64;
+        let status = if ok {
+            StepStatus::Ok
+        } else {
+            StepStatus::Failed
+        };
+        self.list.push(Step {
+            name: name.to_string(),
+            status,
+            elapsed_ms,
+            detail: Some(detail),
+        });
+        self.t = Instant::now();
+    }
+}
+
+/// Submit `msg` from `from` to `to` through `server`.
+pub async fn submit(
+    net: &Arc<Net>,
+    server: &Setting,
+    auth: &Authenticator,
+    from: &str,
+    to: &str,
+    msg: &[u8],
+) -> Submitted {
+    let mut out = Submitted::default();
+    let mut steps = Steps {
+        list: Vec::new(),
+        t: Instant::now(),
+    };
+    let r = run(net, server, auth, from, to, msg, &mut steps, &mut out).await;
+    if let Err(e) = r {
+        out.error = Some(e);
+    }
+    out.steps = steps.list;
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run(
+    net: &Arc<Net>,
+    server: &Setting,
+    auth: &Authenticator,
+    from: &str,
+    to: &str,
+    msg: &[u8],
+    steps: &mut Steps,
+    out: &mut Submitted,
+) -> Result<(), String> {
+    let opened = open::open(
+        net,
+        Protocol::Smtp,
+        &server.host,
+        server.port,
+        server.security,
+    )
+    .await;
+    let mut o = match opened {
+        Ok(o) => {
+            steps.push(
+                "connect",
+                true,
+                format!(
+                    "{} {}",
+                    o.greeting,
+                    if o.conn.is_tls() { "(TLS)" } else { "(no TLS)" }
+                ),
+            );
+            o
+        }
+        Err(e) => {
+            steps.push("connect", false, e.clone());
+            return Err(e);
+        }
+    };
+    let target = Target {
+        protocol: Protocol::Smtp,
+        host: &server.host,
+        port: server.port,
+        security: server.security,
+        tls_active: o.conn.is_tls(),
+        discovered_user: server.username.as_deref(),
+    };
+    out.auth = auth.login_on(&mut o.conn, &target, &o.caps, &o.sasl).await;
+    let ok = out.auth.iter().any(|a| a.success);
+    let last = out
+        .auth
+        .last()
+        .and_then(|a| a.response.clone())
+        .unwrap_or_else(|| "no login attempted".into());
+    steps.push("auth", ok, last.clone());
+    if !ok {
+        quit(&mut o.conn).await;
+        return Err(format!("login failed: {last}"));
+    }
+    let conn = &mut o.conn;
+    cmd(
+        conn,
+        steps,
+        "mail-from",
+        &format!("MAIL FROM:<{from}>"),
+        250,
+    )
+    .await?;
+    cmd(conn, steps, "rcpt-to", &format!("RCPT TO:<{to}>"), 250).await?;
+    cmd(conn, steps, "data", "DATA", 354).await?;
+    let mut payload = dot_stuff(msg);
+    payload.extend_from_slice(b".\r\n");
+    conn.write_all(&payload).await.map_err(|e| e.to_string())?;
+    let (code, lines) = smtp_reply(conn).await?;
+    let reply = format!("{code} {}", lines.join(" "));
+    let accepted = code == 250;
+    steps.push("message", accepted, reply.clone());
+    if !accepted {
+        quit(conn).await;
+        return Err(format!("message refused: {reply}"));
+    }
+    out.accepted_at = Some(Instant::now());
+    out.queue_id = queue_id(&reply);
+    let t = Instant::now();
+    quit(conn).await;
+    steps.list.push(Step {
+        name: "quit".into(),
+        status: StepStatus::Ok,
+        elapsed_ms: t.elapsed().as_millis() as u64,
+        detail: None,
+    });
+    Ok(())
+}
+
+async fn cmd(
+    conn: &mut Conn,
+    steps: &mut Steps,
+    name: &str,
+    line: &str,
+    want: u16,
+) -> Result<(), String> {
+    conn.write_line(line).await.map_err(|e| e.to_string())?;
+    let (code, lines) = smtp_reply(conn).await?;
+    let reply = format!("{code} {}", lines.join(" "));
+    steps.push(name, code == want, reply.clone());
+    if code == want {
+        Ok(())
+    } else {
+        Err(format!("{line} refused: {reply}"))
+    }
+}
+
+async fn quit(conn: &mut Conn) {
+    if conn.write_line("QUIT").await.is_ok() {
+        let _ = smtp_reply(conn).await;
+    }
+    conn.shutdown().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_id_table() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("250 2.0.0 Ok: queued as 4F3A2B1C0D", Some("4F3A2B1C0D")),
+            ("250 OK id=1tGx7D-0001Ab-3c", Some("1tGx7D-0001Ab-3c")),
+            (
+                "250 2.6.0 <x@y> [InternalId=123456789, Hostname=AM0PR] Queued mail for delivery",
+                Some("123456789"),
+            ),
+            (
+                "250 2.0.0 OK  1732723200 a1b2c3d4e5f6si.12 - gsmtp",
+                Some("a1b2c3d4e5f6si.12"),
+            ),
+            ("250 Ok", None),
+        ];
+        for (reply, want) in cases {
+            assert_eq!(queue_id(reply).as_deref(), *want, "{reply}");
+        }
+    }
+}

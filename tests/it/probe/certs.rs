@@ -1,0 +1,218 @@
+//! Certificates and TLS versions: expired, not yet valid, wrong name, self-signed, unknown CA,
+//! expiring soon, different certificates on the implicit-TLS and STARTTLS ports, TLS 1.2 only,
+//! and a TLS 1.0-only server. A bad certificate keeps the server usable (`tls_valid: false`) and
+//! becomes a finding; a failed handshake is `Failed{phase: "tls"}`.
+
+use std::time::Duration;
+
+use mailprobe::probe::{ProbeOptions, ProbeRun, probe_all};
+use mailprobe::report::{Candidate, Outcome, Protocol, Security};
+
+use super::{HOST, cand, codes, dump, net_with, opts, phase};
+use crate::support::certs::{Cert, TestCa, TlsVersions, Validity, server_config};
+use crate::support::scripted::{LegacyTls, ScriptedServer, Step};
+
+/// An implicit-TLS IMAP server script (inside TLS).
+fn imaps_script() -> Vec<Step> {
+    vec![
+        Step::line("* OK ready"),
+        Step::expect("a1 CAPABILITY"),
+        Step::line("* CAPABILITY IMAP4rev1 AUTH=PLAIN"),
+        Step::line("a1 OK done"),
+        Step::expect("a2 LOGOUT"),
+        Step::line("* BYE bye"),
+        Step::line("a2 OK bye"),
+    ]
+}
+
+/// A STARTTLS IMAP server presenting `cert` after STARTTLS.
+fn imap_starttls_script(cert: &Cert) -> Vec<Step> {
+    vec![
+        Step::line("* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] ready"),
+        Step::expect("a1 STARTTLS"),
+        Step::line("a1 OK go"),
+        Step::StartTls(server_config(cert, TlsVersions::Default)),
+        Step::expect("a2 CAPABILITY"),
+        Step::line("* CAPABILITY IMAP4rev1 AUTH=PLAIN"),
+        Step::line("a2 OK done"),
+        Step::expect("a3 LOGOUT"),
+        Step::line("a3 OK bye"),
+    ]
+}
+
+async fn run_imaps(
+    cert: &Cert,
+    versions: TlsVersions,
+    ca: &TestCa,
+    o: &ProbeOptions,
+) -> (ProbeRun, ScriptedServer) {
+    let s = ScriptedServer::start_tls(server_config(cert, versions), imaps_script());
+    let tmp = tempfile::tempdir().unwrap();
+    let net = net_with(&[], Duration::from_secs(3), Some(&ca.write_pem(tmp.path())));
+    let run = probe_all(net, &[cand(Protocol::Imap, s.port(), Security::Tls)], o).await;
+    (run, s)
+}
+
+#[tokio::test]
+async fn bad_certificates_are_findings_not_failures() {
+    let ca = TestCa::new();
+    let other_ca = TestCa::new();
+    let cases: Vec<(&str, Cert, &[&str])> = vec![
+        (
+            "expired",
+            ca.issue(&[HOST], Validity::Expired),
+            &["expired"],
+        ),
+        (
+            "not-yet-valid",
+            ca.issue(&[HOST], Validity::NotYetValid),
+            &["not-yet-valid"],
+        ),
+        (
+            "hostname-mismatch",
+            ca.issue(&["other.example.test"], Validity::Valid),
+            &["hostname-mismatch"],
+        ),
+        (
+            "self-signed",
+            Cert::self_signed(&[HOST]),
+            &["self-signed", "unknown-issuer"],
+        ),
+        (
+            "unknown-issuer",
+            other_ca.issue(&[HOST], Validity::Valid),
+            &["unknown-issuer"],
+        ),
+    ];
+    for (what, cert, errs) in cases {
+        let (run, _s) = run_imaps(&cert, TlsVersions::Default, &ca, &opts()).await;
+        let p = &run.probes[0];
+        assert_eq!(
+            p.outcome,
+            Outcome::Working { tls_valid: false },
+            "{what}: {}",
+            dump(p)
+        );
+        let tls = p.tls.as_ref().unwrap();
+        let err = tls.verify_error.as_deref().unwrap_or("");
+        assert!(errs.contains(&err), "{what}: {err}");
+        let code = format!("certificate-{err}");
+        let c = codes(&run);
+        assert!(c.contains(&code), "{what}: {c:?}");
+        assert!(
+            c.contains(&"invalid-certificate-chosen".to_string()),
+            "{what}: {c:?}"
+        );
+        // Still chosen: no server has a valid certificate.
+        assert!(run.settings.incoming.is_some());
+        if what == "hostname-mismatch" {
+            let f = run.findings.iter().find(|f| f.code == code).unwrap();
+            assert!(f.message.contains("other.example.test"), "{}", f.message);
+        }
+    }
+}
+
+#[tokio::test]
+async fn expiry_warning_threshold_is_an_option() {
+    let ca = TestCa::new();
+    let cert = ca.issue(&[HOST], Validity::Valid); // about 29 days left
+    let (run, _s) = run_imaps(
+        &cert,
+        TlsVersions::Default,
+        &ca,
+        &ProbeOptions {
+            warn_cert_days: 30,
+            ..opts()
+        },
+    )
+    .await;
+    assert_eq!(run.probes[0].outcome, Outcome::Working { tls_valid: true });
+    assert!(
+        codes(&run).contains(&"certificate-expires-soon".to_string()),
+        "{:?}",
+        run.findings
+    );
+    let (run, _s) = run_imaps(&cert, TlsVersions::Default, &ca, &opts()).await;
+    assert!(!codes(&run).contains(&"certificate-expires-soon".to_string()));
+}
+
+#[tokio::test]
+async fn tls12_only_server_works_and_says_so() {
+    let ca = TestCa::new();
+    let (run, _s) = run_imaps(
+        &ca.issue(&[HOST], Validity::Valid),
+        TlsVersions::Tls12Only,
+        &ca,
+        &opts(),
+    )
+    .await;
+    let p = &run.probes[0];
+    assert_eq!(
+        p.outcome,
+        Outcome::Working { tls_valid: true },
+        "{}",
+        dump(p)
+    );
+    assert_eq!(p.tls.as_ref().unwrap().version, "TLSv1.2");
+}
+
+#[tokio::test]
+async fn tls10_only_server_is_named() {
+    for reply in [
+        LegacyTls::ProtocolVersionAlert,
+        LegacyTls::ServerHello(3, 1),
+    ] {
+        let s = ScriptedServer::legacy_tls(reply);
+        let net = net_with(&[], Duration::from_secs(2), None);
+        let run = probe_all(
+            net,
+            &[cand(Protocol::Imap, s.port(), Security::Tls)],
+            &opts(),
+        )
+        .await;
+        let p = &run.probes[0];
+        assert_eq!(phase(p), Some("tls"), "{}", dump(p));
+        assert!(
+            codes(&run).contains(&"tls-legacy-only".to_string()),
+            "{reply:?}: {:?}",
+            run.findings
+        );
+    }
+}
+
+#[tokio::test]
+async fn different_certificates_on_implicit_and_starttls_ports() {
+    let ca = TestCa::new();
+    let a = ca.issue(&[HOST], Validity::Valid);
+    let b = ca.issue(&[HOST], Validity::Valid);
+    let implicit =
+        ScriptedServer::start_tls(server_config(&a, TlsVersions::Default), imaps_script());
+    let starttls = ScriptedServer::start(imap_starttls_script(&b));
+    let tmp = tempfile::tempdir().unwrap();
+    let net = net_with(&[], Duration::from_secs(3), Some(&ca.write_pem(tmp.path())));
+    let cands: Vec<Candidate> = vec![
+        cand(Protocol::Imap, implicit.port(), Security::Tls),
+        cand(Protocol::Imap, starttls.port(), Security::Starttls),
+    ];
+    // Cancellation would stop the STARTTLS probe once the implicit one works: give the implicit
+    // server a head start it cannot use by probing the two in one run with the STARTTLS first.
+    let run = probe_all(net, &[cands[1].clone(), cands[0].clone()], &opts()).await;
+    if run.probes.iter().all(|p| p.tls.is_some()) {
+        assert!(
+            codes(&run).contains(&"certificate-differs".to_string()),
+            "{:?}",
+            run.findings
+        );
+    } else {
+        // The STARTTLS probe was cancelled: the finding needs both, so check the pair directly.
+        let net2 = net_with(&[], Duration::from_secs(3), Some(&ca.write_pem(tmp.path())));
+        let mut o = opts();
+        o.concurrency = 1;
+        let run = probe_all(net2, &[cands[1].clone(), cands[0].clone()], &o).await;
+        assert!(
+            codes(&run).contains(&"certificate-differs".to_string()),
+            "{:?}",
+            run.findings
+        );
+    }
+}
