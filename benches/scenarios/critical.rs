@@ -174,15 +174,67 @@ pub fn check(report: &Value, stagger_ms: u64, rtt_ms: u64) -> (u32, u32, u64, St
     (drtt, best.0, best.1, why)
 }
 
-/// Critical path of a `roundtrip` report: (time, explanation, note).
+/// Round trips of the submission session, from its steps: `connect` covers TCP, TLS (implicit
+/// TLS, else the STARTTLS exchanges), the greeting and EHLO; then one per SMTP command (`auth`,
+/// `mail-from`, `rcpt-to`, `data`, `message`, `quit`).
+pub fn submit_rtts(rt: &Value) -> u32 {
+    let starttls = !rt["submit_server"].as_str().unwrap_or("").contains("(tls)");
+    let Some(steps) = rt["submit_steps"].as_array() else {
+        return 0;
+    };
+    steps
+        .iter()
+        .map(|s| match s["name"].as_str().unwrap_or("") {
+            // TCP, greeting, EHLO, STARTTLS, TLS, EHLO again (RFC 3207 §4.2)
+            "connect" if starttls => 6,
+            // TCP, TLS, greeting, EHLO
+            "connect" => 4,
+            _ => 1,
+        })
+        .sum()
+}
+
+/// Round trips of the IMAP fetch session (src/roundtrip/imap_fetch.rs) when the message is
+/// already there at the first search: TCP, TLS, greeting (capabilities in it), login,
+/// CAPABILITY, LIST, then SELECT + UID SEARCH per folder (Junk, then INBOX), SELECT, UID FETCH,
+/// UID STORE, UID EXPUNGE, LOGOUT.
+pub fn fetch_rtts(folders: u32) -> u32 {
+    3 + 1 + 1 + 1 + 2 * folders + 1 + 1 + 2 + 1
+}
+
+/// Critical path of a `roundtrip` report: the `check` part with logins (every probe's steps,
+/// `auth` included), then submission, then the fetch session; the server's own delivery time
+/// (Postfix → LMTP) is not a round trip and is not counted. (time, explanation, note).
 pub fn roundtrip(
     report: &Value,
-    _stagger_ms: u64,
-    _rtt_ms: u64,
+    stagger_ms: u64,
+    rtt_ms: u64,
 ) -> (Option<std::time::Duration>, String, String) {
-    (
-        None,
-        "not modelled yet".into(),
-        format!("status {}", report["status"].as_str().unwrap_or("?")),
-    )
+    let rt = &report["roundtrip"];
+    let note = format!(
+        "status {}; result {}; submit→found {} ms ({}); deleted {}",
+        report["status"].as_str().unwrap_or("?"),
+        rt["result"].as_str().unwrap_or("none"),
+        rt["latency_ms"],
+        rt["fetch_method"].as_str().unwrap_or("?"),
+        rt["deleted"].as_str().unwrap_or("?"),
+    );
+    if rt.is_null() || !report["probes"].is_array() {
+        return (None, "no round trip in the report".into(), note);
+    }
+    let (d, p, stagger, _) = check(report, stagger_ms, rtt_ms);
+    let sub = submit_rtts(rt);
+    let fetch = fetch_rtts(2);
+    let n = d + p + sub + fetch;
+    let t = std::time::Duration::from_millis(u64::from(n) * rtt_ms + stagger);
+    let desc = format!(
+        "{n} RTT: check {} (discovery {d} + probes with login {p}{}) + submit {sub} + fetch {fetch}",
+        d + p,
+        if stagger > 0 {
+            format!(", +{stagger} ms staggered start")
+        } else {
+            String::new()
+        }
+    );
+    (Some(t), desc, note)
 }
