@@ -32,7 +32,8 @@ pub const CONNECTION_ATTEMPT_DELAY: Duration = Duration::from_millis(250);
 pub struct Connected {
     pub stream: TcpStream,
     pub peer: SocketAddr,
-    /// Every address, in the order tried, then the untried ones (`not_tried`).
+    /// Every address (IP only; the port is the probe's, or `redirected_to`'s), in the order
+    /// tried, then the untried ones (`not_tried`).
     pub addresses: Vec<AddressResult>,
     pub resolve_ms: u64,
     /// From the first attempt to the winning connection.
@@ -132,13 +133,22 @@ fn family(a: &SocketAddr) -> &'static str {
     if a.is_ipv6() { "ipv6" } else { "ipv4" }
 }
 
+/// `10 s`, `0.4 s`.
+fn secs(d: Duration) -> String {
+    if d.as_millis().is_multiple_of(1000) {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{:.1} s", d.as_secs_f64())
+    }
+}
+
 fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 fn record(addr: SocketAddr, result: &str, elapsed: Option<Duration>) -> AddressResult {
     AddressResult {
-        address: addr.to_string(),
+        address: addr.ip().to_string(),
         family: family(&addr).into(),
         result: result.into(),
         elapsed_ms: elapsed.map(ms),
@@ -201,7 +211,7 @@ pub async fn connect(net: &Net, host: &str, port: u16) -> Result<Connected, Conn
         }
         None if r.nothing_tried && r.timed_out => Err(ConnectFailure {
             kind: ConnectErrorKind::Dns,
-            error: format!("{thost}: no DNS answer within {} s", limit.as_secs()),
+            error: format!("{thost}: no DNS answer within {}", secs(limit)),
             hint: None,
             addresses,
         }),
@@ -349,6 +359,8 @@ pub(crate) async fn race(
 /// A finding when IPv4 connected but every IPv6 address tried failed (refused, unreachable,
 /// timed out, or still pending when IPv4 won — slower than the 250 ms RFC 8305 allows): the
 /// sentence names each IPv6 address and its result. `None` when IPv6 worked or was not tried.
+/// When every IPv6 attempt was `unreachable`, the sentence says that this machine has no IPv6
+/// route instead (the server's IPv6 is then untested, not broken).
 pub fn broken_ipv6(addresses: &[AddressResult]) -> Option<String> {
     let v4_ok = addresses
         .iter()
@@ -359,6 +371,13 @@ pub fn broken_ipv6(addresses: &[AddressResult]) -> Option<String> {
         .collect();
     if !v4_ok || v6.is_empty() || v6.iter().any(|a| a.result == "connected") {
         return None;
+    }
+    if v6.iter().all(|a| a.result == "unreachable") {
+        // ENETUNREACH at once: this machine has no IPv6 route, the server is not to blame.
+        return Some(
+            "no IPv6 route from this machine: the server's IPv6 addresses could not be tested"
+                .into(),
+        );
     }
     let each: Vec<String> = v6
         .iter()
@@ -408,11 +427,11 @@ pub(crate) fn failure(
     limit: Duration,
 ) -> ConnectFailure {
     let any = |w: &str| addresses.iter().any(|a| a.result == w);
-    let secs = limit.as_secs_f64();
+    let secs = secs(limit);
     let (kind, error, hint) = if nothing_tried && timed_out {
         (
             ConnectErrorKind::Dns,
-            format!("{target}: no address within {secs:.0} s"),
+            format!("{target}: no address within {secs}"),
             None,
         )
     } else if nothing_tried {
@@ -438,7 +457,7 @@ pub(crate) fn failure(
         };
         (
             ConnectErrorKind::Timeout,
-            format!("{target}: no answer within {secs:.0} s"),
+            format!("{target}: no answer within {secs}"),
             Some(hint),
         )
     } else if any("unreachable") {

@@ -56,7 +56,12 @@ fn sources_list(s: &[Source]) -> String {
 /// Render one report.
 pub fn render(r: &Report, opts: HumanOptions) -> String {
     let mut o = String::new();
-    let _ = write!(o, "{} {}", r.command.bold(), r.address);
+    let who = if r.address.is_empty() {
+        &r.domain
+    } else {
+        &r.address
+    };
+    let _ = write!(o, "{} {}", r.command.bold(), who);
     if let Some(u) = &r.domain_unicode {
         let _ = write!(o, "  ({u})");
     }

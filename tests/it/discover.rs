@@ -528,6 +528,7 @@ fn human_output_snapshot_of_a_real_run() {
     let text = String::from_utf8(out.stdout).unwrap();
     let mut settings = insta::Settings::clone_current();
     settings.add_filter(r"\s+\d+ ms", " [ms]");
+    settings.add_filter(r"\(\d+ ms\)", "([ms])");
     settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[port]");
     settings.bind(|| insta::assert_snapshot!("discover_real_human", text));
 }

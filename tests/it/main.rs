@@ -3,6 +3,7 @@
 mod support;
 
 mod auth;
+mod check;
 mod cli;
 mod discover;
 mod monitoring;

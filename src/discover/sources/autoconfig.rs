@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use futures::future::join_all;
 
-use super::{SourceResult, attempt};
+use super::{SourceResult, attempt, failed};
 use crate::address::Address;
 use crate::discover::autoconfig as parser;
 use crate::net::Net;
@@ -77,13 +77,7 @@ pub async fn fetch_one(
     let resp = match http::fetch(net, &HttpRequest::get(url.clone())).await {
         Ok(r) => r,
         Err(e) => {
-            let outcome = if e.is_not_found() {
-                AttemptOutcome::NotFound
-            } else {
-                AttemptOutcome::Error
-            };
-            out.attempts
-                .push(attempt(src, url, outcome, Some(e.to_string()), started));
+            out.attempts.push(failed(src, url, &e, started));
             return out;
         }
     };

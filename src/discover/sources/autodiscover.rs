@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use futures::future::join_all;
 
-use super::{SourceResult, attempt};
+use super::{SourceResult, attempt, failed};
 use crate::address::{self, Address};
 use crate::discover::autodiscover::{self as parser, AutodiscoverResponse};
 use crate::net::Net;
@@ -88,18 +88,8 @@ async fn http_redirect_method(net: &Net, addr: &Address) -> SourceResult {
             started,
         )),
         Err(e) => {
-            let outcome = if e.is_not_found() {
-                AttemptOutcome::NotFound
-            } else {
-                AttemptOutcome::Error
-            };
-            out.attempts.push(attempt(
-                Source::Autodiscover,
-                url,
-                outcome,
-                Some(e.to_string()),
-                started,
-            ));
+            out.attempts
+                .push(failed(Source::Autodiscover, url, &e, started));
         }
     }
     out
@@ -149,18 +139,8 @@ async fn srv_method(net: &Net, addr: &Address) -> SourceResult {
             )),
         },
         Err(e) => {
-            let outcome = if e.is_not_found() {
-                AttemptOutcome::NotFound
-            } else {
-                AttemptOutcome::Error
-            };
-            out.attempts.push(attempt(
-                Source::Autodiscover,
-                name,
-                outcome,
-                Some(e.to_string()),
-                started,
-            ));
+            out.attempts
+                .push(failed(Source::Autodiscover, name, &e, started));
         }
     }
     out
@@ -222,18 +202,8 @@ async fn chain(net: &Net, addr: &Address, mut url: String) -> SourceResult {
         let resp = match http::fetch(net, &req).await {
             Ok(r) => r,
             Err(e) => {
-                let outcome = if e.is_not_found() {
-                    AttemptOutcome::NotFound
-                } else {
-                    AttemptOutcome::Error
-                };
-                out.attempts.push(attempt(
-                    Source::Autodiscover,
-                    url,
-                    outcome,
-                    Some(e.to_string()),
-                    started,
-                ));
+                out.attempts
+                    .push(failed(Source::Autodiscover, url, &e, started));
                 break;
             }
         };

@@ -33,6 +33,39 @@ impl SourceResult {
     }
 }
 
+/// A lookup or fetch error that can say "nothing there" apart from "broken".
+pub trait SourceError: std::fmt::Display {
+    fn is_not_found(&self) -> bool;
+}
+
+impl SourceError for crate::dns::DnsError {
+    fn is_not_found(&self) -> bool {
+        crate::dns::DnsError::is_not_found(self)
+    }
+}
+
+impl SourceError for crate::net::http::HttpError {
+    fn is_not_found(&self) -> bool {
+        crate::net::http::HttpError::is_not_found(self)
+    }
+}
+
+/// The attempt for a failed lookup or fetch: `not_found` for a clean "nothing there", else
+/// `error`, with the error text as the reason.
+pub fn failed(
+    source: Source,
+    target: impl Into<String>,
+    e: &dyn SourceError,
+    started: Instant,
+) -> Attempt {
+    let outcome = if e.is_not_found() {
+        AttemptOutcome::NotFound
+    } else {
+        AttemptOutcome::Error
+    };
+    attempt(source, target, outcome, Some(e.to_string()), started)
+}
+
 /// Build an attempt record timed from `started`.
 pub fn attempt(
     source: Source,

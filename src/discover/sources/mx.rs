@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use futures::future::join_all;
 
-use super::{SourceResult, attempt};
+use super::{SourceResult, attempt, failed};
 use crate::address::Address;
 use crate::dns::Mx;
 use crate::net::Net;
@@ -56,18 +56,8 @@ pub async fn run(net: &Net, addr: &Address) -> SourceResult {
     let mxs: Vec<Mx> = match resolver.mx(&addr.domain).await {
         Ok(v) => v,
         Err(e) => {
-            let outcome = if e.is_not_found() {
-                AttemptOutcome::NotFound
-            } else {
-                AttemptOutcome::Error
-            };
-            out.attempts.push(attempt(
-                Source::MxProvider,
-                target,
-                outcome,
-                Some(e.to_string()),
-                started,
-            ));
+            out.attempts
+                .push(failed(Source::MxProvider, target, &e, started));
             return out;
         }
     };

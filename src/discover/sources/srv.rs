@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use futures::future::join_all;
 
-use super::{SourceResult, attempt};
+use super::{SourceResult, attempt, failed};
 use crate::address::Address;
 use crate::net::Net;
 use crate::report::{
@@ -60,18 +60,7 @@ async fn one(net: &Net, addr: &Address, svc: &str, proto: Protocol, sec: Securit
     let records = match resolver.srv(&name).await {
         Ok(v) => v,
         Err(e) => {
-            let outcome = if e.is_not_found() {
-                AttemptOutcome::NotFound
-            } else {
-                AttemptOutcome::Error
-            };
-            out.attempts.push(attempt(
-                Source::Srv,
-                name,
-                outcome,
-                Some(e.to_string()),
-                started,
-            ));
+            out.attempts.push(failed(Source::Srv, name, &e, started));
             return out;
         }
     };

@@ -165,7 +165,11 @@ pub(crate) fn explain(
         Cause::Eof => (
             TlsFailureKind::Closed,
             "the server closed the connection during the TLS handshake".into(),
-            None,
+            Some(
+                "the server hung up after our ClientHello: it may not support TLS 1.2 or 1.3, \
+                 or expect another protocol on this port"
+                    .into(),
+            ),
         ),
         Cause::Io(e) if matches!(
             e.kind(),
@@ -189,6 +193,12 @@ pub(crate) fn explain(
                 }
                 (AlertDescription::HandshakeFailure, _) => {
                     Some("no protocol version or cipher suite in common".into())
+                }
+                (AlertDescription::UnrecognisedName, _) => Some(
+                    "the server does not serve this host name (SNI); check the server name".into(),
+                ),
+                (AlertDescription::CertificateRequired | AlertDescription::BadCertificate, _) => {
+                    Some("the server seems to require a client certificate".into())
                 }
                 _ => None,
             };

@@ -56,8 +56,14 @@ pub(crate) fn root(cn: &str) -> Ca {
 
 /// An intermediate CA signed by `parent`.
 pub(crate) fn intermediate(cn: &str, parent: &Ca) -> Ca {
+    intermediate_until(cn, parent, 3650)
+}
+
+/// An intermediate CA signed by `parent`, valid until `not_after_days` from now.
+pub(crate) fn intermediate_until(cn: &str, parent: &Ca, not_after_days: i64) -> Ca {
     let key = KeyPair::generate().expect("key");
-    let p = ca_params(cn);
+    let mut p = ca_params(cn);
+    p.not_after = OffsetDateTime::now_utc() + time::Duration::days(not_after_days);
     let cert = p.signed_by(&key, &parent.issuer).expect("signed");
     Ca {
         der: cert.der().clone(),
@@ -122,6 +128,20 @@ pub(crate) fn self_signed_leaf(
 ) -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
     let key = KeyPair::generate().expect("key");
     let cert = leaf_params(spec).self_signed(&key).expect("self-signed");
+    (
+        cert.der().clone(),
+        PrivatePkcs8KeyDer::from(key.serialize_der()).into(),
+    )
+}
+
+/// A self-signed leaf marked CA:TRUE, as `openssl req -x509` makes them, with its key.
+pub(crate) fn self_signed_ca_leaf(
+    spec: &LeafSpec<'_>,
+) -> (CertificateDer<'static>, PrivateKeyDer<'static>) {
+    let key = KeyPair::generate().expect("key");
+    let mut p = leaf_params(spec);
+    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let cert = p.self_signed(&key).expect("self-signed");
     (
         cert.der().clone(),
         PrivatePkcs8KeyDer::from(key.serialize_der()).into(),

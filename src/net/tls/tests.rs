@@ -154,6 +154,14 @@ async fn self_signed() {
     assert_eq!(s.verdict.problems, vec!["self-signed"]);
 }
 
+/// `openssl req -x509` marks its certificate CA:TRUE: still reported as self-signed.
+#[tokio::test]
+async fn self_signed_ca_true() {
+    let (leaf, key) = self_signed_ca_leaf(&LeafSpec::default());
+    let s = run(None, vec![leaf], key, false, NAME).await;
+    assert_eq!(s.verdict.problems, vec!["self-signed"]);
+}
+
 #[tokio::test]
 async fn unknown_ca() {
     let trusted = root("Trusted CA");
@@ -203,6 +211,34 @@ async fn complete_chain_with_intermediate() {
     assert_eq!(s.info.chain.len(), 2);
     assert_eq!(s.info.chain[1].subject, "CN=Test Intermediate");
     assert!(matches!(s.info.chain_days_left, Some(19..=20)));
+}
+
+/// The chain expires before the leaf: `chain_days_left` shows it; once expired, the verdict
+/// names the intermediate.
+#[tokio::test]
+async fn intermediate_expiry() {
+    let ca = root("Test Root CA");
+    let int = intermediate_until("Short Intermediate", &ca, 5);
+    let (leaf, key) = leaf(&LeafSpec::default(), &int);
+    let s = run(Some(&ca), vec![leaf, int.der.clone()], key, false, NAME).await;
+    assert!(s.info.verified, "{:?}", s.verdict);
+    assert!(
+        matches!(s.info.days_left, Some(78..=80)),
+        "{:?}",
+        s.info.days_left
+    );
+    assert!(
+        matches!(s.info.chain_days_left, Some(4..=5)),
+        "{:?}",
+        s.info.chain_days_left
+    );
+
+    let old = intermediate_until("Old Intermediate", &ca, -2);
+    let (leaf2, key2) = super::testcerts::leaf(&LeafSpec::default(), &old);
+    let s = run(Some(&ca), vec![leaf2, old.der.clone()], key2, false, NAME).await;
+    assert_eq!(s.verdict.problems, vec!["expired"]);
+    let d = s.verdict.detail().unwrap_or_default();
+    assert!(d.contains("chain certificate 'CN=Old Intermediate'"), "{d}");
 }
 
 #[tokio::test]
@@ -326,4 +362,61 @@ async fn bad_server_name_is_an_error_not_a_panic() {
         .err()
         .expect("error");
     assert_eq!(f.kind, TlsFailureKind::Other);
+}
+
+/// STARTTLS: a plaintext exchange first, then the handshake on the same TCP stream.
+#[tokio::test]
+async fn handshake_after_plaintext_exchange() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let ca = root("Test Root CA");
+    let (leaf, key) = leaf(&LeafSpec::default(), &ca);
+    let cfg = server_config(vec![leaf], key, false);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.expect("accept");
+        tcp.write_all(b"* OK ready\r\n").await.expect("greet");
+        let mut line = [0u8; 64];
+        let n = tcp.read(&mut line).await.expect("command");
+        assert_eq!(&line[..n], b"a STARTTLS\r\n");
+        tcp.write_all(b"a OK begin TLS\r\n").await.expect("ok");
+        let mut tls = tokio_rustls::TlsAcceptor::from(cfg)
+            .accept(tcp)
+            .await
+            .expect("tls");
+        tls.write_all(b"* OK secure\r\n").await.expect("write");
+        let mut sink = [0u8; 16];
+        let _ = tls.read(&mut sink).await;
+    });
+    let (net, _g) = net_with_ca(Some(&ca.pem), Duration::from_secs(5));
+    let mut tcp = TcpStream::connect(addr).await.expect("connect");
+    let mut greeting = String::new();
+    BufReader::new(&mut tcp)
+        .read_line(&mut greeting)
+        .await
+        .expect("greeting");
+    tcp.write_all(b"a STARTTLS\r\n").await.expect("starttls");
+    let mut ok = [0u8; 16];
+    tcp.read_exact(&mut ok).await.expect("ok line");
+    assert_eq!(&ok, b"a OK begin TLS\r\n");
+    let mut s = handshake(&net, tcp, NAME).await.expect("handshake");
+    assert!(s.info.verified, "{:?}", s.verdict);
+    let mut buf = String::new();
+    BufReader::new(&mut s.stream)
+        .read_line(&mut buf)
+        .await
+        .expect("line");
+    assert_eq!(buf, "* OK secure\r\n");
+}
+
+/// The probe spawns handshakes on the multi-threaded runtime: the future must be `Send`.
+#[tokio::test]
+async fn handshake_future_is_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    let (net, _g) = net_with_ca(None, Duration::from_secs(1));
+    let (a, _b) = tokio::io::duplex(64);
+    let fut = handshake(&net, a, NAME);
+    assert_send(&fut);
 }

@@ -67,11 +67,30 @@ pub(crate) fn classify(e: &Error) -> Problem {
             CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
                 Problem::Other("invalid-purpose".into())
             }
-            other => Problem::Other(format!("invalid certificate: {other:?}")),
+            other => Problem::Other(webpki_other(&format!("{other:?}"))),
         },
         other => Problem::Other(other.to_string()),
     }
 }
+
+/// webpki errors that rustls passes on only as `Other(..)`, by their debug name.
+fn webpki_other(dbg: &str) -> String {
+    const NAMED: [(&str, &str); 4] = [
+        ("CaUsedAsEndEntity", "ca-used-as-end-entity"),
+        ("UnsupportedCertVersion", "unsupported-cert-version"),
+        ("EndEntityUsedAsCa", "end-entity-used-as-ca"),
+        ("RequiredEkuNotFound", "invalid-purpose"),
+    ];
+    NAMED
+        .iter()
+        .find(|(k, _)| dbg.contains(k))
+        .map(|(_, code)| code.to_string())
+        .unwrap_or_else(|| format!("invalid certificate: {dbg}"))
+}
+
+/// Problems a self-signed leaf shows besides "unknown issuer": `openssl req -x509` marks its
+/// certificate CA:TRUE by default, old tools make X.509 v1 certificates.
+const SELF_SIGNED_SYMPTOMS: [&str; 2] = ["ca-used-as-end-entity", "unsupported-cert-version"];
 
 /// How the chain the server sent ends, following issuer names from the leaf (RFC 5280 §6.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,10 +120,7 @@ pub(crate) fn chain_shape(names: &[(Vec<u8>, Vec<u8>)]) -> Shape {
             .enumerate()
             .find(|(i, n)| *i != cur && &n.0 == issuer)
         {
-            Some((i, n)) if n.0 == n.1 => {
-                let _ = i;
-                return Shape::UntrustedRoot;
-            }
+            Some((_, n)) if n.0 == n.1 => return Shape::UntrustedRoot,
             Some((i, _)) => cur = i,
             None => return Shape::Dangling(cur),
         }
@@ -212,6 +228,12 @@ fn describe(p: &Problem, f: &Facts) -> (String, String) {
             }
         },
         Problem::Revoked => ("revoked".into(), "the certificate has been revoked".into()),
+        Problem::Other(text)
+            if f.shape == Some(Shape::SelfSignedLeaf)
+                && SELF_SIGNED_SYMPTOMS.contains(&text.as_str()) =>
+        {
+            describe(&Problem::UnknownIssuer, f)
+        }
         Problem::Other(text) => (text.clone(), format!("certificate not accepted: {text}")),
     }
 }
@@ -386,6 +408,26 @@ mod tests {
                 vec!["expired", "self-signed", "hostname-mismatch"],
             ),
             (facts(Some(Revoked), None, false, d, false), vec!["revoked"]),
+            (
+                facts(
+                    Some(Other("ca-used-as-end-entity".into())),
+                    None,
+                    false,
+                    Shape::SelfSignedLeaf,
+                    false,
+                ),
+                vec!["self-signed"],
+            ),
+            (
+                facts(
+                    Some(Other("ca-used-as-end-entity".into())),
+                    None,
+                    false,
+                    d,
+                    false,
+                ),
+                vec!["ca-used-as-end-entity"],
+            ),
         ];
         for (f, want) in cases {
             let v = judge(&f);

@@ -75,7 +75,7 @@ impl RecordingVerifier {
         };
         let name_mismatch = ParsedCertificate::try_from(end_entity)
             .and_then(|p| verify_server_name(&p, server_name))
-            .is_err();
+            .is_err_and(|e| classify(&e) == Problem::NameMismatch);
         let names: Option<Vec<_>> = all.iter().map(|c| raw_names(c.as_ref())).collect();
         let shape = names.map(|n| chain_shape(&n));
         let dangling_has_aia = match shape {

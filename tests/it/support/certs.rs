@@ -17,7 +17,7 @@ use time::{Duration, OffsetDateTime};
 /// When a leaf certificate is valid, relative to now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Validity {
-    /// From yesterday for 30 days.
+    /// From yesterday for 398 days (the CA/Browser Forum maximum), so no expiry warning fires.
     #[default]
     Valid,
     /// Expired yesterday (issued 60 days ago).
@@ -30,7 +30,7 @@ impl Validity {
     fn window(self) -> (OffsetDateTime, OffsetDateTime) {
         let now = OffsetDateTime::now_utc();
         match self {
-            Validity::Valid => (now - Duration::days(1), now + Duration::days(30)),
+            Validity::Valid => (now - Duration::days(1), now + Duration::days(397)),
             Validity::Expired => (now - Duration::days(60), now - Duration::days(1)),
             Validity::NotYetValid => (now + Duration::days(1), now + Duration::days(60)),
         }
