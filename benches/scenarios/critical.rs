@@ -238,3 +238,29 @@ pub fn roundtrip(
     );
     (Some(t), desc, note)
 }
+
+/// Critical path of a `check --concurrency 1` report: discovery (its sources stay concurrent:
+/// `--concurrency` bounds probe connections) + every probe that ran, one after the other. The
+/// best speed-up concurrency can buy is this divided by [`check`]'s path.
+pub fn check_sequential(report: &Value) -> u32 {
+    let domain = report["domain"].as_str().unwrap_or("");
+    let disc = discovery(domain, Some("mx.mailhost.test"))
+        .iter()
+        .map(|c| c.1)
+        .max()
+        .unwrap_or(0);
+    let guessed = |h: &str| {
+        ["imap.", "smtp.", "pop.", "pop3.", "mail.", ""]
+            .iter()
+            .any(|p| format!("{p}{domain}") == h)
+    };
+    let empty = Vec::new();
+    let probes: u32 = report["probes"]
+        .as_array()
+        .unwrap_or(&empty)
+        .iter()
+        .filter(|p| !cancelled(p))
+        .map(|p| probe_rtts(p, guessed(p["host"].as_str().unwrap_or(""))))
+        .sum();
+    disc + probes
+}

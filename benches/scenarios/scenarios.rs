@@ -283,6 +283,15 @@ fn check(w: &World, cfg: &Config, view: View, key: &str, addr: &str) -> Row {
                 v["status"].as_str().unwrap_or("?"),
                 setting(&v, "incoming"),
             );
+            if let Some(v1) = r1.json().filter(|v1| v1["probes"].is_array()) {
+                let n1 = critical::check_sequential(&v1);
+                let cp1 = w.rtt() * n1;
+                row.note.push_str(&format!(
+                    "; with --concurrency 1 the chain is {n1} RTT = {} ms (discovery stays concurrent), so concurrency can gain at most {:.2}×",
+                    measure::ms(cp1),
+                    cp1.as_secs_f64() / row.cp.map_or(1.0, |c| c.as_secs_f64()),
+                ));
+            }
         }
         Some(v) => row.note = format!("no probes in the report (status {})", v["status"]),
         None => row.note = failure(&r),
