@@ -9,9 +9,8 @@
 //! in each direction, in order. A server-first greeting therefore reaches the client 2 RTT after
 //! its connect started and a TLS ClientHello is answered after 2 RTT, exactly as on a network.
 //!
-//! UDP (DNS): every datagram is delayed by `d` each way; one upstream socket per client address.
+//! UDP (DNS): every datagram is delayed by `d` each way, each query from its own upstream socket.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -143,44 +142,44 @@ async fn drain<W: AsyncWriteExt + Unpin>(mut w: W, mut rx: mpsc::UnboundedReceiv
 }
 
 async fn udp_loop(sock: Arc<UdpSocket>, upstream: SocketAddr, d: Duration) {
-    let mut peers: HashMap<SocketAddr, Arc<UdpSocket>> = HashMap::new();
     let mut buf = vec![0u8; 65536];
     loop {
         let Ok((n, client)) = sock.recv_from(&mut buf).await else {
             continue;
         };
-        let up = match peers.get(&client) {
-            Some(u) => u.clone(),
-            None => {
-                let Ok(u) = UdpSocket::bind("127.0.0.1:0").await else {
-                    continue;
-                };
-                if u.connect(upstream).await.is_err() {
-                    continue;
-                }
-                let u = Arc::new(u);
-                peers.insert(client, u.clone());
-                tokio::spawn(udp_back(u.clone(), sock.clone(), client, d));
-                u
-            }
-        };
         let data = buf[..n].to_vec();
+        tokio::spawn(udp_exchange(sock.clone(), client, upstream, data, d));
+    }
+}
+
+/// One query: forwarded `d` later from a fresh socket, each answer sent back `d` later. The
+/// socket lives at most [`UDP_IDLE`] (a resolver uses a new source port per query anyway), so
+/// thousands of lookups never pile up open sockets.
+async fn udp_exchange(
+    sock: Arc<UdpSocket>,
+    client: SocketAddr,
+    upstream: SocketAddr,
+    data: Vec<u8>,
+    d: Duration,
+) {
+    tokio::time::sleep(d).await;
+    let Ok(up) = UdpSocket::bind("127.0.0.1:0").await else {
+        return;
+    };
+    if up.connect(upstream).await.is_err() || up.send(&data).await.is_err() {
+        return;
+    }
+    let mut buf = vec![0u8; 65536];
+    let end = Instant::now() + UDP_IDLE;
+    while let Ok(Ok(n)) = tokio::time::timeout_at(end, up.recv(&mut buf)).await {
+        let answer = buf[..n].to_vec();
+        let sock = sock.clone();
         tokio::spawn(async move {
             tokio::time::sleep(d).await;
-            let _ = up.send(&data).await;
+            let _ = sock.send_to(&answer, client).await;
         });
     }
 }
 
-/// Answers from upstream back to `client`, each delayed by `d`.
-async fn udp_back(up: Arc<UdpSocket>, sock: Arc<UdpSocket>, client: SocketAddr, d: Duration) {
-    let mut buf = vec![0u8; 65536];
-    while let Ok(n) = up.recv(&mut buf).await {
-        let data = buf[..n].to_vec();
-        let sock = sock.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(d).await;
-            let _ = sock.send_to(&data, client).await;
-        });
-    }
-}
+/// How long a forwarded query waits for answers.
+const UDP_IDLE: Duration = Duration::from_secs(5);
