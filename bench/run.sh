@@ -16,6 +16,11 @@ if [ ! -x /usr/bin/time ]; then
     fi
 fi
 
-cargo build --release --bin mailprobe
-MAILPROBE_BIN="${MAILPROBE_BIN:-$PWD/target/release/mailprobe}" \
-    cargo bench --bench scenarios -- "$@"
+# `cargo bench` rebuilds the binary with the dev-dependencies' features unified and puts it at
+# target/release/mailprobe too: measure a copy of the plain release build instead.
+if [ -z "${MAILPROBE_BIN:-}" ]; then
+    cargo build --release --bin mailprobe
+    cp target/release/mailprobe target/mailprobe-bench
+    MAILPROBE_BIN="$PWD/target/mailprobe-bench"
+fi
+MAILPROBE_BIN="$MAILPROBE_BIN" cargo bench --bench scenarios -- "$@"

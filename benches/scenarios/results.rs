@@ -78,6 +78,14 @@ pub fn markdown(res: &Results, w: &World, cfg: &Config) -> String {
         w.rtt().as_millis(),
         cfg.reps
     );
+    if std::env::var_os("MAILPROBE_BIN").is_none() {
+        let _ = writeln!(
+            o,
+            "Note: measured the binary `cargo bench` built, with the dev-dependencies' features \
+             unified (larger than a plain release build); `bench/run.sh` measures the plain \
+             `cargo build --release` binary.\n"
+        );
+    }
     let _ = writeln!(
         o,
         "| Scenario | Wall (ms) | Critical path (ms) | Wall / CP | Peak RSS (MiB) | Wall, `--concurrency 1` (ms) | c=1 / default | Critical path: chain | Notes |"
