@@ -131,7 +131,7 @@ pub struct CredArgs {
     /// Read an OAuth2 access token from this environment variable (XOAUTH2, OAUTHBEARER)
     #[arg(long, value_name = "VAR")]
     pub oauth_token_env: Option<String>,
-    /// Use only this SASL mechanism (PLAIN, LOGIN, CRAM-MD5, XOAUTH2, OAUTHBEARER, or LOGIN-CMD/USER for IMAP LOGIN / POP3 USER)
+    /// Use only this SASL mechanism (PLAIN, LOGIN, CRAM-MD5, XOAUTH2, OAUTHBEARER, or LOGIN-CMD / USER-PASS for IMAP LOGIN / POP3 USER+PASS)
     #[arg(long, value_name = "NAME")]
     pub auth_mech: Option<String>,
     /// Try every advertised mechanism and report each result

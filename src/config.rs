@@ -62,6 +62,8 @@ pub struct NetConfig {
     pub timeout: Duration,
     /// Whole run.
     pub deadline: Duration,
+    /// Lookups, fetches and connections at once (`--concurrency`; 1 = strictly one at a time).
+    pub concurrency: usize,
 }
 
 impl Default for NetConfig {
@@ -75,6 +77,7 @@ impl Default for NetConfig {
             offline: false,
             timeout: Duration::from_secs(10),
             deadline: Duration::from_secs(30),
+            concurrency: 16,
         }
     }
 }

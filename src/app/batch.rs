@@ -240,10 +240,13 @@ pub async fn run(
         b
     });
     let thresholds = super::thresholds(g);
+    // One set of connection limits for the whole batch: --per-host holds across addresses.
+    let limits = crate::probe::limits::Limits::new(args.concurrency.max(1) * 4, args.per_host);
     let jobs = entries.iter().map(|e| {
         let cache = cache.clone();
         let net = net.clone();
         let bar = bar.clone();
+        let limits = limits.clone();
         async move {
             let started = Instant::now();
             let r = match address::parse(&e.address) {
@@ -253,7 +256,7 @@ pub async fn run(
                         Ok(c) => c,
                         Err(msg) => return error_report(e, &msg),
                     };
-                    let opts = probe_options(
+                    let mut opts = probe_options(
                         false,
                         g.warn_cert_days,
                         args.concurrency,
@@ -262,6 +265,7 @@ pub async fn run(
                         Some(&addr),
                         &net,
                     );
+                    opts.limits = Some(limits.clone());
                     let d = cache.get(&net, &addr).await;
                     let mut r = check_address(&net, &addr, d, &opts, started).await;
                     crate::thresholds::apply(&mut r, &thresholds);

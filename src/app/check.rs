@@ -54,40 +54,6 @@ pub fn apply_run(report: &mut Report, run: ProbeRun, with_login: bool) {
         report.findings.extend(auth::login_findings(&run.probes));
     }
     report.probes = run.probes;
-    // A chosen server whose certificate does not verify is named (it is what would work once
-    // the certificate is fixed) but it does not work for a mail client today: critical.
-    for (label, s) in [
-        ("incoming", &settings.incoming),
-        ("outgoing", &settings.outgoing),
-    ] {
-        let Some(s) = s else { continue };
-        let probe = report
-            .probes
-            .iter()
-            .find(|p| p.protocol == s.protocol && p.host == s.host && p.port == s.port);
-        if let Some(p) = probe
-            && matches!(p.outcome, Outcome::Working { tls_valid: false })
-        {
-            let why = p
-                .tls
-                .as_ref()
-                .and_then(|t| t.verify_error.clone())
-                .unwrap_or_else(|| "not valid".into());
-            report.findings.push(
-                Finding::new(
-                    Severity::Critical,
-                    "no-valid-certificate",
-                    format!(
-                        "no {label} server has a valid certificate: mail clients will refuse {} {}:{} ({why})",
-                        s.protocol.as_str().to_uppercase(),
-                        s.host,
-                        s.port
-                    ),
-                )
-                .hint("These settings work once the certificate is fixed."),
-            );
-        }
-    }
     let none = |s: &Option<crate::report::Setting>| s.is_none();
     let critical = none(&settings.incoming) || none(&settings.outgoing);
     report.settings = Some(settings);

@@ -87,6 +87,7 @@ pub fn net_config(g: &GlobalArgs) -> Result<NetConfig, AppError> {
         offline: g.offline,
         timeout: secs("--timeout", g.timeout)?,
         deadline: secs("--deadline", g.deadline)?,
+        concurrency: 16,
     })
 }
 
@@ -143,7 +144,9 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status, AppError> {
             Ok(emit(r, out))
         }
         Command::Check(a) => {
-            let creds = creds::credentials(&a.creds)?;
+            let mut cfg = cfg;
+            cfg.concurrency = a.concurrency.max(1);
+            let creds = creds::credentials(&a.creds, false)?;
             if a.batch.is_some() {
                 let net = Net::new(cfg)?;
                 return batch::run(g, a, &creds, &net, out).await;
@@ -163,7 +166,9 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status, AppError> {
             Ok(emit(r, out))
         }
         Command::Probe(a) => {
-            let creds = creds::credentials(&a.creds)?;
+            let mut cfg = cfg;
+            cfg.concurrency = a.concurrency.max(1);
+            let creds = creds::credentials(&a.creds, false)?;
             let net = Net::new(cfg)?;
             // A login needs an address for the user name: --user gives it for `probe`.
             let addr = creds.user.as_deref().and_then(|u| address::parse(u).ok());
@@ -185,7 +190,7 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status, AppError> {
             Ok(emit(r, out))
         }
         Command::Roundtrip(a) => {
-            let creds = creds::credentials(&a.creds)?;
+            let creds = creds::credentials(&a.creds, true)?;
             if !creds.present() {
                 return Err(AppError::Usage(
                     "a round trip logs in: give --password-env VAR, --password-stdin, --password-file PATH or --oauth-token-env VAR".into(),

@@ -53,6 +53,7 @@ pub struct Conn {
     net: Arc<Net>,
     timeout: Duration,
     tls: bool,
+    tag: u32,
 }
 
 impl Conn {
@@ -90,11 +91,19 @@ impl Conn {
             net: net.clone(),
             timeout,
             tls: false,
+            tag: 0,
         };
         if implicit_tls {
             c.upgrade().await?;
         }
         Ok(c)
+    }
+
+    /// Next IMAP tag on this connection: `a1`, `a2`, ... (deterministic, so scripted servers
+    /// can expect it).
+    pub fn next_tag(&mut self) -> String {
+        self.tag += 1;
+        format!("a{}", self.tag)
     }
 
     pub fn is_tls(&self) -> bool {

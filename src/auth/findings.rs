@@ -98,7 +98,7 @@ pub fn login_findings(probes: &[Probe]) -> Vec<Finding> {
                     }
                 }
             }
-            None if !real.is_empty() => {
+            None if !real.is_empty() || p.auth.iter().any(|a| a.mechanism == NO_MECHANISM) => {
                 let mut kinds = HashSet::new();
                 for a in real.iter().filter(|a| !a.success) {
                     let resp = a.response.as_deref().unwrap_or("");
@@ -175,5 +175,156 @@ pub fn settings_with_login(probes: &[Probe], settings: Settings) -> Settings {
     Settings {
         incoming: rechoose(settings.incoming, probes, true),
         outgoing: rechoose(settings.outgoing, probes, false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::model::Security;
+    use crate::report::probe::AuthAttempt;
+
+    fn probe(proto: Protocol, host: &str, port: u16, auth: &[(&str, &str, bool, &str)]) -> Probe {
+        Probe {
+            protocol: proto,
+            host: host.into(),
+            port,
+            security: Security::Tls,
+            sources: vec![],
+            connected_to: None,
+            addresses: vec![],
+            steps: vec![],
+            greeting: None,
+            capabilities_plain: vec![],
+            capabilities: vec![],
+            sasl: vec![],
+            tls: Some(crate::report::probe::TlsInfo {
+                version: "TLSv1.3".into(),
+                cipher: "x".into(),
+                kx_group: None,
+                verified: true,
+                verify_error: None,
+                names: vec![],
+                not_after: None,
+                days_left: None,
+                chain_days_left: None,
+                chain: vec![],
+            }),
+            outcome: Outcome::Working { tls_valid: true },
+            auth: auth
+                .iter()
+                .map(|(m, u, ok, r)| AuthAttempt {
+                    mechanism: m.to_string(),
+                    username: u.to_string(),
+                    success: *ok,
+                    elapsed_ms: 1,
+                    response: Some(r.to_string()),
+                })
+                .collect(),
+            transcript: None,
+            elapsed_ms: 1,
+        }
+    }
+
+    fn setting(p: &Probe) -> Setting {
+        Setting {
+            protocol: p.protocol,
+            host: p.host.clone(),
+            port: p.port,
+            security: p.security,
+            username: None,
+            auth: vec![],
+        }
+    }
+
+    #[test]
+    fn settings_move_to_a_server_that_logged_in() {
+        let bad = probe(
+            Protocol::Imap,
+            "a",
+            993,
+            &[("PLAIN", "u", false, "a1 NO [AUTHENTICATIONFAILED] x")],
+        );
+        let good = probe(
+            Protocol::Imap,
+            "b",
+            993,
+            &[("CRAM-MD5", "u@d", true, "a1 OK")],
+        );
+        let smtp = probe(
+            Protocol::Smtp,
+            "s",
+            587,
+            &[("PLAIN", "u@d", true, "235 ok")],
+        );
+        let mx = probe(Protocol::Smtp, "mx", 25, &[]);
+        let probes = [bad.clone(), good, smtp.clone(), mx.clone()];
+        let s = Settings {
+            incoming: Some(setting(&bad)),
+            outgoing: Some(setting(&smtp)),
+        };
+        let s = settings_with_login(&probes, s);
+        let inc = s.incoming.unwrap();
+        assert_eq!(
+            (inc.host.as_str(), inc.username.as_deref()),
+            ("b", Some("u@d"))
+        );
+        assert_eq!(inc.auth, [AuthMethod::PasswordEncrypted]);
+        assert_eq!(s.outgoing.unwrap().auth, [AuthMethod::PasswordCleartext]);
+        // Port 25 is never judged by its (absent) login.
+        let s = settings_with_login(
+            &probes,
+            Settings {
+                incoming: None,
+                outgoing: Some(setting(&mx)),
+            },
+        );
+        assert_eq!(s.outgoing.unwrap().port, 25);
+        // No credentials: the verdict stands.
+        let plain = probe(Protocol::Imap, "a", 993, &[]);
+        let s = settings_with_login(
+            std::slice::from_ref(&plain),
+            Settings {
+                incoming: Some(setting(&plain)),
+                outgoing: None,
+            },
+        );
+        assert!(s.incoming.is_some());
+    }
+
+    #[test]
+    fn findings_table() {
+        let all_mechs = probe(
+            Protocol::Smtp,
+            "s",
+            587,
+            &[
+                ("PLAIN", "u", true, "235 ok"),
+                ("CRAM-MD5", "u", false, "535 5.7.8 no"),
+            ],
+        );
+        let f = login_findings(&[all_mechs]);
+        assert_eq!(
+            f.iter().map(|f| f.code.as_str()).collect::<Vec<_>>(),
+            ["auth-mechanism-failed"]
+        );
+        let none = probe(
+            Protocol::Pop3,
+            "p",
+            995,
+            &[(
+                NO_MECHANISM,
+                "u",
+                false,
+                "no usable login mechanism (server offers: none)",
+            )],
+        );
+        let f = login_findings(&[none]);
+        assert_eq!(
+            f.iter().map(|f| f.code.as_str()).collect::<Vec<_>>(),
+            ["auth-no-mechanism", "auth-login-failed"]
+        );
+        let mx = probe(Protocol::Smtp, "mx", 25, &[("PLAIN", "u", false, "503 no")]);
+        assert!(login_findings(&[mx]).is_empty());
     }
 }

@@ -58,6 +58,9 @@ impl Wire for Session {
             Err(e) => Err(WireError::Other(e.to_string())),
         }
     }
+    fn next_tag(&mut self) -> String {
+        Session::next_tag(self)
+    }
 }
 
 impl LoginHook for Authenticator {

@@ -3,61 +3,13 @@
 //! written against the small [`Wire`] trait so they run on the probe's session and on
 //! [`super::conn::Conn`] alike.
 
-use std::future::Future;
 use std::time::Instant;
 
-use super::conn::{Conn, ConnError};
 use super::credentials::Secret;
 use super::refusal::{self, RefusalKind};
 use super::sasl::{self, Mech, Proto, SaslClient};
-
-/// Why a line could not be read or written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WireError {
-    Closed,
-    Timeout,
-    Other(String),
-}
-
-impl std::fmt::Display for WireError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            WireError::Closed => f.write_str("the server closed the connection"),
-            WireError::Timeout => f.write_str("timed out waiting for the server"),
-            WireError::Other(e) => f.write_str(e),
-        }
-    }
-}
-
-impl From<ConnError> for WireError {
-    fn from(e: ConnError) -> Self {
-        match e {
-            ConnError::Closed => WireError::Closed,
-            ConnError::Timeout(_) => WireError::Timeout,
-            e => WireError::Other(e.to_string()),
-        }
-    }
-}
-
-/// Line I/O the login dialogues need. `secret` marks a line carrying a credential: a transcript
-/// must record it as `<redacted>` after the command word.
-pub trait Wire: Send {
-    fn send_line(
-        &mut self,
-        line: &str,
-        secret: bool,
-    ) -> impl Future<Output = Result<(), WireError>> + Send;
-    fn recv_line(&mut self) -> impl Future<Output = Result<String, WireError>> + Send;
-}
-
-impl Wire for Conn {
-    async fn send_line(&mut self, line: &str, _secret: bool) -> Result<(), WireError> {
-        Ok(self.write_line(line).await?)
-    }
-    async fn recv_line(&mut self) -> Result<String, WireError> {
-        Ok(self.read_line().await?)
-    }
-}
+use super::wire::Recording;
+pub use super::wire::{Wire, WireError};
 
 /// Result of one login attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,16 +29,6 @@ impl Outcome {
     }
 }
 
-/// Counter for IMAP tags within one process; tags only need to be unique per connection.
-static TAG: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
-
-fn next_tag() -> String {
-    format!(
-        "mp{}",
-        TAG.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    )
-}
-
 /// One login attempt with `mech` as `user`. `caps` are the capabilities in effect (for IMAP
 /// `SASL-IR`); `host`/`port` go into OAUTHBEARER's GS2 header.
 #[allow(clippy::too_many_arguments)]
@@ -101,6 +43,11 @@ pub async fn attempt<W: Wire>(
     caps: &[String],
 ) -> Outcome {
     let start = Instant::now();
+    let mut rec = Recording {
+        inner: w,
+        tokens: vec![secret.expose().to_string()],
+    };
+    let w = &mut rec;
     let r = match (proto, mech) {
         (Proto::Imap, Mech::LoginCmd) => imap_login_cmd(w, user, secret).await,
         (Proto::Pop3, Mech::UserPass) => pop3_user_pass(w, user, secret).await,
@@ -121,6 +68,13 @@ pub async fn attempt<W: Wire>(
         }
     };
     let elapsed_ms = start.elapsed().as_millis() as u64;
+    // A server that echoes the client's line in its error must not put the credential into the
+    // report: scrub the secret and every credential token sent.
+    let r = match r {
+        Ok(x) => Ok(rec.scrub(x)),
+        Err(Fail::Refused(x)) => Err(Fail::Refused(rec.scrub(x))),
+        Err(e) => Err(e),
+    };
     match r {
         Ok(resp) => Outcome {
             success: true,
@@ -233,9 +187,9 @@ async fn sasl_exchange<W: Wire>(
     mut client: SaslClient<'_>,
     allow_ir: bool,
 ) -> Result<String, Fail> {
-    let mech = mech_of(&client);
+    let mech = client.mech();
     let tag = if proto == Proto::Imap {
-        next_tag()
+        w.next_tag()
     } else {
         String::new()
     };
@@ -244,17 +198,23 @@ async fn sasl_exchange<W: Wire>(
         _ => format!("AUTH {}", mech.name()),
     };
     let mut pending_initial = client.initial();
-    match (&pending_initial, allow_ir) {
-        (Some(ir), true) => {
-            let enc = if ir.is_empty() {
-                "=".to_string()
-            } else {
-                sasl::b64(ir)
-            };
-            w.send_line(&format!("{verb} {enc}"), true).await?;
+    let with_ir = pending_initial.as_ref().filter(|_| allow_ir).map(|ir| {
+        let enc = if ir.is_empty() {
+            "=".to_string()
+        } else {
+            sasl::b64(ir)
+        };
+        format!("{verb} {enc}")
+    });
+    // RFC 5034 §4: a POP3 initial response that does not fit a 255-octet line must wait for
+    // the server's empty challenge instead (OAuth tokens easily exceed it).
+    let with_ir = with_ir.filter(|l| proto != Proto::Pop3 || l.len() + 2 <= 255);
+    match with_ir {
+        Some(line) => {
+            w.send_line(&line, true).await?;
             pending_initial = None;
         }
-        _ => w.send_line(&verb, false).await?,
+        None => w.send_line(&verb, false).await?,
     }
     let mut multiline = Vec::new();
     let mut rounds = 0;
@@ -309,26 +269,35 @@ async fn sasl_exchange<W: Wire>(
     }
 }
 
-fn mech_of(c: &SaslClient<'_>) -> Mech {
-    c.mech()
-}
-
 /// RFC 9051 §4.3 quoted string.
 pub fn imap_quote(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 async fn imap_login_cmd<W: Wire>(w: &mut W, user: &str, secret: &Secret) -> Result<String, Fail> {
-    if secret.expose().contains(['\r', '\n']) {
-        return Err(Fail::Client("the password contains a line break".into()));
+    let pw = secret.expose();
+    if pw.contains(['\r', '\n', '\0']) {
+        return Err(Fail::Client(
+            "the password contains a line break or NUL".into(),
+        ));
     }
-    let tag = next_tag();
-    let line = format!(
-        "{tag} LOGIN {} {}",
-        imap_quote(user),
-        imap_quote(secret.expose())
-    );
-    w.send_line(&line, true).await?;
+    let tag = w.next_tag();
+    if pw.is_ascii() {
+        let line = format!("{tag} LOGIN {} {}", imap_quote(user), imap_quote(pw));
+        w.send_line(&line, true).await?;
+    } else {
+        // RFC 9051 §4.3: 8-bit data only in a literal; wait for the continuation first.
+        w.send_line(
+            &format!("{tag} LOGIN {} {{{}}}", imap_quote(user), pw.len()),
+            false,
+        )
+        .await?;
+        let l = w.recv_line().await?;
+        if !l.starts_with('+') {
+            return Err(Fail::Refused(l));
+        }
+        w.send_line(pw, true).await?;
+    }
     loop {
         let l = w.recv_line().await?;
         match classify(Proto::Imap, &tag, &l) {
@@ -372,6 +341,9 @@ mod tests {
         }
         async fn recv_line(&mut self) -> Result<String, WireError> {
             self.replies.pop_front().ok_or(WireError::Closed)
+        }
+        fn next_tag(&mut self) -> String {
+            "t1".into()
         }
     }
     fn script(replies: &[&str]) -> Script {
@@ -430,13 +402,13 @@ mod tests {
     async fn imap_plain_with_and_without_sasl_ir() {
         let pw = Secret::new("pw");
         let caps = vec!["SASL-IR".to_string()];
-        let mut s = script(&["* CAPABILITY x", "TAG"]);
-        // The tag is unknown in advance: answer with whatever tag the client used.
-        s.replies[1] = String::new();
-        let fut = attempt(&mut s, Proto::Imap, Mech::Plain, "al", &pw, "h", 993, &caps);
-        let o = fut.await;
-        assert!(!o.success);
-        assert!(s.sent[0].0.contains("AUTHENTICATE PLAIN AGFsAHB3") && s.sent[0].1);
+        let mut s = script(&["* CAPABILITY x", "t1 OK done"]);
+        let o = attempt(&mut s, Proto::Imap, Mech::Plain, "al", &pw, "h", 993, &caps).await;
+        assert!(o.success);
+        assert_eq!(
+            s.sent[0],
+            ("t1 AUTHENTICATE PLAIN AGFsAHB3".to_string(), true)
+        );
         let mut s = script(&["+ "]);
         let o = attempt(&mut s, Proto::Imap, Mech::Plain, "al", &pw, "h", 993, &[]).await;
         assert!(o.dropped(), "{o:?}");
@@ -468,6 +440,75 @@ mod tests {
         let mut s = script(&["+ "]);
         let o = attempt(&mut s, Proto::Pop3, Mech::CramMd5, "a", &pw, "h", 995, &[]).await;
         assert!(o.dropped());
+    }
+
+    #[tokio::test]
+    async fn pop3_long_initial_response_waits_for_the_challenge() {
+        let tok = Secret::new("t".repeat(300));
+        let mut s = script(&["+ ", "+OK"]);
+        let o = attempt(&mut s, Proto::Pop3, Mech::XOAuth2, "a", &tok, "h", 995, &[]).await;
+        assert!(o.success, "{o:?}");
+        assert_eq!(s.sent[0], ("AUTH XOAUTH2".to_string(), false));
+        assert!(s.sent[1].1 && s.sent[1].0.len() > 300);
+    }
+
+    #[tokio::test]
+    async fn imap_login_command_quoted_and_literal() {
+        let pw = Secret::new("p\"w");
+        let mut s = script(&["t1 OK"]);
+        assert!(
+            attempt(
+                &mut s,
+                Proto::Imap,
+                Mech::LoginCmd,
+                "al",
+                &pw,
+                "h",
+                993,
+                &[]
+            )
+            .await
+            .success
+        );
+        assert_eq!(s.sent[0], (r#"t1 LOGIN "al" "p\"w""#.to_string(), true));
+        let pw = Secret::new("pässwort");
+        let mut s = script(&["+ go ahead", "t1 NO [AUTHENTICATIONFAILED] x"]);
+        let o = attempt(
+            &mut s,
+            Proto::Imap,
+            Mech::LoginCmd,
+            "al",
+            &pw,
+            "h",
+            993,
+            &[],
+        )
+        .await;
+        assert_eq!(o.refusal, Some(RefusalKind::WrongPassword));
+        assert_eq!(s.sent[0], ("t1 LOGIN \"al\" {9}".to_string(), false));
+        assert_eq!(s.sent[1], ("pässwort".to_string(), true));
+    }
+
+    #[tokio::test]
+    async fn echoed_credentials_are_scrubbed() {
+        let pw = Secret::new("hunter22");
+        let ir = sasl::b64(b"\0al\0hunter22");
+        let mut s = script(&[&format!("501 5.5.2 cannot decode {ir}")]);
+        let o = attempt(&mut s, Proto::Smtp, Mech::Plain, "al", &pw, "h", 587, &[]).await;
+        assert_eq!(o.response, "501 5.5.2 cannot decode <redacted>");
+        let mut s = script(&["+OK", "-ERR bad password hunter22"]);
+        let o = attempt(
+            &mut s,
+            Proto::Pop3,
+            Mech::UserPass,
+            "al",
+            &pw,
+            "h",
+            995,
+            &[],
+        )
+        .await;
+        assert_eq!(o.response, "-ERR bad password <redacted>");
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod login;
 pub mod open;
 pub mod refusal;
 pub mod sasl;
+pub mod wire;
 
 use std::sync::Arc;
 

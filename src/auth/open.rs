@@ -18,8 +18,9 @@ pub struct Opened {
     pub sasl: Vec<String>,
 }
 
-/// Name sent in EHLO (RFC 5321 §4.1.1.1 wants the client's FQDN; submission servers accept this).
-pub const EHLO_NAME: &str = "localhost";
+/// Name sent in EHLO: an FQDN in form (RFC 5321 §4.1.4), in the reserved .invalid TLD (RFC 2606
+/// §2), the same the probe uses; "localhost" fails `reject_non_fqdn_helo_hostname` servers.
+pub const EHLO_NAME: &str = "mailprobe.invalid";
 
 /// Connect and get ready to log in. `security` Plain leaves the connection unencrypted: the
 /// caller decides whether a credential may go over it.
@@ -140,15 +141,10 @@ async fn ehlo(conn: &mut Conn) -> Result<Vec<String>, String> {
     Ok(lines.into_iter().skip(1).collect())
 }
 
-static TAG: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
-
 /// Send one IMAP command with a fresh tag; return the untagged lines and the tagged completion.
 /// Literals inside untagged lines are not expected here (see the round trip's FETCH reader).
 pub async fn imap_cmd(conn: &mut Conn, cmd: &str) -> Result<(Vec<String>, String), String> {
-    let tag = format!(
-        "r{}",
-        TAG.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    );
+    let tag = conn.next_tag();
     conn.write_line(&format!("{tag} {cmd}"))
         .await
         .map_err(|e| e.to_string())?;

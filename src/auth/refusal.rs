@@ -121,6 +121,7 @@ const GOOGLE_APPPW: &str =
     "Google: Sign in with app passwords (support.google.com/accounts/answer/185833)";
 const MS_SMTP_AUTH: &str = "Microsoft Learn: Enable or disable SMTP AUTH in Exchange Online (authenticated-client-smtp-submission)";
 const MS_BASIC: &str = "Microsoft Learn: Deprecation of Basic authentication in Exchange Online";
+const MAILPROBE: &str = "mailprobe: observed by the client during the SASL exchange";
 const RFC5530: &str = "RFC 5530 §3 (IMAP response codes)";
 const RFC4954: &str = "RFC 4954 §6 (SMTP AUTH status codes)";
 const RFC3206: &str = "RFC 3206 §4 (POP3 AUTH and SYS response codes)";
@@ -129,6 +130,11 @@ const RFC2449: &str = "RFC 2449 §8.1 (POP3 extended response codes)";
 /// The refusal table, first match wins.
 #[rustfmt::skip]
 pub static TABLE: &[Row] = &[
+    // What the client saw rather than what the server said (login.rs writes these texts).
+    row(Text("closed the connection during authentication"), K::ConnectionDropped,
+        "The server hung up mid-login: often a firewall, a crashed auth backend or a rate limit; retry and check the server log.", MAILPROBE),
+    row(Text("timed out waiting for the server during authentication"), K::Temporary,
+        "The authentication backend did not answer in time; retry later.", MAILPROBE),
     // Provider texts first: they refine the generic codes they come with.
     row(Text("application-specific password"), K::AppPasswordRequired,
         "Create an app password in the account's security settings and use it instead of the account password.", GOOGLE_APPPW),
@@ -212,6 +218,8 @@ pub struct Refusal {
     pub source: &'static str,
     /// `[ALERT]` text, to be shown as is (RFC 9051 §7.1).
     pub alert: Option<String>,
+    /// Index of the [`TABLE`] row that matched.
+    pub row: Option<usize>,
 }
 
 /// Decode a server's final answer to a login (IMAP tagged `NO`, POP3 `-ERR`, SMTP reply).
@@ -220,7 +228,7 @@ pub fn decode(response: &str) -> Refusal {
     let codes = bracket_codes(response);
     let (smtp, enhanced) = smtp_codes(response);
     let alert = alert_text(response);
-    for r in TABLE {
+    for (i, r) in TABLE.iter().enumerate() {
         let hit = match r.matcher {
             Text(t) => lower.contains(t),
             Code(c) => codes.iter().any(|x| x.eq_ignore_ascii_case(c)),
@@ -233,6 +241,7 @@ pub fn decode(response: &str) -> Refusal {
                 hint: r.hint.to_string(),
                 source: r.source,
                 alert,
+                row: Some(i),
             };
         }
     }
@@ -241,6 +250,7 @@ pub fn decode(response: &str) -> Refusal {
         hint: "Read the server's answer; check the user name and the password.".into(),
         source: "no table row matched",
         alert,
+        row: None,
     }
 }
 
@@ -411,6 +421,27 @@ mod tests {
         assert_eq!(f.code, "auth-failed");
         assert!(f.message.contains("server alert: Go away now"));
         assert!(f.hint.unwrap().contains("RFC 9051"));
+    }
+
+    #[test]
+    fn nasty_input_does_not_panic() {
+        for t in [
+            "",
+            "[",
+            "]",
+            "[ALERT]",
+            "5",
+            "535",
+            "535-",
+            "é[ALERT]é",
+            "[[[]]]",
+            "5.7.",
+            "..5.7.8..",
+            "ü535 5.7.8",
+        ] {
+            let _ = decode(t);
+        }
+        assert_eq!(decode("[ALERT]").alert, None);
     }
 
     #[test]

@@ -82,9 +82,17 @@ async fn run_network_sources(net: &Net, addr: &Address) -> SourceResult {
             Box::pin(sources::guess::run(net, addr)),
         ),
     ];
+    // At most --concurrency sources at once (all five normally; one by one with 1).
+    let mut queue = Vec::new();
     for (i, (src, name, fut)) in jobs.into_iter().enumerate() {
         pending.push((src, name));
-        set.push(Box::pin(async move { (i, fut.await) }));
+        queue.push(Box::pin(async move { (i, fut.await) }) as BoxFuture<'_, (usize, SourceResult)>);
+    }
+    queue.reverse();
+    for _ in 0..net.cfg.concurrency.max(1) {
+        if let Some(f) = queue.pop() {
+            set.push(f);
+        }
     }
     let mut done = vec![false; pending.len()];
     let mut out = SourceResult::default();
@@ -93,11 +101,13 @@ async fn run_network_sources(net: &Net, addr: &Address) -> SourceResult {
             Ok(Some((i, r))) => {
                 done[i] = true;
                 out.extend(r);
+                if let Some(f) = queue.pop() {
+                    set.push(f);
+                }
             }
             Ok(None) => break,
             Err(_) => {
-                for (i, (src, name)) in pending.iter().enumerate().filter(|(i, _)| !done[*i]) {
-                    let _ = i;
+                for (_, (src, name)) in pending.iter().enumerate().filter(|(i, _)| !done[*i]) {
                     out.attempts.push(Attempt {
                         source: *src,
                         target: name.to_string(),

@@ -92,6 +92,17 @@ impl Net {
             .collect())
     }
 
+    /// Await `futs` with at most `--concurrency` running at once, results in input order;
+    /// `--concurrency 1` runs every lookup and fetch one after another (the baseline the
+    /// benchmark compares against).
+    pub async fn join_bounded<F: std::future::Future>(&self, futs: Vec<F>) -> Vec<F::Output> {
+        use futures::StreamExt;
+        futures::stream::iter(futs)
+            .buffered(self.cfg.concurrency.max(1))
+            .collect()
+            .await
+    }
+
     /// Does `host` resolve at all (A or AAAA), honouring the overrides for `port`?
     pub async fn resolves(&self, host: &str, port: u16) -> bool {
         matches!(self.socket_addrs(host, port).await, Ok(v) if !v.is_empty())

@@ -5,19 +5,20 @@
 use std::time::Instant;
 
 use super::ProbeOptions;
-use super::imap::{self, ImapStatus};
 use super::netglue;
-use super::pop3;
-use super::session::{Redact, Session, SessionError};
-use super::smtp;
+use super::session::{Session, SessionError};
 use crate::net::Net;
 use crate::report::{Candidate, Outcome, Probe, Protocol, Security, Step, StepStatus};
+
+mod protocols;
 
 /// Facts of a probe that the report model has no field for, used by the findings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Facts {
     /// The server only offered this old TLS version (`TLSv1.0`, `TLSv1.1`).
     pub legacy_tls: Option<String>,
+    /// Every certificate problem of the TLS session (the report keeps only the first code).
+    pub cert_problems: Vec<netglue::CertProblem>,
 }
 
 /// Why the probe stopped.
@@ -72,6 +73,11 @@ struct Run<'a> {
     probe: Probe,
     facts: Facts,
     session: Option<Session>,
+    /// Stop after the capabilities over TLS and hand the session out ([`open_session`]).
+    keep_open: bool,
+    /// When the last step was recorded: a step that fails without recording itself is timed
+    /// from here.
+    mark: Instant,
 }
 
 impl Run<'_> {
@@ -82,6 +88,7 @@ impl Run<'_> {
             elapsed_ms: t.elapsed().as_millis() as u64,
             detail,
         });
+        self.mark = Instant::now();
     }
 
     fn s(&mut self) -> &mut Session {
@@ -115,15 +122,33 @@ impl Run<'_> {
         }
         match netglue::connect(self.net, &self.c.host, self.c.port).await {
             Ok(conn) => {
+                if conn.redirected_to.is_some() {
+                    self.probe.connected_to = conn.redirected_to;
+                }
                 self.probe.addresses = conn.addresses;
-                self.step("connect", StepStatus::Ok, t, Some(conn.peer));
+                let n = self.probe.addresses.len();
+                self.probe.steps.push(Step {
+                    name: "resolve".into(),
+                    status: StepStatus::Ok,
+                    elapsed_ms: conn.resolve_ms,
+                    detail: Some(format!("{n} address{}", if n == 1 { "" } else { "es" })),
+                });
+                self.probe.steps.push(Step {
+                    name: "connect".into(),
+                    status: StepStatus::Ok,
+                    elapsed_ms: conn.connect_ms,
+                    detail: Some(conn.peer),
+                });
+                self.mark = Instant::now();
                 self.session = Some(Session::new(conn.tcp, self.net, started));
                 Ok(())
             }
             Err(e) => {
                 self.probe.addresses = e.addresses;
                 self.step(e.phase, StepStatus::Failed, t, Some(e.message.clone()));
-                Err(fail(e.phase, e.message))
+                let mut f = fail(e.phase, e.message);
+                f.hint = e.hint;
+                Err(f)
             }
         }
     }
@@ -132,9 +157,15 @@ impl Run<'_> {
         let t = Instant::now();
         let net = self.net;
         let name = self.c.host.clone();
-        match self.s().start_tls(net, &name).await {
+        match self.s().starttls(net, &name).await {
             Ok(info) => {
-                let problems = self.s().tls_problems().join("; ");
+                let list = self.s().tls_problems().to_vec();
+                let problems = list
+                    .iter()
+                    .map(|p| p.detail.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                self.facts.cert_problems = list.clone();
                 let (status, detail) = match (&info.verify_error, info.verified) {
                     (None, true) => (StepStatus::Ok, format!("{} {}", info.version, info.cipher)),
                     (e, _) => (
@@ -207,316 +238,6 @@ impl Run<'_> {
         self.probe.auth = attempts;
     }
 
-    // ---- IMAP (RFC 9051) ----
-
-    async fn imap_caps(&mut self) -> Result<(), Fail> {
-        let t = Instant::now();
-        let name = self.caps_step_name();
-        let r = self
-            .s()
-            .imap_command("CAPABILITY", Redact::No)
-            .await
-            .map_err(|e| session_fail(name, e))?;
-        let caps = r
-            .untagged
-            .iter()
-            .find_map(|u| imap::capabilities_from_untagged(u))
-            .or_else(|| r.code.as_deref().and_then(imap::capabilities_from_code));
-        match (r.status, caps) {
-            (ImapStatus::Ok, Some(caps)) => {
-                let sasl = imap::sasl_mechanisms(&caps);
-                self.step(name, StepStatus::Ok, t, Some(caps.join(" ")));
-                self.store_caps(caps, sasl);
-                Ok(())
-            }
-            (status, _) => {
-                let msg = format!("CAPABILITY answered {} {}", status.as_str(), r.text);
-                self.step(name, StepStatus::Failed, t, Some(msg.clone()));
-                Err(fail(name, msg))
-            }
-        }
-    }
-
-    async fn imap(&mut self) -> Result<(), Fail> {
-        let t = Instant::now();
-        let line = self
-            .s()
-            .read_line()
-            .await
-            .map_err(|e| session_fail("greeting", e))?;
-        let g = imap::parse_greeting(&line)
-            .map_err(|e| fail("greeting", e.to_string()).hint("this port does not speak IMAP"))?;
-        let text = String::from_utf8_lossy(&line).trim_end().to_string();
-        if g.status == ImapStatus::Bye {
-            self.step("greeting", StepStatus::Failed, t, Some(text));
-            return Err(fail(
-                "greeting",
-                format!("server refused the connection: {}", g.text),
-            )
-            .hint("the server may limit connections per IP or be in maintenance"));
-        }
-        self.greeting_step(t, text);
-        match g.capabilities {
-            Some(caps) => {
-                let sasl = imap::sasl_mechanisms(&caps);
-                let name = self.caps_step_name();
-                self.step(
-                    name,
-                    StepStatus::Ok,
-                    Instant::now(),
-                    Some(format!("from greeting: {}", caps.join(" "))),
-                );
-                self.store_caps(caps, sasl);
-            }
-            None => self.imap_caps().await?,
-        }
-        if self.c.security == Security::Starttls {
-            let t = Instant::now();
-            let offered = imap::has_cap(self.s().capabilities(), "STARTTLS");
-            if !offered {
-                self.step(
-                    "starttls",
-                    StepStatus::Failed,
-                    t,
-                    Some("STARTTLS not offered".into()),
-                );
-                return Err(fail("starttls", "the server does not offer STARTTLS")
-                    .hint("use implicit TLS (imaps, port 993) or enable STARTTLS on the server"));
-            }
-            let r = self
-                .s()
-                .imap_command("STARTTLS", Redact::No)
-                .await
-                .map_err(|e| session_fail("starttls", e))?;
-            if r.status != ImapStatus::Ok || r.continuation.is_some() {
-                let msg = format!("STARTTLS answered {} {}", r.status.as_str(), r.text);
-                self.step("starttls", StepStatus::Failed, t, Some(msg.clone()));
-                return Err(fail("starttls", msg).hint(
-                    "STARTTLS is advertised but refused: TLS is misconfigured on the server",
-                ));
-            }
-            self.step("starttls", StepStatus::Ok, t, None);
-            self.tls().await?;
-            // RFC 9051 §6.2.1: capabilities from before TLS must be discarded.
-            self.imap_caps().await?;
-        }
-        self.login().await;
-        let t = Instant::now();
-        match self.s().imap_command("LOGOUT", Redact::No).await {
-            Ok(r) if r.status == ImapStatus::Ok => self.step("logout", StepStatus::Ok, t, None),
-            Ok(r) => self.step(
-                "logout",
-                StepStatus::Warning,
-                t,
-                Some(format!("{} {}", r.status.as_str(), r.text)),
-            ),
-            // Many servers close right after `* BYE`; that is not a fault.
-            Err(e) => self.step("logout", StepStatus::Warning, t, Some(e.to_string())),
-        }
-        Ok(())
-    }
-
-    // ---- POP3 (RFC 1939, RFC 2449, RFC 2595) ----
-
-    async fn pop3_caps(&mut self) -> Result<bool, Fail> {
-        let t = Instant::now();
-        let name = self.caps_step_name();
-        let r = self
-            .s()
-            .pop3_command("CAPA", Redact::No, true)
-            .await
-            .map_err(|e| session_fail(name, e))?;
-        if !r.status.ok {
-            // RFC 2449 came late; old servers answer -ERR. Not fatal, but nothing is known.
-            self.step(
-                name,
-                StepStatus::Warning,
-                t,
-                Some(format!("CAPA not supported: {}", r.status.text)),
-            );
-            self.store_caps(Vec::new(), Vec::new());
-            return Ok(false);
-        }
-        let caps = pop3::parse_capa(&r.lines);
-        self.step(name, StepStatus::Ok, t, Some(caps.lines.join(", ")));
-        self.store_caps(caps.lines, caps.sasl);
-        Ok(true)
-    }
-
-    async fn pop3(&mut self) -> Result<(), Fail> {
-        let t = Instant::now();
-        let r = self
-            .s()
-            .read_pop3_response(false)
-            .await
-            .map_err(|e| session_fail("greeting", e))?;
-        let text = format!(
-            "{} {}",
-            if r.status.ok { "+OK" } else { "-ERR" },
-            r.status.text
-        );
-        if !r.status.ok || r.continuation.is_some() {
-            self.step("greeting", StepStatus::Failed, t, Some(text.clone()));
-            return Err(fail(
-                "greeting",
-                format!("server refused the connection: {text}"),
-            ));
-        }
-        self.greeting_step(t, text.trim_end().to_string());
-        let had_capa = self.pop3_caps().await?;
-        if self.c.security == Security::Starttls {
-            let t = Instant::now();
-            let offered = pop3::parse_capa(self.s().capabilities()).stls;
-            // Without CAPA we cannot know: try STLS anyway (RFC 2595 §4 predates CAPA).
-            if had_capa && !offered {
-                self.step(
-                    "starttls",
-                    StepStatus::Failed,
-                    t,
-                    Some("STLS not offered".into()),
-                );
-                return Err(fail("starttls", "the server does not offer STLS")
-                    .hint("use implicit TLS (pop3s, port 995) or enable STLS on the server"));
-            }
-            let r = self
-                .s()
-                .pop3_command("STLS", Redact::No, false)
-                .await
-                .map_err(|e| session_fail("starttls", e))?;
-            if !r.status.ok || r.continuation.is_some() {
-                let msg = format!("STLS answered -ERR {}", r.status.text);
-                self.step("starttls", StepStatus::Failed, t, Some(msg.clone()));
-                return Err(fail("starttls", msg));
-            }
-            self.step("starttls", StepStatus::Ok, t, None);
-            self.tls().await?;
-            self.pop3_caps().await?;
-        }
-        self.login().await;
-        let t = Instant::now();
-        match self.s().pop3_command("QUIT", Redact::No, false).await {
-            Ok(r) if r.status.ok => self.step("logout", StepStatus::Ok, t, None),
-            Ok(r) => self.step("logout", StepStatus::Warning, t, Some(r.status.text)),
-            Err(e) => self.step("logout", StepStatus::Warning, t, Some(e.to_string())),
-        }
-        Ok(())
-    }
-
-    // ---- SMTP (RFC 5321, RFC 3207) ----
-
-    async fn ehlo(&mut self) -> Result<smtp::EhloInfo, Fail> {
-        let t = Instant::now();
-        let name = self.caps_step_name();
-        let cmd = format!("EHLO {}", self.opts.ehlo_name);
-        let r = self
-            .s()
-            .smtp_command(&cmd, Redact::No)
-            .await
-            .map_err(|e| session_fail(name, e))?;
-        if r.code == 250 {
-            let info = smtp::parse_ehlo(&r);
-            self.step(name, StepStatus::Ok, t, Some(info.keywords.join(", ")));
-            self.store_caps(info.keywords.clone(), info.sasl.clone());
-            return Ok(info);
-        }
-        // RFC 5321 §3.2: a server that rejects EHLO may still take HELO.
-        let cmd = format!("HELO {}", self.opts.ehlo_name);
-        let h = self
-            .s()
-            .smtp_command(&cmd, Redact::No)
-            .await
-            .map_err(|e| session_fail(name, e))?;
-        if h.code == 250 {
-            self.step(
-                name,
-                StepStatus::Warning,
-                t,
-                Some(format!(
-                    "EHLO refused ({} {}), HELO accepted: no extensions",
-                    r.code,
-                    r.text()
-                )),
-            );
-            self.store_caps(Vec::new(), Vec::new());
-            return Ok(smtp::EhloInfo::default());
-        }
-        let msg = format!("EHLO and HELO refused: {} {}", h.code, h.text());
-        self.step(name, StepStatus::Failed, t, Some(msg.clone()));
-        Err(fail(name, msg))
-    }
-
-    async fn smtp(&mut self) -> Result<(), Fail> {
-        let t = Instant::now();
-        let r = self
-            .s()
-            .read_smtp_reply()
-            .await
-            .map_err(|e| session_fail("greeting", e))?;
-        let text = format!("{} {}", r.code, r.lines.join(" / "));
-        if r.code != 220 {
-            self.step("greeting", StepStatus::Failed, t, Some(text.clone()));
-            let f = fail("greeting", format!("server refused the session: {text}"));
-            return Err(if r.code == 554 {
-                f.hint("554 at connect: the server refuses this client (IP blocklist or policy)")
-            } else {
-                f
-            });
-        }
-        self.greeting_step(t, text);
-        let ehlo = self.ehlo().await?;
-        if self.c.security == Security::Starttls {
-            let t = Instant::now();
-            if !ehlo.starttls && self.c.port == 25 {
-                // Port 25 takes mail in clear when it must (RFC 3207 §4: STARTTLS is optional).
-                self.step(
-                    "starttls",
-                    StepStatus::Skipped,
-                    t,
-                    Some("STARTTLS not offered".into()),
-                );
-            } else if !ehlo.starttls {
-                self.step(
-                    "starttls",
-                    StepStatus::Failed,
-                    t,
-                    Some("STARTTLS not offered".into()),
-                );
-                return Err(fail("starttls", "the server does not offer STARTTLS")
-                    .hint("use implicit TLS (port 465) or enable STARTTLS on the server"));
-            } else {
-                let r = self
-                    .s()
-                    .smtp_command("STARTTLS", Redact::No)
-                    .await
-                    .map_err(|e| session_fail("starttls", e))?;
-                if r.code != 220 {
-                    let msg = format!("STARTTLS answered {} {}", r.code, r.text());
-                    self.step("starttls", StepStatus::Failed, t, Some(msg.clone()));
-                    return Err(fail("starttls", msg).hint(
-                        "STARTTLS is advertised but refused: TLS is misconfigured on the server",
-                    ));
-                }
-                self.step("starttls", StepStatus::Ok, t, None);
-                self.tls().await?;
-                // RFC 3207 §4.2: forget what was learnt before TLS and say EHLO again.
-                self.ehlo().await?;
-            }
-        }
-        self.login().await;
-        let t = Instant::now();
-        match self.s().smtp_command("QUIT", Redact::No).await {
-            Ok(r) if r.code == 221 => self.step("logout", StepStatus::Ok, t, None),
-            Ok(r) => self.step(
-                "logout",
-                StepStatus::Warning,
-                t,
-                Some(format!("{} {}", r.code, r.text())),
-            ),
-            Err(e) => self.step("logout", StepStatus::Warning, t, Some(e.to_string())),
-        }
-        Ok(())
-    }
-
     async fn run(&mut self, started: Instant) -> Result<(), Fail> {
         self.connect(started).await?;
         if self.c.security == Security::Tls {
@@ -560,6 +281,30 @@ pub async fn probe_one(net: &Net, candidate: &Candidate, opts: &ProbeOptions) ->
 
 /// [`probe_one`] plus the facts the findings need.
 pub async fn probe_with_facts(net: &Net, c: &Candidate, opts: &ProbeOptions) -> (Probe, Facts) {
+    let (probe, facts, _) = dialogue(net, c, opts, false).await;
+    (probe, facts)
+}
+
+/// Run the probe dialogue up to the capabilities over TLS (greeting, STARTTLS, TLS, capabilities)
+/// and hand out the live session instead of logging out: for the auth and round-trip stages,
+/// which log in and must send LOGOUT/QUIT and [`Session::close`] themselves. The login hook is
+/// not called. `None` when the probe failed (the probe says why). The session's transcript
+/// holds the dialogue so far; `Probe.transcript` stays empty.
+pub async fn open_session(
+    net: &Net,
+    candidate: &Candidate,
+    opts: &ProbeOptions,
+) -> (Probe, Option<Session>) {
+    let (probe, _, session) = dialogue(net, candidate, opts, true).await;
+    (probe, session)
+}
+
+async fn dialogue(
+    net: &Net,
+    c: &Candidate,
+    opts: &ProbeOptions,
+    keep_open: bool,
+) -> (Probe, Facts, Option<Session>) {
     let started = Instant::now();
     let mut run = Run {
         net,
@@ -568,8 +313,18 @@ pub async fn probe_with_facts(net: &Net, c: &Candidate, opts: &ProbeOptions) -> 
         probe: blank_probe(c),
         facts: Facts::default(),
         session: None,
+        keep_open,
+        mark: started,
     };
     let result = run.run(started).await;
+    // Every failure ends with its step in the list, even one that failed inside a read.
+    if let Err(f) = &result
+        && run.probe.steps.last().is_none_or(|s| s.name != f.phase)
+    {
+        let mark = run.mark;
+        run.step(f.phase, StepStatus::Failed, mark, Some(f.error.clone()));
+    }
+    let ok = result.is_ok();
     let mut probe = run.probe;
     probe.outcome = match result {
         Ok(()) => Outcome::Working {
@@ -581,6 +336,10 @@ pub async fn probe_with_facts(net: &Net, c: &Candidate, opts: &ProbeOptions) -> 
             hint: f.hint,
         },
     };
+    probe.elapsed_ms = started.elapsed().as_millis() as u64;
+    if keep_open && ok {
+        return (probe, run.facts, run.session);
+    }
     if let Some(mut s) = run.session {
         s.close().await;
         let transcript = s.take_transcript();
@@ -590,6 +349,5 @@ pub async fn probe_with_facts(net: &Net, c: &Candidate, opts: &ProbeOptions) -> 
     } else if opts.transcript {
         probe.transcript = Some(Vec::new());
     }
-    probe.elapsed_ms = started.elapsed().as_millis() as u64;
-    (probe, run.facts)
+    (probe, run.facts, None)
 }

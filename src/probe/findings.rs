@@ -5,9 +5,10 @@
 //! Codes: `starttls-failed`, `starttls-missing`, `auth-before-tls`, `imap-no-logindisabled`,
 //! `certificate-expired`, `certificate-not-yet-valid`, `certificate-hostname-mismatch`,
 //! `certificate-unknown-issuer`, `certificate-self-signed`, `certificate-incomplete-chain`,
-//! `certificate-invalid`, `certificate-expires-soon`, `certificate-differs`, `port25-blocked`,
-//! `source-wrong`, `slow-greeting`, `ipv6-broken`, `tls-legacy-only`, `no-incoming`,
-//! `no-outgoing`, `invalid-certificate-chosen`, `plaintext-chosen`.
+//! `certificate-revoked`, `certificate-invalid`, `certificate-expires-soon`,
+//! `certificate-differs`, `port25-blocked`, `source-wrong`, `slow-greeting`, `ipv6-broken`,
+//! `tls-legacy-only`, `no-incoming`, `no-outgoing` (critical), `no-valid-certificate`
+//! (critical: the chosen server's certificate does not verify), `plaintext-chosen`.
 
 use std::collections::BTreeMap;
 
@@ -111,6 +112,7 @@ fn cert_code(err: &str) -> (&'static str, &'static str) {
             "certificate-incomplete-chain",
             "the server does not send the intermediate certificates",
         ),
+        "revoked" => ("certificate-revoked", "the certificate has been revoked"),
         _ => ("certificate-invalid", "the certificate does not verify"),
     }
 }
@@ -194,18 +196,33 @@ fn probe_findings(p: &Probe, facts: &Facts, opts: &ProbeOptions) -> Vec<Finding>
         }
     }
     if let Some(tls) = &p.tls {
-        if let Some(err) = &tls.verify_error {
-            let (code, text) = cert_code(err);
-            let mut msg = format!("{l}: {text}");
-            if code == "certificate-hostname-mismatch" && !tls.names.is_empty() {
-                msg.push_str(&format!(
+        // One finding per problem, in tlsconn's words (e.g. "valid for X, not for Y").
+        let mut problems: Vec<(String, String)> = facts
+            .cert_problems
+            .iter()
+            .map(|c| (c.code.clone(), c.detail.clone()))
+            .collect();
+        if problems.is_empty()
+            && let Some(err) = &tls.verify_error
+        {
+            let mut text = cert_code(err).1.to_string();
+            if err == "hostname-mismatch" && !tls.names.is_empty() {
+                text.push_str(&format!(
                     " (valid for {}, not {})",
                     tls.names.join(", "),
                     p.host
                 ));
             }
-            out.push(Finding::new(Severity::Warning, code, msg).hint(cert_hint(code)));
-        } else if let Some(days) = tls.days_left
+            problems.push((err.clone(), text));
+        }
+        for (err, text) in &problems {
+            let code = cert_code(err).0;
+            out.push(
+                Finding::new(Severity::Warning, code, format!("{l}: {text}")).hint(cert_hint(code)),
+            );
+        }
+        if problems.is_empty()
+            && let Some(days) = tls.days_left
             && (0..opts.warn_cert_days).contains(&days)
         {
             out.push(
@@ -286,16 +303,20 @@ pub fn findings(
                 .hint("passwords and mail would travel in clear"),
             );
         } else if matches!(p.outcome, Outcome::Working { tls_valid: false }) {
+            // Named in the settings (it is what works once the certificate is fixed), but a mail
+            // client refuses it today: critical.
+            let why = p.tls.as_ref().and_then(|t| t.verify_error.clone());
             out.push(
                 Finding::new(
-                    Severity::Warning,
-                    "invalid-certificate-chosen",
+                    Severity::Critical,
+                    "no-valid-certificate",
                     format!(
-                        "no {what} server has a valid certificate; {} is used anyway",
-                        label(p)
+                        "no {what} server has a valid certificate: mail clients will refuse {} ({})",
+                        label(p),
+                        why.as_deref().unwrap_or("not valid")
                     ),
                 )
-                .hint("mail clients will warn about the certificate"),
+                .hint("These settings work once the certificate is fixed."),
             );
         }
     }
@@ -377,24 +398,14 @@ fn cross_findings(probes: &[Probe]) -> Vec<Finding> {
                 .hint("typical of an ISP or network blocking outgoing port 25; mail clients use 587 or 465, so this is no problem for them"),
         );
     }
-    // IPv6 addresses fail while IPv4 works, per host.
-    let mut by_host: BTreeMap<&str, (bool, bool)> = BTreeMap::new();
+    // IPv6 addresses fail while IPv4 works: once per host.
+    let mut hosts_done = std::collections::BTreeSet::new();
     for p in &live {
-        for a in &p.addresses {
-            let e = by_host.entry(p.host.as_str()).or_default();
-            let tried_failed = a.result != "connected" && a.result != "not_tried";
-            if a.family == "ipv6" && tried_failed {
-                e.0 = true;
-            }
-            if a.family == "ipv4" && a.result == "connected" {
-                e.1 = true;
-            }
-        }
-    }
-    for (host, (v6_bad, v4_ok)) in by_host {
-        if v6_bad && v4_ok {
+        if let Some(msg) = crate::net::connect::broken_ipv6(&p.addresses)
+            && hosts_done.insert(p.host.as_str())
+        {
             out.push(
-                Finding::new(Severity::Warning, "ipv6-broken", format!("{host}: IPv6 addresses do not answer while IPv4 works"))
+                Finding::new(Severity::Warning, "ipv6-broken", format!("{}: {msg}", p.host))
                     .hint("clients on IPv6 networks will see delays or failures; fix the AAAA record or the IPv6 firewall"),
             );
         }

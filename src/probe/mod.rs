@@ -3,23 +3,51 @@
 //! verdict.
 //!
 //! Public API (used by the app and the auth stage):
-//! - [`probe_all`]`(net, candidates, opts) -> `[`ProbeRun`]: every candidate, concurrently
-//!   (bounded, staggered guesses, cancellation of lower-ranked candidates), then
-//!   [`findings`](findings::findings) and the [`verdict`](verdict::choose).
-//! - [`probe_one`]`(net, candidate, opts) -> `[`Probe`]: one dialogue, every step timed and
-//!   bounded (`dialogue`).
-//! - [`parse_url`]: `imaps://host[:port][?security=…]` into a [`Candidate`] (`url`).
-//! - [`status_of`]: OK / WARNING / CRITICAL of a run (`verdict`).
-//! - [`session::Session`] with [`session::Redact`]: the wire session the [`LoginHook`] gets.
-//! - [`LoginHook`]: called after the capabilities over TLS and before LOGOUT/QUIT, never before
-//!   TLS is up on a STARTTLS/implicit-TLS probe, never on port 25; its attempts land in
-//!   `Probe.auth` plus an `auth` step.
+//! - [`probe_all`]`(Arc<Net>, &[Candidate], &ProbeOptions) -> `[`ProbeRun`]: every candidate,
+//!   concurrently (bounded, staggered guesses, cancellation of outranked candidates; see
+//!   [`schedule`]), then [`findings::findings`] and the verdict [`verdict::choose`]. Probes come
+//!   back in candidate order.
+//! - [`probe_one`]`(&Net, &Candidate, &ProbeOptions) -> `[`Probe`]: one dialogue
+//!   ([`dialogue`]); steps `resolve`, `connect`, (`tls` for implicit TLS), `greeting`,
+//!   `capabilities` (from the IMAP greeting when it has them, else CAPABILITY / CAPA / EHLO with
+//!   HELO fallback), `starttls`, `tls`, `capabilities-tls`, (`auth`), `logout`. The first
+//!   failing step ends it as `Outcome::Failed{phase: <step name>, error, hint}`.
+//! - [`open_session`]`(&Net, &Candidate, &ProbeOptions) -> (Probe, Option<Session>)`: the same
+//!   dialogue up to the capabilities over TLS, then the live [`Session`] for the auth and
+//!   round-trip stages (they send LOGOUT/QUIT and call [`Session::close`]).
+//! - [`parse_url`]`(&str) -> Result<Candidate, UrlError>`: `imaps://host[:port][?security=…]`
+//!   ([`url`]); sources `[User]`, no username.
+//! - [`status_of`]`(&ProbeRun) -> Status`: CRITICAL without a working incoming or outgoing
+//!   server, else the worst finding severity (OK / WARNING / CRITICAL).
+//! - [`Session`] ([`session`]): buffered line I/O over TCP or TLS with caps
+//!   ([`session::MAX_LINE`], [`session::MAX_TOTAL`]), per-step timeouts from `Net`, and a
+//!   transcript; `send_line(line, Redact)`, `read_line()`, `imap_command(cmd, Redact)` /
+//!   `imap_continue(tag, line, Redact)` → [`ImapResponse`], `pop3_command(cmd, Redact,
+//!   multiline)` → [`Pop3Response`], `smtp_command(cmd, Redact)` / `read_smtp_reply()` →
+//!   [`smtp::SmtpReply`], `starttls(&mut self, net, server_name) -> Result<TlsInfo, TlsError>`
+//!   (handshake only: the protocol's STARTTLS command is sent by the caller; `&mut self` so the
+//!   transcript survives a failure), `capabilities()`, `sasl()`, `tls()`, `transcript()`.
+//! - [`Redact`]: `No`, `All` (`<redacted>`), `KeepWords(n)` (`a1 LOGIN alice <redacted>` is
+//!   `KeepWords(3)`, `AUTH PLAIN <redacted>` is `KeepWords(2)`); applied before a line is stored.
+//! - [`LoginHook`]: called after the capabilities over TLS and before LOGOUT/QUIT; never before
+//!   TLS on a STARTTLS or implicit-TLS probe (a `security=plain` probe has no TLS: the hook
+//!   decides about `--allow-plaintext-auth`), never on port 25. Its attempts land in
+//!   `Probe.auth` plus an `auth` step (`ok` if one succeeded, `failed` if all failed, `skipped`
+//!   if it tried nothing).
 //!
-//! The parsers (`imap`, `pop3`, `smtp`) are pure and table-tested; all I/O is in `session`.
+//! Cancellation (see [`schedule`]): a pending probe that the verdict would rank below a probe
+//! already working with a valid certificate is cancelled (after `cancel_grace`; never a port 25
+//! probe nor a URL the user named) and recorded as
+//! `Failed{phase: "cancelled"}` with one `cancelled` step (status `skipped`); past `--deadline`,
+//! pending probes become `Failed{phase: "deadline"}`. Findings and the verdict ignore both.
+//!
+//! The parsers ([`imap`], [`pop3`], [`smtp`]) are pure and table-tested; all I/O is in
+//! [`session`]; [`netglue`] is the one place that calls `net::connect` and `net::tls`.
 
 pub mod dialogue;
 pub mod findings;
 pub mod imap;
+pub mod limits;
 pub mod netglue;
 pub mod pop3;
 pub mod schedule;
@@ -35,9 +63,9 @@ use std::time::Duration;
 
 use crate::report::{AuthAttempt, Candidate, Finding, Probe, Settings};
 
-pub use dialogue::probe_one;
+pub use dialogue::{open_session, probe_one};
 pub use schedule::probe_all;
-pub use session::{Redact, Session, SessionError};
+pub use session::{ImapResponse, Pop3Response, Redact, Session, SessionError};
 pub use url::{UrlError, parse_url};
 pub use verdict::status_of;
 
@@ -66,6 +94,8 @@ pub struct ProbeOptions {
     pub concurrency: usize,
     /// Connections at once to one host.
     pub per_host: usize,
+    /// Limits shared with other runs (batch mode); None: this run's own, from the two above.
+    pub limits: Option<Arc<limits::Limits>>,
     /// Delay between the starts of successive `Source::Guess` candidates (Thunderbird staggers
     /// its guesses the same way so a fast good answer can win).
     pub stagger_guesses: Duration,
@@ -73,6 +103,8 @@ pub struct ProbeOptions {
     pub ehlo_name: String,
     /// A greeting slower than this is reported (tarpit or overloaded server).
     pub slow_greeting: Duration,
+    /// How long a probe outranked by a working one may still finish before it is cancelled.
+    pub cancel_grace: Duration,
     pub login: Option<Arc<dyn LoginHook>>,
 }
 
@@ -83,10 +115,12 @@ impl Default for ProbeOptions {
             warn_cert_days: 30,
             concurrency: 16,
             per_host: 4,
+            limits: None,
             stagger_guesses: Duration::from_millis(100),
             // RFC 2606 reserves .invalid: honest about being a probe and never a real host.
             ehlo_name: "mailprobe.invalid".to_string(),
             slow_greeting: Duration::from_secs(5),
+            cancel_grace: Duration::from_millis(300),
             login: None,
         }
     }
@@ -102,6 +136,7 @@ impl std::fmt::Debug for ProbeOptions {
             .field("stagger_guesses", &self.stagger_guesses)
             .field("ehlo_name", &self.ehlo_name)
             .field("slow_greeting", &self.slow_greeting)
+            .field("cancel_grace", &self.cancel_grace)
             .field("login", &self.login.is_some())
             .finish()
     }

@@ -5,6 +5,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
 use crate::net::Net;
+use crate::net::connect::{self, ConnectErrorKind};
 use crate::net::tls::{self, TlsFailureKind};
 use crate::report::{AddressResult, TlsInfo};
 
@@ -27,11 +28,18 @@ impl TlsError {
     }
 }
 
-/// An established TLS stream, its report facts, and one sentence per certificate problem.
+/// One certificate problem: a stable code (`expired`, `hostname-mismatch`, …) and a sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertProblem {
+    pub code: String,
+    pub detail: String,
+}
+
+/// An established TLS stream, its report facts, and the certificate problems.
 pub struct Handshake {
     pub stream: TlsStream<TcpStream>,
     pub info: TlsInfo,
-    pub problems: Vec<String>,
+    pub problems: Vec<CertProblem>,
 }
 
 /// Handshake over `tcp` for `server_name` (SNI and certificate name; the name the user asked
@@ -46,7 +54,13 @@ pub async fn handshake(
         Ok(s) => Ok(Handshake {
             stream: s.stream,
             info: s.info,
-            problems: s.verdict.details,
+            problems: s
+                .verdict
+                .problems
+                .into_iter()
+                .zip(s.verdict.details)
+                .map(|(code, detail)| CertProblem { code, detail })
+                .collect(),
         }),
         Err(f) => Err(TlsError {
             legacy_version: match &f.kind {
@@ -65,6 +79,10 @@ pub struct Connected {
     pub addresses: Vec<AddressResult>,
     /// `ip:port` actually connected to.
     pub peer: String,
+    pub resolve_ms: u64,
+    pub connect_ms: u64,
+    /// The peer when `--connect-to`/`--resolve` changed where the connection went.
+    pub redirected_to: Option<String>,
 }
 
 /// No address of the host accepted a connection.
@@ -73,75 +91,30 @@ pub struct ConnectError {
     /// `resolve` when the name did not resolve, `connect` otherwise.
     pub phase: &'static str,
     pub message: String,
+    pub hint: Option<String>,
     pub addresses: Vec<AddressResult>,
 }
 
-/// Resolve (honouring `--resolve`/`--connect-to`) and connect, recording every address.
+/// Resolve (honouring `--resolve`/`--connect-to`) and connect with happy eyeballs (RFC 8305),
+/// recording every address, within the step timeout.
 pub async fn connect(net: &Net, host: &str, port: u16) -> Result<Connected, ConnectError> {
-    // Interim: one address after the other until net::connect brings happy eyeballs.
-    let limit = net.step_timeout();
-    let addrs = match tokio::time::timeout(limit, net.socket_addrs(host, port)).await {
-        Err(_) => {
-            return Err(ConnectError {
-                phase: "resolve",
-                message: format!("{host}: DNS timeout"),
-                addresses: vec![],
-            });
-        }
-        Ok(Err(e)) => {
-            return Err(ConnectError {
-                phase: "resolve",
-                message: e.to_string(),
-                addresses: vec![],
-            });
-        }
-        Ok(Ok(a)) if a.is_empty() => {
-            return Err(ConnectError {
-                phase: "resolve",
-                message: format!("{host}: no address"),
-                addresses: vec![],
-            });
-        }
-        Ok(Ok(a)) => a,
-    };
-    let mut results = Vec::new();
-    let mut last = String::new();
-    for sa in addrs {
-        let t = std::time::Instant::now();
-        let family = if sa.is_ipv4() { "ipv4" } else { "ipv6" };
-        let r = tokio::time::timeout(net.step_timeout(), TcpStream::connect(sa)).await;
-        let elapsed_ms = Some(t.elapsed().as_millis() as u64);
-        let result = match r {
-            Ok(Ok(tcp)) => {
-                results.push(AddressResult {
-                    address: sa.ip().to_string(),
-                    family: family.into(),
-                    result: "connected".into(),
-                    elapsed_ms,
-                });
-                return Ok(Connected {
-                    tcp,
-                    addresses: results,
-                    peer: sa.to_string(),
-                });
-            }
-            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                "refused".to_string()
-            }
-            Ok(Err(e)) => e.to_string(),
-            Err(_) => "timeout".to_string(),
-        };
-        last = format!("{sa}: {result}");
-        results.push(AddressResult {
-            address: sa.ip().to_string(),
-            family: family.into(),
-            result,
-            elapsed_ms,
-        });
+    match connect::connect(net, host, port).await {
+        Ok(c) => Ok(Connected {
+            tcp: c.stream,
+            addresses: c.addresses,
+            peer: c.peer.to_string(),
+            resolve_ms: c.resolve_ms,
+            connect_ms: c.connect_ms,
+            redirected_to: c.redirected_to,
+        }),
+        Err(f) => Err(ConnectError {
+            phase: match f.kind {
+                ConnectErrorKind::Dns | ConnectErrorKind::NotFound => "resolve",
+                _ => "connect",
+            },
+            message: f.error,
+            hint: f.hint,
+            addresses: f.addresses,
+        }),
     }
-    Err(ConnectError {
-        phase: "connect",
-        message: last,
-        addresses: results,
-    })
 }

@@ -4,25 +4,36 @@
 //!
 //! Cancellation: within one group (IMAP, POP3, submission SMTP), as soon as a probe is working
 //! with a valid certificate, every still-pending probe the verdict would rank below it
-//! ([`verdict::preference`]) can no longer change the verdict and is cancelled. Such a probe is
+//! ([`verdict::preference`]) can no longer change the verdict and is cancelled after
+//! `cancel_grace` (default 300 ms: probes about to answer still make it into the report, a black
+//! hole costs at most the grace, never its timeout). Such a probe is
 //! kept in the report as `Failed{phase: "cancelled"}` with a `cancelled` step (status
 //! `skipped`); probes that would rank higher keep running and the verdict waits for them. Port 25
-//! probes are never cancelled (they are not part of the verdict but tell whether port 25 is
+//! probes are never cancelled, nor are candidates the user named (`Source::User`, from
+//! `mailprobe probe URL…`: each was asked for) (they are not part of the verdict but tell whether port 25 is
 //! blocked, and they are bounded by the step timeout like everything else). When the deadline
 //! passes, whatever is still pending is recorded as `Failed{phase: "deadline"}`.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 
 use super::dialogue::{Facts, blank_probe, probe_with_facts};
+use super::limits::Limits;
 use super::{ProbeOptions, ProbeRun, findings, verdict};
 use crate::net::Net;
 use crate::report::{Candidate, Outcome, Probe, Protocol, Source, Step, StepStatus};
+
+/// A request to stop a pending probe at `at` (after the grace, or now at the deadline).
+#[derive(Debug, Clone)]
+struct Cancel {
+    phase: &'static str,
+    reason: String,
+    at: tokio::time::Instant,
+}
 
 /// Which candidates compete with each other for the verdict.
 fn group(c: &Candidate) -> Option<u8> {
@@ -61,7 +72,11 @@ pub fn outranked(candidates: &[Candidate], winner: usize, pending: &[usize]) -> 
     pending
         .iter()
         .copied()
-        .filter(|&j| group(&candidates[j]) == Some(g) && verdict::preference(&candidates[j], j) > w)
+        .filter(|&j| {
+            group(&candidates[j]) == Some(g)
+                && verdict::preference(&candidates[j], j) > w
+                && !candidates[j].sources.contains(&Source::User)
+        })
         .collect()
 }
 
@@ -87,19 +102,19 @@ fn stopped(c: &Candidate, phase: &str, reason: String, elapsed: Duration) -> Pro
 /// in candidate order (see the module docs for cancellation).
 pub async fn probe_all(net: Arc<Net>, candidates: &[Candidate], opts: &ProbeOptions) -> ProbeRun {
     let started = Instant::now();
-    let global = Arc::new(Semaphore::new(opts.concurrency.max(1)));
-    let mut per_host: HashMap<String, Arc<Semaphore>> = HashMap::new();
+    let limits = opts
+        .limits
+        .clone()
+        .unwrap_or_else(|| Limits::new(opts.concurrency, opts.per_host));
+    let global = limits.global();
     let delays = start_delays(candidates, opts.stagger_guesses);
-    let cancel: Vec<watch::Sender<Option<String>>> =
+    let cancel: Vec<watch::Sender<Option<Cancel>>> =
         candidates.iter().map(|_| watch::channel(None).0).collect();
     let net_ref: &Net = &net;
 
     let mut futs = FuturesUnordered::new();
     for (i, c) in candidates.iter().enumerate() {
-        let host_sem = per_host
-            .entry(c.host.to_ascii_lowercase())
-            .or_insert_with(|| Arc::new(Semaphore::new(opts.per_host.max(1))))
-            .clone();
+        let host_sem = limits.host(&c.host);
         let global = global.clone();
         let mut rx = cancel[i].subscribe();
         let delay = delays[i];
@@ -110,12 +125,28 @@ pub async fn probe_all(net: Arc<Net>, candidates: &[Candidate], opts: &ProbeOpti
                 let _h = host_sem.acquire_owned().await.ok();
                 probe_with_facts(net_ref, c, opts).await
             };
+            let cancelled = async {
+                loop {
+                    let Some(c) = rx
+                        .wait_for(|v| v.is_some())
+                        .await
+                        .ok()
+                        .and_then(|r| r.clone())
+                    else {
+                        // The sender is gone: nobody can cancel any more.
+                        return std::future::pending().await;
+                    };
+                    // The work keeps running during the grace; a newer value (the deadline)
+                    // may bring the moment forward.
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(c.at) => return (c.phase, c.reason),
+                        _ = rx.changed() => {}
+                    }
+                }
+            };
             tokio::select! {
                 r = work => (i, Ok(r)),
-                reason = rx.wait_for(|v| v.is_some()) => {
-                    let reason = reason.ok().and_then(|r| r.clone()).unwrap_or_default();
-                    (i, Err(reason))
-                }
+                (phase, reason) = cancelled => (i, Err((phase, reason))),
             }
         });
     }
@@ -130,8 +161,7 @@ pub async fn probe_all(net: Arc<Net>, candidates: &[Candidate], opts: &ProbeOpti
                 let Some((i, r)) = next else { break };
                 let (probe, facts) = match r {
                     Ok(pf) => pf,
-                    Err(reason) => {
-                        let phase = if deadline_hit { "deadline" } else { "cancelled" };
+                    Err((phase, reason)) => {
                         (stopped(&candidates[i], phase, reason, started.elapsed()), Facts::default())
                     }
                 };
@@ -142,7 +172,14 @@ pub async fn probe_all(net: Arc<Net>, candidates: &[Candidate], opts: &ProbeOpti
                     let c = &candidates[i];
                     for j in outranked(candidates, i, &pending) {
                         let why = format!("not needed: {}:{} ({}) already works and ranks higher", c.host, c.port, c.security.as_str());
-                        cancel[j].send_replace(Some(why));
+                        let at = tokio::time::Instant::now() + opts.cancel_grace;
+                        cancel[j].send_if_modified(|v| {
+                            if v.is_some() {
+                                return false;
+                            }
+                            *v = Some(Cancel { phase: "cancelled", reason: why.clone(), at });
+                            true
+                        });
                     }
                 }
             }
@@ -150,7 +187,18 @@ pub async fn probe_all(net: Arc<Net>, candidates: &[Candidate], opts: &ProbeOpti
                 deadline_hit = true;
                 for (j, tx) in cancel.iter().enumerate() {
                     if results[j].is_none() {
-                        tx.send_replace(Some("the run's --deadline passed".to_string()));
+                        let now = tokio::time::Instant::now();
+                        tx.send_modify(|v| {
+                            *v = Some(match v.take() {
+                                // Already outranked: keep that reason, stop now.
+                                Some(c) => Cancel { at: now, ..c },
+                                None => Cancel {
+                                    phase: "deadline",
+                                    reason: "the run's --deadline passed".to_string(),
+                                    at: now,
+                                },
+                            })
+                        });
                     }
                 }
             }
@@ -237,5 +285,9 @@ mod tests {
         assert!(outranked(&cs, 3, &[4, 5]).is_empty());
         assert_eq!(outranked(&cs, 4, &[3, 5]), vec![3]);
         assert!(outranked(&cs, 5, &[3, 4]).is_empty());
+        // A URL the user named is always probed to the end.
+        let mut user = cs.clone();
+        user[1].sources = vec![Source::User];
+        assert!(outranked(&user, 0, &[1, 2]).is_empty());
     }
 }

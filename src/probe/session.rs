@@ -10,7 +10,7 @@
 //! - [`Session::imap_command`] / [`Session::imap_continue`], [`Session::pop3_command`],
 //!   [`Session::smtp_command`] / [`Session::read_smtp_reply`]: one command, its whole response,
 //!   bounded by one step timeout.
-//! - [`Session::start_tls`]: the TLS handshake on the same connection (implicit TLS or after
+//! - [`Session::starttls`]: the TLS handshake on the same connection (implicit TLS or after
 //!   STARTTLS/STLS), recording the certificate verdict in [`Session::tls`].
 //! - [`Session::capabilities`] / [`Session::sasl`]: what the dialogue learnt last.
 
@@ -20,12 +20,13 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::imap::{self, ImapLine, ImapStatus};
-use super::netglue::{self, TlsError};
-use super::pop3::{self, BlockLine, Pop3Status};
-use super::smtp::{self, SmtpReply};
+use super::netglue::{self, CertProblem, TlsError};
 use crate::net::Net;
 use crate::report::{TlsInfo, TranscriptLine};
+
+mod commands;
+
+pub use commands::{ImapResponse, Pop3Response};
 
 /// Longest line accepted. RFC 5321 §4.5.3.1.5 allows 512 octets for SMTP replies, but IMAP
 /// CAPABILITY lines of Dovecot/Exchange run past 1 KiB; 8 KiB is far beyond any honest server.
@@ -52,7 +53,7 @@ pub enum Redact {
 pub fn redact_line(line: &str, redact: Redact) -> String {
     match redact {
         Redact::No => line.to_string(),
-        Redact::All => "<redacted>".to_string(),
+        Redact::All | Redact::KeepWords(0) => "<redacted>".to_string(),
         Redact::KeepWords(n) => {
             let words: Vec<&str> = line.splitn(n + 1, ' ').collect();
             if words.len() <= n {
@@ -83,31 +84,6 @@ pub enum SessionError {
     Protocol(String),
 }
 
-/// The full answer to an IMAP command.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImapResponse {
-    pub tag: String,
-    /// Untagged data lines, without `* ` (literal bytes are replaced by `{N bytes}`).
-    pub untagged: Vec<String>,
-    /// Tagged status; `Ok` when [`continuation`](Self::continuation) is set.
-    pub status: ImapStatus,
-    pub code: Option<String>,
-    pub text: String,
-    /// `+ …`: the server waits for more data (AUTHENTICATE); send it with
-    /// [`Session::imap_continue`].
-    pub continuation: Option<String>,
-}
-
-/// The answer to a POP3 command.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pop3Response {
-    pub status: Pop3Status,
-    /// Data lines of a multi-line `+OK` answer, dot-stuffing removed.
-    pub lines: Vec<String>,
-    /// `+ …`: a SASL challenge (RFC 5034 §4); `status` is then a placeholder `+OK`.
-    pub continuation: Option<String>,
-}
-
 enum Stream {
     Plain(TcpStream),
     Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
@@ -126,7 +102,7 @@ pub struct Session {
     read_total: usize,
     next_tag: u32,
     tls: Option<TlsInfo>,
-    tls_problems: Vec<String>,
+    tls_problems: Vec<CertProblem>,
     capabilities: Vec<String>,
     sasl: Vec<String>,
     /// Longest line accepted (default [`MAX_LINE`]).
@@ -195,13 +171,13 @@ impl Session {
         });
     }
 
-    /// The TLS facts once [`start_tls`](Self::start_tls) succeeded.
+    /// The TLS facts once [`starttls`](Self::starttls) succeeded.
     pub fn tls(&self) -> Option<&TlsInfo> {
         self.tls.as_ref()
     }
 
     /// One sentence per certificate problem of the TLS session (empty when verified).
-    pub fn tls_problems(&self) -> &[String] {
+    pub fn tls_problems(&self) -> &[CertProblem] {
         &self.tls_problems
     }
 
@@ -225,7 +201,15 @@ impl Session {
     }
 
     /// Send one line (CRLF appended), recorded per `redact`.
+    /// A line with CR or LF is refused: it would smuggle a second command (e.g. through a user
+    /// name) past the caller.
     pub async fn send_line(&mut self, line: &str, redact: Redact) -> io::Result<()> {
+        if line.contains(['\r', '\n']) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "refusing to send a line containing CR or LF",
+            ));
+        }
         self.record("C", redact_line(line, redact));
         let mut data = Vec::with_capacity(line.len() + 2);
         data.extend_from_slice(line.as_bytes());
@@ -350,205 +334,10 @@ impl Session {
         Ok(())
     }
 
-    /// Tag for the next IMAP command: `a1`, `a2`, …
-    pub fn next_tag(&mut self) -> String {
-        let t = format!("a{}", self.next_tag);
-        self.next_tag += 1;
-        t
-    }
-
-    /// Send `TAG cmd` and read up to the tagged completion (or a continuation request), all
-    /// within one step timeout. `redact` applies to the whole line, tag included.
-    pub async fn imap_command(
-        &mut self,
-        cmd: &str,
-        redact: Redact,
-    ) -> Result<ImapResponse, SessionError> {
-        let tag = self.next_tag();
-        let line = format!("{tag} {cmd}");
-        self.send_line(&line, redact)
-            .await
-            .map_err(|e| SessionError::Io(e.to_string()))?;
-        self.read_imap_response(&tag).await
-    }
-
-    /// Send a continuation line for command `tag` (SASL data) and read on.
-    pub async fn imap_continue(
-        &mut self,
-        tag: &str,
-        line: &str,
-        redact: Redact,
-    ) -> Result<ImapResponse, SessionError> {
-        self.send_line(line, redact)
-            .await
-            .map_err(|e| SessionError::Io(e.to_string()))?;
-        self.read_imap_response(tag).await
-    }
-
-    /// Read untagged lines until the completion for `tag` or a continuation request.
-    pub async fn read_imap_response(&mut self, tag: &str) -> Result<ImapResponse, SessionError> {
-        let until = Instant::now() + self.step_timeout();
-        let mut untagged = Vec::new();
-        loop {
-            if untagged.len() > MAX_RESPONSE_LINES {
-                return Err(SessionError::Protocol("too many untagged lines".into()));
-            }
-            let line = self.read_line_until(until).await?;
-            // RFC 9051 §4.3: a literal's bytes follow the line; the response goes on after them.
-            let mut shown = String::from_utf8_lossy(&line)
-                .trim_end_matches(['\r', '\n'])
-                .to_string();
-            let mut last = line.clone();
-            while let Some(n) = imap::literal_len(&last) {
-                self.read_bytes_until(n, until).await?;
-                let more = self.read_line_until(until).await?;
-                shown.push_str(&format!("<{n} bytes>"));
-                shown.push_str(String::from_utf8_lossy(&more).trim_end_matches(['\r', '\n']));
-                last = more;
-            }
-            match imap::parse_line(shown.as_bytes()) {
-                Ok(ImapLine::Tagged {
-                    tag: t,
-                    status,
-                    code,
-                    text,
-                }) if t == tag => {
-                    return Ok(ImapResponse {
-                        tag: t,
-                        untagged,
-                        status,
-                        code,
-                        text,
-                        continuation: None,
-                    });
-                }
-                Ok(ImapLine::Continuation(text)) => {
-                    return Ok(ImapResponse {
-                        tag: tag.to_string(),
-                        untagged,
-                        status: ImapStatus::Ok,
-                        code: None,
-                        text: String::new(),
-                        continuation: Some(text),
-                    });
-                }
-                Ok(ImapLine::UntaggedStatus {
-                    status: ImapStatus::Bye,
-                    text,
-                    ..
-                }) => {
-                    // RFC 9051 §7.1.5: BYE before the tagged reply means the server is leaving;
-                    // keep reading, the tagged reply (e.g. to LOGOUT) may still follow.
-                    untagged.push(format!("BYE {text}"));
-                }
-                Ok(ImapLine::UntaggedStatus { status, code, text }) => {
-                    let code = code.map(|c| format!("[{c}] ")).unwrap_or_default();
-                    untagged.push(format!("{} {code}{text}", status.as_str()));
-                }
-                Ok(ImapLine::Untagged(data)) => untagged.push(data),
-                Ok(ImapLine::Tagged { tag: t, .. }) => {
-                    return Err(SessionError::Protocol(format!("reply for unknown tag {t}")));
-                }
-                Err(e) => return Err(SessionError::Protocol(e.to_string())),
-            }
-        }
-    }
-
-    /// Send a POP3 command and read its status line, and for `multiline` the data block after
-    /// a `+OK` (RFC 1939 §3). `+ …` SASL challenges come back as `continuation`.
-    pub async fn pop3_command(
-        &mut self,
-        cmd: &str,
-        redact: Redact,
-        multiline: bool,
-    ) -> Result<Pop3Response, SessionError> {
-        self.send_line(cmd, redact)
-            .await
-            .map_err(|e| SessionError::Io(e.to_string()))?;
-        self.read_pop3_response(multiline).await
-    }
-
-    /// Read a POP3 status line (and block). Also reads the greeting (`multiline` false).
-    pub async fn read_pop3_response(
-        &mut self,
-        multiline: bool,
-    ) -> Result<Pop3Response, SessionError> {
-        let until = Instant::now() + self.step_timeout();
-        let line = self.read_line_until(until).await?;
-        let text = String::from_utf8_lossy(&line)
-            .trim_end_matches(['\r', '\n'])
-            .to_string();
-        if text == "+" || text.starts_with("+ ") {
-            let status = Pop3Status {
-                ok: true,
-                code: None,
-                text: String::new(),
-            };
-            let cont = text.get(2..).unwrap_or("").to_string();
-            return Ok(Pop3Response {
-                status,
-                lines: Vec::new(),
-                continuation: Some(cont),
-            });
-        }
-        let status =
-            pop3::parse_status(&line).map_err(|e| SessionError::Protocol(e.to_string()))?;
-        let mut lines = Vec::new();
-        if multiline && status.ok {
-            loop {
-                if lines.len() > MAX_RESPONSE_LINES {
-                    return Err(SessionError::Protocol(
-                        "too many lines in a multi-line answer".into(),
-                    ));
-                }
-                match pop3::block_line(&self.read_line_until(until).await?) {
-                    BlockLine::End => break,
-                    BlockLine::Data(d) => lines.push(d),
-                }
-            }
-        }
-        Ok(Pop3Response {
-            status,
-            lines,
-            continuation: None,
-        })
-    }
-
-    /// Send an SMTP command and read the whole reply.
-    pub async fn smtp_command(
-        &mut self,
-        cmd: &str,
-        redact: Redact,
-    ) -> Result<SmtpReply, SessionError> {
-        self.send_line(cmd, redact)
-            .await
-            .map_err(|e| SessionError::Io(e.to_string()))?;
-        self.read_smtp_reply().await
-    }
-
-    /// Read one (multi-line) SMTP reply, e.g. the greeting (RFC 5321 §4.2.1).
-    pub async fn read_smtp_reply(&mut self) -> Result<SmtpReply, SessionError> {
-        let until = Instant::now() + self.step_timeout();
-        let mut lines = Vec::new();
-        loop {
-            if lines.len() > MAX_RESPONSE_LINES {
-                return Err(SessionError::Protocol("too many lines in one reply".into()));
-            }
-            let line = self.read_line_until(until).await?;
-            let (_, last) =
-                smtp::line_code(&line).map_err(|e| SessionError::Protocol(e.to_string()))?;
-            lines.push(line);
-            if last {
-                return smtp::parse_reply(&lines)
-                    .map_err(|e| SessionError::Protocol(e.to_string()));
-            }
-        }
-    }
-
     /// TLS handshake on this connection: implicit TLS right after connect, or after a positive
     /// STARTTLS/STLS reply. Certificate problems do not fail the handshake; they are recorded in
     /// the returned [`TlsInfo`] (`verified`, `verify_error`).
-    pub async fn start_tls(&mut self, net: &Net, server_name: &str) -> Result<TlsInfo, TlsError> {
+    pub async fn starttls(&mut self, net: &Net, server_name: &str) -> Result<TlsInfo, TlsError> {
         if !self.buf.is_empty() {
             // RFC 3207 §4.2 / CVE-2011-0411: bytes sent before the handshake must be discarded.
             let n = self.buf.len();
@@ -571,7 +360,14 @@ impl Session {
                 let verdict = if hs.problems.is_empty() {
                     "certificate verified".to_string()
                 } else {
-                    format!("certificate NOT verified: {}", hs.problems.join("; "))
+                    format!(
+                        "certificate NOT verified: {}",
+                        hs.problems
+                            .iter()
+                            .map(|p| p.detail.as_str())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    )
                 };
                 self.note(format!(
                     "TLS established: {} {}, {verdict}",
@@ -634,5 +430,69 @@ mod tests {
         for (line, r, want) in cases {
             assert_eq!(redact_line(line, *r), *want);
         }
+    }
+
+    /// A session to a local server that sends `data` in `chunks`-byte pieces, then closes.
+    async fn session_to(data: Vec<u8>, chunk: usize) -> Session {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            for piece in data.chunks(chunk.max(1)) {
+                let _ = s.write_all(piece).await;
+                let _ = s.flush().await;
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        });
+        let net = Net::new(crate::config::NetConfig {
+            offline: true,
+            timeout: Duration::from_secs(2),
+            ..Default::default()
+        })
+        .unwrap();
+        let tcp = TcpStream::connect(addr).await.unwrap();
+        Session::new(tcp, &net, Instant::now())
+    }
+
+    #[tokio::test]
+    async fn lines_across_chunks_lf_only_and_bad_utf8() {
+        let mut s = session_to(b"250-a\r\n250 b\n\xff\xfeok\r\n".to_vec(), 3).await;
+        let r = s.read_smtp_reply().await.unwrap();
+        assert_eq!(r.lines, vec!["a", "b"]);
+        assert_eq!(s.read_line().await.unwrap(), b"\xff\xfeok\r\n");
+        assert_eq!(s.read_line().await, Err(SessionError::Closed));
+        let t: Vec<&str> = s.transcript().iter().map(|l| l.line.as_str()).collect();
+        assert_eq!(t[..3], ["250-a", "250 b", "\u{fffd}\u{fffd}ok"]);
+    }
+
+    #[tokio::test]
+    async fn caps_on_line_and_total() {
+        let mut s = session_to(vec![b'x'; 20_000], 4096).await;
+        assert_eq!(
+            s.read_line().await,
+            Err(SessionError::LineTooLong(MAX_LINE))
+        );
+        let mut s = session_to(b"* OK x\r\n".repeat(300), 4096).await;
+        s.max_total = 1000;
+        let mut n = 0;
+        let err = loop {
+            match s.read_line().await {
+                Ok(_) => n += 1,
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(err, SessionError::TooMuchData(1000));
+        assert!(n < 150, "{n}");
+    }
+
+    #[tokio::test]
+    async fn refuses_line_breaks_in_a_line() {
+        let mut s = session_to(Vec::new(), 1).await;
+        let e = s
+            .send_line("a1 LOGIN x\r\na2 DELETE INBOX", Redact::No)
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert!(s.transcript().is_empty());
     }
 }

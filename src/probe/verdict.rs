@@ -110,9 +110,10 @@ pub fn choose(probes: &[Probe], candidates: &[Candidate]) -> Settings {
     }
 }
 
-/// OK when incoming and outgoing both work and no finding is a warning (the findings carry
-/// invalid certificates of the chosen servers), WARNING when something works with warnings,
-/// CRITICAL when no incoming or no outgoing server works (or a finding is critical).
+/// OK when incoming and outgoing both work with valid TLS and no finding is a warning; WARNING
+/// when they work with warnings; CRITICAL when no incoming or no outgoing server works, or a
+/// finding is critical (e.g. `no-valid-certificate`: the chosen server's certificate does not
+/// verify, so a mail client refuses it).
 pub fn status_of(run: &ProbeRun) -> Status {
     if run.settings.incoming.is_none() || run.settings.outgoing.is_none() {
         return Status::Critical;

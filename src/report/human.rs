@@ -77,6 +77,12 @@ pub fn render(r: &Report, opts: HumanOptions) -> String {
         setting_line(&mut o, "Incoming", s.incoming.as_ref());
         setting_line(&mut o, "Outgoing", s.outgoing.as_ref());
     }
+    if let Some(rt) = &r.roundtrip {
+        o.push_str("\nRound trip\n");
+        for line in rt.summary_lines() {
+            let _ = writeln!(o, "  {line}");
+        }
+    }
     if !r.probes.is_empty() {
         o.push_str("\nProbes\n");
         for p in &r.probes {

@@ -171,6 +171,21 @@ pub fn summary(r: &Report) -> String {
             one(s.outgoing.as_ref())
         )
     });
+    let settings = if r.command == "probe" {
+        let working = r
+            .probes
+            .iter()
+            .filter(|p| matches!(p.outcome, Outcome::Working { .. }))
+            .count();
+        Some(format!("{working} of {} server(s) working", r.probes.len()))
+    } else {
+        settings
+    };
+    let who = if r.address.is_empty() {
+        &r.domain
+    } else {
+        &r.address
+    };
     let base = settings.unwrap_or_else(|| {
         format!(
             "{} candidate(s) from {} attempt(s)",
@@ -179,8 +194,8 @@ pub fn summary(r: &Report) -> String {
         )
     });
     match worst {
-        Some(f) => format!("{}: {} ({base})", r.address, f.message),
-        None => format!("{}: {base}", r.address),
+        Some(f) => format!("{who}: {} ({base})", f.message),
+        None => format!("{who}: {base}"),
     }
 }
 

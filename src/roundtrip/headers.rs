@@ -165,6 +165,44 @@ Subject: x\r\n\r\n";
         );
     }
 
+    /// A message relayed by an outside server into a Gmail-like mailbox (three hops, ARC and
+    /// Authentication-Results spanning folded lines, times in two zones).
+    #[test]
+    fn relayed_message_fixture() {
+        let raw = include_bytes!("../../tests/fixtures/messages/relayed-gmail-headers.eml");
+        let h = hops(raw);
+        assert_eq!(h.len(), 3, "{h:?}");
+        assert_eq!(h[0].id.as_deref(), Some("4ABCD1234"));
+        assert_eq!(h[0].with.as_deref(), Some("ESMTPSA"));
+        assert_eq!(h[1].by.as_deref(), Some("mx.google.com"));
+        assert_eq!(h[1].delay_s, Some(3));
+        assert_eq!(h[2].delay_s, Some(1));
+        let r = auth_results(raw);
+        let v: Vec<(&str, &str)> = r
+            .iter()
+            .map(|a| (a.method.as_str(), a.result.as_str()))
+            .collect();
+        // ARC-Authentication-Results is a different field and is not counted.
+        assert_eq!(v, [("dkim", "pass"), ("spf", "pass"), ("dmarc", "pass")]);
+        assert_eq!(r[2].detail.as_deref(), Some("header.from=example.net"));
+    }
+
+    #[test]
+    fn garbage_does_not_panic() {
+        for raw in [
+            &b""[..],
+            b"\r\n",
+            b"Received: ;\r\n\r\n",
+            b"Received: from\r\n",
+            "Authentication-Results: \u{e9};=;(((\r\n".as_bytes(),
+            &[0xff, 0xfe, b':', b'\n'],
+        ] {
+            let _ = hops(raw);
+            let _ = auth_results(raw);
+        }
+        assert!(parse_auth_results(";;; =").len() <= 1);
+    }
+
     #[test]
     fn auth_results_table() {
         let r = auth_results(HDR);

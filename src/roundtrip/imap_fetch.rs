@@ -168,7 +168,14 @@ async fn session(
     }
     let conn = &mut o.conn;
     let caps = open::imap_caps(conn).await?;
-    let (lines, done) = imap_cmd(conn, "LIST \"\" \"*\"").await?;
+    // RFC 6154 §5.1: with SPECIAL-USE, `RETURN (SPECIAL-USE)` makes the server include the
+    // attributes (\Junk); without it they are optional, and the folder names are the fallback.
+    let list_cmd = if caps_has(&caps, "SPECIAL-USE") {
+        "LIST \"\" \"*\" RETURN (SPECIAL-USE)"
+    } else {
+        "LIST \"\" \"*\""
+    };
+    let (lines, done) = imap_cmd(conn, list_cmd).await?;
     expect_ok(&done)?;
     let list: Vec<_> = lines.iter().filter_map(|l| parse_list(l)).collect();
     // INBOX last, so that it is the folder selected while IDLE waits.
@@ -195,15 +202,16 @@ async fn session(
         if left.is_zero() {
             break None;
         }
-        // IDLE on INBOX wakes up at once for it; the Junk folder is rechecked every cycle.
+        // IDLE on INBOX wakes up at once for it (RFC 2177 §3: EXISTS is sent as mail arrives);
+        // a Junk folder is not watched, so with one the IDLE cycles follow the polling backoff.
         let nap = backoff.min(left);
         if idle {
-            idle_once(
-                conn,
-                nap.max(Duration::from_secs(2)).min(left),
-                net.cfg.timeout,
-            )
-            .await?;
+            let cycle = if folders.len() > 1 {
+                nap
+            } else {
+                Duration::from_secs(5).min(left)
+            };
+            idle_once(conn, cycle, net.cfg.timeout).await?;
         } else {
             tokio::time::sleep(nap).await;
         }
@@ -233,7 +241,7 @@ async fn session(
 
 /// IDLE for at most `dur`: returns on new data (EXISTS) or after `dur`, then ends with DONE.
 async fn idle_once(conn: &mut Conn, dur: Duration, step_timeout: Duration) -> Result<(), String> {
-    let tag = "idle1";
+    let tag = conn.next_tag();
     conn.write_line(&format!("{tag} IDLE"))
         .await
         .map_err(|e| e.to_string())?;
@@ -253,21 +261,23 @@ async fn idle_once(conn: &mut Conn, dur: Duration, step_timeout: Duration) -> Re
     conn.write_line("DONE").await.map_err(|e| e.to_string())?;
     loop {
         let l = conn.read_line().await.map_err(|e| e.to_string())?;
-        if l.starts_with(tag) {
+        if l.starts_with(&format!("{tag} ")) {
             return Ok(());
         }
     }
 }
 
 async fn fetch_header(conn: &mut Conn, uid: u32, found: &mut Found) -> Result<(), String> {
+    let tag = conn.next_tag();
+    let done_prefix = format!("{tag} ");
     conn.write_line(&format!(
-        "f1 UID FETCH {uid} (INTERNALDATE BODY.PEEK[HEADER])"
+        "{tag} UID FETCH {uid} (INTERNALDATE BODY.PEEK[HEADER])"
     ))
     .await
     .map_err(|e| e.to_string())?;
     loop {
         let l = conn.read_line().await.map_err(|e| e.to_string())?;
-        if let Some(done) = l.strip_prefix("f1 ") {
+        if let Some(done) = l.strip_prefix(&done_prefix) {
             return expect_ok(done);
         }
         if let Some(d) = parse_internaldate(&l) {
@@ -341,6 +351,28 @@ mod tests {
             .collect();
         assert_eq!(junk_folder(&l2).as_deref(), Some("INBOX.Spam"));
         assert_eq!(junk_folder(&l[..1]), None);
+    }
+
+    #[test]
+    fn nasty_lines_do_not_panic() {
+        for l in [
+            "* LIST (",
+            "* LIST () \"",
+            "* LIST () \"\\",
+            "* LIST (x) NIL",
+            "* LIST (é) \"/\" \"",
+            "INTERNALDATE \"",
+            "{",
+            "}",
+            "{}",
+            "{é}",
+            "{99999999999999999999}",
+        ] {
+            let _ = parse_list(l);
+            let _ = parse_internaldate(l);
+            let _ = literal_len(l);
+        }
+        assert_eq!(literal_len("{99999999999999999999}"), None);
     }
 
     #[test]

@@ -3,13 +3,14 @@
 //! over IMAP (or POP3), report latency, hops and authentication verdicts, and delete it again.
 //!
 //! Entry point: [`run`] → [`RoundtripReport`] (serde + JSON schema; `latency_ms` is a plain
-//! field for monitoring).
+//! field for monitoring); [`RoundtripReport::summary_lines`] for the human renderer.
 
 pub mod headers;
 pub mod imap_fetch;
 pub mod message;
 pub mod pop3_fetch;
 pub mod submit;
+mod summary;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -110,8 +111,10 @@ pub struct RoundtripReport {
     pub auth_results: Vec<AuthResult>,
     /// What happened to the test message; null when it was not found.
     pub deleted: Option<Deletion>,
-    /// Login attempts on the outgoing and the incoming server.
-    pub auth: Vec<AuthAttempt>,
+    /// Login attempts on the outgoing server.
+    pub submit_auth: Vec<AuthAttempt>,
+    /// Login attempts on the incoming server (the first poll's, over POP3).
+    pub fetch_auth: Vec<AuthAttempt>,
     pub findings: Vec<Finding>,
 }
 
@@ -164,7 +167,8 @@ pub async fn run(
         hops: Vec::new(),
         auth_results: Vec::new(),
         deleted: None,
-        auth: Vec::new(),
+        submit_auth: Vec::new(),
+        fetch_auth: Vec::new(),
         findings: Vec::new(),
     };
 
@@ -172,7 +176,7 @@ pub async fn run(
     rep.submit_steps = sub.steps;
     rep.queue_id = sub.queue_id;
     refusal_findings(&sub.auth, &rep.submit_server, &mut rep.findings);
-    rep.auth.extend(sub.auth);
+    rep.submit_auth = sub.auth;
     let Some(accepted_at) = sub.accepted_at else {
         rep.findings.push(
             Finding::new(
@@ -260,7 +264,7 @@ pub async fn run(
         rep.fetch_server.as_deref().unwrap_or(""),
         &mut rep.findings,
     );
-    rep.auth.extend(found.auth);
+    rep.fetch_auth = found.auth;
     rep.fetch_method = found.method;
     rep.internal_date = found.internal_date;
     rep.uid = found.uid;

@@ -414,3 +414,13 @@ fn batch_keeps_input_order_caches_discovery_and_exits_with_the_worst() {
         "{t}"
     );
 }
+
+#[test]
+fn concurrency_one_runs_everything_in_turn_with_the_same_verdict() {
+    let stack = stack();
+    let dns = DnsServer::start_zones(&[zone(stack)]);
+    let (v, code, _) = run(stack, &dns, &["--concurrency", "1"]);
+    assert_eq!(code, 0, "{:#}", v["findings"]);
+    assert_eq!(setting(&v, "incoming").2, 993);
+    assert_eq!(setting(&v, "outgoing").2, 465);
+}

@@ -241,3 +241,58 @@ fn perf_labels_with_quotes_are_escaped() {
     assert_eq!(p.render(), "'it''s'=1.500s;;2;0");
     let _ = PerfThresholds::default();
 }
+
+#[test]
+fn batch_per_host_limit_holds_across_addresses() {
+    use crate::support::dns::{DnsServer, Zone};
+    use crate::support::scripted::{ScriptedServer, Step};
+    use std::time::Duration;
+
+    // A server that holds every connection 60 ms, then closes it; it counts the peak.
+    let server = ScriptedServer::start(vec![Step::Sleep(Duration::from_millis(60)), Step::Close]);
+    let dns = DnsServer::start_zones(&[Zone::new("limit.test")
+        .a("mail", "127.0.0.1")
+        .srv("_imaps._tcp", 0, 1, 993, "mail.limit.test")
+        .srv("_submissions._tcp", 0, 1, 465, "mail.limit.test")]);
+    let input: String = (0..8).map(|i| format!("user{i}@limit.test\n")).collect();
+    let out = crate::support::cmd::mailprobe()
+        .args([
+            "check",
+            "--batch",
+            "-",
+            "--format",
+            "json",
+            "--concurrency",
+            "8",
+            "--per-host",
+            "2",
+        ])
+        .args([
+            "--timeout",
+            "3",
+            "--dns",
+            &dns.addr().to_string(),
+            "--ispdb-url",
+            "http://127.0.0.1:9/",
+        ])
+        .args([
+            "--connect-to",
+            &format!("mail.limit.test::127.0.0.1:{}", server.addr().port()),
+        ])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    let lines = String::from_utf8(out.stdout).unwrap().lines().count();
+    assert_eq!(lines, 8);
+    assert_eq!(out.status.code(), Some(2), "nothing works: critical");
+    assert!(
+        server.connections() >= 8,
+        "every address probed: {}",
+        server.connections()
+    );
+    assert!(
+        server.max_concurrent() <= 2,
+        "peak {} connections to one host with --per-host 2",
+        server.max_concurrent()
+    );
+}

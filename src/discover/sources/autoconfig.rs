@@ -6,8 +6,6 @@
 
 use std::time::Instant;
 
-use futures::future::join_all;
-
 use super::{SourceResult, attempt, failed};
 use crate::address::Address;
 use crate::discover::autoconfig as parser;
@@ -51,11 +49,13 @@ pub fn ispdb_url(base: &str, domain: &str) -> String {
 pub async fn run(net: &Net, addr: &Address) -> SourceResult {
     let mut jobs: Vec<(Source, String)> = urls(addr, &addr.domain);
     jobs.push((Source::Ispdb, ispdb_url(&net.cfg.ispdb_url, &addr.domain)));
-    let results = join_all(
-        jobs.into_iter()
-            .map(|(src, url)| fetch_one(net, addr, src, url, src)),
-    )
-    .await;
+    let results = net
+        .join_bounded(
+            jobs.into_iter()
+                .map(|(src, url)| fetch_one(net, addr, src, url, src))
+                .collect(),
+        )
+        .await;
     let mut out = SourceResult::default();
     for r in results {
         out.extend(r);

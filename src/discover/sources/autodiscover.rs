@@ -8,8 +8,6 @@
 
 use std::time::Instant;
 
-use futures::future::join_all;
-
 use super::{SourceResult, attempt, failed};
 use crate::address::{self, Address};
 use crate::discover::autodiscover::{self as parser, AutodiscoverResponse};
@@ -38,7 +36,7 @@ pub async fn run(net: &Net, addr: &Address) -> SourceResult {
     jobs.push(Box::pin(http_redirect_method(net, addr)));
     jobs.push(Box::pin(srv_method(net, addr)));
     let mut out = SourceResult::default();
-    for r in join_all(jobs).await {
+    for r in net.join_bounded(jobs).await {
         out.extend(r);
     }
     out

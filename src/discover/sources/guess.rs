@@ -4,8 +4,6 @@
 
 use std::time::Instant;
 
-use futures::future::join_all;
-
 use super::{SourceResult, attempt};
 use crate::address::Address;
 use crate::net::Net;
@@ -56,42 +54,48 @@ const ALL: &[Try] = &[
 ];
 
 pub async fn run(net: &Net, addr: &Address) -> SourceResult {
-    let jobs = HOSTS.iter().map(|(prefix, ports)| async move {
-        let started = Instant::now();
-        let host = format!("{prefix}{}", addr.domain);
-        let mut out = SourceResult::default();
-        // Any port will do for the lookup; --resolve pins are per port, so try the first one.
-        let resolves = net.resolves(&host, ports[0].1).await;
-        if resolves {
-            for (proto, port, sec) in ports.iter() {
-                out.candidates.push(Candidate {
-                    protocol: *proto,
-                    host: host.clone(),
-                    port: *port,
-                    security: *sec,
-                    username: Some(addr.ascii()),
-                    auth: vec![AuthMethod::PasswordCleartext],
-                    sources: vec![Source::Guess],
-                });
-            }
-        }
-        let (outcome, reason) = if resolves {
-            (AttemptOutcome::Found, "resolves")
-        } else {
-            (AttemptOutcome::NotFound, "does not resolve")
-        };
-        out.attempts.push(attempt(
-            Source::Guess,
-            host,
-            outcome,
-            Some(reason.into()),
-            started,
-        ));
-        out
-    });
+    let jobs: Vec<_> = HOSTS
+        .iter()
+        .map(|(prefix, ports)| one(net, addr, prefix, ports))
+        .collect();
     let mut out = SourceResult::default();
-    for r in join_all(jobs).await {
+    for r in net.join_bounded(jobs).await {
         out.extend(r);
     }
+    out
+}
+
+/// One guessed host: kept, with all its ports, when it resolves.
+async fn one(net: &Net, addr: &Address, prefix: &str, ports: &[Try]) -> SourceResult {
+    let started = Instant::now();
+    let host = format!("{prefix}{}", addr.domain);
+    let mut out = SourceResult::default();
+    // Any port will do for the lookup; --resolve pins are per port, so try the first one.
+    let resolves = net.resolves(&host, ports[0].1).await;
+    if resolves {
+        for (proto, port, sec) in ports {
+            out.candidates.push(Candidate {
+                protocol: *proto,
+                host: host.clone(),
+                port: *port,
+                security: *sec,
+                username: Some(addr.ascii()),
+                auth: vec![AuthMethod::PasswordCleartext],
+                sources: vec![Source::Guess],
+            });
+        }
+    }
+    let (outcome, reason) = if resolves {
+        (AttemptOutcome::Found, "resolves")
+    } else {
+        (AttemptOutcome::NotFound, "does not resolve")
+    };
+    out.attempts.push(attempt(
+        Source::Guess,
+        host,
+        outcome,
+        Some(reason.into()),
+        started,
+    ));
     out
 }

@@ -8,8 +8,6 @@
 
 use std::time::Instant;
 
-use futures::future::join_all;
-
 use super::{SourceResult, attempt, failed};
 use crate::address::Address;
 use crate::dns::Mx;
@@ -157,7 +155,7 @@ pub async fn run(net: &Net, addr: &Address) -> SourceResult {
             Source::MxProvider,
         ));
     }
-    for r in join_all(jobs).await {
+    for r in net.join_bounded(jobs).await {
         out.extend(r);
     }
     out

@@ -5,8 +5,6 @@
 
 use std::time::Instant;
 
-use futures::future::join_all;
-
 use super::{SourceResult, attempt, failed};
 use crate::address::Address;
 use crate::net::Net;
@@ -32,9 +30,10 @@ pub fn within(host: &str, domain: &str) -> bool {
 pub async fn run(net: &Net, addr: &Address) -> SourceResult {
     let jobs = SERVICES
         .iter()
-        .map(|(svc, proto, sec)| one(net, addr, svc, *proto, *sec));
+        .map(|(svc, proto, sec)| one(net, addr, svc, *proto, *sec))
+        .collect::<Vec<_>>();
     let mut out = SourceResult::default();
-    for r in join_all(jobs).await {
+    for r in net.join_bounded(jobs).await {
         out.extend(r);
     }
     out

@@ -57,6 +57,7 @@ async fn run_imaps(
 async fn bad_certificates_are_findings_not_failures() {
     let ca = TestCa::new();
     let other_ca = TestCa::new();
+    let int = ca.intermediate();
     let cases: Vec<(&str, Cert, &[&str])> = vec![
         (
             "expired",
@@ -83,6 +84,13 @@ async fn bad_certificates_are_findings_not_failures() {
             other_ca.issue(&[HOST], Validity::Valid),
             &["unknown-issuer"],
         ),
+        // The server forgets the intermediate (without an AIA URL webpki cannot tell this from
+        // an unknown issuer).
+        (
+            "leaf-only",
+            int.issue(&[HOST], Validity::Valid).leaf_only(),
+            &["incomplete-chain", "unknown-issuer"],
+        ),
     ];
     for (what, cert, errs) in cases {
         let (run, _s) = run_imaps(&cert, TlsVersions::Default, &ca, &opts()).await;
@@ -100,8 +108,15 @@ async fn bad_certificates_are_findings_not_failures() {
         let c = codes(&run);
         assert!(c.contains(&code), "{what}: {c:?}");
         assert!(
-            c.contains(&"invalid-certificate-chosen".to_string()),
+            c.contains(&"no-valid-certificate".to_string()),
             "{what}: {c:?}"
+        );
+        // The finding uses the verifier's sentence for each problem.
+        assert!(
+            run.findings
+                .iter()
+                .any(|f| f.code == code && f.message.len() > 40),
+            "{what}"
         );
         // Still chosen: no server has a valid certificate.
         assert!(run.settings.incoming.is_some());
@@ -115,13 +130,13 @@ async fn bad_certificates_are_findings_not_failures() {
 #[tokio::test]
 async fn expiry_warning_threshold_is_an_option() {
     let ca = TestCa::new();
-    let cert = ca.issue(&[HOST], Validity::Valid); // about 29 days left
+    let cert = ca.issue(&[HOST], Validity::Valid); // about 396 days left
     let (run, _s) = run_imaps(
         &cert,
         TlsVersions::Default,
         &ca,
         &ProbeOptions {
-            warn_cert_days: 30,
+            warn_cert_days: 400,
             ..opts()
         },
     )
@@ -194,25 +209,50 @@ async fn different_certificates_on_implicit_and_starttls_ports() {
         cand(Protocol::Imap, implicit.port(), Security::Tls),
         cand(Protocol::Imap, starttls.port(), Security::Starttls),
     ];
-    // Cancellation would stop the STARTTLS probe once the implicit one works: give the implicit
-    // server a head start it cannot use by probing the two in one run with the STARTTLS first.
-    let run = probe_all(net, &[cands[1].clone(), cands[0].clone()], &opts()).await;
-    if run.probes.iter().all(|p| p.tls.is_some()) {
-        assert!(
-            codes(&run).contains(&"certificate-differs".to_string()),
-            "{:?}",
-            run.findings
-        );
-    } else {
-        // The STARTTLS probe was cancelled: the finding needs both, so check the pair directly.
-        let net2 = net_with(&[], Duration::from_secs(3), Some(&ca.write_pem(tmp.path())));
-        let mut o = opts();
-        o.concurrency = 1;
-        let run = probe_all(net2, &[cands[1].clone(), cands[0].clone()], &o).await;
-        assert!(
-            codes(&run).contains(&"certificate-differs".to_string()),
-            "{:?}",
-            run.findings
-        );
-    }
+    // One connection at a time, STARTTLS first: the implicit-TLS probe ranks higher, so the
+    // STARTTLS one is neither cancelled nor able to cancel it.
+    let o = ProbeOptions {
+        concurrency: 1,
+        ..opts()
+    };
+    let run = probe_all(net, &[cands[1].clone(), cands[0].clone()], &o).await;
+    assert!(
+        run.probes
+            .iter()
+            .all(|p| p.outcome == Outcome::Working { tls_valid: true })
+    );
+    let f = run
+        .findings
+        .iter()
+        .find(|f| f.code == "certificate-differs")
+        .expect("certificate-differs");
+    assert_eq!(
+        f.severity,
+        mailprobe::report::Severity::Info,
+        "both verify: only informational"
+    );
+}
+
+#[tokio::test]
+async fn full_chain_through_an_intermediate_verifies() {
+    let ca = TestCa::new();
+    let int = ca.intermediate();
+    let (run, _s) = run_imaps(
+        &int.issue(&[HOST], Validity::Valid),
+        TlsVersions::Default,
+        &ca,
+        &opts(),
+    )
+    .await;
+    let p = &run.probes[0];
+    assert_eq!(
+        p.outcome,
+        Outcome::Working { tls_valid: true },
+        "{}",
+        dump(p)
+    );
+    assert!(
+        p.tls.as_ref().unwrap().chain.len() >= 2,
+        "leaf and intermediate as sent"
+    );
 }

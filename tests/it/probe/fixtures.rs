@@ -300,6 +300,7 @@ async fn fixture_facts_capabilities_and_sasl() {
         assert_eq!(
             names,
             [
+                "resolve",
                 "connect",
                 "greeting",
                 "capabilities",
@@ -310,5 +311,41 @@ async fn fixture_facts_capabilities_and_sasl() {
             ],
             "{name}"
         );
+    }
+}
+
+/// The parsers take any bytes without panicking (servers send anything).
+#[test]
+fn parsers_never_panic_on_arbitrary_bytes() {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    // Bytes biased towards the syntax the parsers look at.
+    const ALPHABET: &[u8] =
+        b"* +-.0123456789{}[]()\r\n\"OKNOBADBYEPREAUTHCAPABILITY=ERR\xff\xc3\x28a";
+    for _ in 0..20_000 {
+        let len = (next() % 40) as usize;
+        let bytes: Vec<u8> = (0..len)
+            .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
+            .collect();
+        let _ = imap::parse_line(&bytes);
+        let _ = imap::parse_greeting(&bytes);
+        let _ = imap::literal_len(&bytes);
+        let s = String::from_utf8_lossy(&bytes);
+        let _ = imap::split_code(&s);
+        let _ = imap::capabilities_from_untagged(&s);
+        let _ = pop3::parse_status(&bytes);
+        let _ = pop3::block_line(&bytes);
+        let _ = smtp::line_code(&bytes);
+        let lines: Vec<Vec<u8>> = bytes.split(|b| *b == b'\n').map(|l| l.to_vec()).collect();
+        if let Ok(r) = smtp::parse_reply(&lines) {
+            let _ = smtp::parse_ehlo(&r);
+        }
+        let _ = mailprobe::probe::parse_url(&s);
+        let _ = mailprobe::probe::parse_url(&format!("imaps://{s}"));
     }
 }

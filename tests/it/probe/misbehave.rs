@@ -26,6 +26,13 @@ async fn no_greeting_times_out_at_the_greeting() {
     assert!(error(&p).contains("timed out"), "{}", error(&p));
     assert!(matches!(&p.outcome, Outcome::Failed { hint: Some(_), .. }));
     assert!(p.elapsed_ms < 5_000);
+    // The failing step is in the list, failed and timed.
+    let last = p.steps.last().unwrap();
+    assert_eq!(
+        (last.name.as_str(), last.status),
+        ("greeting", StepStatus::Failed)
+    );
+    assert!(last.elapsed_ms >= 500, "{last:?}");
 }
 
 #[tokio::test]
@@ -293,4 +300,71 @@ async fn imap_bye_greeting_and_starttls_no() {
         dump(&run.probes[0])
     );
     assert!(codes(&run).contains(&"starttls-failed".to_string()));
+}
+
+#[tokio::test]
+async fn refusals_and_hangups_at_each_protocol() {
+    let net = net_with(&[], SHORT, None);
+    // SMTP 554 at connect: the server refuses this client.
+    let s = ScriptedServer::start(vec![Step::line(
+        "554 5.7.1 mx.example.test: your IP is listed",
+    )]);
+    let p = probe_one(
+        &net,
+        &cand(Protocol::Smtp, s.port(), Security::Starttls),
+        &opts(),
+    )
+    .await;
+    assert_eq!(phase(&p), Some("greeting"));
+    assert!(matches!(&p.outcome, Outcome::Failed { hint: Some(h), .. } if h.contains("554")));
+    // POP3 -ERR greeting.
+    let s = ScriptedServer::start(vec![Step::line("-ERR [SYS/TEMP] too busy")]);
+    let p = probe_one(
+        &net,
+        &cand(Protocol::Pop3, s.port(), Security::Starttls),
+        &opts(),
+    )
+    .await;
+    assert_eq!(phase(&p), Some("greeting"));
+    // IMAP server that hangs up during CAPABILITY.
+    let s = ScriptedServer::start(vec![
+        Step::line("* OK ready"),
+        Step::expect("a1 CAPABILITY"),
+        Step::line("* BYE internal error"),
+        Step::Close,
+    ]);
+    let p = probe_one(
+        &net,
+        &cand(Protocol::Imap, s.port(), Security::Starttls),
+        &opts(),
+    )
+    .await;
+    assert_eq!(phase(&p), Some("capabilities"), "{}", dump(&p));
+    assert!(error(&p).contains("closed"), "{}", error(&p));
+    // IMAP PREAUTH is a working greeting.
+    let s = ScriptedServer::start(vec![
+        Step::line("* PREAUTH [CAPABILITY IMAP4rev1] logged in"),
+        Step::expect("a1 LOGOUT"),
+        Step::line("* BYE"),
+        Step::line("a1 OK bye"),
+    ]);
+    let url = format!("imap://mail.example.test:{}?security=plain", s.port());
+    let p = probe_one(&net, &parse_url(&url).unwrap(), &opts()).await;
+    assert_eq!(
+        p.outcome,
+        Outcome::Working { tls_valid: false },
+        "{}",
+        dump(&p)
+    );
+    // Connection refused: the connect step, with the address recorded.
+    let dead = crate::support::scripted::closed_port();
+    let p = probe_one(
+        &net,
+        &cand(Protocol::Imap, dead.port(), Security::Tls),
+        &opts(),
+    )
+    .await;
+    assert_eq!(phase(&p), Some("connect"), "{}", dump(&p));
+    assert_eq!(p.addresses.len(), 1);
+    assert_eq!(p.addresses[0].result, "refused");
 }

@@ -386,3 +386,115 @@ async fn login_hook_redacts_and_never_runs_on_port_25() {
     assert!(p.auth.is_empty() && p.steps.iter().all(|s| s.name != "auth"));
     assert_eq!(hook.0.load(Ordering::SeqCst), 1);
 }
+
+#[tokio::test]
+async fn whole_run_stays_under_the_deadline() {
+    let hole = ScriptedServer::blackhole();
+    let silent = ScriptedServer::never_accept();
+    let cfg = NetConfig {
+        dns: vec![closed_port()],
+        connect_to: vec![mailprobe::config::parse_connect_to("::127.0.0.1:").unwrap()],
+        timeout: Duration::from_secs(20),
+        deadline: Duration::from_millis(800),
+        ..NetConfig::default()
+    };
+    let net = Net::new(cfg).unwrap();
+    let cands = vec![
+        cand(Protocol::Imap, hole.port(), Security::Tls),
+        cand(Protocol::Smtp, silent.port(), Security::Starttls),
+    ];
+    let t = std::time::Instant::now();
+    let run = probe_all(net, &cands, &opts()).await;
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    for p in &run.probes {
+        assert!(
+            matches!(phase(p), Some("tls" | "greeting" | "deadline")),
+            "{}",
+            dump(p)
+        );
+    }
+    assert!(run.settings.incoming.is_none() && run.settings.outgoing.is_none());
+    assert_eq!(
+        mailprobe::probe::status_of(&run),
+        mailprobe::report::Status::Critical
+    );
+}
+
+#[tokio::test]
+async fn guesses_start_staggered() {
+    // Each connection lasts about 100 ms; guesses 400 ms apart never overlap, sourced
+    // candidates all start at once. Port 25 candidates are never cancelled, so all run.
+    let s = ScriptedServer::start(vec![
+        Step::Sleep(Duration::from_millis(100)),
+        Step::line("220 mx.example.test ESMTP"),
+        Step::expect("EHLO"),
+        Step::line("250 mx.example.test"),
+        Step::expect("QUIT"),
+        Step::line("221 bye"),
+    ]);
+    let net = net_with(&[(25, s.addr())], Duration::from_secs(5), None);
+    let o = ProbeOptions {
+        stagger_guesses: Duration::from_millis(400),
+        ..opts()
+    };
+    let guesses: Vec<Candidate> = (0..3)
+        .map(|_| cand_from(Protocol::Smtp, 25, Security::Starttls, Source::Guess))
+        .collect();
+    let run = probe_all(net.clone(), &guesses, &o).await;
+    assert!(
+        run.probes
+            .iter()
+            .all(|p| matches!(p.outcome, Outcome::Working { .. }))
+    );
+    assert_eq!(s.max_concurrent(), 1);
+    let sourced: Vec<Candidate> = (0..3)
+        .map(|_| cand_from(Protocol::Smtp, 25, Security::Starttls, Source::Srv))
+        .collect();
+    probe_all(net, &sourced, &o).await;
+    assert_eq!(s.max_concurrent(), 3);
+}
+
+#[tokio::test]
+async fn outranked_probe_may_finish_within_the_grace() {
+    let ca = TestCa::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let good = imaps_server(&ca);
+    let slowish = ScriptedServer::start(vec![
+        Step::Sleep(Duration::from_millis(400)),
+        Step::line("* OK [CAPABILITY IMAP4rev1 LOGINDISABLED] ready"),
+        Step::expect("a1 LOGOUT"),
+        Step::line("a1 OK bye"),
+    ]);
+    let net = net_with(&[], Duration::from_secs(5), Some(&ca.write_pem(tmp.path())));
+    let cands = vec![
+        cand_from(Protocol::Imap, good.port(), Security::Tls, Source::Srv),
+        cand_from(
+            Protocol::Imap,
+            slowish.port(),
+            Security::Plain,
+            Source::Guess,
+        ),
+    ];
+    let o = ProbeOptions {
+        cancel_grace: Duration::from_secs(3),
+        ..opts()
+    };
+    let run = probe_all(net.clone(), &cands, &o).await;
+    assert_eq!(
+        run.probes[1].outcome,
+        Outcome::Working { tls_valid: false },
+        "{}",
+        dump(&run.probes[1])
+    );
+    let o = ProbeOptions {
+        cancel_grace: Duration::ZERO,
+        ..opts()
+    };
+    let run = probe_all(net, &cands, &o).await;
+    assert_eq!(
+        phase(&run.probes[1]),
+        Some("cancelled"),
+        "{}",
+        dump(&run.probes[1])
+    );
+}

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mailprobe::net::Net;
-use mailprobe::probe::{LoginHook, Redact, Session, probe_all, probe_one, status_of};
+use mailprobe::probe::{LoginHook, Redact, Session, open_session, probe_all, probe_one, status_of};
 use mailprobe::report::{AuthAttempt, Candidate, Outcome, Protocol, Security, Status, StepStatus};
 
 use super::{cand, codes, dump, net_with, opts, transcript};
@@ -191,5 +191,61 @@ async fn real_stack_login_hook_runs_after_tls_and_is_redacted() {
         );
         let json = serde_json::to_string(&p).unwrap();
         assert!(!json.contains(password), "password leaked: {json}");
+    }
+}
+
+#[tokio::test]
+async fn real_stack_open_session_hands_out_a_tls_session() {
+    let st = mailstack::shared();
+    let net = stack_net(st);
+    let (user, password) = st.user();
+    for c in [
+        cand(Protocol::Imap, 143, Security::Starttls),
+        cand(Protocol::Pop3, 995, Security::Tls),
+        cand(Protocol::Smtp, 587, Security::Starttls),
+    ] {
+        let (p, s) = open_session(&net, &c, &opts()).await;
+        let mut s = s.unwrap_or_else(|| panic!("{}", dump(&p)));
+        assert!(s.is_tls() && s.tls().unwrap().verified);
+        assert!(p.steps.iter().all(|s| s.name != "logout"));
+        assert!(!s.sasl().is_empty(), "{:?}", s.capabilities());
+        match c.protocol {
+            Protocol::Imap => {
+                let r = s
+                    .imap_command(&format!("LOGIN {user} {password}"), Redact::KeepWords(3))
+                    .await
+                    .unwrap();
+                assert_eq!(r.status, mailprobe::probe::imap::ImapStatus::Ok, "{r:?}");
+                let r = s.imap_command("SELECT INBOX", Redact::No).await.unwrap();
+                assert_eq!(r.status, mailprobe::probe::imap::ImapStatus::Ok, "{r:?}");
+                s.imap_command("LOGOUT", Redact::No).await.unwrap();
+            }
+            Protocol::Pop3 => {
+                s.pop3_command(&format!("USER {user}"), Redact::No, false)
+                    .await
+                    .unwrap();
+                let r = s
+                    .pop3_command(&format!("PASS {password}"), Redact::KeepWords(1), false)
+                    .await
+                    .unwrap();
+                assert!(r.status.ok, "{r:?}");
+                let r = s.pop3_command("LIST", Redact::No, true).await.unwrap();
+                assert!(r.status.ok, "{r:?}");
+                s.pop3_command("QUIT", Redact::No, false).await.unwrap();
+            }
+            Protocol::Smtp => {
+                let r = s.smtp_command("NOOP", Redact::No).await.unwrap();
+                assert_eq!(r.code, 250);
+                s.smtp_command("QUIT", Redact::No).await.unwrap();
+            }
+        }
+        s.close().await;
+        let text = s
+            .transcript()
+            .iter()
+            .map(|l| l.line.clone())
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(!text.contains(password), "{text}");
     }
 }

@@ -1,0 +1,332 @@
+//! The protocol parts of a probe dialogue: IMAP (RFC 9051), POP3 (RFC 1939, RFC 2449,
+//! RFC 2595) and SMTP (RFC 5321, RFC 3207) — greeting, capabilities, STARTTLS/STLS, the login
+//! hook, LOGOUT/QUIT — on top of the shared steps in the parent module.
+
+use std::time::Instant;
+
+use super::{Fail, Run, fail, session_fail};
+use crate::probe::imap::{self, ImapStatus};
+use crate::probe::session::Redact;
+use crate::probe::{pop3, smtp};
+use crate::report::{Security, StepStatus};
+
+impl Run<'_> {
+    // ---- IMAP (RFC 9051) ----
+
+    async fn imap_caps(&mut self) -> Result<(), Fail> {
+        let t = Instant::now();
+        let name = self.caps_step_name();
+        let r = self
+            .s()
+            .imap_command("CAPABILITY", Redact::No)
+            .await
+            .map_err(|e| session_fail(name, e))?;
+        let caps = r
+            .untagged
+            .iter()
+            .find_map(|u| imap::capabilities_from_untagged(u))
+            .or_else(|| r.code.as_deref().and_then(imap::capabilities_from_code));
+        match (r.status, caps) {
+            (ImapStatus::Ok, Some(caps)) => {
+                let sasl = imap::sasl_mechanisms(&caps);
+                self.step(name, StepStatus::Ok, t, Some(caps.join(" ")));
+                self.store_caps(caps, sasl);
+                Ok(())
+            }
+            (status, _) => {
+                let msg = format!("CAPABILITY answered {} {}", status.as_str(), r.text);
+                self.step(name, StepStatus::Failed, t, Some(msg.clone()));
+                Err(fail(name, msg))
+            }
+        }
+    }
+
+    pub(super) async fn imap(&mut self) -> Result<(), Fail> {
+        let t = Instant::now();
+        let line = self
+            .s()
+            .read_line()
+            .await
+            .map_err(|e| session_fail("greeting", e))?;
+        let g = imap::parse_greeting(&line)
+            .map_err(|e| fail("greeting", e.to_string()).hint("this port does not speak IMAP"))?;
+        let text = String::from_utf8_lossy(&line).trim_end().to_string();
+        if g.status == ImapStatus::Bye {
+            self.step("greeting", StepStatus::Failed, t, Some(text));
+            return Err(fail(
+                "greeting",
+                format!("server refused the connection: {}", g.text),
+            )
+            .hint("the server may limit connections per IP or be in maintenance"));
+        }
+        self.greeting_step(t, text);
+        match g.capabilities {
+            Some(caps) => {
+                let sasl = imap::sasl_mechanisms(&caps);
+                let name = self.caps_step_name();
+                self.step(
+                    name,
+                    StepStatus::Ok,
+                    Instant::now(),
+                    Some(format!("from greeting: {}", caps.join(" "))),
+                );
+                self.store_caps(caps, sasl);
+            }
+            None => self.imap_caps().await?,
+        }
+        if self.c.security == Security::Starttls {
+            let t = Instant::now();
+            let offered = imap::has_cap(self.s().capabilities(), "STARTTLS");
+            if !offered {
+                self.step(
+                    "starttls",
+                    StepStatus::Failed,
+                    t,
+                    Some("STARTTLS not offered".into()),
+                );
+                return Err(fail("starttls", "the server does not offer STARTTLS")
+                    .hint("use implicit TLS (imaps, port 993) or enable STARTTLS on the server"));
+            }
+            let r = self
+                .s()
+                .imap_command("STARTTLS", Redact::No)
+                .await
+                .map_err(|e| session_fail("starttls", e))?;
+            if r.status != ImapStatus::Ok || r.continuation.is_some() {
+                let msg = format!("STARTTLS answered {} {}", r.status.as_str(), r.text);
+                self.step("starttls", StepStatus::Failed, t, Some(msg.clone()));
+                return Err(fail("starttls", msg).hint(
+                    "STARTTLS is advertised but refused: TLS is misconfigured on the server",
+                ));
+            }
+            self.step("starttls", StepStatus::Ok, t, None);
+            self.tls().await?;
+            // RFC 9051 §6.2.1: capabilities from before TLS must be discarded.
+            self.imap_caps().await?;
+        }
+        if self.keep_open {
+            return Ok(());
+        }
+        self.login().await;
+        let t = Instant::now();
+        match self.s().imap_command("LOGOUT", Redact::No).await {
+            Ok(r) if r.status == ImapStatus::Ok => self.step("logout", StepStatus::Ok, t, None),
+            Ok(r) => self.step(
+                "logout",
+                StepStatus::Warning,
+                t,
+                Some(format!("{} {}", r.status.as_str(), r.text)),
+            ),
+            // Many servers close right after `* BYE`; that is not a fault.
+            Err(e) => self.step("logout", StepStatus::Warning, t, Some(e.to_string())),
+        }
+        Ok(())
+    }
+
+    // ---- POP3 (RFC 1939, RFC 2449, RFC 2595) ----
+
+    async fn pop3_caps(&mut self) -> Result<bool, Fail> {
+        let t = Instant::now();
+        let name = self.caps_step_name();
+        let r = self
+            .s()
+            .pop3_command("CAPA", Redact::No, true)
+            .await
+            .map_err(|e| session_fail(name, e))?;
+        if !r.status.ok {
+            // RFC 2449 came late; old servers answer -ERR. Not fatal, but nothing is known.
+            self.step(
+                name,
+                StepStatus::Warning,
+                t,
+                Some(format!("CAPA not supported: {}", r.status.text)),
+            );
+            self.store_caps(Vec::new(), Vec::new());
+            return Ok(false);
+        }
+        let caps = pop3::parse_capa(&r.lines);
+        self.step(name, StepStatus::Ok, t, Some(caps.lines.join(", ")));
+        self.store_caps(caps.lines, caps.sasl);
+        Ok(true)
+    }
+
+    pub(super) async fn pop3(&mut self) -> Result<(), Fail> {
+        let t = Instant::now();
+        let r = self
+            .s()
+            .read_pop3_response(false)
+            .await
+            .map_err(|e| session_fail("greeting", e))?;
+        let text = format!(
+            "{} {}",
+            if r.status.ok { "+OK" } else { "-ERR" },
+            r.status.text
+        );
+        if !r.status.ok || r.continuation.is_some() {
+            self.step("greeting", StepStatus::Failed, t, Some(text.clone()));
+            return Err(fail(
+                "greeting",
+                format!("server refused the connection: {text}"),
+            ));
+        }
+        self.greeting_step(t, text.trim_end().to_string());
+        let had_capa = self.pop3_caps().await?;
+        if self.c.security == Security::Starttls {
+            let t = Instant::now();
+            let offered = pop3::parse_capa(self.s().capabilities()).stls;
+            // Without CAPA we cannot know: try STLS anyway (RFC 2595 §4 predates CAPA).
+            if had_capa && !offered {
+                self.step(
+                    "starttls",
+                    StepStatus::Failed,
+                    t,
+                    Some("STLS not offered".into()),
+                );
+                return Err(fail("starttls", "the server does not offer STLS")
+                    .hint("use implicit TLS (pop3s, port 995) or enable STLS on the server"));
+            }
+            let r = self
+                .s()
+                .pop3_command("STLS", Redact::No, false)
+                .await
+                .map_err(|e| session_fail("starttls", e))?;
+            if !r.status.ok || r.continuation.is_some() {
+                let msg = format!("STLS answered -ERR {}", r.status.text);
+                self.step("starttls", StepStatus::Failed, t, Some(msg.clone()));
+                return Err(fail("starttls", msg));
+            }
+            self.step("starttls", StepStatus::Ok, t, None);
+            self.tls().await?;
+            self.pop3_caps().await?;
+        }
+        if self.keep_open {
+            return Ok(());
+        }
+        self.login().await;
+        let t = Instant::now();
+        match self.s().pop3_command("QUIT", Redact::No, false).await {
+            Ok(r) if r.status.ok => self.step("logout", StepStatus::Ok, t, None),
+            Ok(r) => self.step("logout", StepStatus::Warning, t, Some(r.status.text)),
+            Err(e) => self.step("logout", StepStatus::Warning, t, Some(e.to_string())),
+        }
+        Ok(())
+    }
+
+    // ---- SMTP (RFC 5321, RFC 3207) ----
+
+    async fn ehlo(&mut self) -> Result<smtp::EhloInfo, Fail> {
+        let t = Instant::now();
+        let name = self.caps_step_name();
+        let cmd = format!("EHLO {}", self.opts.ehlo_name);
+        let r = self
+            .s()
+            .smtp_command(&cmd, Redact::No)
+            .await
+            .map_err(|e| session_fail(name, e))?;
+        if r.code == 250 {
+            let info = smtp::parse_ehlo(&r);
+            self.step(name, StepStatus::Ok, t, Some(info.keywords.join(", ")));
+            self.store_caps(info.keywords.clone(), info.sasl.clone());
+            return Ok(info);
+        }
+        // RFC 5321 §3.2: a server that rejects EHLO may still take HELO.
+        let cmd = format!("HELO {}", self.opts.ehlo_name);
+        let h = self
+            .s()
+            .smtp_command(&cmd, Redact::No)
+            .await
+            .map_err(|e| session_fail(name, e))?;
+        if h.code == 250 {
+            self.step(
+                name,
+                StepStatus::Warning,
+                t,
+                Some(format!(
+                    "EHLO refused ({} {}), HELO accepted: no extensions",
+                    r.code,
+                    r.text()
+                )),
+            );
+            self.store_caps(Vec::new(), Vec::new());
+            return Ok(smtp::EhloInfo::default());
+        }
+        let msg = format!("EHLO and HELO refused: {} {}", h.code, h.text());
+        self.step(name, StepStatus::Failed, t, Some(msg.clone()));
+        Err(fail(name, msg))
+    }
+
+    pub(super) async fn smtp(&mut self) -> Result<(), Fail> {
+        let t = Instant::now();
+        let r = self
+            .s()
+            .read_smtp_reply()
+            .await
+            .map_err(|e| session_fail("greeting", e))?;
+        let text = format!("{} {}", r.code, r.lines.join(" / "));
+        if r.code != 220 {
+            self.step("greeting", StepStatus::Failed, t, Some(text.clone()));
+            let f = fail("greeting", format!("server refused the session: {text}"));
+            return Err(if r.code == 554 {
+                f.hint("554 at connect: the server refuses this client (IP blocklist or policy)")
+            } else {
+                f
+            });
+        }
+        self.greeting_step(t, text);
+        let ehlo = self.ehlo().await?;
+        if self.c.security == Security::Starttls {
+            let t = Instant::now();
+            if !ehlo.starttls && self.c.port == 25 {
+                // Port 25 takes mail in clear when it must (RFC 3207 §4: STARTTLS is optional).
+                self.step(
+                    "starttls",
+                    StepStatus::Skipped,
+                    t,
+                    Some("STARTTLS not offered".into()),
+                );
+            } else if !ehlo.starttls {
+                self.step(
+                    "starttls",
+                    StepStatus::Failed,
+                    t,
+                    Some("STARTTLS not offered".into()),
+                );
+                return Err(fail("starttls", "the server does not offer STARTTLS")
+                    .hint("use implicit TLS (port 465) or enable STARTTLS on the server"));
+            } else {
+                let r = self
+                    .s()
+                    .smtp_command("STARTTLS", Redact::No)
+                    .await
+                    .map_err(|e| session_fail("starttls", e))?;
+                if r.code != 220 {
+                    let msg = format!("STARTTLS answered {} {}", r.code, r.text());
+                    self.step("starttls", StepStatus::Failed, t, Some(msg.clone()));
+                    return Err(fail("starttls", msg).hint(
+                        "STARTTLS is advertised but refused: TLS is misconfigured on the server",
+                    ));
+                }
+                self.step("starttls", StepStatus::Ok, t, None);
+                self.tls().await?;
+                // RFC 3207 §4.2: forget what was learnt before TLS and say EHLO again.
+                self.ehlo().await?;
+            }
+        }
+        if self.keep_open {
+            return Ok(());
+        }
+        self.login().await;
+        let t = Instant::now();
+        match self.s().smtp_command("QUIT", Redact::No).await {
+            Ok(r) if r.code == 221 => self.step("logout", StepStatus::Ok, t, None),
+            Ok(r) => self.step(
+                "logout",
+                StepStatus::Warning,
+                t,
+                Some(format!("{} {}", r.code, r.text())),
+            ),
+            Err(e) => self.step("logout", StepStatus::Warning, t, Some(e.to_string())),
+        }
+        Ok(())
+    }
+}
