@@ -8,6 +8,8 @@
 //! first); its cost is the longest chain among the probes the verdict waited for, i.e. every
 //! probe of the report that was not cancelled, counted from the steps the dialogue performed.
 
+use std::collections::HashSet;
+
 use serde_json::Value;
 
 /// Names with an A record in the plain view (everything else is NXDOMAIN: 1 RTT).
@@ -244,16 +246,72 @@ pub fn roundtrip(
     (Some(t), desc, note)
 }
 
-/// Critical path of a `check --concurrency 1` report: discovery (its sources stay concurrent:
-/// `--concurrency` bounds probe connections) + every probe that ran, one after the other. The
-/// best speed-up concurrency can buy is this divided by [`check`]'s path.
+/// Discovery with `--concurrency 1`: the sources, and the lookups and fetches inside each, one
+/// after the other (`Net::join_bounded`), in the sources' order; a name looked up once is
+/// answered from the resolver's cache afterwards (hickory caches negative answers too).
+pub fn discovery_sequential(domain: &str, mx: Option<&str>) -> u32 {
+    let mut seen: HashSet<String> = HashSet::new();
+    let fetch = |seen: &mut HashSet<String>, host: &str, https: bool| -> u32 {
+        let dns = u32::from(seen.insert(host.to_string()));
+        if resolves(host, &[]) {
+            dns + 1 + u32::from(https) + 1
+        } else {
+            dns
+        }
+    };
+    let s = &mut seen;
+    let ac = format!("autoconfig.{domain}");
+    let ad = format!("autodiscover.{domain}");
+    // autoconfig: 4 URLs and the ISPDB
+    let mut n = fetch(s, &ac, true) + fetch(s, domain, true) + fetch(s, &ac, false);
+    n += fetch(s, domain, false) + fetch(s, "ispdb.bench.test", true);
+    // MX query, then autoconfig and ISPDB of the MX host's domain
+    n += 1;
+    if let Some(h) = mx {
+        let d = registrable(h);
+        if d != domain {
+            n += fetch(s, &format!("autoconfig.{d}"), true) + fetch(s, "ispdb.bench.test", true);
+        }
+    }
+    // SRV: six names
+    n += 6;
+    // Autodiscover: two POSTs, the http GET, the SRV query
+    n += fetch(s, domain, true) + fetch(s, &ad, true) + fetch(s, &ad, false) + 1;
+    // guessing: six address lookups (cached ones are free)
+    for p in ["imap.", "pop.", "pop3.", "smtp.", "mail.", ""] {
+        n += u32::from(s.insert(format!("{p}{domain}")));
+    }
+    n
+}
+
+/// Per host, the round trips its non-cancelled probes keep a connection slot busy, for one
+/// address (`warm`: shared names cached). With `--per-host P` across a whole batch, N addresses
+/// need at least N × this / P round trips on that host.
+pub fn host_occupancy(report: &Value, warm: bool) -> Vec<(String, u32)> {
+    let domain = report["domain"].as_str().unwrap_or("");
+    let mut out: Vec<(String, u32)> = Vec::new();
+    let empty = Vec::new();
+    for p in report["probes"].as_array().unwrap_or(&empty) {
+        if cancelled(p) {
+            continue;
+        }
+        let host = p["host"].as_str().unwrap_or("").to_string();
+        let cached = (warm && resolves(&host, &[])) || host.ends_with(&format!(".{domain}"));
+        let r = probe_rtts(p, cached);
+        match out.iter_mut().find(|(h, _)| *h == host) {
+            Some(e) => e.1 += r,
+            None => out.push((host, r)),
+        }
+    }
+    out
+}
+
+/// Critical path of a `check --concurrency 1` report: [`discovery_sequential`] + every probe
+/// that ran, one after the other. The best speed-up concurrency can buy is this divided by
+/// [`check`]'s path.
 pub fn check_sequential(report: &Value) -> u32 {
     let domain = report["domain"].as_str().unwrap_or("");
-    let disc = discovery(domain, Some("mx.mailhost.test"), false)
-        .iter()
-        .map(|c| c.1)
-        .max()
-        .unwrap_or(0);
+    let disc = discovery_sequential(domain, Some("mx.mailhost.test"));
     let guessed = |h: &str| {
         ["imap.", "smtp.", "pop.", "pop3.", "mail.", ""]
             .iter()

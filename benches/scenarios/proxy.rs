@@ -13,6 +13,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -25,6 +26,26 @@ use crate::support::rt::Background;
 /// Largest chunk read at once (one forwarded "segment").
 const CHUNK: usize = 64 * 1024;
 
+/// The one-way delay, shared by every proxy of a world and changeable between runs (µs).
+#[derive(Clone, Default)]
+pub struct Delay(Arc<AtomicU64>);
+
+impl Delay {
+    pub fn new(d: Duration) -> Delay {
+        let me = Delay::default();
+        me.set(d);
+        me
+    }
+
+    pub fn set(&self, d: Duration) {
+        self.0.store(d.as_micros() as u64, Ordering::SeqCst);
+    }
+
+    pub fn get(&self) -> Duration {
+        Duration::from_micros(self.0.load(Ordering::SeqCst))
+    }
+}
+
 /// A running forwarder: TCP and, for DNS, UDP on the same port. Stops on drop.
 pub struct Proxy {
     pub addr: SocketAddr,
@@ -33,7 +54,7 @@ pub struct Proxy {
 
 impl Proxy {
     /// TCP only, in front of `upstream`.
-    pub fn tcp(upstream: SocketAddr, delay: Duration) -> Proxy {
+    pub fn tcp(upstream: SocketAddr, delay: Delay) -> Proxy {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         l.set_nonblocking(true).expect("non-blocking");
         let addr = l.local_addr().expect("local addr");
@@ -45,7 +66,7 @@ impl Proxy {
     }
 
     /// UDP and TCP on one port, in front of a DNS server listening on both at `upstream`.
-    pub fn dns(upstream: SocketAddr, delay: Duration) -> Proxy {
+    pub fn dns(upstream: SocketAddr, delay: Delay) -> Proxy {
         let (udp, tcp) = (0..20)
             .find_map(|_| {
                 let udp = std::net::UdpSocket::bind("127.0.0.1:0").ok()?;
@@ -60,7 +81,7 @@ impl Proxy {
             let udp = Arc::new(UdpSocket::from_std(udp).expect("tokio udp"));
             let tcp = TcpListener::from_std(tcp).expect("tokio listener");
             tokio::join!(
-                udp_loop(udp, upstream, delay),
+                udp_loop(udp, upstream, delay.clone()),
                 tcp_loop(tcp, upstream, delay)
             );
         });
@@ -72,11 +93,11 @@ impl Proxy {
     }
 }
 
-async fn tcp_loop(l: TcpListener, upstream: SocketAddr, d: Duration) {
+async fn tcp_loop(l: TcpListener, upstream: SocketAddr, d: Delay) {
     loop {
         if let Ok((c, _)) = l.accept().await {
             let _ = c.set_nodelay(true);
-            tokio::spawn(tcp_conn(c, upstream, d));
+            tokio::spawn(tcp_conn(c, upstream, d.get()));
         }
     }
 }
@@ -141,14 +162,14 @@ async fn drain<W: AsyncWriteExt + Unpin>(mut w: W, mut rx: mpsc::UnboundedReceiv
     let _ = w.shutdown().await;
 }
 
-async fn udp_loop(sock: Arc<UdpSocket>, upstream: SocketAddr, d: Duration) {
+async fn udp_loop(sock: Arc<UdpSocket>, upstream: SocketAddr, d: Delay) {
     let mut buf = vec![0u8; 65536];
     loop {
         let Ok((n, client)) = sock.recv_from(&mut buf).await else {
             continue;
         };
         let data = buf[..n].to_vec();
-        tokio::spawn(udp_exchange(sock.clone(), client, upstream, data, d));
+        tokio::spawn(udp_exchange(sock.clone(), client, upstream, data, d.get()));
     }
 }
 

@@ -14,8 +14,10 @@ use crate::world::{View, World};
 pub const STAGGER_MS: u64 = 100;
 /// Per-step timeout given to every run (a black hole or a hang costs this much when waited for).
 pub const STEP_TIMEOUT_S: u64 = 3;
-/// `check --concurrency` default (CLI).
+/// `check --concurrency` and `--per-host` defaults (CLI); in a batch the per-host limit holds
+/// across all addresses.
 pub const CONCURRENCY: usize = 16;
+pub const PER_HOST: usize = 4;
 
 pub struct Config {
     pub bin: PathBuf,
@@ -38,6 +40,8 @@ pub struct Row {
     /// `check` rows: the critical path with the shared names already cached (batch basis).
     pub cp_warm: Option<Duration>,
     pub cp_warm_desc: String,
+    /// `check` rows: per host, RTTs its probes hold a connection slot (warm cache).
+    pub occupancy: Vec<(String, u32)>,
 }
 
 /// Everything measured.
@@ -145,7 +149,12 @@ pub fn run_all(w: &World, cfg: &Config) -> Results {
     if wanted("batch") && !cfg.batches.is_empty() {
         let one = check(w, cfg, View::Plain, "check-hosted", "user@d0000.test");
         for &n in &cfg.batches {
-            res.rows.push(batch(w, cfg, n, &one));
+            res.rows.push(batch(w, cfg, n, &one, true));
+        }
+        if let Some(&n) = cfg.batches.iter().max() {
+            w.set_delay(Duration::ZERO);
+            res.rows.push(batch(w, cfg, n, &one, false));
+            w.set_delay(w.delay);
         }
         res.rows.push(one);
     }
@@ -281,6 +290,7 @@ fn check(w: &World, cfg: &Config, view: View, key: &str, addr: &str) -> Row {
             let (d, p, stagger, why) = critical::check(&v, STAGGER_MS, rtt_ms(w), true);
             row.cp_warm = Some(w.rtt() * (d + p) + Duration::from_millis(stagger));
             row.cp_warm_desc = format!("{} RTT: {why}", d + p);
+            row.occupancy = critical::host_occupancy(&v, true);
             let probes = v["probes"].as_array().map_or(0, Vec::len);
             let cancelled = v["probes"]
                 .as_array()
@@ -353,8 +363,13 @@ fn roundtrip(w: &World, cfg: &Config) -> Row {
     row
 }
 
-fn batch(w: &World, cfg: &Config, n: usize, one: &Row) -> Row {
-    eprintln!("scenarios: batch of {n}");
+fn batch(w: &World, cfg: &Config, n: usize, one: &Row, delayed: bool) -> Row {
+    let key = if delayed {
+        format!("batch-{n}")
+    } else {
+        format!("batch-{n}-nodelay")
+    };
+    eprintln!("scenarios: {key}");
     let dir = tempfile::tempdir().expect("temp dir");
     let file = w.batch_file(dir.path(), n);
     let f = file.display().to_string();
@@ -363,28 +378,42 @@ fn batch(w: &World, cfg: &Config, n: usize, one: &Row) -> Row {
     let limit = Duration::from_secs(300);
     let r = measure::run(&cfg.bin, &args, &[], limit);
     // Sequential batches are N times a single check: only the small one is run.
-    let r1 = (n <= 100).then(|| {
+    let r1 = (delayed && n <= 100).then(|| {
         let mut c1 = args.clone();
         c1.extend(["--concurrency".to_string(), "1".to_string()]);
         measure::run(&cfg.bin, &c1, &[], limit)
     });
-    dump(&format!("batch-{n}"), &r);
+    dump(&key, &r);
     let waves = n.div_ceil(CONCURRENCY) as u32;
     let mut row = Row {
-        key: format!("batch-{n}"),
-        name: format!("check --batch, {n} addresses"),
+        key: key.clone(),
+        name: if delayed {
+            format!("check --batch, {n} addresses")
+        } else {
+            format!("check --batch, {n} addresses, **no injected delay** (plain loopback)")
+        },
         command: format!("`mailprobe check --batch FILE --json` ({n} hosted domains)"),
         wall: Some(r.wall),
         rss_kib: r.rss_kib,
         wall_c1: r1.as_ref().and_then(|r| r.code.map(|_| r.wall)),
         ..Row::default()
     };
-    if let Some(cp1) = one.cp_warm {
-        row.cp = Some(cp1 * waves);
+    if let (Some(cp1), true) = (one.cp_warm, delayed) {
+        let by_waves = cp1 * waves;
+        // --per-host holds across the batch: N × (RTTs a host's slots are busy per address) / P.
+        let (host, occ) = one
+            .occupancy
+            .iter()
+            .max_by_key(|o| o.1)
+            .cloned()
+            .unwrap_or_default();
+        let by_host = w.rtt() * (n as u32 * occ).div_ceil(PER_HOST as u32);
+        row.cp = Some(by_waves.max(by_host));
         row.cp_desc = format!(
-            "⌈{n}/{CONCURRENCY}⌉ = {waves} × one hosted check with the shared names cached ({} ms = {})",
+            "max(⌈{n}/{CONCURRENCY}⌉ = {waves} waves × one hosted check with the shared names cached ({} ms = {}); per-host limit: {n} × {occ} RTT on {host} / {PER_HOST} = {} ms)",
             measure::ms(cp1),
-            one.cp_warm_desc
+            one.cp_warm_desc,
+            measure::ms(by_host)
         );
     }
     let out = String::from_utf8_lossy(&r.stdout);
@@ -392,9 +421,15 @@ fn batch(w: &World, cfg: &Config, n: usize, one: &Row) -> Row {
     row.note = if r.code.is_none() || reports == 0 {
         failure(&r)
     } else {
-        format!("{reports} reports, exit {}", r.code.unwrap_or(-1))
+        let err = String::from_utf8_lossy(&r.stderr);
+        let summary = err.lines().find(|l| l.contains(" checked:")).unwrap_or("");
+        format!(
+            "{reports} reports, exit {}; {}",
+            r.code.unwrap_or(-1),
+            summary.trim()
+        )
     };
-    if r1.is_none() {
+    if delayed && r1.is_none() {
         row.note
             .push_str("; --concurrency 1 not run (≈ N × a single check)");
     }

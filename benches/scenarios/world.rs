@@ -19,7 +19,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::proxy::Proxy;
+use crate::proxy::{Delay, Proxy};
 use crate::support::dns::{DnsServer, Zone};
 use crate::support::http::{HttpServer, Reply, Routes};
 use crate::support::mailstack::{MailStack, StackOptions};
@@ -64,7 +64,10 @@ pub enum View {
 pub struct World {
     pub stack: MailStack,
     pub http: HttpServer,
+    /// The one-way delay the world was started with.
     pub delay: Duration,
+    /// The delay the proxies apply now ([`World::set_delay`]).
+    live_delay: Delay,
     _dns_plain: DnsServer,
     _dns_bh: DnsServer,
     proxy_dns_plain: Proxy,
@@ -112,6 +115,7 @@ fn other_zones(batch: usize) -> (Vec<Zone>, Vec<String>) {
 impl World {
     /// Start everything; `batch` hosted domains for the batch scenarios.
     pub fn start(delay: Duration, batch: usize) -> World {
+        let live_delay = Delay::new(delay);
         let stack = MailStack::start(StackOptions::default());
         let routes = Routes::new().route(
             "autoconfig.example.test",
@@ -134,15 +138,15 @@ impl World {
         bh.extend(others);
         let dns_plain = DnsServer::start_zones(&plain);
         let dns_bh = DnsServer::start_zones(&bh);
-        let proxy_dns_plain = Proxy::dns(dns_plain.addr(), delay);
-        let proxy_dns_bh = Proxy::dns(dns_bh.addr(), delay);
+        let proxy_dns_plain = Proxy::dns(dns_plain.addr(), live_delay.clone());
+        let proxy_dns_bh = Proxy::dns(dns_bh.addr(), live_delay.clone());
 
         let mut proxies = vec![
-            (80, Proxy::tcp(http.http_addr(), delay)),
-            (443, Proxy::tcp(http.https_addr(), delay)),
+            (80, Proxy::tcp(http.http_addr(), live_delay.clone())),
+            (443, Proxy::tcp(http.https_addr(), live_delay.clone())),
         ];
         for (std_port, port) in stack.ports.standard_map() {
-            proxies.push((std_port, Proxy::tcp(stack.sock(port), delay)));
+            proxies.push((std_port, Proxy::tcp(stack.sock(port), live_delay.clone())));
         }
         let mut blackholes = Vec::new();
         let mut bh_proxies = Vec::new();
@@ -152,13 +156,18 @@ impl World {
             ("bh3.example.test", 993),
         ] {
             let s = ScriptedServer::blackhole();
-            bh_proxies.push((host.to_string(), port, Proxy::tcp(s.addr(), delay)));
+            bh_proxies.push((
+                host.to_string(),
+                port,
+                Proxy::tcp(s.addr(), live_delay.clone()),
+            ));
             blackholes.push(s);
         }
         World {
             stack,
             http,
             delay,
+            live_delay,
             _dns_plain: dns_plain,
             _dns_bh: dns_bh,
             proxy_dns_plain,
@@ -168,6 +177,11 @@ impl World {
             _blackholes: blackholes,
             batch_domains,
         }
+    }
+
+    /// Change the proxies' one-way delay for the next connections (0: plain loopback).
+    pub fn set_delay(&self, d: Duration) {
+        self.live_delay.set(d);
     }
 
     /// RTT the proxies inject.
