@@ -1,7 +1,7 @@
 //! The login dialogues of IMAP (`AUTHENTICATE`, RFC 9051 §6.2.2, SASL-IR RFC 4959; `LOGIN`
 //! §6.2.3), POP3 (`AUTH`, RFC 5034; `USER`/`PASS`, RFC 1939 §7) and SMTP (`AUTH`, RFC 4954),
-//! written against the small [`Wire`] trait so they run on the probe's session and on
-//! [`super::conn::Conn`] alike.
+//! written against the small [`Wire`] trait so they run on the probe's session and, in the unit
+//! tests below, on a scripted wire.
 
 use std::time::Instant;
 

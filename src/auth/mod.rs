@@ -4,12 +4,10 @@
 //! Entry points: [`Authenticator`] (the probe's login hook; also used by the round trip),
 //! [`login_findings`] and [`settings_with_login`] (the `check` verdict with credentials).
 
-pub mod conn;
 pub mod credentials;
 mod findings;
 mod hook;
 pub mod login;
-pub mod open;
 pub mod refusal;
 pub mod sasl;
 pub mod wire;
@@ -168,11 +166,15 @@ impl Authenticator {
                     out.push(self.note(t, mech.name(), "not tried: needs a new connection".into()));
                     continue;
                 };
-                match open::open(net, t.protocol, t.host, t.port, t.security).await {
-                    Ok(mut o) => {
-                        let (a, _) = self.try_users(&mut o.conn, t, mech, &users, &o.caps).await;
+                let ready =
+                    crate::probe::connect_ready(net, t.protocol, t.host, t.port, t.security).await;
+                match ready {
+                    Ok(mut r) => {
+                        let (a, _) = self
+                            .try_users(&mut r.session, t, mech, &users, &r.caps)
+                            .await;
                         out.extend(a);
-                        o.conn.shutdown().await;
+                        r.session.close().await;
                     }
                     Err(e) => out.push(self.note(
                         t,

@@ -1,10 +1,9 @@
-//! The line interface the login dialogues run on ([`Wire`]), its two implementations outside
-//! the probe (a fresh [`Conn`] here, the probe's session in `hook.rs`), and the recorder that
-//! keeps every credential token sent so it can be scrubbed from the server's answers.
+//! The line interface the login dialogues run on ([`Wire`]): implemented by the probe's
+//! [`Session`](crate::probe::Session) (in `hook.rs`) and by the scripted wire of the login unit
+//! tests; and the recorder that keeps every credential token sent so it can be scrubbed from the
+//! server's answers.
 
 use std::future::Future;
-
-use super::conn::{Conn, ConnError};
 
 /// Why a line could not be read or written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,16 +23,6 @@ impl std::fmt::Display for WireError {
     }
 }
 
-impl From<ConnError> for WireError {
-    fn from(e: ConnError) -> Self {
-        match e {
-            ConnError::Closed => WireError::Closed,
-            ConnError::Timeout(_) => WireError::Timeout,
-            e => WireError::Other(e.to_string()),
-        }
-    }
-}
-
 /// Line I/O the login dialogues need. `secret` marks a line carrying a credential: a transcript
 /// must record it as `<redacted>` after the command word.
 pub trait Wire: Send {
@@ -45,18 +34,6 @@ pub trait Wire: Send {
     fn recv_line(&mut self) -> impl Future<Output = Result<String, WireError>> + Send;
     /// A fresh IMAP tag for this connection.
     fn next_tag(&mut self) -> String;
-}
-
-impl Wire for Conn {
-    async fn send_line(&mut self, line: &str, _secret: bool) -> Result<(), WireError> {
-        Ok(self.write_line(line).await?)
-    }
-    async fn recv_line(&mut self) -> Result<String, WireError> {
-        Ok(self.read_line().await?)
-    }
-    fn next_tag(&mut self) -> String {
-        Conn::next_tag(self)
-    }
 }
 
 /// Passes lines through and remembers the credential tokens sent (the last word of each

@@ -1,6 +1,10 @@
 //! The per-protocol probe dialogues: connect, greeting, capabilities, TLS (implicit or via
 //! STARTTLS/STLS), capabilities again, the optional login hook, LOGOUT/QUIT. Each step is timed
 //! and recorded; the first failing step ends the probe as `Outcome::Failed{phase,…}`.
+//!
+//! [`open_session`] stops before the login and hands out the live session; [`connect_ready`]
+//! does the same for a connection of its own that will carry credentials (`--all-mechs`
+//! reconnects, the round trip), refusing one whose certificate does not verify.
 
 use std::time::Instant;
 
@@ -160,11 +164,7 @@ impl Run<'_> {
         match self.s().starttls(net, &name).await {
             Ok(info) => {
                 let list = self.s().tls_problems().to_vec();
-                let problems = list
-                    .iter()
-                    .map(|p| p.detail.as_str())
-                    .collect::<Vec<_>>()
-                    .join("; ");
+                let problems = netglue::describe(&list);
                 self.facts.cert_problems = list.clone();
                 let (status, detail) = match (&info.verify_error, info.verified) {
                     (None, true) => (StepStatus::Ok, format!("{} {}", info.version, info.cipher)),
@@ -297,6 +297,66 @@ pub async fn open_session(
 ) -> (Probe, Option<Session>) {
     let (probe, _, session) = dialogue(net, candidate, opts, true).await;
     (probe, session)
+}
+
+/// A session past the greeting (and STARTTLS / implicit TLS), with what the server offers.
+pub struct Ready {
+    pub session: Session,
+    /// The greeting as the probe records it (`Probe.greeting`).
+    pub greeting: String,
+    /// IMAP capabilities, POP3 CAPA lines or EHLO keyword lines seen last.
+    pub caps: Vec<String>,
+    /// SASL mechanisms offered, upper-cased.
+    pub sasl: Vec<String>,
+}
+
+/// Connect to `host:port` (through `--connect-to`/`--resolve`), read the greeting, do TLS as
+/// `security` says and learn the capabilities. `Security::Plain` leaves the session without TLS:
+/// the caller decides whether a credential may go over it (`--allow-plaintext-auth`). A TLS
+/// session whose certificate does not verify is closed and refused: nothing but the probe's own
+/// login may send credentials over it.
+pub async fn connect_ready(
+    net: &Net,
+    protocol: Protocol,
+    host: &str,
+    port: u16,
+    security: Security,
+) -> Result<Ready, String> {
+    let candidate = Candidate {
+        protocol,
+        host: host.to_string(),
+        port,
+        security,
+        username: None,
+        auth: Vec::new(),
+        sources: Vec::new(),
+    };
+    let (probe, session) = open_session(net, &candidate, &ProbeOptions::default()).await;
+    let mut session = match (probe.outcome, session) {
+        (_, Some(s)) => s,
+        (Outcome::Failed { phase, error, .. }, None) => return Err(format!("{phase}: {error}")),
+        (Outcome::Working { .. }, None) => return Err("the connection was not kept open".into()),
+    };
+    if let Some(tls) = session.tls()
+        && !tls.verified
+    {
+        let why = tls
+            .verify_error
+            .clone()
+            .unwrap_or_else(|| "unknown reason".into());
+        let detail = netglue::describe(session.tls_problems());
+        session.close().await;
+        return Err(format!(
+            "certificate of {host} not verified ({why}{}{detail}): no credentials sent",
+            if detail.is_empty() { "" } else { ": " }
+        ));
+    }
+    Ok(Ready {
+        greeting: probe.greeting.unwrap_or_default(),
+        caps: session.capabilities().to_vec(),
+        sasl: session.sasl().to_vec(),
+        session,
+    })
 }
 
 async fn dialogue(

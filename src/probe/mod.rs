@@ -15,16 +15,20 @@
 //! - [`open_session`]`(&Net, &Candidate, &ProbeOptions) -> (Probe, Option<Session>)`: the same
 //!   dialogue up to the capabilities over TLS, then the live [`Session`] for the auth and
 //!   round-trip stages (they send LOGOUT/QUIT and call [`Session::close`]).
+//! - [`connect_ready`]`(&Net, Protocol, host, port, Security) -> Result<`[`Ready`]`, String>`
+//!   ([`dialogue`]): [`open_session`] for a connection of its own (`--all-mechs` reconnects, the
+//!   round trip), refused when its certificate does not verify (it will carry credentials).
 //! - [`parse_url`]`(&str) -> Result<Candidate, UrlError>`: `imaps://host[:port][?security=…]`
 //!   ([`url`]); sources `[User]`, no username.
 //! - [`status_of`]`(&ProbeRun) -> Status`: CRITICAL without a working incoming or outgoing
 //!   server, else the worst finding severity (OK / WARNING / CRITICAL).
 //! - [`Session`] ([`session`]): buffered line I/O over TCP or TLS with caps
 //!   ([`session::MAX_LINE`], [`session::MAX_TOTAL`]), per-step timeouts from `Net`, and a
-//!   transcript; `send_line(line, Redact)`, `read_line()`, `imap_command(cmd, Redact)` /
+//!   transcript; `send_line(line, Redact)`, `send_data(bytes)`, `read_line()`, `imap_command(cmd, Redact)` /
 //!   `imap_continue(tag, line, Redact)` → [`ImapResponse`], `pop3_command(cmd, Redact,
 //!   multiline)` → [`Pop3Response`], `smtp_command(cmd, Redact)` / `read_smtp_reply()` →
-//!   [`smtp::SmtpReply`], `starttls(&mut self, net, server_name) -> Result<TlsInfo, TlsError>`
+//!   [`smtp::SmtpReply`], `imap_command_literals(cmd)` (literal bytes kept, capped),
+//!   `imap_idle(dur)` (RFC 2177), `starttls(&mut self, net, server_name) -> Result<TlsInfo, TlsError>`
 //!   (handshake only: the protocol's STARTTLS command is sent by the caller; `&mut self` so the
 //!   transcript survives a failure), `capabilities()`, `sasl()`, `tls()`, `transcript()`.
 //! - [`Redact`]: `No`, `All` (`<redacted>`), `KeepWords(n)` (`a1 LOGIN alice <redacted>` is
@@ -63,7 +67,7 @@ use std::time::Duration;
 
 use crate::report::{AuthAttempt, Candidate, Finding, Probe, Settings};
 
-pub use dialogue::{open_session, probe_one};
+pub use dialogue::{Ready, connect_ready, open_session, probe_one};
 pub use schedule::probe_all;
 pub use session::{ImapResponse, Pop3Response, Redact, Session, SessionError};
 pub use url::{UrlError, parse_url};

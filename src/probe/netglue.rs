@@ -35,6 +35,15 @@ pub struct CertProblem {
     pub detail: String,
 }
 
+/// The problems' sentences joined with `; ` (empty when the certificate verified).
+pub fn describe(problems: &[CertProblem]) -> String {
+    problems
+        .iter()
+        .map(|p| p.detail.as_str())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// An established TLS stream, its report facts, and the certificate problems.
 pub struct Handshake {
     pub stream: TlsStream<TcpStream>,

@@ -26,7 +26,7 @@ use crate::report::{TlsInfo, TranscriptLine};
 
 mod commands;
 
-pub use commands::{ImapResponse, Pop3Response};
+pub use commands::{ImapResponse, Literal, MAILBOX_MAX_TOTAL, MAX_LITERAL, Pop3Response};
 
 /// Longest line accepted. RFC 5321 §4.5.3.1.5 allows 512 octets for SMTP replies, but IMAP
 /// CAPABILITY lines of Dovecot/Exchange run past 1 KiB; 8 KiB is far beyond any honest server.
@@ -214,15 +214,20 @@ impl Session {
         let mut data = Vec::with_capacity(line.len() + 2);
         data.extend_from_slice(line.as_bytes());
         data.extend_from_slice(b"\r\n");
+        self.write_all(&data).await
+    }
+
+    /// Write raw bytes within one step timeout; the caller records them.
+    async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
         let limit = self.step_timeout();
         let write = async {
             match &mut self.stream {
                 Stream::Plain(s) => {
-                    s.write_all(&data).await?;
+                    s.write_all(data).await?;
                     s.flush().await
                 }
                 Stream::Tls(s) => {
-                    s.write_all(&data).await?;
+                    s.write_all(data).await?;
                     s.flush().await
                 }
                 Stream::Gone => Err(io::Error::new(io::ErrorKind::NotConnected, "no stream")),
@@ -322,16 +327,20 @@ impl Session {
     }
 
     /// Read `n` raw bytes (an IMAP literal), bounded by the caps; recorded as a note only.
-    async fn read_bytes_until(&mut self, n: usize, until: Instant) -> Result<(), SessionError> {
+    async fn read_bytes_until(
+        &mut self,
+        n: usize,
+        until: Instant,
+    ) -> Result<Vec<u8>, SessionError> {
         if n > self.max_total {
             return Err(SessionError::TooMuchData(self.max_total));
         }
         while self.buf.len() < n {
             self.fill(until).await?;
         }
-        self.buf.drain(..n);
+        let bytes = self.buf.drain(..n).collect();
         self.note(format!("{n} bytes of literal data"));
-        Ok(())
+        Ok(bytes)
     }
 
     /// TLS handshake on this connection: implicit TLS right after connect, or after a positive
@@ -362,11 +371,7 @@ impl Session {
                 } else {
                     format!(
                         "certificate NOT verified: {}",
-                        hs.problems
-                            .iter()
-                            .map(|p| p.detail.as_str())
-                            .collect::<Vec<_>>()
-                            .join("; ")
+                        netglue::describe(&hs.problems)
                     )
                 };
                 self.note(format!(
@@ -434,6 +439,11 @@ mod tests {
 
     /// A session to a local server that sends `data` in `chunks`-byte pieces, then closes.
     async fn session_to(data: Vec<u8>, chunk: usize) -> Session {
+        serve(data, chunk, Duration::ZERO).await
+    }
+
+    /// [`session_to`], holding the connection open for `hold` after the data.
+    pub(super) async fn serve(data: Vec<u8>, chunk: usize, hold: Duration) -> Session {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move {
@@ -443,6 +453,7 @@ mod tests {
                 let _ = s.flush().await;
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
+            tokio::time::sleep(hold).await;
         });
         let net = Net::new(crate::config::NetConfig {
             offline: true,

@@ -6,10 +6,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::auth::conn::{Conn, ConnError};
-use crate::auth::open::{self, expect_ok, imap_cmd};
 use crate::auth::{Authenticator, Target};
 use crate::net::Net;
+use crate::probe::imap::{self, ImapStatus};
+use crate::probe::session::{ImapResponse, MAILBOX_MAX_TOTAL, Redact, Session};
 use crate::report::model::Protocol;
 use crate::report::probe::{AuthAttempt, Setting};
 
@@ -100,13 +100,6 @@ pub fn parse_internaldate(line: &str) -> Option<String> {
     Some(rest[..rest.find('"')?].to_string())
 }
 
-/// `{123}` at the end of a line: the literal's length (RFC 9051 §4.3; `{123+}` too).
-pub fn literal_len(line: &str) -> Option<usize> {
-    let s = line.strip_suffix('}')?;
-    let i = s.rfind('{')?;
-    s[i + 1..].trim_end_matches('+').parse().ok()
-}
-
 fn quote(s: &str) -> String {
     crate::auth::login::imap_quote(s)
 }
@@ -141,7 +134,7 @@ async fn session(
     keep: bool,
     found: &mut Found,
 ) -> Result<(), String> {
-    let mut o = open::open(
+    let mut o = crate::probe::connect_ready(
         net,
         Protocol::Imap,
         &server.host,
@@ -149,15 +142,18 @@ async fn session(
         server.security,
     )
     .await?;
+    o.session.max_total = MAILBOX_MAX_TOTAL;
     let target = Target {
         protocol: Protocol::Imap,
         host: &server.host,
         port: server.port,
         security: server.security,
-        tls_active: o.conn.is_tls(),
+        tls_active: o.session.is_tls(),
         discovered_user: server.username.as_deref(),
     };
-    found.auth = auth.login_on(&mut o.conn, &target, &o.caps, &o.sasl).await;
+    found.auth = auth
+        .login_on(&mut o.session, &target, &o.caps, &o.sasl)
+        .await;
     if !found.auth.iter().any(|a| a.success) {
         let why = found
             .auth
@@ -166,8 +162,15 @@ async fn session(
             .unwrap_or_default();
         return Err(format!("IMAP login failed: {why}"));
     }
-    let conn = &mut o.conn;
-    let caps = open::imap_caps(conn).await?;
+    let conn = &mut o.session;
+    // RFC 9051 §6.2.2: capabilities may change with the login (IDLE, UIDPLUS, SPECIAL-USE).
+    let r = imap_command(conn, "CAPABILITY").await?;
+    let caps = r
+        .untagged
+        .iter()
+        .find_map(|u| imap::capabilities_from_untagged(u))
+        .unwrap_or_default();
+    completion(r)?;
     // RFC 6154 §5.1: with SPECIAL-USE, `RETURN (SPECIAL-USE)` makes the server include the
     // attributes (\Junk); without it they are optional, and the folder names are the fallback.
     let list_cmd = if caps_has(&caps, "SPECIAL-USE") {
@@ -175,8 +178,7 @@ async fn session(
     } else {
         "LIST \"\" \"*\""
     };
-    let (lines, done) = imap_cmd(conn, list_cmd).await?;
-    expect_ok(&done)?;
+    let lines = command(conn, list_cmd).await?;
     let list: Vec<_> = lines.iter().filter_map(|l| parse_list(l)).collect();
     // INBOX last, so that it is the folder selected while IDLE waits.
     let mut folders: Vec<String> = junk_folder(&list).into_iter().collect();
@@ -188,12 +190,11 @@ async fn session(
     let mut backoff = Duration::from_millis(100);
     let hit = 'wait: loop {
         for f in &folders {
-            let (_, done) = imap_cmd(conn, &format!("SELECT {}", quote(f))).await?;
-            if expect_ok(&done).is_err() {
+            let r = imap_command(conn, &format!("SELECT {}", quote(f))).await?;
+            if completion(r).is_err() {
                 continue;
             }
-            let (lines, done) = imap_cmd(conn, &search).await?;
-            expect_ok(&done)?;
+            let lines = command(conn, &search).await?;
             if let Some(uid) = parse_search(&lines).into_iter().max() {
                 break 'wait Some((f.clone(), uid));
             }
@@ -211,7 +212,7 @@ async fn session(
             } else {
                 Duration::from_secs(5).min(left)
             };
-            idle_once(conn, cycle, net.cfg.timeout).await?;
+            conn.imap_idle(cycle).await.map_err(|e| e.to_string())?;
         } else {
             tokio::time::sleep(nap).await;
         }
@@ -227,8 +228,7 @@ async fn session(
     found.found_at = Some(Instant::now());
     found.folder = Some(folder.clone());
     found.uid = Some(uid);
-    let (_, done) = imap_cmd(conn, &format!("SELECT {}", quote(&folder))).await?;
-    expect_ok(&done)?;
+    command(conn, &format!("SELECT {}", quote(&folder))).await?;
     fetch_header(conn, uid, found).await?;
     found.deletion = Some(if keep {
         Deletion::Kept
@@ -239,99 +239,80 @@ async fn session(
     Ok(())
 }
 
-/// IDLE for at most `dur`: returns on new data (EXISTS) or after `dur`, then ends with DONE.
-async fn idle_once(conn: &mut Conn, dur: Duration, step_timeout: Duration) -> Result<(), String> {
-    let tag = conn.next_tag();
-    conn.write_line(&format!("{tag} IDLE"))
+async fn imap_command(conn: &mut Session, cmd: &str) -> Result<ImapResponse, String> {
+    conn.imap_command(cmd, Redact::No)
         .await
-        .map_err(|e| e.to_string())?;
-    let first = conn.read_line().await.map_err(|e| e.to_string())?;
-    if !first.starts_with('+') {
-        // IDLE refused (tagged NO/BAD): fall back to a plain sleep this round.
-        tokio::time::sleep(dur).await;
-        return Ok(());
-    }
-    conn.set_timeout(dur);
-    let r = conn.read_line().await;
-    conn.set_timeout(step_timeout);
-    match r {
-        Ok(_) | Err(ConnError::Timeout(_)) => {}
-        Err(e) => return Err(e.to_string()),
-    }
-    conn.write_line("DONE").await.map_err(|e| e.to_string())?;
-    loop {
-        let l = conn.read_line().await.map_err(|e| e.to_string())?;
-        if l.starts_with(&format!("{tag} ")) {
-            return Ok(());
-        }
+        .map_err(|e| e.to_string())
+}
+
+/// The untagged lines (`* …`) of an `OK` completion, or the completion as the error.
+fn completion(r: ImapResponse) -> Result<Vec<String>, String> {
+    if r.status == ImapStatus::Ok && r.continuation.is_none() {
+        Ok(r.untagged.iter().map(|u| format!("* {u}")).collect())
+    } else {
+        let code = r.code.map(|c| format!("[{c}] ")).unwrap_or_default();
+        Err(format!("{} {code}{}", r.status.as_str(), r.text))
     }
 }
 
-async fn fetch_header(conn: &mut Conn, uid: u32, found: &mut Found) -> Result<(), String> {
-    let tag = conn.next_tag();
-    let done_prefix = format!("{tag} ");
-    conn.write_line(&format!(
-        "{tag} UID FETCH {uid} (INTERNALDATE BODY.PEEK[HEADER])"
-    ))
-    .await
-    .map_err(|e| e.to_string())?;
-    loop {
-        let l = conn.read_line().await.map_err(|e| e.to_string())?;
-        if let Some(done) = l.strip_prefix(&done_prefix) {
-            return expect_ok(done);
-        }
-        if let Some(d) = parse_internaldate(&l) {
-            found.internal_date = Some(d);
-        }
-        if let Some(n) = literal_len(&l) {
-            let bytes = conn.read_exact(n).await.map_err(|e| e.to_string())?;
-            if l.contains("BODY[HEADER]") {
-                found.header = bytes;
-            }
-            // The rest of the FETCH response after the literal (`)` or more items).
-            let tail = conn.read_line().await.map_err(|e| e.to_string())?;
-            if let Some(d) = parse_internaldate(&tail) {
-                found.internal_date = Some(d);
-            }
-        }
+/// One command that must complete with `OK`; its untagged lines.
+async fn command(conn: &mut Session, cmd: &str) -> Result<Vec<String>, String> {
+    completion(imap_command(conn, cmd).await?)
+}
+
+async fn fetch_header(conn: &mut Session, uid: u32, found: &mut Found) -> Result<(), String> {
+    let (r, literals) = conn
+        .imap_command_literals(&format!("UID FETCH {uid} (INTERNALDATE BODY.PEEK[HEADER])"))
+        .await
+        .map_err(|e| e.to_string())?;
+    let lines = completion(r)?;
+    if let Some(d) = lines.iter().find_map(|l| parse_internaldate(l)) {
+        found.internal_date = Some(d);
     }
+    if let Some((_, bytes)) = literals
+        .into_iter()
+        .find(|(announced, _)| announced.contains("BODY[HEADER]"))
+    {
+        found.header = bytes;
+    }
+    Ok(())
 }
 
 /// Delete only `uid` (RFC 4315 §2.1 `UID EXPUNGE`); without UIDPLUS only when nothing else in
 /// the folder is flagged `\Deleted`, since a plain EXPUNGE removes all of them.
-async fn delete(conn: &mut Conn, uid: u32, caps: &[String]) -> Deletion {
+async fn delete(conn: &mut Session, uid: u32, caps: &[String]) -> Deletion {
     let r: Result<Deletion, String> = async {
         if !caps_has(caps, "UIDPLUS") {
-            let (lines, done) = imap_cmd(conn, "UID SEARCH DELETED").await?;
-            expect_ok(&done)?;
+            let lines = command(conn, "UID SEARCH DELETED").await?;
             if parse_search(&lines).iter().any(|u| *u != uid) {
                 return Ok(Deletion::LeftOthersDeleted);
             }
         }
-        let (_, done) =
-            imap_cmd(conn, &format!("UID STORE {uid} +FLAGS.SILENT (\\Deleted)")).await?;
-        expect_ok(&done)?;
+        command(conn, &format!("UID STORE {uid} +FLAGS.SILENT (\\Deleted)")).await?;
         let cmd = if caps_has(caps, "UIDPLUS") {
             format!("UID EXPUNGE {uid}")
         } else {
             "EXPUNGE".to_string()
         };
-        let (_, done) = imap_cmd(conn, &cmd).await?;
-        expect_ok(&done)?;
+        command(conn, &cmd).await?;
         Ok(Deletion::Deleted)
     }
     .await;
     r.unwrap_or(Deletion::Failed)
 }
 
-async fn logout(conn: &mut Conn) {
-    let _ = imap_cmd(conn, "LOGOUT").await;
-    conn.shutdown().await;
+async fn logout(conn: &mut Session) {
+    let _ = conn.imap_command("LOGOUT", Redact::No).await;
+    conn.close().await;
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn literal_len(line: &str) -> Option<usize> {
+        imap::literal_len(line.as_bytes())
+    }
 
     #[test]
     fn list_and_junk() {

@@ -6,10 +6,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::auth::conn::Conn;
-use crate::auth::open::{self, pop3_multiline};
 use crate::auth::{Authenticator, Target};
 use crate::net::Net;
+use crate::probe::session::{MAILBOX_MAX_TOTAL, Redact, Session};
 use crate::report::model::Protocol;
 use crate::report::probe::Setting;
 
@@ -37,13 +36,21 @@ pub fn message_id_of(lines: &[String]) -> Option<String> {
     None
 }
 
-async fn cmd(conn: &mut Conn, line: &str) -> Result<String, String> {
-    conn.write_line(line).await.map_err(|e| e.to_string())?;
-    let r = conn.read_line().await.map_err(|e| e.to_string())?;
-    if r.starts_with("+OK") {
-        Ok(r)
+/// One command; its `+OK` line (and with `multiline` the data lines), or an error.
+async fn cmd(
+    conn: &mut Session,
+    line: &str,
+    multiline: bool,
+) -> Result<(String, Vec<String>), String> {
+    let r = conn
+        .pop3_command(line, Redact::No, multiline)
+        .await
+        .map_err(|e| e.to_string())?;
+    if r.status.ok && r.continuation.is_none() {
+        Ok((format!("+OK {}", r.status.text), r.lines))
     } else {
-        Err(format!("{line}: {r}"))
+        let code = r.status.code.map(|c| format!("[{c}] ")).unwrap_or_default();
+        Err(format!("{line}: -ERR {code}{}", r.status.text))
     }
 }
 
@@ -94,7 +101,7 @@ async fn poll(
     keep: bool,
     found: &mut Found,
 ) -> Result<bool, String> {
-    let mut o = open::open(
+    let mut o = crate::probe::connect_ready(
         net,
         Protocol::Pop3,
         &server.host,
@@ -102,15 +109,18 @@ async fn poll(
         server.security,
     )
     .await?;
+    o.session.max_total = MAILBOX_MAX_TOTAL;
     let target = Target {
         protocol: Protocol::Pop3,
         host: &server.host,
         port: server.port,
         security: server.security,
-        tls_active: o.conn.is_tls(),
+        tls_active: o.session.is_tls(),
         discovered_user: server.username.as_deref(),
     };
-    let attempts = auth.login_on(&mut o.conn, &target, &o.caps, &o.sasl).await;
+    let attempts = auth
+        .login_on(&mut o.session, &target, &o.caps, &o.sasl)
+        .await;
     let ok = attempts.iter().any(|a| a.success);
     if found.auth.is_empty() {
         found.auth = attempts.clone();
@@ -122,8 +132,8 @@ async fn poll(
             .unwrap_or_default();
         return Err(format!("POP3 login failed: {why}"));
     }
-    let conn = &mut o.conn;
-    let stat = cmd(conn, "STAT").await?;
+    let conn = &mut o.session;
+    let (stat, _) = cmd(conn, "STAT", false).await?;
     let count: u32 = stat
         .split_whitespace()
         .nth(1)
@@ -131,10 +141,14 @@ async fn poll(
         .unwrap_or(0);
     let mut hit = None;
     for n in (1..=count).rev().take(50) {
-        if cmd(conn, &format!("TOP {n} 0")).await.is_err() {
+        let r = conn
+            .pop3_command(&format!("TOP {n} 0"), Redact::No, true)
+            .await
+            .map_err(|e| e.to_string())?;
+        if !r.status.ok || r.continuation.is_some() {
             break;
         }
-        let lines = pop3_multiline(conn).await?;
+        let lines = r.lines;
         if message_id_of(&lines).as_deref() == Some(message_id) {
             hit = Some((n, lines));
             break;
@@ -147,18 +161,18 @@ async fn poll(
         found.header = header;
         found.deletion = Some(if keep {
             Deletion::Kept
-        } else if cmd(conn, &format!("DELE {n}")).await.is_ok() {
+        } else if cmd(conn, &format!("DELE {n}"), false).await.is_ok() {
             Deletion::Deleted
         } else {
             Deletion::Failed
         });
     }
     // QUIT commits the DELE (RFC 1939 §6, UPDATE state).
-    let quit = cmd(conn, "QUIT").await;
+    let quit = cmd(conn, "QUIT", false).await;
     if quit.is_err() && found.deletion == Some(Deletion::Deleted) {
         found.deletion = Some(Deletion::Failed);
     }
-    conn.shutdown().await;
+    conn.close().await;
     Ok(found.found_at.is_some())
 }
 

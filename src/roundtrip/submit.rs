@@ -4,10 +4,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::auth::conn::Conn;
-use crate::auth::open::{self, smtp_reply};
 use crate::auth::{Authenticator, Target};
 use crate::net::Net;
+use crate::probe::session::{Redact, Session, SessionError};
+use crate::probe::smtp::SmtpReply;
 use crate::report::model::Protocol;
 use crate::report::probe::{AuthAttempt, Setting, Step, StepStatus};
 
@@ -112,7 +112,7 @@ async fn run(
     steps: &mut Steps,
     out: &mut Submitted,
 ) -> Result<(), String> {
-    let opened = open::open(
+    let opened = crate::probe::connect_ready(
         net,
         Protocol::Smtp,
         &server.host,
@@ -128,7 +128,11 @@ async fn run(
                 format!(
                     "{} {}",
                     o.greeting,
-                    if o.conn.is_tls() { "(TLS)" } else { "(no TLS)" }
+                    if o.session.is_tls() {
+                        "(TLS)"
+                    } else {
+                        "(no TLS)"
+                    }
                 ),
             );
             o
@@ -143,10 +147,12 @@ async fn run(
         host: &server.host,
         port: server.port,
         security: server.security,
-        tls_active: o.conn.is_tls(),
+        tls_active: o.session.is_tls(),
         discovered_user: server.username.as_deref(),
     };
-    out.auth = auth.login_on(&mut o.conn, &target, &o.caps, &o.sasl).await;
+    out.auth = auth
+        .login_on(&mut o.session, &target, &o.caps, &o.sasl)
+        .await;
     let ok = out.auth.iter().any(|a| a.success);
     let last = out
         .auth
@@ -155,10 +161,10 @@ async fn run(
         .unwrap_or_else(|| "no login attempted".into());
     steps.push("auth", ok, last.clone());
     if !ok {
-        quit(&mut o.conn).await;
+        quit(&mut o.session).await;
         return Err(format!("login failed: {last}"));
     }
-    let conn = &mut o.conn;
+    let conn = &mut o.session;
     cmd(
         conn,
         steps,
@@ -171,10 +177,10 @@ async fn run(
     cmd(conn, steps, "data", "DATA", 354).await?;
     let mut payload = dot_stuff(msg);
     payload.extend_from_slice(b".\r\n");
-    conn.write_all(&payload).await.map_err(|e| e.to_string())?;
-    let (code, lines) = smtp_reply(conn).await?;
-    let reply = format!("{code} {}", lines.join(" "));
-    let accepted = code == 250;
+    conn.send_data(&payload).await.map_err(|e| e.to_string())?;
+    let r = conn.read_smtp_reply().await.map_err(|e| e.to_string())?;
+    let reply = reply_text(&r);
+    let accepted = r.code == 250;
     steps.push("message", accepted, reply.clone());
     if !accepted {
         quit(conn).await;
@@ -193,29 +199,38 @@ async fn run(
     Ok(())
 }
 
+/// `250 2.0.0 Ok: queued as X`: the code, the RFC 3463 enhanced code and every line's text, as
+/// the server wrote a one-line reply.
+fn reply_text(r: &SmtpReply) -> String {
+    match r.enhanced {
+        Some((a, b, c)) => format!("{} {a}.{b}.{c} {}", r.code, r.text()),
+        None => format!("{} {}", r.code, r.text()),
+    }
+}
+
 async fn cmd(
-    conn: &mut Conn,
+    conn: &mut Session,
     steps: &mut Steps,
     name: &str,
     line: &str,
     want: u16,
 ) -> Result<(), String> {
-    conn.write_line(line).await.map_err(|e| e.to_string())?;
-    let (code, lines) = smtp_reply(conn).await?;
-    let reply = format!("{code} {}", lines.join(" "));
-    steps.push(name, code == want, reply.clone());
-    if code == want {
+    let r = conn
+        .smtp_command(line, Redact::No)
+        .await
+        .map_err(|e: SessionError| e.to_string())?;
+    let reply = reply_text(&r);
+    steps.push(name, r.code == want, reply.clone());
+    if r.code == want {
         Ok(())
     } else {
         Err(format!("{line} refused: {reply}"))
     }
 }
 
-async fn quit(conn: &mut Conn) {
-    if conn.write_line("QUIT").await.is_ok() {
-        let _ = smtp_reply(conn).await;
-    }
-    conn.shutdown().await;
+async fn quit(conn: &mut Session) {
+    let _ = conn.smtp_command("QUIT", Redact::No).await;
+    conn.close().await;
 }
 
 #[cfg(test)]
