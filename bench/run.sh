@@ -1,7 +1,7 @@
 #!/bin/sh
 # Run the end-to-end benchmark (bench/README.md): builds the release binary, makes sure GNU time
 # is there for the peak RSS, and writes bench/RESULTS.md. Extra arguments go to the bench binary.
-# Knobs: BENCH_DELAY_MS (25), BENCH_REPS (3), BENCH_BATCH ("100,1000"), BENCH_ONLY, BENCH_DUMP.
+# Knobs: BENCH_DELAY_MS (25), BENCH_REPS (3), BENCH_BATCH ("20,100,1000"), BENCH_ONLY, BENCH_DUMP.
 set -eu
 cd "$(dirname "$0")/.."
 

@@ -4,7 +4,7 @@
 //! Without `--bench` (which `cargo bench` passes, `cargo test --all-targets` does not) it exits at
 //! once, so the test suite never runs benchmarks. Knobs (environment): `BENCH_DELAY_MS` one-way
 //! delay (25), `BENCH_REPS` runs per scenario, median kept (3), `BENCH_BATCH` batch sizes
-//! ("100,1000"), `BENCH_OUT` output file (bench/RESULTS.md), `MAILPROBE_BIN` binary under test.
+//! ("20,100,1000"), `BENCH_OUT` output file (bench/RESULTS.md), `MAILPROBE_BIN` binary under test.
 //! See bench/README.md for the scenarios, the critical-path formulas and the targets.
 
 // The integration tests' harness; its self-tests are `cfg(test)`, so some imports go unused.
@@ -38,7 +38,7 @@ fn main() {
     let delay = Duration::from_millis(env_num("BENCH_DELAY_MS", 25));
     let reps = env_num("BENCH_REPS", 3).clamp(1, 9) as usize;
     let batches: Vec<usize> = std::env::var("BENCH_BATCH")
-        .unwrap_or_else(|_| "100,1000".into())
+        .unwrap_or_else(|_| "20,100,1000".into())
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .filter(|n| *n > 0 && *n <= 5000)

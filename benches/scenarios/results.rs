@@ -151,6 +151,10 @@ pub fn markdown(res: &Results, w: &World, cfg: &Config) -> String {
     for (key, how) in [
         ("batch-1000-nodelay", "plain loopback"),
         ("batch-1000", "with the injected delay"),
+        (
+            "batch-1000-perhost16",
+            "with the injected delay and `--per-host 16`",
+        ),
     ] {
         let b = row(res, key);
         let ok = b

@@ -148,12 +148,26 @@ pub fn run_all(w: &World, cfg: &Config) -> Results {
     }
     if wanted("batch") && !cfg.batches.is_empty() {
         let one = check(w, cfg, View::Plain, "check-hosted", "user@d0000.test");
+        let default = BatchKind {
+            delayed: true,
+            per_host: PER_HOST,
+        };
         for &n in &cfg.batches {
-            res.rows.push(batch(w, cfg, n, &one, true));
+            res.rows.push(batch(w, cfg, n, &one, default));
         }
         if let Some(&n) = cfg.batches.iter().max() {
+            // What limits the big batch: the per-host limit (here raised to the concurrency).
+            let wide = BatchKind {
+                per_host: CONCURRENCY,
+                ..default
+            };
+            res.rows.push(batch(w, cfg, n, &one, wide));
             w.set_delay(Duration::ZERO);
-            res.rows.push(batch(w, cfg, n, &one, false));
+            let plain = BatchKind {
+                delayed: false,
+                ..default
+            };
+            res.rows.push(batch(w, cfg, n, &one, plain));
             w.set_delay(w.delay);
         }
         res.rows.push(one);
@@ -363,12 +377,28 @@ fn roundtrip(w: &World, cfg: &Config) -> Row {
     row
 }
 
-fn batch(w: &World, cfg: &Config, n: usize, one: &Row, delayed: bool) -> Row {
-    let key = if delayed {
-        format!("batch-{n}")
-    } else {
-        format!("batch-{n}-nodelay")
-    };
+/// Batches of a world: with the injected delay or not, with the default per-host limit or more.
+#[derive(Debug, Clone, Copy)]
+struct BatchKind {
+    delayed: bool,
+    per_host: usize,
+}
+
+/// Largest batch also run with `--concurrency 1` (a sequential batch is N × a single check).
+const C1_BATCH_MAX: usize = 20;
+
+fn batch(w: &World, cfg: &Config, n: usize, one: &Row, kind: BatchKind) -> Row {
+    let BatchKind { delayed, per_host } = kind;
+    let mut key = format!("batch-{n}");
+    let mut name = format!("check --batch, {n} addresses");
+    if !delayed {
+        key.push_str("-nodelay");
+        name.push_str(", **no injected delay** (plain loopback)");
+    }
+    if per_host != PER_HOST {
+        key.push_str(&format!("-perhost{per_host}"));
+        name.push_str(&format!(", `--per-host {per_host}`"));
+    }
     eprintln!("scenarios: {key}");
     let dir = tempfile::tempdir().expect("temp dir");
     let file = w.batch_file(dir.path(), n);
@@ -377,10 +407,12 @@ fn batch(w: &World, cfg: &Config, n: usize, one: &Row, delayed: bool) -> Row {
     let mut args = base(&cmd, w, View::Plain);
     // The deadline covers the whole batch run (the last option wins).
     args.extend(["--deadline".to_string(), "300".to_string()]);
+    if per_host != PER_HOST {
+        args.extend(["--per-host".to_string(), per_host.to_string()]);
+    }
     let limit = Duration::from_secs(300);
     let r = measure::run(&cfg.bin, &args, &[], limit);
-    // Sequential batches are N times a single check: only the small one is run.
-    let r1 = (delayed && n <= 100).then(|| {
+    let r1 = (delayed && n <= C1_BATCH_MAX).then(|| {
         let mut c1 = args.clone();
         c1.extend(["--concurrency".to_string(), "1".to_string()]);
         measure::run(&cfg.bin, &c1, &[], limit)
@@ -389,12 +421,15 @@ fn batch(w: &World, cfg: &Config, n: usize, one: &Row, delayed: bool) -> Row {
     let waves = n.div_ceil(CONCURRENCY) as u32;
     let mut row = Row {
         key: key.clone(),
-        name: if delayed {
-            format!("check --batch, {n} addresses")
-        } else {
-            format!("check --batch, {n} addresses, **no injected delay** (plain loopback)")
-        },
-        command: format!("`mailprobe check --batch FILE --json` ({n} hosted domains)"),
+        name,
+        command: format!(
+            "`mailprobe check --batch FILE --json{}` ({n} hosted domains)",
+            if per_host != PER_HOST {
+                format!(" --per-host {per_host}")
+            } else {
+                String::new()
+            }
+        ),
         wall: Some(r.wall),
         rss_kib: r.rss_kib,
         wall_c1: r1.as_ref().and_then(|r| r.code.map(|_| r.wall)),
@@ -409,10 +444,10 @@ fn batch(w: &World, cfg: &Config, n: usize, one: &Row, delayed: bool) -> Row {
             .max_by_key(|o| o.1)
             .cloned()
             .unwrap_or_default();
-        let by_host = w.rtt() * (n as u32 * occ).div_ceil(PER_HOST as u32);
+        let by_host = w.rtt() * (n as u32 * occ).div_ceil(per_host as u32);
         row.cp = Some(by_waves.max(by_host));
         row.cp_desc = format!(
-            "max(⌈{n}/{CONCURRENCY}⌉ = {waves} waves × one hosted check with the shared names cached ({} ms = {}); per-host limit: {n} × {occ} RTT on {host} / {PER_HOST} = {} ms)",
+            "max(⌈{n}/{CONCURRENCY}⌉ = {waves} waves × one hosted check with the shared names cached ({} ms = {}); per-host limit: {n} × {occ} RTT on {host} / {per_host} = {} ms)",
             measure::ms(cp1),
             one.cp_warm_desc,
             measure::ms(by_host)
