@@ -249,6 +249,8 @@ pub async fn run(
         let limits = limits.clone();
         async move {
             let started = Instant::now();
+            // Each address gets the whole --deadline from when its check starts.
+            let net = net.rearmed();
             let r = match address::parse(&e.address) {
                 Err(err) => error_report(e, &err.to_string()),
                 Ok(addr) => {

@@ -51,6 +51,17 @@ impl Net {
         }))
     }
 
+    /// The same context with the deadline starting now: batch mode gives every address its
+    /// own `--deadline` (the resolver and its cache are shared).
+    pub fn rearmed(&self) -> Arc<Net> {
+        Arc::new(Net {
+            cfg: self.cfg.clone(),
+            dns: self.dns.clone(),
+            roots: self.roots.clone(),
+            started: Instant::now(),
+        })
+    }
+
     /// Time left before the run's deadline.
     pub fn remaining(&self) -> Duration {
         self.cfg.deadline.saturating_sub(self.started.elapsed())
