@@ -27,6 +27,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ $made_policy = 1 ] && rm -f /usr/sbin/policy-rc.d
 fi
 
-# CI must fail, not skip, when the real servers are missing.
-export MAILPROBE_REQUIRE_SERVERS=1
-cargo test --locked --all-targets "$@"
+# The harness fails (never skips) a test whose real server is missing.
+# Unit tests, the binary and the integration tests; benches are compiled by clippy --all-targets
+# and run by bench/run.sh, not here.
+cargo test --locked --lib --bins --tests "$@"
