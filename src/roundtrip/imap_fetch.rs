@@ -6,11 +6,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::auth::{Authenticator, Target};
+use crate::auth::Authenticator;
 use crate::net::Net;
 use crate::probe::imap::{self, ImapStatus};
-use crate::probe::session::{ImapResponse, MAILBOX_MAX_TOTAL, Redact, Session};
-use crate::report::model::Protocol;
+use crate::probe::session::{ImapResponse, Redact, Session};
 use crate::report::probe::{AuthAttempt, Setting};
 
 /// What happened to the test message afterwards.
@@ -134,34 +133,16 @@ async fn session(
     keep: bool,
     found: &mut Found,
 ) -> Result<(), String> {
-    let mut o = crate::probe::connect_ready(
-        net,
-        Protocol::Imap,
-        &server.host,
-        server.port,
-        server.security,
-    )
-    .await?;
-    o.session.max_total = MAILBOX_MAX_TOTAL;
-    let target = Target {
-        protocol: Protocol::Imap,
-        host: &server.host,
-        port: server.port,
-        security: server.security,
-        tls_active: o.session.is_tls(),
-        discovered_user: server.username.as_deref(),
+    let mut o = match super::open_mailbox(net, server, auth).await {
+        Ok((o, attempts)) => {
+            found.auth = attempts;
+            o
+        }
+        Err((attempts, why)) => {
+            found.auth = attempts;
+            return Err(why);
+        }
     };
-    found.auth = auth
-        .login_on(&mut o.session, &target, &o.caps, &o.sasl)
-        .await;
-    if !found.auth.iter().any(|a| a.success) {
-        let why = found
-            .auth
-            .last()
-            .and_then(|a| a.response.clone())
-            .unwrap_or_default();
-        return Err(format!("IMAP login failed: {why}"));
-    }
     let conn = &mut o.session;
     // RFC 9051 §6.2.2: capabilities may change with the login (IDLE, UIDPLUS, SPECIAL-USE).
     let r = imap_command(conn, "CAPABILITY").await?;

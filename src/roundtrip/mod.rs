@@ -348,3 +348,44 @@ fn outcome_findings(rep: &mut RoundtripReport) {
         );
     }
 }
+
+/// Open the mailbox server (IMAP or POP3, the protocol of `server`) and log in with a larger
+/// read cap for fetching messages. Returns the ready session and the login attempts, or the
+/// attempts and the refusal when none succeeded.
+pub(crate) async fn open_mailbox(
+    net: &Arc<Net>,
+    server: &Setting,
+    auth: &Authenticator,
+) -> Result<(crate::probe::Ready, Vec<AuthAttempt>), (Vec<AuthAttempt>, String)> {
+    let mut o = crate::probe::connect_ready(
+        net,
+        server.protocol,
+        &server.host,
+        server.port,
+        server.security,
+    )
+    .await
+    .map_err(|e| (Vec::new(), e))?;
+    o.session.max_total = crate::probe::session::MAILBOX_MAX_TOTAL;
+    let target = crate::auth::Target {
+        protocol: server.protocol,
+        host: &server.host,
+        port: server.port,
+        security: server.security,
+        tls_active: o.session.is_tls(),
+        discovered_user: server.username.as_deref(),
+    };
+    let attempts = auth
+        .login_on(&mut o.session, &target, &o.caps, &o.sasl)
+        .await;
+    if attempts.iter().any(|a| a.success) {
+        Ok((o, attempts))
+    } else {
+        let why = attempts
+            .last()
+            .and_then(|a| a.response.clone())
+            .unwrap_or_default();
+        let proto = server.protocol.as_str().to_uppercase();
+        Err((attempts, format!("{proto} login failed: {why}")))
+    }
+}

@@ -6,10 +6,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::auth::{Authenticator, Target};
+use crate::auth::Authenticator;
 use crate::net::Net;
-use crate::probe::session::{MAILBOX_MAX_TOTAL, Redact, Session};
-use crate::report::model::Protocol;
+use crate::probe::session::{Redact, Session};
 use crate::report::probe::Setting;
 
 use super::imap_fetch::{Deletion, Found};
@@ -101,37 +100,15 @@ async fn poll(
     keep: bool,
     found: &mut Found,
 ) -> Result<bool, String> {
-    let mut o = crate::probe::connect_ready(
-        net,
-        Protocol::Pop3,
-        &server.host,
-        server.port,
-        server.security,
-    )
-    .await?;
-    o.session.max_total = MAILBOX_MAX_TOTAL;
-    let target = Target {
-        protocol: Protocol::Pop3,
-        host: &server.host,
-        port: server.port,
-        security: server.security,
-        tls_active: o.session.is_tls(),
-        discovered_user: server.username.as_deref(),
+    let (attempts, opened) = match super::open_mailbox(net, server, auth).await {
+        Ok((o, attempts)) => (attempts, Ok(o)),
+        Err((attempts, why)) => (attempts, Err(why)),
     };
-    let attempts = auth
-        .login_on(&mut o.session, &target, &o.caps, &o.sasl)
-        .await;
-    let ok = attempts.iter().any(|a| a.success);
+    // Polling logs in again each round: the report keeps the first round's attempts.
     if found.auth.is_empty() {
-        found.auth = attempts.clone();
+        found.auth = attempts;
     }
-    if !ok {
-        let why = attempts
-            .last()
-            .and_then(|a| a.response.clone())
-            .unwrap_or_default();
-        return Err(format!("POP3 login failed: {why}"));
-    }
+    let mut o = opened?;
     let conn = &mut o.session;
     let (stat, _) = cmd(conn, "STAT", false).await?;
     let count: u32 = stat
