@@ -186,18 +186,8 @@ fn error_report(e: &Entry, err: &str) -> Report {
 }
 
 fn table_row(r: &Report) -> String {
-    let one = |s: Option<&crate::report::Setting>| {
-        s.map(|s| {
-            format!(
-                "{} {}:{} {}",
-                s.protocol.as_str().to_uppercase(),
-                s.host,
-                s.port,
-                s.security.client_label()
-            )
-        })
-        .unwrap_or_else(|| "-".into())
-    };
+    let one =
+        |s: Option<&crate::report::Setting>| s.map(|s| s.summary()).unwrap_or_else(|| "-".into());
     let (inc, out) = match &r.settings {
         Some(s) => (one(s.incoming.as_ref()), one(s.outgoing.as_ref())),
         None => ("-".into(), "-".into()),

@@ -153,18 +153,7 @@ pub fn summary(r: &Report) -> String {
         .filter(|f| f.severity != Severity::Info)
         .max_by_key(|f| f.severity);
     let settings = r.settings.as_ref().map(|s| {
-        let one = |x: Option<&Setting>| {
-            x.map(|s| {
-                format!(
-                    "{} {}:{} {}",
-                    s.protocol.as_str().to_uppercase(),
-                    s.host,
-                    s.port,
-                    s.security.client_label()
-                )
-            })
-            .unwrap_or_else(|| "none".into())
-        };
+        let one = |x: Option<&Setting>| x.map(|s| s.summary()).unwrap_or_else(|| "none".into());
         format!(
             "in {}, out {}",
             one(s.incoming.as_ref()),

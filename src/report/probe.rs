@@ -157,6 +157,19 @@ pub struct Setting {
     pub auth: Vec<AuthMethod>,
 }
 
+impl Setting {
+    /// `IMAP mail.example.com:993 SSL/TLS`, for one-line summaries.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} {}:{} {}",
+            self.protocol.as_str().to_uppercase(),
+            self.host,
+            self.port,
+            self.security.client_label()
+        )
+    }
+}
+
 /// The verdict: the best working incoming and outgoing server, null when none works.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Settings {

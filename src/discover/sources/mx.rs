@@ -91,49 +91,35 @@ pub async fn run(net: &Net, addr: &Address) -> SourceResult {
         started,
     ));
 
-    let t = Instant::now();
-    let db_target = format!("provider-db:mx:{mx_host}");
-    match provider_db::by_mx(&mx_host) {
-        Some(p) => {
-            out.candidates
-                .extend(p.candidates(addr, Source::MxProvider));
-            out.findings.extend(p.findings());
-            out.provider = Some(p.info(&format!("mx {mx_host}")));
-            out.attempts.push(attempt(
-                Source::MxProvider,
-                db_target,
-                AttemptOutcome::Found,
-                Some(p.name.clone()),
-                t,
-            ));
-        }
-        None => out.attempts.push(attempt(
-            Source::MxProvider,
-            db_target,
-            AttemptOutcome::NotFound,
-            None,
-            t,
-        )),
-    }
+    let matched_by = format!("mx {mx_host}");
+    let found = provider_db::by_mx(&mx_host);
+    let target = format!("provider-db:mx:{mx_host}");
+    super::provider::record(
+        &mut out,
+        found,
+        addr,
+        Source::MxProvider,
+        &matched_by,
+        target,
+        Instant::now(),
+    );
 
     let domains = lookup_domains(&mx_host, &addr.domain);
     let mut jobs = Vec::new();
     for d in &domains {
-        if out.provider.is_none() {
-            let t = Instant::now();
-            if let Some(p) = provider_db::by_domain(d) {
-                out.candidates
-                    .extend(p.candidates(addr, Source::MxProvider));
-                out.findings.extend(p.findings());
-                out.provider = Some(p.info(&format!("mx {mx_host}")));
-                out.attempts.push(attempt(
-                    Source::MxProvider,
-                    format!("provider-db:{d}"),
-                    AttemptOutcome::Found,
-                    Some(p.name.clone()),
-                    t,
-                ));
-            }
+        if out.provider.is_none()
+            && let Some(p) = provider_db::by_domain(d)
+        {
+            let target = format!("provider-db:{d}");
+            super::provider::record(
+                &mut out,
+                Some(p),
+                addr,
+                Source::MxProvider,
+                &matched_by,
+                target,
+                Instant::now(),
+            );
         }
         let url = format!(
             "https://autoconfig.{d}/mail/config-v1.1.xml?emailaddress={}",

@@ -4,33 +4,56 @@ use std::time::Instant;
 
 use super::{SourceResult, attempt};
 use crate::address::Address;
-use crate::provider_db;
+use crate::provider_db::{self, Provider};
 use crate::report::{AttemptOutcome, Source};
 
 pub fn lookup(addr: &Address) -> SourceResult {
     let started = Instant::now();
     let mut r = SourceResult::default();
     let target = format!("provider-db:{}", addr.domain);
-    match provider_db::by_domain(&addr.domain) {
+    let found = provider_db::by_domain(&addr.domain);
+    record(
+        &mut r,
+        found,
+        addr,
+        Source::ProviderDb,
+        "domain",
+        target,
+        started,
+    );
+    r
+}
+
+/// Record a provider-database answer (the address's own domain, or an MX match): its
+/// candidates tagged `source`, its findings, the provider info, and the attempt.
+pub fn record(
+    out: &mut SourceResult,
+    found: Option<&Provider>,
+    addr: &Address,
+    source: Source,
+    matched_by: &str,
+    target: String,
+    started: Instant,
+) {
+    match found {
         Some(p) => {
-            r.candidates = p.candidates(addr, Source::ProviderDb);
-            r.findings = p.findings();
-            r.provider = Some(p.info("domain"));
-            r.attempts.push(attempt(
-                Source::ProviderDb,
+            out.candidates.extend(p.candidates(addr, source));
+            out.findings.extend(p.findings());
+            out.provider = Some(p.info(matched_by));
+            out.attempts.push(attempt(
+                source,
                 target,
                 AttemptOutcome::Found,
                 Some(p.name.clone()),
                 started,
             ));
         }
-        None => r.attempts.push(attempt(
-            Source::ProviderDb,
+        None => out.attempts.push(attempt(
+            source,
             target,
             AttemptOutcome::NotFound,
             None,
             started,
         )),
     }
-    r
 }
