@@ -41,6 +41,14 @@ fn zone(stack: &MailStack) -> Zone {
 }
 
 fn run(stack: &MailStack, dns: &DnsServer, extra: &[&str]) -> (Value, i32, String) {
+    let mut args = stack_args(stack, "mail.example.test");
+    args.extend(extra.iter().map(|a| a.to_string()));
+    check_json(dns, &args)
+}
+
+/// `mailprobe check alice@example.test --json` against `dns`, plus `args`: the JSON, the exit
+/// code and stderr.
+fn check_json(dns: &DnsServer, args: &[String]) -> (Value, i32, String) {
     let out = mailprobe()
         .args([
             "check",
@@ -52,8 +60,7 @@ fn run(stack: &MailStack, dns: &DnsServer, extra: &[&str]) -> (Value, i32, Strin
             &dns.addr().to_string(),
         ])
         .args(["--ispdb-url", "http://127.0.0.1:9/"])
-        .args(stack_args(stack, "mail.example.test"))
-        .args(extra)
+        .args(args)
         .output()
         .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
@@ -229,34 +236,23 @@ fn unreachable_servers_are_critical() {
         .a("mail", "127.0.0.1")
         .srv("_imaps._tcp", 0, 1, 993, "mail.example.test")
         .srv("_submissions._tcp", 0, 1, 465, "mail.example.test")]);
-    let closed = crate::support::scripted::closed_port();
-    let out = mailprobe()
-        .args([
-            "check",
-            "alice@example.test",
-            "--json",
-            "--timeout",
-            "2",
-            "--dns",
-            &dns.addr().to_string(),
-        ])
-        .args(["--ispdb-url", "http://127.0.0.1:9/"])
-        .args([
-            "--connect-to",
-            &format!("mail.example.test:993:127.0.0.1:{}", closed.port()),
-        ])
-        .args([
-            "--connect-to",
-            &format!("mail.example.test:465:127.0.0.1:{}", closed.port()),
-        ])
-        .args([
-            "--connect-to",
-            &format!("example.test::127.0.0.1:{}", closed.port()),
-        ])
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    let port = crate::support::scripted::closed_port().port();
+    let args: Vec<String> = [
+        "mail.example.test:993",
+        "mail.example.test:465",
+        "example.test:",
+    ]
+    .iter()
+    .flat_map(|from| {
+        [
+            "--connect-to".to_string(),
+            format!("{from}:127.0.0.1:{port}"),
+        ]
+    })
+    .chain(["--timeout".to_string(), "2".to_string()])
+    .collect();
+    let (v, code, _) = check_json(&dns, &args);
+    assert_eq!(code, 2);
     assert!(v["settings"]["incoming"].is_null() && v["settings"]["outgoing"].is_null());
 }
 
