@@ -181,7 +181,7 @@ async fn send_once(
         .port_or_known_default()
         .ok_or_else(|| HttpError::BadUrl(url.to_string()))?;
     let addrs: Vec<SocketAddr> = net.socket_addrs(&host, port).await?;
-    let tls = super::tls::strict_client_config(net.roots.clone());
+    let tls = net.http_tls.clone();
     let host_key = host.trim_start_matches('[').trim_end_matches(']');
     let client = reqwest::Client::builder()
         .use_preconfigured_tls(tls)

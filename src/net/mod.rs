@@ -31,6 +31,8 @@ pub struct Net {
     pub dns: Option<Resolver>,
     /// Built-in roots (webpki-roots) plus `--ca-file`.
     pub roots: Arc<rustls::RootCertStore>,
+    /// Strict client config for HTTPS discovery, built once (cloning it is cheap).
+    pub http_tls: rustls::ClientConfig,
     pub started: Instant,
 }
 
@@ -43,10 +45,12 @@ impl Net {
         } else {
             Some(Resolver::new(&cfg.dns, cfg.timeout)?)
         };
+        let http_tls = tls::strict_client_config(roots.clone());
         Ok(Arc::new(Net {
             cfg,
             dns,
             roots,
+            http_tls,
             started: Instant::now(),
         }))
     }
@@ -58,6 +62,7 @@ impl Net {
             cfg: self.cfg.clone(),
             dns: self.dns.clone(),
             roots: self.roots.clone(),
+            http_tls: self.http_tls.clone(),
             started: Instant::now(),
         })
     }
