@@ -110,9 +110,11 @@ async fn run_network_sources(net: &Net, addr: &Address) -> SourceResult {
                 for (_, (src, name)) in pending.iter().enumerate().filter(|(i, _)| !done[*i]) {
                     out.attempts.push(Attempt {
                         source: *src,
-                        target: name.to_string(),
+                        target: addr.domain.clone(),
                         outcome: AttemptOutcome::Error,
-                        reason: Some("stopped at the deadline (--deadline)".into()),
+                        reason: Some(format!(
+                            "{name} lookups stopped at the deadline (--deadline)"
+                        )),
                         elapsed_ms: started.elapsed().as_millis() as u64,
                     });
                 }
