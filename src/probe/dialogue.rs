@@ -211,10 +211,11 @@ impl Run<'_> {
         if self.c.port == 25 {
             return;
         }
+        let settled = hook.settled(self.c).await;
+        let c = settled.as_ref().unwrap_or(self.c);
         let t = Instant::now();
         let caps = self.s().capabilities().to_vec();
         let sasl = self.s().sasl().to_vec();
-        let c = self.c;
         let attempts = hook.login(self.s(), c, &caps, &sasl).await;
         let status = if attempts.is_empty() {
             StepStatus::Skipped

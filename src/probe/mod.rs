@@ -7,6 +7,10 @@
 //!   concurrently (bounded, staggered guesses, cancellation of outranked candidates; see
 //!   [`schedule`]), then [`findings::findings`] and the verdict [`verdict::choose`]. Probes come
 //!   back in candidate order.
+//! - [`probe_feed`]`(Arc<Net>, UnboundedReceiver<`[`Feed`]`>, &ProbeOptions) -> `[`ProbeRun`]: the
+//!   same, pipelined with discovery: `Feed::Found(candidates)` as each source answers (probed at
+//!   once; one already known is not probed again), then `Feed::Settled(final ranked list)`, which
+//!   orders the probes, enables cancellation and releases the logins ([`LoginHook::settled`]).
 //! - [`probe_one`]`(&Net, &Candidate, &ProbeOptions) -> `[`Probe`]: one dialogue
 //!   ([`dialogue`]); steps `resolve`, `connect`, (`tls` for implicit TLS), `greeting`,
 //!   `capabilities` (from the IMAP greeting when it has them, else CAPABILITY / CAPA / EHLO with
@@ -39,9 +43,9 @@
 //!   `Probe.auth` plus an `auth` step (`ok` if one succeeded, `failed` if all failed, `skipped`
 //!   if it tried nothing).
 //!
-//! Cancellation (see [`schedule`]): a pending probe that the verdict would rank below a probe
-//! already working with a valid certificate is cancelled (after `cancel_grace`; never a port 25
-//! probe nor a URL the user named) and recorded as
+//! Cancellation (see [`schedule`]): once the candidate list is settled, a pending probe that the
+//! verdict would rank below a probe already working with a valid certificate is cancelled (after
+//! `cancel_grace`; never a port 25 probe nor a URL the user named) and recorded as
 //! `Failed{phase: "cancelled"}` with one `cancelled` step (status `skipped`); past `--deadline`,
 //! pending probes become `Failed{phase: "deadline"}`. Findings and the verdict ignore both.
 //!
@@ -68,7 +72,7 @@ use std::time::Duration;
 use crate::report::{AuthAttempt, Candidate, Finding, Probe, Settings};
 
 pub use dialogue::{Ready, connect_ready, open_session, probe_one};
-pub use schedule::probe_all;
+pub use schedule::{Feed, probe_all, probe_feed};
 pub use session::{ImapResponse, Pop3Response, Redact, Session, SessionError};
 pub use url::{UrlError, parse_url};
 pub use verdict::status_of;
@@ -78,6 +82,16 @@ pub use verdict::status_of;
 /// capabilities and the SASL mechanisms seen last; it must redact what it sends
 /// ([`Redact`]) and leave the session ready for LOGOUT/QUIT.
 pub trait LoginHook: Send + Sync {
+    /// Called before the login (outside the `auth` step's time): wait for what discovery finally
+    /// says about this candidate and return it (None: the candidate the probe started with). A
+    /// pipelined run ([`schedule::probe_feed`]) waits here until discovery is complete.
+    fn settled<'a>(
+        &'a self,
+        _candidate: &'a Candidate,
+    ) -> Pin<Box<dyn Future<Output = Option<Candidate>> + Send + 'a>> {
+        Box::pin(async { None })
+    }
+
     fn login<'a>(
         &'a self,
         session: &'a mut Session,
@@ -100,8 +114,8 @@ pub struct ProbeOptions {
     pub per_host: usize,
     /// Limits shared with other runs (batch mode); None: this run's own, from the two above.
     pub limits: Option<Arc<limits::Limits>>,
-    /// Delay between the starts of successive `Source::Guess` candidates (Thunderbird staggers
-    /// its guesses the same way so a fast good answer can win).
+    /// Delay between the starts of successive `Source::Guess` candidates of one protocol
+    /// (Thunderbird staggers its guesses the same way so a fast good answer can win).
     pub stagger_guesses: Duration,
     /// Name sent with EHLO/HELO (RFC 5321 §4.1.4: an FQDN or an address literal).
     pub ehlo_name: String,

@@ -1,132 +1,159 @@
 //! Running all probes: concurrently (at most `concurrency` connections, `per_host` per host),
-//! guesses staggered by `stagger_guesses` (Thunderbird's guessConfig does the same so a fast
-//! good answer can win), the whole run within `--deadline`.
+//! guesses staggered by `stagger_guesses` within their group ([`rules::start_delays`]), the
+//! whole run within `--deadline`.
 //!
-//! Cancellation: within one group (IMAP, POP3, submission SMTP), as soon as a probe is working
-//! with a valid certificate, every still-pending probe the verdict would rank below it
-//! ([`verdict::preference`]) can no longer change the verdict and is cancelled after
+//! Pipelined with discovery ([`probe_feed`]): candidates arrive as each discovery source answers
+//! ([`Feed::Found`]) and each is probed at once, so a probe never waits for a slower source it
+//! does not need; [`Feed::Settled`] brings the final merged, ranked list, which orders the probes,
+//! decides the cancellations and gives the login its final user name. [`probe_all`] is the same
+//! with every candidate known up front.
+//!
+//! Cancellation: within one group (IMAP, POP3, submission SMTP), once the ranking is settled and
+//! a probe works with a valid certificate, every still-pending probe the verdict would rank below
+//! it ([`verdict::preference`]) can no longer change the verdict and is cancelled after
 //! `cancel_grace` (default 300 ms: probes about to answer still make it into the report, a black
-//! hole costs at most the grace, never its timeout). Such a probe is
-//! kept in the report as `Failed{phase: "cancelled"}` with a `cancelled` step (status
-//! `skipped`); probes that would rank higher keep running and the verdict waits for them. Port 25
-//! probes are never cancelled, nor are candidates the user named (`Source::User`, from
-//! `mailprobe probe URL…`: each was asked for) (they are not part of the verdict but tell whether port 25 is
-//! blocked, and they are bounded by the step timeout like everything else). When the deadline
-//! passes, whatever is still pending is recorded as `Failed{phase: "deadline"}`.
+//! hole costs at most the grace, never its timeout). Such a probe is kept in the report as
+//! `Failed{phase: "cancelled"}` with a `cancelled` step (status `skipped`); probes that would rank
+//! higher keep running and the verdict waits for them. Port 25 probes are never cancelled, nor are
+//! candidates the user named (`Source::User`, from `mailprobe probe URL…`: each was asked for)
+//! (they are not part of the verdict but tell whether port 25 is blocked, and they are bounded by
+//! the step timeout like everything else). When the deadline passes, whatever is still pending is
+//! recorded as `Failed{phase: "deadline"}`.
 
+mod rules;
+
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
-use super::dialogue::{Facts, blank_probe, probe_with_facts};
+use super::dialogue::{Facts, probe_with_facts};
 use super::limits::Limits;
-use super::{ProbeOptions, ProbeRun, findings, verdict};
+use super::session::Session;
+use super::{LoginHook, ProbeOptions, ProbeRun, findings, verdict};
 use crate::net::Net;
-use crate::report::{Candidate, Outcome, Probe, Protocol, Source, Step, StepStatus};
+use crate::report::{AuthAttempt, Candidate, Outcome, Probe};
+use rules::{Cancel, key, stopped};
+pub use rules::{outranked, start_delays};
 
-/// A request to stop a pending probe at `at` (after the grace, or now at the deadline).
+/// What discovery tells the scheduler.
 #[derive(Debug, Clone)]
-struct Cancel {
-    phase: &'static str,
-    reason: String,
-    at: tokio::time::Instant,
+pub enum Feed {
+    /// Candidates one source found (merged within the source); ones already known are not
+    /// probed again.
+    Found(Vec<Candidate>),
+    /// Discovery is complete: every candidate, merged and ranked. The probes come back in this
+    /// order; nothing more is accepted after it.
+    Settled(Vec<Candidate>),
 }
 
-/// Which candidates compete with each other for the verdict.
-fn group(c: &Candidate) -> Option<u8> {
-    match c.protocol {
-        Protocol::Imap => Some(0),
-        Protocol::Pop3 => Some(1),
-        Protocol::Smtp if c.port == 25 => None,
-        Protocol::Smtp => Some(2),
+/// The final candidate list, once settled; what a deferred login waits for.
+type Board = watch::Receiver<Option<Arc<Vec<Candidate>>>>;
+
+/// The login hook of a pipelined run: the login waits until discovery is complete, then uses the
+/// candidate as finally merged (an autoconfig user name may arrive after the probe started from a
+/// guess), so credentials only ever go out with the user name the sources publish.
+struct Deferred {
+    inner: Arc<dyn LoginHook>,
+    board: Board,
+}
+
+impl LoginHook for Deferred {
+    fn settled<'a>(
+        &'a self,
+        candidate: &'a Candidate,
+    ) -> Pin<Box<dyn Future<Output = Option<Candidate>> + Send + 'a>> {
+        Box::pin(async move {
+            let mut rx = self.board.clone();
+            let list = rx.wait_for(|v| v.is_some()).await.ok()?.clone()?;
+            let k = key(candidate);
+            list.iter().find(|c| key(c) == k).cloned()
+        })
     }
-}
 
-/// Delay before each candidate starts: 0 for sourced ones, k × stagger for the k-th guess.
-/// Port 25 is never cancelled (it competes with nothing), so waiting would only delay the run:
-/// it starts at once.
-pub fn start_delays(candidates: &[Candidate], stagger: Duration) -> Vec<Duration> {
-    let mut k = 0u32;
-    candidates
-        .iter()
-        .map(|c| {
-            let guess = !c.sources.is_empty() && c.sources.iter().all(|s| *s == Source::Guess);
-            if guess && group(c).is_some() {
-                let d = stagger * k;
-                k += 1;
-                d
-            } else {
-                Duration::ZERO
-            }
-        })
-        .collect()
-}
-
-/// Pending candidates (indices) that can no longer win once candidate `winner` works with a
-/// valid certificate.
-pub fn outranked(candidates: &[Candidate], winner: usize, pending: &[usize]) -> Vec<usize> {
-    let Some(g) = group(&candidates[winner]) else {
-        return Vec::new();
-    };
-    let w = verdict::preference(&candidates[winner], winner);
-    pending
-        .iter()
-        .copied()
-        .filter(|&j| {
-            group(&candidates[j]) == Some(g)
-                && verdict::preference(&candidates[j], j) > w
-                && !candidates[j].sources.contains(&Source::User)
-        })
-        .collect()
-}
-
-fn stopped(c: &Candidate, phase: &str, reason: String, elapsed: Duration) -> Probe {
-    let mut p = blank_probe(c);
-    let ms = elapsed.as_millis() as u64;
-    p.steps.push(Step {
-        name: phase.to_string(),
-        status: StepStatus::Skipped,
-        elapsed_ms: ms,
-        detail: Some(reason.clone()),
-    });
-    p.outcome = Outcome::Failed {
-        phase: phase.to_string(),
-        error: reason,
-        hint: None,
-    };
-    p.elapsed_ms = ms;
-    p
+    fn login<'a>(
+        &'a self,
+        session: &'a mut Session,
+        candidate: &'a Candidate,
+        caps: &'a [String],
+        sasl: &'a [String],
+    ) -> Pin<Box<dyn Future<Output = Vec<AuthAttempt>> + Send + 'a>> {
+        self.inner.login(session, candidate, caps, sasl)
+    }
 }
 
 /// Probe every candidate, then choose the settings and collect the findings. Probes come back
 /// in candidate order (see the module docs for cancellation).
 pub async fn probe_all(net: Arc<Net>, candidates: &[Candidate], opts: &ProbeOptions) -> ProbeRun {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let _ = tx.send(Feed::Settled(candidates.to_vec()));
+    probe_feed(net, rx, opts).await
+}
+
+/// A finished probe future: its spawn id, and the probe or why it was stopped.
+type Done = (usize, Result<(Probe, Facts), (&'static str, String)>);
+
+/// Probe candidates as they arrive from `feed` (see the module docs). If the feed closes without
+/// [`Feed::Settled`], the candidates seen so far, in arrival order, are the final list.
+pub async fn probe_feed(
+    net: Arc<Net>,
+    mut feed: mpsc::UnboundedReceiver<Feed>,
+    opts: &ProbeOptions,
+) -> ProbeRun {
     let started = Instant::now();
     let limits = opts
         .limits
         .clone()
         .unwrap_or_else(|| Limits::new(opts.concurrency, opts.per_host));
-    let global = limits.global();
-    let delays = start_delays(candidates, opts.stagger_guesses);
-    let cancel: Vec<watch::Sender<Option<Cancel>>> =
-        candidates.iter().map(|_| watch::channel(None).0).collect();
+    let (board_tx, board) = watch::channel(None);
+    let opts = &ProbeOptions {
+        login: opts.login.clone().map(|inner| {
+            Arc::new(Deferred {
+                inner,
+                board: board.clone(),
+            }) as Arc<dyn LoginHook>
+        }),
+        ..opts.clone()
+    };
     let net_ref: &Net = &net;
 
+    // Spawned probes, by spawn id.
+    let mut known: Vec<Candidate> = Vec::new();
+    let mut cancel: Vec<watch::Sender<Option<Cancel>>> = Vec::new();
+    let mut results: Vec<Option<(Probe, Facts)>> = Vec::new();
     let mut futs = FuturesUnordered::new();
-    for (i, c) in candidates.iter().enumerate() {
+    // The final list and, per entry, the spawn id of its probe.
+    let mut settled: Option<(Vec<Candidate>, Vec<usize>)> = None;
+    let deadline = tokio::time::sleep(net.remaining());
+    tokio::pin!(deadline);
+    let mut deadline_hit = false;
+
+    let spawn = |c: Candidate,
+                 delay: std::time::Duration,
+                 deadline_hit: bool,
+                 known: &mut Vec<Candidate>,
+                 cancel: &mut Vec<watch::Sender<Option<Cancel>>>,
+                 results: &mut Vec<Option<(Probe, Facts)>>| {
+        let id = known.len();
+        let (tx, mut rx) = watch::channel(None::<Cancel>);
+        if deadline_hit {
+            tx.send_replace(Some(deadline_cancel()));
+        }
+        cancel.push(tx);
+        results.push(None);
+        known.push(c.clone());
         let host_sem = limits.host(&c.host);
-        let global = global.clone();
-        let mut rx = cancel[i].subscribe();
-        let delay = delays[i];
-        futs.push(async move {
+        let global = limits.global();
+        async move {
             let work = async {
                 tokio::time::sleep(delay).await;
                 let _g = global.acquire_owned().await.ok();
                 let _h = host_sem.acquire_owned().await.ok();
-                probe_with_facts(net_ref, c, opts).await
+                probe_with_facts(net_ref, &c, opts).await
             };
             let cancelled = async {
                 loop {
@@ -147,42 +174,77 @@ pub async fn probe_all(net: Arc<Net>, candidates: &[Candidate], opts: &ProbeOpti
                     }
                 }
             };
-            tokio::select! {
-                r = work => (i, Ok(r)),
-                (phase, reason) = cancelled => (i, Err((phase, reason))),
-            }
-        });
-    }
+            let r: Done = tokio::select! {
+                r = work => (id, Ok(r)),
+                stop = cancelled => (id, Err(stop)),
+            };
+            r
+        }
+    };
 
-    let mut results: Vec<Option<(Probe, Facts)>> = candidates.iter().map(|_| None).collect();
-    let deadline = tokio::time::sleep(net.remaining());
-    tokio::pin!(deadline);
-    let mut deadline_hit = false;
     loop {
+        if settled.is_some() && futs.is_empty() {
+            break;
+        }
         tokio::select! {
-            next = futs.next() => {
-                let Some((i, r)) = next else { break };
-                let (probe, facts) = match r {
+            msg = feed.recv(), if settled.is_none() => {
+                let (list, is_final) = match msg {
+                    Some(Feed::Found(v)) => (v, false),
+                    Some(Feed::Settled(v)) => (v, true),
+                    None => (known.clone(), true),
+                };
+                let mut ids: Vec<Option<usize>> = vec![None; list.len()];
+                let mut taken = vec![false; known.len()];
+                for (slot, c) in ids.iter_mut().zip(&list) {
+                    let k = key(c);
+                    if let Some(id) = (0..known.len()).find(|&j| !taken[j] && key(&known[j]) == k) {
+                        // Known from an earlier source: the same probe. Only the final list
+                        // pairs each entry with one probe (the same URL given twice runs twice).
+                        taken[id] = is_final;
+                        *slot = Some(id);
+                    }
+                }
+                // The stagger counts every guess of the batch, running or not, so a guess's delay
+                // does not depend on which source happened to answer first.
+                let delays = start_delays(&list, opts.stagger_guesses);
+                let mut new_ids = Vec::new();
+                for ((c, id), d) in list.iter().zip(&ids).zip(delays) {
+                    if id.is_none() {
+                        new_ids.push(known.len());
+                        let f = spawn(c.clone(), d, deadline_hit, &mut known, &mut cancel, &mut results);
+                        futs.push(f);
+                    }
+                }
+                if is_final {
+                    let mut new_ids = new_ids.into_iter();
+                    let ids: Vec<usize> = ids
+                        .into_iter()
+                        .map(|id| id.or_else(|| new_ids.next()).unwrap_or_default())
+                        .collect();
+                    board_tx.send_replace(Some(Arc::new(list.clone())));
+                    // Probes that already work may now cancel what ranks below them.
+                    for w in 0..list.len() {
+                        if valid(&results[ids[w]]) {
+                            cancel_outranked(&list, &ids, w, &results, &cancel, opts);
+                        }
+                    }
+                    settled = Some((list, ids));
+                }
+            }
+            next = futs.next(), if !futs.is_empty() => {
+                let Some((id, r)) = next else { continue };
+                let pf = match r {
                     Ok(pf) => pf,
                     Err((phase, reason)) => {
-                        (stopped(&candidates[i], phase, reason, started.elapsed()), Facts::default())
+                        (stopped(&known[id], phase, reason, started.elapsed()), Facts::default())
                     }
                 };
-                let valid = matches!(probe.outcome, Outcome::Working { tls_valid: true });
-                results[i] = Some((probe, facts));
-                if valid {
-                    let pending: Vec<usize> = (0..candidates.len()).filter(|j| results[*j].is_none()).collect();
-                    let c = &candidates[i];
-                    for j in outranked(candidates, i, &pending) {
-                        let why = format!("not needed: {}:{} ({}) already works and ranks higher", c.host, c.port, c.security.as_str());
-                        let at = tokio::time::Instant::now() + opts.cancel_grace;
-                        cancel[j].send_if_modified(|v| {
-                            if v.is_some() {
-                                return false;
-                            }
-                            *v = Some(Cancel { phase: "cancelled", reason: why.clone(), at });
-                            true
-                        });
+                results[id] = Some(pf);
+                if let Some((list, ids)) = &settled
+                    && valid(&results[id])
+                {
+                    for w in (0..list.len()).filter(|&w| ids[w] == id) {
+                        cancel_outranked(list, ids, w, &results, &cancel, opts);
                     }
                 }
             }
@@ -195,11 +257,7 @@ pub async fn probe_all(net: Arc<Net>, candidates: &[Candidate], opts: &ProbeOpti
                             *v = Some(match v.take() {
                                 // Already outranked: keep that reason, stop now.
                                 Some(c) => Cancel { at: now, ..c },
-                                None => Cancel {
-                                    phase: "deadline",
-                                    reason: "the run's --deadline passed".to_string(),
-                                    at: now,
-                                },
+                                None => deadline_cancel(),
                             })
                         });
                     }
@@ -207,26 +265,26 @@ pub async fn probe_all(net: Arc<Net>, candidates: &[Candidate], opts: &ProbeOpti
             }
         }
     }
+    drop(futs);
 
-    let (probes, facts): (Vec<Probe>, Vec<Facts>) = results
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| {
-            r.unwrap_or_else(|| {
-                (
-                    stopped(
-                        &candidates[i],
-                        "deadline",
-                        "not run".into(),
-                        started.elapsed(),
-                    ),
-                    Facts::default(),
-                )
-            })
+    let (list, ids) = settled.unwrap_or_default();
+    let (probes, facts): (Vec<Probe>, Vec<Facts>) = list
+        .iter()
+        .zip(&ids)
+        .map(|(c, &id)| match results.get(id).cloned().flatten() {
+            Some((mut p, f)) => {
+                // A later source may have confirmed it: the probe names every source.
+                p.sources = c.sources.clone();
+                (p, f)
+            }
+            None => (
+                stopped(c, "deadline", "not run".into(), started.elapsed()),
+                Facts::default(),
+            ),
         })
         .unzip();
-    let settings = verdict::choose(&probes, candidates);
-    let findings = findings::findings(&probes, &facts, candidates, &settings, opts);
+    let settings = verdict::choose(&probes, &list);
+    let findings = findings::findings(&probes, &facts, &list, &settings, opts);
     ProbeRun {
         probes,
         settings,
@@ -234,63 +292,50 @@ pub async fn probe_all(net: Arc<Net>, candidates: &[Candidate], opts: &ProbeOpti
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::report::Security;
-
-    fn cand(protocol: Protocol, port: u16, security: Security, source: Source) -> Candidate {
-        Candidate {
-            protocol,
-            host: "h".into(),
-            port,
-            security,
-            username: None,
-            auth: vec![],
-            sources: vec![source],
-        }
+fn deadline_cancel() -> Cancel {
+    Cancel {
+        phase: "deadline",
+        reason: "the run's --deadline passed".to_string(),
+        at: tokio::time::Instant::now(),
     }
+}
 
-    #[test]
-    fn stagger_only_guesses() {
-        let cs = vec![
-            cand(Protocol::Imap, 993, Security::Tls, Source::ProviderDb),
-            cand(Protocol::Imap, 993, Security::Tls, Source::Guess),
-            cand(Protocol::Imap, 143, Security::Starttls, Source::Guess),
-            cand(Protocol::Smtp, 465, Security::Tls, Source::Srv),
-        ];
-        let d = start_delays(&cs, Duration::from_millis(100));
-        assert_eq!(
-            d,
-            vec![
-                Duration::ZERO,
-                Duration::ZERO,
-                Duration::from_millis(100),
-                Duration::ZERO
-            ]
+fn valid(r: &Option<(Probe, Facts)>) -> bool {
+    matches!(r, Some((p, _)) if matches!(p.outcome, Outcome::Working { tls_valid: true }))
+}
+
+/// Entry `w` of the settled list works with a valid certificate: cancel, after the grace, every
+/// pending probe it outranks.
+fn cancel_outranked(
+    list: &[Candidate],
+    ids: &[usize],
+    w: usize,
+    results: &[Option<(Probe, Facts)>],
+    cancel: &[watch::Sender<Option<Cancel>>],
+    opts: &ProbeOptions,
+) {
+    let pending: Vec<usize> = (0..list.len())
+        .filter(|&j| results[ids[j]].is_none())
+        .collect();
+    let c = &list[w];
+    for j in outranked(list, w, &pending) {
+        let why = format!(
+            "not needed: {}:{} ({}) already works and ranks higher",
+            c.host,
+            c.port,
+            c.security.as_str()
         );
-    }
-
-    #[test]
-    fn outranked_by_group_and_preference() {
-        let cs = vec![
-            cand(Protocol::Imap, 993, Security::Tls, Source::ProviderDb),
-            cand(Protocol::Imap, 143, Security::Starttls, Source::Guess),
-            cand(Protocol::Pop3, 995, Security::Tls, Source::Guess),
-            cand(Protocol::Smtp, 587, Security::Starttls, Source::Guess),
-            cand(Protocol::Smtp, 465, Security::Tls, Source::Guess),
-            cand(Protocol::Smtp, 25, Security::Starttls, Source::Guess),
-        ];
-        assert_eq!(outranked(&cs, 0, &[1, 2, 3, 4, 5]), vec![1]);
-        // 143 working does not cancel 993, which ranks higher.
-        assert!(outranked(&cs, 1, &[0]).is_empty());
-        // 587 working does not cancel 465; 465 working cancels 587 but never port 25.
-        assert!(outranked(&cs, 3, &[4, 5]).is_empty());
-        assert_eq!(outranked(&cs, 4, &[3, 5]), vec![3]);
-        assert!(outranked(&cs, 5, &[3, 4]).is_empty());
-        // A URL the user named is always probed to the end.
-        let mut user = cs.clone();
-        user[1].sources = vec![Source::User];
-        assert!(outranked(&user, 0, &[1, 2]).is_empty());
+        let at = tokio::time::Instant::now() + opts.cancel_grace;
+        cancel[ids[j]].send_if_modified(|v| {
+            if v.is_some() {
+                return false;
+            }
+            *v = Some(Cancel {
+                phase: "cancelled",
+                reason: why.clone(),
+                at,
+            });
+            true
+        });
     }
 }

@@ -1,7 +1,7 @@
 //! Integration tests: probe. Parsers over the transcript fixtures and scripted replays of them
 //! ([`fixtures`]), the real Dovecot + Postfix stack ([`stack`]), misbehaving scripted servers
 //! ([`misbehave`]), certificates and TLS versions ([`certs`]), concurrency, cancellation and the
-//! login hook ([`run`]).
+//! login hook ([`run`]), pipelining with discovery ([`pipeline`]).
 //!
 //! Every candidate uses the name `mail.example.test` (the name on the test certificates);
 //! `--connect-to` style mappings send the connections to 127.0.0.1, so SNI and the certificate
@@ -10,6 +10,7 @@
 mod certs;
 mod fixtures;
 mod misbehave;
+mod pipeline;
 mod run;
 mod stack;
 
