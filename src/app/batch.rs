@@ -9,9 +9,10 @@ use std::time::Instant;
 
 use futures::StreamExt;
 use futures::future::{BoxFuture, FutureExt, Shared};
+use tokio::sync::oneshot;
 
 use super::AppError;
-use super::check::{check_address, probe_options};
+use super::check::{check_address, check_with, probe_options};
 use crate::address::{self, Address};
 use crate::auth::{Credentials, PasswordSource, read_secret};
 use crate::cli::{CheckArgs, Format, GlobalArgs};
@@ -79,7 +80,17 @@ impl<R: std::io::Read> TakeTo for R {
     }
 }
 
-type SharedDiscovery = Shared<BoxFuture<'static, Arc<(Address, Discovered)>>>;
+/// A domain's discovery, once its first address has it (None: that check ended without it).
+type SharedDiscovery = Shared<BoxFuture<'static, Option<Arc<(Address, Discovered)>>>>;
+
+/// What the cache has for an address's domain.
+enum Slot {
+    /// An earlier address of the domain runs (or ran) its discovery: wait for it.
+    Known(SharedDiscovery),
+    /// This is the domain's first address: its own check discovers, pipelined into its probes,
+    /// and publishes the discovery here as soon as it is complete.
+    First(oneshot::Sender<Arc<(Address, Discovered)>>),
+}
 
 /// One discovery per domain within a batch; the candidates' user names are rewritten for each
 /// address (they were resolved for the first address of the domain).
@@ -89,28 +100,26 @@ struct DiscoveryCache {
 }
 
 impl DiscoveryCache {
-    async fn get(&self, net: &Arc<Net>, addr: &Address) -> Discovered {
-        let fut = {
-            let mut map = self.by_domain.lock().unwrap_or_else(|e| e.into_inner());
-            map.entry(addr.domain.clone())
-                .or_insert_with(|| {
-                    let net = net.clone();
-                    let a = addr.clone();
-                    async move {
-                        let d = discover::discover(&net, &a).await;
-                        Arc::new((a, d))
-                    }
-                    .boxed()
-                    .shared()
-                })
-                .clone()
+    fn slot(&self, addr: &Address) -> Slot {
+        let mut map = self.by_domain.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(f) = map.get(&addr.domain) {
+            return Slot::Known(f.clone());
+        }
+        let (tx, rx) = oneshot::channel();
+        map.insert(
+            addr.domain.clone(),
+            async move { rx.await.ok() }.boxed().shared(),
+        );
+        Slot::First(tx)
+    }
+
+    /// The domain's discovery for `addr`: the shared one, or its own if that never came.
+    async fn known(f: SharedDiscovery, net: &Arc<Net>, addr: &Address) -> Discovered {
+        let Some(shared) = f.await else {
+            return discover::discover(net, addr).await;
         };
-        let shared = fut.await;
         let (first, d) = (&shared.0, &shared.1);
-        let mut d = Discovered {
-            discovery: d.discovery.clone(),
-            findings: d.findings.clone(),
-        };
+        let mut d = d.clone();
         if first.local != addr.local {
             for c in &mut d.discovery.candidates {
                 if let Some(u) = &c.username {
@@ -258,8 +267,19 @@ pub async fn run(
                         &net,
                     );
                     opts.limits = Some(limits.clone());
-                    let d = cache.get(&net, &addr).await;
-                    let mut r = check_address(&net, &addr, d, &opts, started).await;
+                    let mut r = match cache.slot(&addr) {
+                        Slot::Known(f) => {
+                            let d = DiscoveryCache::known(f, &net, &addr).await;
+                            check_address(&net, &addr, d, &opts, started).await
+                        }
+                        Slot::First(tx) => {
+                            let a = addr.clone();
+                            let publish = move |d: &Discovered| {
+                                let _ = tx.send(Arc::new((a, d.clone())));
+                            };
+                            check_with(&net, &addr, &opts, started, publish).await
+                        }
+                    };
                     crate::thresholds::apply(&mut r, &thresholds);
                     r
                 }

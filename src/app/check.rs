@@ -8,7 +8,7 @@ use crate::address::{self, Address};
 use crate::auth::{self, Authenticator, Credentials};
 use crate::discover::{self, Discovered};
 use crate::net::Net;
-use crate::probe::{self, ProbeOptions, ProbeRun};
+use crate::probe::{self, Feed, ProbeOptions, ProbeRun};
 use crate::report::{Candidate, Finding, Outcome, Report, Severity, Status};
 use crate::roundtrip::{self, RoundtripOptions};
 
@@ -64,8 +64,7 @@ pub fn apply_run(report: &mut Report, run: ProbeRun, with_login: bool) {
     };
 }
 
-/// `mailprobe check ADDRESS`, given an already-parsed address (batch mode reuses this with a
-/// cached discovery).
+/// `mailprobe check ADDRESS` with a discovery already done (batch mode: cached per domain).
 pub async fn check_address(
     net: &Arc<Net>,
     addr: &Address,
@@ -73,21 +72,60 @@ pub async fn check_address(
     opts: &ProbeOptions,
     started: Instant,
 ) -> Report {
+    let run = probe::probe_all(net.clone(), &discovered.discovery.candidates, opts).await;
+    check_report(addr, discovered, run, opts, started)
+}
+
+fn check_report(
+    addr: &Address,
+    discovered: Discovered,
+    run: ProbeRun,
+    opts: &ProbeOptions,
+    started: Instant,
+) -> Report {
     let mut report = Report::new("check", &addr.ascii(), &addr.domain);
     report.domain_unicode = addr.domain_unicode.clone();
     report.discovery = discovered.discovery;
     report.findings = discovered.findings;
-    let run = probe::probe_all(net.clone(), &report.discovery.candidates, opts).await;
     apply_run(&mut report, run, opts.login.is_some());
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     report
 }
 
-/// `mailprobe check ADDRESS`.
+/// `mailprobe check ADDRESS`: discovery pipelined into probing — each source's candidates are
+/// probed as soon as that source answers, and the run ends when the slowest source and the
+/// slowest probe it needs are done. With `--concurrency 1` (one lookup or connection at a time)
+/// discovery finishes before the first probe starts.
 pub async fn check(net: &Arc<Net>, addr: &Address, opts: &ProbeOptions) -> Report {
-    let started = Instant::now();
-    let discovered = discover::discover(net, addr).await;
-    check_address(net, addr, discovered, opts, started).await
+    check_with(net, addr, opts, Instant::now(), |_| {}).await
+}
+
+/// [`check`], handing the finished discovery to `publish` as soon as it is complete, while the
+/// probes may still run (batch mode shares it with the other addresses of the domain).
+pub async fn check_with(
+    net: &Arc<Net>,
+    addr: &Address,
+    opts: &ProbeOptions,
+    started: Instant,
+    publish: impl FnOnce(&Discovered) + Send,
+) -> Report {
+    if net.cfg.concurrency <= 1 || opts.concurrency <= 1 {
+        let discovered = discover::discover(net, addr).await;
+        publish(&discovered);
+        return check_address(net, addr, discovered, opts, started).await;
+    }
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let discovery = async {
+        let found = |v: Vec<Candidate>| {
+            let _ = tx.send(Feed::Found(v));
+        };
+        let d = discover::discover_with(net, addr, &found).await;
+        let _ = tx.send(Feed::Settled(d.discovery.candidates.clone()));
+        publish(&d);
+        d
+    };
+    let (discovered, run) = tokio::join!(discovery, probe::probe_feed(net.clone(), rx, opts));
+    check_report(addr, discovered, run, opts, started)
 }
 
 /// `mailprobe probe URL…`: the given servers only; OK when every one works with valid TLS.

@@ -3,7 +3,8 @@
 //! All sources start at once; each bounds its own network steps with the per-step timeout and
 //! the whole stage stops at the run's deadline, keeping whatever the finished sources found.
 //! Output: merged, ranked candidates ([`candidate`]), every attempt with its provenance, and
-//! findings. Nothing here connects to a mail server.
+//! findings. Nothing here connects to a mail server. [`discover_with`] also hands out each
+//! source's candidates the moment it answers, for probing to start while slower sources run.
 
 pub mod autoconfig;
 pub mod autodiscover;
@@ -18,11 +19,13 @@ use futures::stream::FuturesUnordered;
 
 use crate::address::Address;
 use crate::net::Net;
-use crate::report::{Attempt, AttemptOutcome, Discovery, Finding, Protocol, Severity, Source};
+use crate::report::{
+    Attempt, AttemptOutcome, Candidate, Discovery, Finding, Protocol, Severity, Source,
+};
 use sources::SourceResult;
 
 /// The discovery stage's result.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Discovered {
     pub discovery: Discovery,
     pub findings: Vec<Finding>,
@@ -30,7 +33,21 @@ pub struct Discovered {
 
 /// Run every source concurrently under the run's deadline.
 pub async fn discover(net: &Net, addr: &Address) -> Discovered {
+    discover_with(net, addr, &|_| {}).await
+}
+
+/// [`discover`], handing each source's candidates (merged and ranked within the source) to
+/// `found` as soon as that source answers, so probing can start before the slowest source is
+/// done (the app pipes them into [`crate::probe::probe_feed`]).
+pub async fn discover_with(
+    net: &Net,
+    addr: &Address,
+    found: &(dyn Fn(Vec<Candidate>) + Sync),
+) -> Discovered {
     let mut all = sources::provider::lookup(addr);
+    if !all.candidates.is_empty() {
+        found(candidate::merge(all.candidates.clone()));
+    }
     if net.cfg.offline {
         for (src, what) in [
             (Source::Autoconfig, "autoconfig"),
@@ -49,12 +66,16 @@ pub async fn discover(net: &Net, addr: &Address) -> Discovered {
             });
         }
     } else {
-        all.extend(run_network_sources(net, addr).await);
+        all.extend(run_network_sources(net, addr, found).await);
     }
     finish(all, addr)
 }
 
-async fn run_network_sources(net: &Net, addr: &Address) -> SourceResult {
+async fn run_network_sources(
+    net: &Net,
+    addr: &Address,
+    found: &(dyn Fn(Vec<Candidate>) + Sync),
+) -> SourceResult {
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + net.remaining();
     let mut pending: Vec<(Source, &'static str)> = Vec::new();
@@ -100,6 +121,9 @@ async fn run_network_sources(net: &Net, addr: &Address) -> SourceResult {
         match tokio::time::timeout_at(deadline, set.next()).await {
             Ok(Some((i, r))) => {
                 done[i] = true;
+                if !r.candidates.is_empty() {
+                    found(candidate::merge(r.candidates.clone()));
+                }
                 out.extend(r);
                 if let Some(f) = queue.pop() {
                     set.push(f);

@@ -420,3 +420,86 @@ fn concurrency_one_runs_everything_in_turn_with_the_same_verdict() {
     assert_eq!(setting(&v, "incoming").2, 993);
     assert_eq!(setting(&v, "outgoing").2, 465);
 }
+
+#[test]
+fn probing_starts_while_a_slower_source_is_still_running() {
+    // SRV answers at once; the autoconfig document is held back until the test sees the IMAP
+    // server connected. Probing is pipelined with discovery, so the connection comes first and
+    // the held source then adds itself to the same probe; a tool that waited for every source
+    // would never connect before the gate opens.
+    use crate::support::certs::{TestCa, TlsVersions, server_config};
+    use crate::support::cmd::mailprobe_std;
+    use crate::support::http::{HttpServer, Reply, Routes};
+    use crate::support::scripted::{ScriptedServer, Step};
+    use std::sync::atomic::Ordering;
+    use std::time::{Duration, Instant};
+
+    let ca = TestCa::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let imaps = ScriptedServer::start_tls(
+        server_config(
+            &ca.issue(&["mail.example.test"], Validity::Valid),
+            TlsVersions::Default,
+        ),
+        vec![
+            Step::line("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready"),
+            Step::expect("a1 LOGOUT"),
+            Step::line("a1 OK bye"),
+        ],
+    );
+    let doc = r#"<clientConfig version="1.1"><emailProvider id="example.test">
+        <incomingServer type="imap"><hostname>mail.example.test</hostname><port>993</port><socketType>SSL</socketType><username>%EMAILADDRESS%</username><authentication>password-cleartext</authentication></incomingServer>
+        </emailProvider></clientConfig>"#;
+    let (held, gate) = Reply::gated(Reply::xml(doc));
+    let http = HttpServer::start(
+        &ca,
+        &["autoconfig.example.test"],
+        Routes::new().route("autoconfig.example.test", "/mail/config-v1.1.xml", held),
+    );
+    let dns = DnsServer::start_zones(&[Zone::new("example.test")
+        .a("mail", "127.0.0.1")
+        .a("autoconfig", "127.0.0.1")
+        .srv("_imaps._tcp", 0, 1, 993, "mail.example.test")]);
+    let mut child = mailprobe_std()
+        .args(["check", "alice@example.test", "--json", "--timeout", "20"])
+        .args(["--dns", &dns.addr().to_string()])
+        .args(["--ispdb-url", "http://127.0.0.1:9/"])
+        .args(["--ca-file", &ca.write_pem(tmp.path()).display().to_string()])
+        .args([
+            "--connect-to",
+            &format!("mail.example.test:993:127.0.0.1:{}", imaps.port()),
+        ])
+        .args(http.connect_to_args("autoconfig.example.test"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let waited = Instant::now();
+    while imaps.connections() == 0 && waited.elapsed() < Duration::from_secs(15) {
+        assert!(child.try_wait().unwrap().is_none(), "check ended early");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let connected_first = imaps.connections() == 1;
+    gate.store(true, Ordering::SeqCst);
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        connected_first,
+        "no probe before the held source answered: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let probes = v["probes"].as_array().unwrap();
+    let imap: Vec<&Value> = probes
+        .iter()
+        .filter(|p| p["protocol"] == "imap" && p["port"] == 993)
+        .collect();
+    assert_eq!(imap.len(), 1, "probed once: {probes:#?}");
+    assert_eq!(imap[0]["outcome"]["result"], "working", "{:#}", imap[0]);
+    let sources = imap[0]["sources"].as_array().unwrap();
+    assert!(
+        sources.contains(&"autoconfig".into()) && sources.contains(&"srv".into()),
+        "the held source joined the probe: {sources:?}"
+    );
+    assert_eq!(imaps.connections(), 1);
+    assert_eq!(setting(&v, "incoming").2, 993);
+}

@@ -8,7 +8,12 @@ use super::mailstack::MailStack;
 /// `mailprobe` as an `assert_cmd::Command`: env cleared except PATH (and RUST_BACKTRACE),
 /// `NO_COLOR=1`, `TERM=dumb`, HOME = the temp dir.
 pub fn mailprobe() -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin!("mailprobe"));
+    assert_cmd::Command::from_std(mailprobe_std())
+}
+
+/// The same as a `std::process::Command`, for a test that watches the process while it runs.
+pub fn mailprobe_std() -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("mailprobe"));
     cmd.env_clear()
         .env(
             "PATH",

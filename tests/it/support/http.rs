@@ -7,6 +7,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -32,6 +33,11 @@ pub enum Reply {
     Huge(u64),
     /// 200 whose body trickles: `chunk` every `every`, forever.
     SlowDrip { chunk: Vec<u8>, every: Duration },
+    /// Hold the request until the test opens the gate ([`Reply::gated`]), then answer `then`.
+    Gated {
+        open: Arc<AtomicBool>,
+        then: Box<Reply>,
+    },
 }
 
 impl Reply {
@@ -41,6 +47,19 @@ impl Reply {
             content_type: "application/xml".into(),
             body: body.into().into_bytes(),
         }
+    }
+
+    /// `then`, held back until the returned gate is set (`gate.store(true, …)`): a source that
+    /// answers exactly when the test decides.
+    pub fn gated(then: Reply) -> (Reply, Arc<AtomicBool>) {
+        let open = Arc::new(AtomicBool::new(false));
+        (
+            Reply::Gated {
+                open: open.clone(),
+                then: Box::new(then),
+            },
+            open,
+        )
     }
 
     /// 200 `text/plain`.
@@ -296,6 +315,12 @@ async fn respond(reply: Option<Reply>) -> Response<Body> {
             r
         }
         Some(Reply::Hang) => std::future::pending().await,
+        Some(Reply::Gated { open, then }) => {
+            while !open.load(Ordering::SeqCst) {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            Box::pin(respond(Some(*then))).await
+        }
         Some(Reply::Huge(n)) => {
             let chunk = Bytes::from(vec![b'x'; 64 * 1024]);
             let stream = futures::stream::unfold(n, move |left| {
