@@ -3,10 +3,12 @@
 //! bench/README.md ("Critical path").
 //!
 //! Discovery is modelled from the world ([`crate::world`]): which names resolve and which URLs
-//! exist; every source runs concurrently, so discovery costs the longest source chain. Probing
-//! starts when discovery ends (the tool's design: all candidates are known, merged and ranked
-//! first); its cost is the longest chain among the probes the verdict waited for, i.e. every
-//! probe of the report that was not cancelled, counted from the steps the dialogue performed.
+//! exist; every source runs concurrently, so discovery costs the longest source chain. A
+//! `check` probes each candidate as soon as the first source reporting it answers (discovery is
+//! pipelined into probing), so its path is the longest of discovery and, over the probes the
+//! verdict waited for (not cancelled), the source's answer + the probe, counted from the steps
+//! the dialogue performed. In a batch the first address of each domain does the same; later
+//! ones reuse its discovery.
 
 use std::collections::HashSet;
 
@@ -119,12 +121,60 @@ pub fn cancelled(probe: &Value) -> bool {
     probe["outcome"]["phase"] == "cancelled"
 }
 
-/// Critical path of a `check` report: (discovery RTTs, probing RTTs, staggered-start wait in
-/// ms, a one-line explanation). `warm`: see [`discovery`].
-pub fn check(report: &Value, stagger_ms: u64, rtt_ms: u64, warm: bool) -> (u32, u32, u64, String) {
+/// The critical path of a run: `rtt` round trips plus `wait_ms` of deliberate waiting (a
+/// staggered start), and which chain it is.
+#[derive(Debug, Clone, Default)]
+pub struct Path {
+    pub rtt: u32,
+    pub wait_ms: u64,
+    pub why: String,
+}
+
+impl Path {
+    pub fn ms(&self, rtt_ms: u64) -> u64 {
+        u64::from(self.rtt) * rtt_ms + self.wait_ms
+    }
+}
+
+/// When a candidate found by `tag` can start, in RTTs after the start: the chain of the source
+/// that reports it ([`discovery`]); autoconfig and ISPDB answers come from the autoconfig source
+/// or from the MX source (at the MX host's domain), whichever is sooner.
+fn found_at(tag: &str, chains: &[(&'static str, u32)]) -> u32 {
+    let chain = |name: &str| {
+        chains
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(0, |(_, r)| *r)
+    };
+    match tag {
+        "provider-db" | "user" => 0,
+        "autoconfig" | "autoconfig-wellknown" | "autoconfig-http" | "ispdb" => {
+            chain("autoconfig").min(chain("mx"))
+        }
+        "mx-provider" => chain("mx"),
+        other => chain(other),
+    }
+}
+
+fn group(p: &Value) -> Option<u8> {
+    match (p["protocol"].as_str(), p["port"].as_u64()) {
+        (Some("smtp"), Some(25)) => None,
+        (Some("imap"), _) => Some(0),
+        (Some("pop3"), _) => Some(1),
+        (Some("smtp"), _) => Some(2),
+        _ => None,
+    }
+}
+
+/// Critical path of a `check` report (also the first address of each domain in a batch).
+/// `warm`: see [`discovery`]. Each probe starts when the first source that reports its
+/// candidate answers (the guess source's candidates staggered per group, in the order of its
+/// answer: security, then port), and a login waits for discovery to end
+/// (src/probe/schedule.rs).
+pub fn check(report: &Value, stagger_ms: u64, rtt_ms: u64, warm: bool) -> Path {
     let domain = report["domain"].as_str().unwrap_or("");
-    let disc = discovery(domain, Some("mx.mailhost.test"), warm);
-    let (dname, drtt) = disc
+    let chains = discovery(domain, Some("mx.mailhost.test"), warm);
+    let (dname, drtt) = chains
         .iter()
         .max_by_key(|(_, r)| *r)
         .copied()
@@ -137,48 +187,127 @@ pub fn check(report: &Value, stagger_ms: u64, rtt_ms: u64, warm: bool) -> (u32, 
                 .any(|p| format!("{p}{domain}") == h)
     };
     let empty = Vec::new();
-    let probes = report["probes"].as_array().unwrap_or(&empty);
-    let mut best = (0u32, 0u64, String::from("no probe"));
-    let mut k = 0u64;
-    for p in probes {
-        let sources: Vec<&str> = p["sources"]
+    let probes: Vec<&Value> = report["probes"]
+        .as_array()
+        .unwrap_or(&empty)
+        .iter()
+        .collect();
+    let tags = |p: &Value| -> Vec<String> {
+        p["sources"]
             .as_array()
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        let guess_only = !sources.is_empty() && sources.iter().all(|s| *s == "guess");
-        let delay = if guess_only {
-            k += 1;
-            (k - 1) * stagger_ms
-        } else {
-            0
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // The k-th guess of its group, in the order its batch was ranked in.
+    let mut guess_rank: Vec<usize> = (0..probes.len())
+        .filter(|&i| tags(probes[i]).iter().any(|s| s == "guess"))
+        .collect();
+    {
+        let sec = |p: &Value| match p["security"].as_str() {
+            Some("tls") => 0,
+            Some("starttls") => 1,
+            _ => 2,
         };
+        let port = |p: &Value| match (p["protocol"].as_str(), p["port"].as_u64()) {
+            (Some("smtp"), Some(465)) => 0,
+            (Some("smtp"), Some(587)) => 1,
+            (Some("smtp"), Some(25)) => 3,
+            (Some("imap"), Some(993 | 143)) | (Some("pop3"), Some(995 | 110)) => 0,
+            _ => 2,
+        };
+        guess_rank.sort_by_key(|&i| (group(probes[i]), sec(probes[i]), port(probes[i])));
+    }
+    let mut delay = vec![0u64; probes.len()];
+    let mut k = [0u64; 3];
+    for &i in &guess_rank {
+        if let Some(g) = group(probes[i]) {
+            delay[i] = k[usize::from(g)] * stagger_ms;
+            k[usize::from(g)] += 1;
+        }
+    }
+    let mut best = Path {
+        rtt: drtt,
+        wait_ms: 0,
+        why: format!("discovery {drtt} ({dname})"),
+    };
+    for (i, p) in probes.iter().enumerate() {
         if cancelled(p) {
             continue;
         }
         let host = p["host"].as_str().unwrap_or("");
-        let r = probe_rtts(p, guessed(host));
-        let label = format!(
-            "{}:{} {}",
-            host,
-            p["port"],
-            p["security"].as_str().unwrap_or("")
-        );
-        // Compare in time, so that a staggered start counts.
-        if u64::from(r) * rtt_ms + delay > u64::from(best.0) * rtt_ms + best.1 {
-            best = (r, delay, label);
+        // When it starts: (RTTs, ms of stagger).
+        let start = tags(p)
+            .iter()
+            .map(|t| {
+                let w = if t == "guess" { delay[i] } else { 0 };
+                (found_at(t, &chains), w)
+            })
+            .min_by_key(|(r, w)| u64::from(*r) * rtt_ms + w)
+            .unwrap_or((0, 0));
+        let (pre, post) = probe_rtts_split(p, guessed(host));
+        // A login waits for discovery to be complete (the user name it publishes).
+        let before_auth = if post > 0 {
+            let a = (start.0 + pre, start.1);
+            if u64::from(a.0) * rtt_ms + a.1 < u64::from(drtt) * rtt_ms {
+                (drtt, 0)
+            } else {
+                a
+            }
+        } else {
+            (start.0 + pre, start.1)
+        };
+        let end = Path {
+            rtt: before_auth.0 + post,
+            wait_ms: before_auth.1,
+            why: String::new(),
+        };
+        if end.ms(rtt_ms) > best.ms(rtt_ms) {
+            let label = format!(
+                "{}:{} {}",
+                host,
+                p["port"],
+                p["security"].as_str().unwrap_or("")
+            );
+            let from = format!("found after {} RTT", start.0);
+            let late = if start.1 > 0 {
+                format!(", starts {} ms late", start.1)
+            } else {
+                String::new()
+            };
+            let login = if post > 0 && before_auth.0 == drtt && before_auth.1 == 0 {
+                ", its login waiting for discovery"
+            } else {
+                ""
+            };
+            best = Path {
+                why: format!("{from} probe {} ({label}{late}{login})", pre + post),
+                ..end
+            };
         }
     }
-    let why = format!(
-        "discovery {drtt} ({dname}) + probe {} ({}{})",
-        best.0,
-        best.2,
-        if best.1 > 0 {
-            format!(", starts {} ms late", best.1)
-        } else {
-            String::new()
+    best
+}
+
+/// [`probe_rtts`] split at the login: (round trips before `auth`, `auth` and after).
+fn probe_rtts_split(probe: &Value, resolved_in_discovery: bool) -> (u32, u32) {
+    let all = probe_rtts(probe, resolved_in_discovery);
+    let Some(steps) = probe["steps"].as_array() else {
+        return (all, 0);
+    };
+    match steps.iter().position(|s| s["name"] == "auth") {
+        Some(i) => {
+            let mut head = probe.clone();
+            head["steps"] = Value::Array(steps[..i].to_vec());
+            let pre = probe_rtts(&head, resolved_in_discovery);
+            (pre, all - pre)
         }
-    );
-    (drtt, best.0, best.1, why)
+        None => (all, 0),
+    }
 }
 
 /// Round trips of the submission session, from its steps: `connect` covers TCP, TLS (implicit
@@ -229,19 +358,14 @@ pub fn roundtrip(
     if rt.is_null() || !report["probes"].is_array() {
         return (None, "no round trip in the report".into(), note);
     }
-    let (d, p, stagger, _) = check(report, stagger_ms, rtt_ms, false);
+    let c = check(report, stagger_ms, rtt_ms, false);
     let sub = submit_rtts(rt);
     let fetch = fetch_rtts(2);
-    let n = d + p + sub + fetch;
-    let t = std::time::Duration::from_millis(u64::from(n) * rtt_ms + stagger);
+    let n = c.rtt + sub + fetch;
+    let t = std::time::Duration::from_millis(u64::from(n) * rtt_ms + c.wait_ms);
     let desc = format!(
-        "{n} RTT: check {} (discovery {d} + probes with login {p}{}) + submit {sub} + fetch {fetch}",
-        d + p,
-        if stagger > 0 {
-            format!(", +{stagger} ms staggered start")
-        } else {
-            String::new()
-        }
+        "{n} RTT: check {} ({}) + submit {sub} + fetch {fetch}",
+        c.rtt, c.why
     );
     (Some(t), desc, note)
 }
