@@ -59,12 +59,6 @@ pub struct CheckArgs {
     /// Check every address of FILE ('-' for stdin): one per line, '#' comments, optional CSV `address,user,password-env`
     #[arg(long, value_name = "FILE", conflicts_with = "address")]
     pub batch: Option<String>,
-    /// Addresses checked at once in batch mode; also bounds probe connections (1 = sequential)
-    #[arg(long, value_name = "N", default_value_t = 16)]
-    pub concurrency: usize,
-    /// Connections to one server at once
-    #[arg(long, value_name = "N", default_value_t = 4)]
-    pub per_host: usize,
     #[command(flatten)]
     pub creds: CredArgs,
 }
@@ -77,9 +71,6 @@ pub struct ProbeArgs {
     /// Print the full (redacted) wire dialogue of every connection
     #[arg(long)]
     pub transcript: bool,
-    /// Probe connections at once (1 = sequential)
-    #[arg(long, value_name = "N", default_value_t = 16)]
-    pub concurrency: usize,
     #[command(flatten)]
     pub creds: CredArgs,
 }
@@ -184,6 +175,12 @@ pub struct GlobalArgs {
     /// Deadline of the whole run, in seconds
     #[arg(long, value_name = "SECS", global = true, default_value_t = 30.0)]
     pub deadline: f64,
+    /// Lookups, fetches and connections at once; addresses at once in batch mode (1 = one thing at a time)
+    #[arg(long, value_name = "N", global = true, default_value_t = 16)]
+    pub concurrency: usize,
+    /// Connections to one server at once (across the whole batch)
+    #[arg(long, value_name = "N", global = true, default_value_t = 4)]
+    pub per_host: usize,
     /// JSON output (same as --format json)
     #[arg(long, global = true)]
     pub json: bool,

@@ -175,6 +175,22 @@ pub fn run_all(w: &World, cfg: &Config) -> Results {
     res
 }
 
+/// The same runs with `--concurrency 1` (everything one at a time), for the comparison; the
+/// output is kept as `KEY-c1` with `BENCH_DUMP`.
+fn one_at_a_time(
+    cfg: &Config,
+    key: &str,
+    args: &[String],
+    env: &[(&str, &str)],
+    limit: Duration,
+) -> Run {
+    let mut a = args.to_vec();
+    a.extend(["--concurrency".to_string(), "1".to_string()]);
+    let r = reps(cfg, &a, env, limit, cfg.reps);
+    dump(&format!("{key}-c1"), &r);
+    r
+}
+
 fn discover(w: &World, cfg: &Config) -> Row {
     let cmd = ["discover", "alice@example.test"];
     eprintln!("scenarios: discover");
@@ -186,6 +202,13 @@ fn discover(w: &World, cfg: &Config) -> Row {
         cfg.reps,
     );
     dump("discover", &r);
+    let r1 = one_at_a_time(
+        cfg,
+        "discover",
+        &base(&cmd, w, View::Plain),
+        &[],
+        Duration::from_secs(30),
+    );
     let chains = critical::discovery("example.test", Some("mx.mailhost.test"), false);
     let (src, n) = chains
         .iter()
@@ -200,6 +223,7 @@ fn discover(w: &World, cfg: &Config) -> Row {
         cp: Some(w.rtt() * n),
         cp_desc: format!("{n} RTT ({src})"),
         rss_kib: r.rss_kib,
+        wall_c1: r1.code.map(|_| r1.wall),
         note: String::new(),
         ..Row::default()
     };
@@ -229,6 +253,13 @@ fn discover_hang(w: &World, cfg: &Config) -> (Row, Option<(Duration, Duration)>)
         Duration::from_secs(30),
         cfg.reps,
     );
+    let r1 = one_at_a_time(
+        cfg,
+        "discover-hang",
+        &base(&cmd, w, View::Plain),
+        &[],
+        Duration::from_secs(30),
+    );
     w.http.set_route(
         "autoconfig.example.test",
         path,
@@ -244,6 +275,7 @@ fn discover_hang(w: &World, cfg: &Config) -> (Row, Option<(Duration, Duration)>)
         cp: Some(timeout),
         cp_desc: format!("the hanging source's timeout ({STEP_TIMEOUT_S} s)"),
         rss_kib: r.rss_kib,
+        wall_c1: r1.code.map(|_| r1.wall),
         ..Row::default()
     };
     let hang = match r.json() {
@@ -276,11 +308,8 @@ fn check(w: &World, cfg: &Config, view: View, key: &str, addr: &str) -> Row {
     eprintln!("scenarios: {key}");
     let args = base(&cmd, w, view);
     let r = reps(cfg, &args, &[], Duration::from_secs(60), cfg.reps);
-    let mut c1 = args.clone();
-    c1.extend(["--concurrency".to_string(), "1".to_string()]);
-    let r1 = reps(cfg, &c1, &[], Duration::from_secs(60), cfg.reps);
+    let r1 = one_at_a_time(cfg, key, &args, &[], Duration::from_secs(60));
     dump(key, &r);
-    dump(&format!("{key}-c1"), &r1);
     let name = match key {
         "check" => "check, all sources",
         "check-blackholes" => "check, 3 black-holed candidates",
@@ -357,12 +386,20 @@ fn roundtrip(w: &World, cfg: &Config) -> Row {
         cfg.reps,
     );
     dump("roundtrip", &r);
+    let r1 = one_at_a_time(
+        cfg,
+        "roundtrip",
+        &args,
+        &[("BENCH_PASSWORD", pw)],
+        Duration::from_secs(60),
+    );
     let mut row = Row {
         key: "roundtrip".into(),
         name: "roundtrip (submit, deliver, fetch, delete)".into(),
         command: shown(&cmd, " --password-env VAR"),
         wall: Some(r.wall),
         rss_kib: r.rss_kib,
+        wall_c1: r1.code.map(|_| r1.wall),
         ..Row::default()
     };
     match r.json() {

@@ -240,7 +240,7 @@ pub async fn run(
     });
     let thresholds = super::thresholds(g);
     // One set of connection limits for the whole batch: --per-host holds across addresses.
-    let limits = crate::probe::limits::Limits::new(args.concurrency.max(1) * 4, args.per_host);
+    let limits = crate::probe::limits::Limits::new(g.concurrency.max(1) * 4, g.per_host);
     let jobs = entries.iter().map(|e| {
         let cache = cache.clone();
         let net = net.clone();
@@ -260,8 +260,8 @@ pub async fn run(
                     let mut opts = probe_options(
                         false,
                         g.warn_cert_days,
-                        args.concurrency,
-                        args.per_host,
+                        g.concurrency,
+                        g.per_host,
                         &creds,
                         Some(&addr),
                         &net,
@@ -299,7 +299,7 @@ pub async fn run(
         );
     }
     // `buffered` keeps input order while running up to --concurrency checks at once.
-    let mut stream = futures::stream::iter(jobs).buffered(args.concurrency.max(1));
+    let mut stream = futures::stream::iter(jobs).buffered(g.concurrency.max(1));
     while let Some(r) = stream.next().await {
         summary.add(&r);
         let text = match format {

@@ -87,7 +87,7 @@ pub fn net_config(g: &GlobalArgs) -> Result<NetConfig, AppError> {
         offline: g.offline,
         timeout: secs("--timeout", g.timeout)?,
         deadline: secs("--deadline", g.deadline)?,
-        concurrency: 16,
+        concurrency: g.concurrency.max(1),
     })
 }
 
@@ -144,8 +144,6 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status, AppError> {
             Ok(emit(r, out))
         }
         Command::Check(a) => {
-            let mut cfg = cfg;
-            cfg.concurrency = a.concurrency.max(1);
             let creds = creds::credentials(&a.creds, false)?;
             if a.batch.is_some() {
                 let net = Net::new(cfg)?;
@@ -156,8 +154,8 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status, AppError> {
             let opts = check::probe_options(
                 a.transcript,
                 g.warn_cert_days,
-                a.concurrency,
-                a.per_host,
+                g.concurrency,
+                g.per_host,
                 &creds,
                 Some(&addr),
                 &net,
@@ -166,8 +164,6 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status, AppError> {
             Ok(emit(r, out))
         }
         Command::Probe(a) => {
-            let mut cfg = cfg;
-            cfg.concurrency = a.concurrency.max(1);
             let creds = creds::credentials(&a.creds, false)?;
             let net = Net::new(cfg)?;
             // A login needs an address for the user name: --user gives it for `probe`.
@@ -175,8 +171,8 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status, AppError> {
             let opts = check::probe_options(
                 a.transcript,
                 g.warn_cert_days,
-                a.concurrency,
-                4,
+                g.concurrency,
+                g.per_host,
                 &creds,
                 addr.as_ref(),
                 &net,
@@ -224,8 +220,8 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status, AppError> {
             let opts = check::probe_options(
                 a.transcript,
                 g.warn_cert_days,
-                16,
-                4,
+                g.concurrency,
+                g.per_host,
                 &creds,
                 Some(&addr),
                 &net,

@@ -199,6 +199,37 @@ fn global_options_work_before_and_after_the_subcommand() {
     let vb: serde_json::Value = serde_json::from_slice(&b.stdout).unwrap();
     assert_eq!(va["discovery"]["candidates"], vb["discovery"]["candidates"]);
     assert_eq!(va["command"], "discover");
+    // --concurrency and --per-host belong to every command, in either position.
+    for args in [
+        &[
+            "--concurrency",
+            "1",
+            "--per-host",
+            "2",
+            "discover",
+            "bob@example.org",
+        ][..],
+        &[
+            "discover",
+            "bob@example.org",
+            "--concurrency",
+            "1",
+            "--per-host",
+            "2",
+        ][..],
+        &["probe", "imaps://mail.example.org", "--concurrency", "1"][..],
+    ] {
+        let o = mailprobe()
+            .args(args)
+            .args(["--json", "--offline"])
+            .output()
+            .unwrap();
+        assert!(
+            serde_json::from_slice::<serde_json::Value>(&o.stdout).is_ok(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
 }
 
 #[test]

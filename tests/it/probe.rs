@@ -24,7 +24,8 @@ use mailprobe::net::Net;
 use mailprobe::probe::{ProbeOptions, ProbeRun};
 use mailprobe::report::{Candidate, Outcome, Probe, Protocol, Security, Source};
 
-use crate::support::scripted::closed_port;
+use crate::support::certs::{TestCa, TlsVersions, Validity, server_config};
+use crate::support::scripted::{ScriptedServer, Step, closed_port};
 
 pub const HOST: &str = "mail.example.test";
 
@@ -111,4 +112,18 @@ pub fn transcript(p: &Probe) -> Vec<String> {
 
 pub fn dump(p: &Probe) -> String {
     serde_json::to_string_pretty(p).unwrap_or_default()
+}
+
+/// An IMAPS server with a valid certificate for [`HOST`] from `ca`: greeting with capabilities,
+/// then LOGOUT.
+pub fn imaps_server(ca: &TestCa) -> ScriptedServer {
+    let cfg = server_config(&ca.issue(&[HOST], Validity::Valid), TlsVersions::Default);
+    ScriptedServer::start_tls(
+        cfg,
+        vec![
+            Step::line("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready"),
+            Step::expect("a1 LOGOUT"),
+            Step::line("a1 OK bye"),
+        ],
+    )
 }

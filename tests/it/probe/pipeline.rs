@@ -10,21 +10,9 @@ use mailprobe::probe::{Feed, LoginHook, ProbeOptions, Session, probe_feed};
 use mailprobe::report::{AuthAttempt, Candidate, Outcome, Protocol, Security, Source};
 use tokio::sync::mpsc;
 
-use super::{HOST, cand_from, dump, net_with, opts, phase};
-use crate::support::certs::{TestCa, TlsVersions, Validity, server_config};
-use crate::support::scripted::{ScriptedServer, Step};
-
-fn imaps_server(ca: &TestCa) -> ScriptedServer {
-    let cfg = server_config(&ca.issue(&[HOST], Validity::Valid), TlsVersions::Default);
-    ScriptedServer::start_tls(
-        cfg,
-        vec![
-            Step::line("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready"),
-            Step::expect("a1 LOGOUT"),
-            Step::line("a1 OK bye"),
-        ],
-    )
-}
+use super::{cand_from, dump, imaps_server, net_with, opts, phase};
+use crate::support::certs::TestCa;
+use crate::support::scripted::ScriptedServer;
 
 /// Wait (up to 10 s) until `done` holds; false if it never did.
 async fn until(done: impl Fn() -> bool) -> bool {

@@ -12,21 +12,9 @@ use mailprobe::net::Net;
 use mailprobe::probe::{LoginHook, ProbeOptions, Redact, Session, probe_all, probe_one};
 use mailprobe::report::{AuthAttempt, Candidate, Outcome, Protocol, Security, Source};
 
-use super::{HOST, cand, cand_from, codes, dump, net_with, opts, phase, transcript};
+use super::{HOST, cand, cand_from, codes, dump, imaps_server, net_with, opts, phase, transcript};
 use crate::support::certs::{TestCa, TlsVersions, Validity, server_config};
 use crate::support::scripted::{ScriptedServer, Step, closed_port};
-
-fn imaps_server(ca: &TestCa) -> ScriptedServer {
-    let cfg = server_config(&ca.issue(&[HOST], Validity::Valid), TlsVersions::Default);
-    ScriptedServer::start_tls(
-        cfg,
-        vec![
-            Step::line("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready"),
-            Step::expect("a1 LOGOUT"),
-            Step::line("a1 OK bye"),
-        ],
-    )
-}
 
 fn smtps_server(ca: &TestCa) -> ScriptedServer {
     let cfg = server_config(&ca.issue(&[HOST], Validity::Valid), TlsVersions::Default);
