@@ -15,8 +15,8 @@ use crate::report::{Candidate, Finding, Protocol, Security, Severity, Source};
 pub fn merge(all: Vec<Candidate>) -> Vec<Candidate> {
     let mut by_key: BTreeMap<(Protocol, String, u16, Security), Candidate> = BTreeMap::new();
     for mut c in all {
-        c.host = c.host.trim_end_matches('.').to_ascii_lowercase();
-        let key = (c.protocol, c.host.clone(), c.port, c.security);
+        let key = c.key();
+        c.host = key.1.clone();
         match by_key.get_mut(&key) {
             None => {
                 c.sources.sort();

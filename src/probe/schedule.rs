@@ -37,7 +37,7 @@ use super::session::Session;
 use super::{LoginHook, ProbeOptions, ProbeRun, findings, verdict};
 use crate::net::Net;
 use crate::report::{AuthAttempt, Candidate, Outcome, Probe};
-use rules::{Cancel, key, stopped};
+use rules::{Cancel, stopped};
 pub use rules::{outranked, start_delays};
 
 /// What discovery tells the scheduler.
@@ -70,8 +70,8 @@ impl LoginHook for Deferred {
         Box::pin(async move {
             let mut rx = self.board.clone();
             let list = rx.wait_for(|v| v.is_some()).await.ok()?.clone()?;
-            let k = key(candidate);
-            list.iter().find(|c| key(c) == k).cloned()
+            let k = candidate.key();
+            list.iter().find(|c| c.key() == k).cloned()
         })
     }
 
@@ -196,8 +196,8 @@ pub async fn probe_feed(
                 let mut ids: Vec<Option<usize>> = vec![None; list.len()];
                 let mut taken = vec![false; known.len()];
                 for (slot, c) in ids.iter_mut().zip(&list) {
-                    let k = key(c);
-                    if let Some(id) = (0..known.len()).find(|&j| !taken[j] && key(&known[j]) == k) {
+                    let k = c.key();
+                    if let Some(id) = (0..known.len()).find(|&j| !taken[j] && known[j].key() == k) {
                         // Known from an earlier source: the same probe. Only the final list
                         // pairs each entry with one probe (the same URL given twice runs twice).
                         taken[id] = is_final;

@@ -177,6 +177,19 @@ pub struct Candidate {
     pub sources: Vec<Source>,
 }
 
+impl Candidate {
+    /// The identity of a candidate across sources: (protocol, host without the root dot and in
+    /// lower case, port, security). Discovery merges on it; a pipelined probe run dedups on it.
+    pub fn key(&self) -> (Protocol, String, u16, Security) {
+        (
+            self.protocol,
+            self.host.trim_end_matches('.').to_ascii_lowercase(),
+            self.port,
+            self.security,
+        )
+    }
+}
+
 /// Outcome of one discovery attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]

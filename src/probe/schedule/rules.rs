@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::super::dialogue::blank_probe;
 use super::super::verdict;
-use crate::report::{Candidate, Outcome, Probe, Protocol, Security, Source, Step, StepStatus};
+use crate::report::{Candidate, Outcome, Probe, Protocol, Source, Step, StepStatus};
 
 /// A request to stop a pending probe at `at` (after the grace, or now at the deadline).
 #[derive(Debug, Clone)]
@@ -25,19 +25,6 @@ pub fn group(c: &Candidate) -> Option<u8> {
         Protocol::Smtp if c.port == 25 => None,
         Protocol::Smtp => Some(2),
     }
-}
-
-/// The identity of a candidate across sources (what [`crate::discover::candidate::merge`] merges
-/// on): a candidate found again by a later source is the same probe.
-pub type Key = (Protocol, String, u16, Security);
-
-pub fn key(c: &Candidate) -> Key {
-    (
-        c.protocol,
-        c.host.trim_end_matches('.').to_ascii_lowercase(),
-        c.port,
-        c.security,
-    )
 }
 
 fn guess_only(c: &Candidate) -> bool {
@@ -105,6 +92,7 @@ pub fn stopped(c: &Candidate, phase: &str, reason: String, elapsed: Duration) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::Security;
 
     fn cand(protocol: Protocol, port: u16, security: Security, source: Source) -> Candidate {
         Candidate {
@@ -155,9 +143,9 @@ mod tests {
         a.host = "IMAP.Example.test.".into();
         let mut b = cand(Protocol::Imap, 993, Security::Tls, Source::Guess);
         b.host = "imap.example.test".into();
-        assert_eq!(key(&a), key(&b));
+        assert_eq!(a.key(), b.key());
         b.security = Security::Starttls;
-        assert_ne!(key(&a), key(&b));
+        assert_ne!(a.key(), b.key());
     }
 
     #[test]
