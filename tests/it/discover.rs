@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::support::certs::TestCa;
 use crate::support::cmd::mailprobe;
 use crate::support::dns::{DnsServer, Zone};
+use crate::support::fence::Fence;
 use crate::support::http::{HttpServer, Reply, Routes};
 
 const AUTOCONFIG: &str = r#"<?xml version="1.0"?>
@@ -55,6 +56,9 @@ struct World {
     dns: DnsServer,
     http: HttpServer,
     ca_file: tempfile::NamedTempFile,
+    fence: Fence,
+    /// Every name the zones give an address: fenced after the scenario's own mappings.
+    names: Vec<String>,
 }
 
 impl World {
@@ -63,15 +67,35 @@ impl World {
         let http = HttpServer::start(&ca, hosts, routes);
         let ca_file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(ca_file.path(), ca.pem()).unwrap();
+        let mut names: Vec<String> = zones.iter().flat_map(Zone::hosts).collect();
+        names.sort();
+        names.dedup();
         World {
             dns: DnsServer::start_zones(zones),
             http,
             ca_file,
+            fence: Fence::new(),
+            names,
         }
     }
 
-    /// The common hermetic arguments plus `--connect-to` for every web host of the scenario.
+    /// The common hermetic arguments plus `--connect-to` for every web host of the scenario,
+    /// then the fence for every other name and port.
     fn args(&self, hosts: &[&str]) -> Vec<String> {
+        let mut a = self.open_args(hosts);
+        a.extend(self.fence_args());
+        a
+    }
+
+    /// The fence: every scheme port of every name in the zones, refused (first match wins, so
+    /// this comes after every mapping the scenario makes).
+    fn fence_args(&self) -> Vec<String> {
+        let names: Vec<&str> = self.names.iter().map(String::as_str).collect();
+        self.fence.args(&names)
+    }
+
+    /// The hermetic arguments and the scenario's web hosts, without the fence.
+    fn open_args(&self, hosts: &[&str]) -> Vec<String> {
         let mut a = vec![
             "--dns".to_string(),
             self.dns.addr().to_string(),
@@ -228,7 +252,7 @@ fn plain_http_only_is_flagged_untrusted() {
     let out = mailprobe()
         .arg("discover")
         .arg("alice@example.test")
-        .args(w.args(&[]))
+        .args(w.open_args(&[]))
         .args([
             "--connect-to",
             &format!(
@@ -236,6 +260,7 @@ fn plain_http_only_is_flagged_untrusted() {
                 w.http.http_addr().port()
             ),
         ])
+        .args(w.fence_args())
         .output()
         .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -11,4 +11,3 @@ mod parsers;
 mod probe;
 mod provider_db;
 mod roundtrip;
-mod tls;

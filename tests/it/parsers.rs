@@ -1,7 +1,7 @@
 //! Integration tests: parsers. Golden files for the autoconfig and Autodiscover fixtures in
 //! `tests/fixtures/{autoconfig,autodiscover}/` (`UPDATE_GOLDEN=1` rewrites the
-//! `*.expected.json` files), and a parse of the whole ISPDB corpus when `../shared/ispdb`
-//! is present.
+//! `*.expected.json` files), and a parse of the whole ISPDB corpus when `MAILPROBE_ISPDB_DIR`
+//! names it (`.ci/run` sets `../shared/ispdb`).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -194,18 +194,9 @@ fn autodiscover_request_round_trips_through_escaping() {
     assert!(!body.to_ascii_lowercase().contains("password"));
 }
 
-/// The ISPDB folder beside the repository (CI) or the shared one on the dev machine.
-fn ispdb_dir() -> Option<PathBuf> {
-    let beside = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/ispdb");
-    [beside, PathBuf::from("/work/shared/ispdb")]
-        .into_iter()
-        .find(|p| p.is_dir())
-}
-
 #[test]
 fn ispdb_corpus_parses() {
-    let Some(dir) = ispdb_dir() else {
-        println!("ispdb corpus not found (../shared/ispdb): skipped");
+    let Some(dir) = crate::support::corpus::ispdb_dir("ispdb_corpus_parses") else {
         return;
     };
     let mut files: Vec<_> = std::fs::read_dir(&dir)

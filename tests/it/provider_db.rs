@@ -1,9 +1,8 @@
 //! Integration tests: the built-in provider database — lookups by domain, wildcard and MX host,
 //! candidates with placeholders resolved, helpdesk findings, and a comparison with Thunderbird's
-//! ISPDB when `../shared/ispdb` (or `/work/shared/ispdb`) exists.
+//! ISPDB when `MAILPROBE_ISPDB_DIR` names its corpus (`.ci/run` sets `../shared/ispdb`).
 
 use std::collections::{BTreeSet, HashSet};
-use std::path::PathBuf;
 
 use mailprobe::address;
 use mailprobe::provider_db::{self, by_domain, by_mx};
@@ -229,13 +228,6 @@ struct IspdbFile {
     servers: Vec<ServerKey>,
 }
 
-fn ispdb_dir() -> Option<PathBuf> {
-    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/ispdb");
-    [here, PathBuf::from("/work/shared/ispdb")]
-        .into_iter()
-        .find(|p| p.is_dir())
-}
-
 /// Minimal ISPDB (config-v1.1) reader: `<domain>`s and each server's type, hostname, port and
 /// socketType (absent socketType means plain, as Thunderbird reads it).
 fn parse_ispdb(xml: &str) -> IspdbFile {
@@ -305,8 +297,7 @@ fn parse_ispdb(xml: &str) -> IspdbFile {
 
 #[test]
 fn ispdb_comparison() {
-    let Some(dir) = ispdb_dir() else {
-        println!("ispdb: ../shared/ispdb not found, comparison skipped");
+    let Some(dir) = crate::support::corpus::ispdb_dir("ispdb_comparison") else {
         return;
     };
     let mut files: Vec<_> = std::fs::read_dir(&dir)

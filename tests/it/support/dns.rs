@@ -272,6 +272,29 @@ impl Zone {
         }
     }
 
+    /// Every name with an address (A, AAAA or CNAME) in this zone, absolute, without the dot:
+    /// the names a world must fence (see [`super::fence`]).
+    pub fn hosts(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .lines
+            .lines()
+            .filter_map(|l| {
+                let mut t = l.split_whitespace();
+                let owner = t.next()?;
+                let kind = t.next()?;
+                matches!(kind, "A" | "AAAA" | "CNAME").then_some(owner)
+            })
+            .map(|o| match o {
+                "@" => self.origin.clone(),
+                o if o.ends_with('.') => o.trim_end_matches('.').to_string(),
+                o => format!("{o}.{}", self.origin),
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
     /// Append one raw master-file line (relative to this zone's origin).
     pub fn raw(mut self, line: &str) -> Zone {
         let _ = writeln!(self.lines, "{line}");

@@ -8,7 +8,9 @@
 //!   [`dns::BlackholeDns`] never answers.
 //! - [`http`]: in-process HTTP + HTTPS server with routes, misbehaving replies, request log.
 //! - [`scripted`]: scripted (mis)behaving TCP / TLS servers, legacy-TLS peers, connection counts.
+//! - [`fence`]: `--connect-to` fences so a world's names never reach other local software.
 //! - [`fixtures`]: DNS zone and autoconfig / Autodiscover XML pointing at a mail stack.
+//! - [`corpus`]: reference corpora outside the repository (`MAILPROBE_ISPDB_DIR`).
 //! - [`cmd`]: the `mailprobe` binary as an `assert_cmd::Command` with a clean environment.
 //!
 //! Every server binds port 0 on loopback; every daemon lives in its own temp folder and is
@@ -23,7 +25,9 @@
 
 pub mod certs;
 pub mod cmd;
+pub mod corpus;
 pub mod dns;
+pub mod fence;
 pub mod fixtures;
 pub mod http;
 mod mailconf;
