@@ -4,6 +4,7 @@
 //! library's unit tests exercise). A malformed file stops the build with
 //! `error: provider-db/<file>:<line>: <message>`. The result is one compact JSON file in OUT_DIR,
 //! which the library embeds with `include_str!`; `_meta.toml`'s date becomes `MAILPROBE_DB_DATE`.
+//! Provenance (`sources`, `verified`) is checked too: no `verified` date after the database date.
 
 use std::path::Path;
 
@@ -72,6 +73,7 @@ fn main() {
         fail("provider-db/ holds no provider file");
     }
     source::check_unique(&parsed).unwrap_or_else(|e| fail(&e));
+    source::check_dates(&parsed, &date).unwrap_or_else(|e| fail(&e));
 
     let providers: Vec<model::Provider> = parsed.into_iter().map(|p| p.provider).collect();
     let json = serde_json::to_string(&providers)

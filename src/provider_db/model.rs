@@ -87,4 +87,11 @@ pub struct Provider {
     pub access: Access,
     pub oauth2: Option<OAuth2>,
     pub servers: Vec<Server>,
+    /// Where the facts come from: the provider's help pages, the ISPDB file it agrees with.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// `YYYY-MM-DD`: when the servers were last checked against `sources`; `None` when they
+    /// never were (the file says `verified = false`).
+    #[serde(default)]
+    pub verified: Option<String>,
 }

@@ -32,6 +32,10 @@ struct RawProvider {
     oauth2: Option<Spanned<RawOAuth2>>,
     #[serde(default)]
     server: Vec<Spanned<RawServer>>,
+    #[serde(default)]
+    sources: Vec<Spanned<String>>,
+    /// `"YYYY-MM-DD"` or `false`; read as any value so the error can say what is wrong.
+    verified: Option<Spanned<toml::Value>>,
 }
 
 #[derive(Deserialize)]
@@ -66,13 +70,15 @@ struct RawMeta {
     date: Spanned<String>,
 }
 
-/// One parsed provider plus the lines of its domains and MX patterns, for cross-file checks.
+/// One parsed provider plus the lines of its domains, MX patterns and `verified` date, for
+/// cross-file checks.
 #[derive(Debug)]
 pub struct Parsed {
     pub path: String,
     pub provider: Provider,
     pub domain_lines: Vec<usize>,
     pub mx_lines: Vec<usize>,
+    pub verified_line: usize,
 }
 
 /// 1-based line of a byte offset.
@@ -100,17 +106,72 @@ pub fn parse_meta(path: &str, text: &str) -> Result<String, String> {
     let cx = Ctx { path, text };
     let meta: RawMeta = toml::from_str(text).map_err(|e| de_error(&cx, &e))?;
     let d = meta.date.get_ref();
-    let b = d.as_bytes();
-    let ok = b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
-    if !ok {
+    if !is_date(d) {
         return Err(cx.err(meta.date.span(), format!("date '{d}' is not YYYY-MM-DD")));
     }
     Ok(d.clone())
+}
+
+/// A real calendar date written `YYYY-MM-DD` (ISO 8601 calendar date, proleptic Gregorian).
+pub fn is_date(d: &str) -> bool {
+    let b = d.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let num = |r: Range<usize>| d.get(r).filter(|s| s.bytes().all(|c| c.is_ascii_digit()));
+    let (Some(y), Some(m), Some(day)) = (num(0..4), num(5..7), num(8..10)) else {
+        return false;
+    };
+    let (y, m, day): (u32, u32, u32) = (
+        y.parse().unwrap_or(0),
+        m.parse().unwrap_or(0),
+        day.parse().unwrap_or(0),
+    );
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day)
+}
+
+/// Provenance: every `sources` entry is an https URL, and `verified` is the date the facts
+/// were last checked against them (which needs a source) or `false`. Returns the date, if any.
+fn check_provenance(
+    cx: &Ctx,
+    id_span: Range<usize>,
+    sources: &[Spanned<String>],
+    verified: Option<&Spanned<toml::Value>>,
+) -> Result<Option<String>, String> {
+    for u in sources {
+        check_url(u.get_ref()).map_err(|m| cx.err(u.span(), m))?;
+    }
+    let Some(v) = verified else {
+        return Err(cx.err(
+            id_span,
+            "no provenance: add sources = [\"https://…\"] with verified = \"YYYY-MM-DD\" \
+             (the day the servers were checked against them), or verified = false",
+        ));
+    };
+    match v.get_ref() {
+        toml::Value::Boolean(false) => Ok(None),
+        toml::Value::String(d) if !is_date(d) => {
+            Err(cx.err(v.span(), format!("verified '{d}' is not a date YYYY-MM-DD")))
+        }
+        toml::Value::String(_) if sources.is_empty() => Err(cx.err(
+            v.span(),
+            "verified names a date but sources is empty: list the pages the servers were \
+             checked against",
+        )),
+        toml::Value::String(d) => Ok(Some(d.clone())),
+        other => Err(cx.err(
+            v.span(),
+            format!("verified must be a date \"YYYY-MM-DD\" or false, not {other}"),
+        )),
+    }
 }
 
 fn de_error(cx: &Ctx, e: &toml::de::Error) -> String {
@@ -220,6 +281,11 @@ pub fn parse_provider(path: &str, stem: &str, text: &str) -> Result<Parsed, Stri
             auth: s.auth,
         });
     }
+    let verified = check_provenance(&cx, raw.id.span(), &raw.sources, raw.verified.as_ref())?;
+    let verified_line = raw
+        .verified
+        .as_ref()
+        .map_or(1, |v| line_of(text, v.span().start));
     let incoming = servers.iter().any(|s| s.protocol != Protocol::Smtp);
     let outgoing = servers.iter().any(|s| s.protocol == Protocol::Smtp);
     match raw.access {
@@ -249,6 +315,7 @@ pub fn parse_provider(path: &str, stem: &str, text: &str) -> Result<Parsed, Stri
             .iter()
             .map(|m| line_of(text, m.span().start))
             .collect(),
+        verified_line,
         provider: Provider {
             id: raw.id.into_inner(),
             name: raw.name.into_inner(),
@@ -261,8 +328,27 @@ pub fn parse_provider(path: &str, stem: &str, text: &str) -> Result<Parsed, Stri
             access: raw.access,
             oauth2,
             servers,
+            sources: raw.sources.into_iter().map(Spanned::into_inner).collect(),
+            verified,
         },
     })
+}
+
+/// A file's `verified` date may not be later than the database date (`_meta.toml`): whoever
+/// checks facts bumps the database date too.
+pub fn check_dates(parsed: &[Parsed], db_date: &str) -> Result<(), String> {
+    for p in parsed {
+        if let Some(d) = &p.provider.verified
+            && d.as_str() > db_date
+        {
+            return Err(format!(
+                "{}:{}: verified date {d} is later than the database date {db_date} in \
+                 provider-db/_meta.toml",
+                p.path, p.verified_line
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Checks across files: a domain, or an MX pattern, belongs to one provider only.
@@ -355,173 +441,5 @@ fn check_url(u: &str) -> Result<(), String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const GOOD: &str = r#"id = "example"
-name = "Example Mail"
-domains = ["example.com", "*.example.net"]
-mx = ["mx*.example.com"]
-documentation = "https://example.com/help"
-[[server]]
-protocol = "imap"
-host = "imap.example.com"
-port = 993
-security = "tls"
-username = "%EMAILADDRESS%"
-[[server]]
-protocol = "smtp"
-host = "smtp.%EMAILDOMAIN%"
-port = 465
-security = "tls"
-username = "%EMAILADDRESS%"
-"#;
-
-    #[test]
-    fn good_file_parses() {
-        let p = parse_provider("provider-db/example.toml", "example", GOOD).unwrap();
-        assert_eq!(p.provider.domains, ["example.com", "*.example.net"]);
-        assert_eq!(p.domain_lines, [3, 3]);
-        assert_eq!(p.provider.servers[0].port, 993);
-        assert_eq!(p.provider.servers[1].auth, [Auth::PasswordCleartext]);
-    }
-
-    #[test]
-    fn malformed_files_name_path_and_line() {
-        let cases: &[(&str, &str, &str)] = &[
-            (
-                "id = \"example\"",
-                "id = \"other\"",
-                ":1: id 'other' must equal",
-            ),
-            (
-                "[\"example.com\", ",
-                "[\"Example.com\", ",
-                ":3: 'Example.com' must be lowercase",
-            ),
-            (
-                "\"*.example.net\"",
-                "\"a_b.example.net\"",
-                ":3: 'a_b.example.net' has the character '_'",
-            ),
-            (
-                "mx*.example.com",
-                "mx..example.com",
-                ":4: 'mx..example.com' has an empty",
-            ),
-            (
-                "\"https://example.com/help\"",
-                "\"http://example.com/help\"",
-                ":5: URL 'http://",
-            ),
-            (
-                "port = 993",
-                "port = 99300",
-                ":9: port 99300 is not in 1-65535",
-            ),
-            ("port = 993", "port = 0", ":9: port 0 is not"),
-            (
-                "documentation = \"https://example.com/help\"",
-                "documentation = \"https://example.com/help\"\nhints = [\"ok\",\n  \" \"]",
-                ":7: hint text is empty",
-            ),
-            (
-                "security = \"tls\"\nusername = \"%EMAILADDRESS%\"\n[[server]]",
-                "security = \"ssl\"\nusername = \"%EMAILADDRESS%\"\n[[server]]",
-                ":10: unknown variant `ssl`",
-            ),
-            (
-                "protocol = \"imap\"",
-                "protocol = \"jmap\"",
-                ":7: unknown variant `jmap`",
-            ),
-            (
-                "host = \"imap.example.com\"",
-                "host = \"imap example.com\"",
-                ":8: 'imap example.com' has the character ' '",
-            ),
-            (
-                "name = \"Example Mail\"",
-                "name = \"Example Mail\"\ncolour = \"red\"",
-                ":3: unknown field `colour`",
-            ),
-            ("port = 465", "port = \"465\"", ":15: invalid type"),
-            (
-                "[[server]]\nprotocol = \"smtp\"",
-                "[[server]]\nprotocol = \"pop3\"",
-                "needs at least one incoming (imap/pop3) and one outgoing",
-            ),
-            (
-                "username = \"%EMAILADDRESS%\"\n[[server]]",
-                "username = \"\"\n[[server]]",
-                ":11: username is empty",
-            ),
-            (
-                "domains = [\"example.com\", \"*.example.net\"]",
-                "domains = \"example.com\"",
-                ":3: invalid type",
-            ),
-            ("name = \"Example Mail\"", "name = \"Example Mail", ":2: "),
-        ];
-        for (from, to, want) in cases {
-            assert!(GOOD.contains(from), "case {from:?} does not apply");
-            let text = GOOD.replacen(from, to, 1);
-            let err = match parse_provider("provider-db/example.toml", "example", &text) {
-                Ok(_) => panic!("{to:?} was accepted"),
-                Err(e) => e,
-            };
-            assert!(
-                err.starts_with("provider-db/example.toml:") && err.contains(want),
-                "{to:?}: got {err:?}, want {want:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn access_none_and_oauth_rules() {
-        let none = "id = \"x\"\nname = \"X\"\ndomains = [\"x.example\"]\naccess = \"none\"\n";
-        assert!(parse_provider("provider-db/x.toml", "x", none).is_ok());
-        let with_server = format!(
-            "{none}[[server]]\nprotocol = \"imap\"\nhost = \"imap.x.example\"\nport = 993\nsecurity = \"tls\"\nusername = \"u\"\n"
-        );
-        let e = parse_provider("provider-db/x.toml", "x", &with_server).unwrap_err();
-        assert!(e.contains(":1: access = \"none\" but servers"), "{e}");
-        let oauth = GOOD.replacen("port = 993", "port = 993\nauth = [\"oauth2\"]", 1);
-        let e = parse_provider("provider-db/example.toml", "example", &oauth).unwrap_err();
-        assert!(e.contains(":6: auth names oauth2"), "{e}");
-        let nothing = "id = \"y\"\nname = \"Y\"\naccess = \"none\"\n";
-        let e = parse_provider("provider-db/y.toml", "y", nothing).unwrap_err();
-        assert!(e.contains("at least one domain or MX"), "{e}");
-    }
-
-    #[test]
-    fn duplicates_across_files() {
-        let a = parse_provider("provider-db/example.toml", "example", GOOD).unwrap();
-        let other = GOOD
-            .replacen("id = \"example\"", "id = \"other\"", 1)
-            .replacen(
-                "\"example.com\", ",
-                "\n  \"example.org\", \"example.com\", ",
-                1,
-            );
-        let b = parse_provider("provider-db/other.toml", "other", &other).unwrap();
-        let e = check_unique(&[a, b]).unwrap_err();
-        assert_eq!(
-            e,
-            "provider-db/other.toml:4: domain 'example.com' is already listed by provider 'example'"
-        );
-    }
-
-    #[test]
-    fn meta_date() {
-        assert_eq!(
-            parse_meta("provider-db/_meta.toml", "date = \"2026-11-27\"\n").unwrap(),
-            "2026-11-27"
-        );
-        let e = parse_meta("provider-db/_meta.toml", "\ndate = \"27.11.2026\"\n").unwrap_err();
-        assert_eq!(
-            e,
-            "provider-db/_meta.toml:2: date '27.11.2026' is not YYYY-MM-DD"
-        );
-    }
-}
+#[path = "source/tests.rs"]
+mod tests;

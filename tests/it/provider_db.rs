@@ -359,6 +359,7 @@ fn ispdb_comparison() {
     // Floors measured on 2026-11-27 (963-domain corpus); they only guard against regressions.
     assert!(total >= 900, "{total}");
     assert!(same >= ISPDB_SAME_FLOOR, "{same} < {ISPDB_SAME_FLOOR}");
+    assert!(same * 100 >= total * 97, "{same} of {total} is under 97 %");
     assert!(missing <= 5, "{missing} ISPDB domains not in the database");
 }
 
