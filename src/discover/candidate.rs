@@ -1,33 +1,53 @@
 //! Merging candidates from all sources into one ranked list, and the findings that come from
 //! comparing sources (disagreement, plain text only, untrusted only).
 //!
-//! Ranking, per protocol (IMAP, POP3, SMTP): trusted sources before untrusted ones; then implicit
-//! TLS before STARTTLS before plain (RFC 8314 §3); then SMTP port 465 before 587 before 25
-//! (RFC 8314 §3.3: 25 is for relay, not submission); then the number of sources that agree; then
-//! the most trusted source; then the host name, for a stable order.
+//! Ranking, per protocol (IMAP, POP3, SMTP), lower first:
+//! 1. trusted sources before untrusted ones (a candidate known only from plain-http autoconfig or
+//!    a guess is never ranked above one a trusted source names);
+//! 2. implicit TLS before STARTTLS before plain (RFC 8314 §3);
+//! 3. SMTP port 465 before 587 before 25 (RFC 8314 §3.3: 25 is for relay, not submission);
+//! 4. the number of sources that agree;
+//! 5. the most trusted source, then the position that source gave the candidate: SRV priority,
+//!    then weight (RFC 2782, RFC 6186 §4), the order of `incomingServer` / `outgoingServer` in
+//!    an autoconfig document (the first of a type is the preferred one), the order of
+//!    `<Protocol>` in an Autodiscover response, the order of the provider file;
+//! 6. the host name, only so that the order is stable.
 
 use std::collections::BTreeMap;
 
 use crate::report::{Candidate, Finding, Protocol, Security, Severity, Source};
 
+/// Where a source put a candidate: the source (most trusted of those that named it) and the
+/// 0-based position in that source's own order for the protocol.
+pub type Position = (Source, u32);
+
 /// Merge candidates naming the same (protocol, host, port, security): union of sources and auth
-/// methods; the username of the most trusted source that gave one.
+/// methods; the username of the most trusted source that gave one. The input is each source's
+/// candidates in that source's own order (sources may be interleaved); the position a candidate
+/// had among its source's candidates of the same protocol is kept for the ranking.
 pub fn merge(all: Vec<Candidate>) -> Vec<Candidate> {
-    let mut by_key: BTreeMap<(Protocol, String, u16, Security), Candidate> = BTreeMap::new();
+    let mut by_key: BTreeMap<(Protocol, String, u16, Security), (Candidate, Position)> =
+        BTreeMap::new();
+    let mut counters: BTreeMap<(Source, Protocol), u32> = BTreeMap::new();
     for mut c in all {
+        let src = best_source(&c);
+        let n = counters.entry((src, c.protocol)).or_default();
+        let pos = (src, *n);
+        *n += 1;
         let key = c.key();
         c.host = key.1.clone();
         match by_key.get_mut(&key) {
             None => {
                 c.sources.sort();
                 c.sources.dedup();
-                by_key.insert(key, c);
+                by_key.insert(key, (c, pos));
             }
-            Some(m) => {
+            Some((m, mpos)) => {
                 let incoming_best = c.sources.iter().min() < m.sources.iter().min();
                 if c.username.is_some() && (m.username.is_none() || incoming_best) {
                     m.username = c.username.clone();
                 }
+                *mpos = (*mpos).min(pos);
                 m.sources.extend(c.sources);
                 m.sources.sort();
                 m.sources.dedup();
@@ -37,9 +57,13 @@ pub fn merge(all: Vec<Candidate>) -> Vec<Candidate> {
             }
         }
     }
-    let mut v: Vec<Candidate> = by_key.into_values().collect();
-    v.sort_by_key(rank_key);
-    v
+    let mut v: Vec<(Candidate, Position)> = by_key.into_values().collect();
+    v.sort_by_cached_key(|(c, pos)| rank_key(c, *pos));
+    v.into_iter().map(|(c, _)| c).collect()
+}
+
+fn best_source(c: &Candidate) -> Source {
+    c.sources.iter().min().copied().unwrap_or(Source::Guess)
 }
 
 fn port_rank(c: &Candidate) -> u8 {
@@ -52,17 +76,19 @@ fn port_rank(c: &Candidate) -> u8 {
     }
 }
 
-/// Sort key: lower is better.
-pub fn rank_key(c: &Candidate) -> (Protocol, bool, Security, u8, usize, Source, String) {
+/// Sort key of a candidate at `pos` (see the module docs): lower is better.
+pub fn rank_key(
+    c: &Candidate,
+    pos: Position,
+) -> (Protocol, bool, Security, u8, usize, Position, String) {
     let trusted = c.sources.iter().any(|s| s.is_trusted());
-    let best = c.sources.iter().min().copied().unwrap_or(Source::Guess);
     (
         c.protocol,
         !trusted,
         c.security,
         port_rank(c),
         usize::MAX - c.sources.len(),
-        best,
+        pos,
         c.host.clone(),
     )
 }
@@ -272,5 +298,115 @@ mod tests {
             "{}",
             f[0].message
         );
+    }
+
+    fn hosts(v: &[Candidate]) -> Vec<String> {
+        v.iter().map(|c| format!("{}:{}", c.host, c.port)).collect()
+    }
+
+    /// (input, in each source's own order) → expected ranking.
+    #[test]
+    fn each_source_keeps_its_own_order() {
+        use Protocol::{Imap, Smtp};
+        use Security::{Starttls, Tls};
+        use Source::{Autoconfig, AutoconfigHttp, Guess, ProviderDb, Srv};
+        let table: Vec<(&str, Vec<Candidate>, Vec<&str>)> = vec![
+            (
+                "SRV: priority 0 before priority 10, whatever the names",
+                vec![
+                    c(Imap, "store.example", 993, Tls, &[Srv]),
+                    c(Imap, "backup.example", 993, Tls, &[Srv]),
+                ],
+                vec!["store.example:993", "backup.example:993"],
+            ),
+            (
+                "provider file: its first server first",
+                vec![
+                    c(Imap, "imap.mail.yahoo.com", 993, Tls, &[ProviderDb]),
+                    c(Imap, "export.imap.mail.yahoo.com", 993, Tls, &[ProviderDb]),
+                    c(Smtp, "smtp.mail.yahoo.com", 465, Tls, &[ProviderDb]),
+                ],
+                vec![
+                    "imap.mail.yahoo.com:993",
+                    "export.imap.mail.yahoo.com:993",
+                    "smtp.mail.yahoo.com:465",
+                ],
+            ),
+            (
+                "autoconfig: document order; positions count per protocol",
+                vec![
+                    c(Smtp, "z-out.example", 465, Tls, &[Autoconfig]),
+                    c(Imap, "z-in.example", 993, Tls, &[Autoconfig]),
+                    c(Imap, "a-in.example", 993, Tls, &[Autoconfig]),
+                ],
+                vec!["z-in.example:993", "a-in.example:993", "z-out.example:465"],
+            ),
+            (
+                "sources that agree beat a source's first position",
+                vec![
+                    c(Imap, "first.example", 993, Tls, &[Autoconfig]),
+                    c(Imap, "second.example", 993, Tls, &[Autoconfig]),
+                    c(Imap, "second.example", 993, Tls, &[Srv]),
+                ],
+                vec!["second.example:993", "first.example:993"],
+            ),
+            (
+                "the most trusted source's position counts, not a later source's",
+                vec![
+                    c(Imap, "b.example", 993, Tls, &[Srv]),
+                    c(Imap, "a.example", 993, Tls, &[Srv]),
+                    c(Imap, "a.example", 993, Tls, &[ProviderDb]),
+                    c(Imap, "b.example", 993, Tls, &[ProviderDb]),
+                ],
+                vec!["a.example:993", "b.example:993"],
+            ),
+            (
+                "trusted STARTTLS before untrusted TLS; security before position",
+                vec![
+                    c(Imap, "evil.example", 993, Tls, &[AutoconfigHttp]),
+                    c(Imap, "plainer.example", 143, Starttls, &[Srv]),
+                    c(Imap, "tls.example", 993, Tls, &[Srv]),
+                    c(Imap, "guess.example", 993, Tls, &[Guess]),
+                ],
+                vec![
+                    "tls.example:993",
+                    "plainer.example:143",
+                    "evil.example:993",
+                    "guess.example:993",
+                ],
+            ),
+            (
+                "the host name only breaks a tie between equal positions",
+                vec![
+                    c(Imap, "b.example", 993, Tls, &[Guess]),
+                    c(Imap, "a.example", 993, Tls, &[Guess]),
+                ],
+                vec!["b.example:993", "a.example:993"],
+            ),
+        ];
+        for (what, input, want) in table {
+            assert_eq!(hosts(&merge(input)), want, "{what}");
+        }
+    }
+
+    #[test]
+    fn merging_a_merged_list_keeps_its_order() {
+        let v = merge(vec![
+            c(
+                Protocol::Imap,
+                "store.example",
+                993,
+                Security::Tls,
+                &[Source::Srv],
+            ),
+            c(
+                Protocol::Imap,
+                "backup.example",
+                993,
+                Security::Tls,
+                &[Source::Srv],
+            ),
+        ]);
+        assert_eq!(merge(v.clone()), v);
     }
 }

@@ -1,7 +1,11 @@
-//! The verdict: from all probes, the best working incoming server (IMAP over POP3, implicit TLS
-//! over STARTTLS, a valid certificate required unless none has one) and the best working
-//! submission server (465 over 587; port 25 is server-to-server and never recommended for a
-//! client, RFC 8314 §3 and RFC 6409 §1), and the run's OK / WARNING / CRITICAL status.
+//! The verdict: from all probes, the best working incoming server and the best working
+//! submission server, and the run's OK / WARNING / CRITICAL status. Preference, in order: a
+//! trusted source over an untrusted one (a candidate known only from plain-http autoconfig or a
+//! guess is never recommended while a trusted one works: anyone on the path could have named
+//! it); a valid certificate, unless none has one; IMAP over POP3; implicit TLS over STARTTLS;
+//! 465 over 587 (port 25 is server-to-server and never recommended for a client, RFC 8314 §3
+//! and RFC 6409 §1); then the discovery ranking (each source's own order, see
+//! [`crate::discover::candidate`]).
 
 use super::ProbeRun;
 use crate::report::{
@@ -10,7 +14,8 @@ use crate::report::{
 
 /// Preference of a candidate before knowing the certificate: lower is better. Used by the
 /// verdict and by the scheduler to know which pending probes can no longer win.
-pub fn preference(c: &Candidate, index: usize) -> (u8, u8, u8, usize) {
+pub fn preference(c: &Candidate, index: usize) -> (bool, u8, u8, u8, usize) {
+    let untrusted = !c.sources.iter().any(|s| s.is_trusted());
     let proto = match c.protocol {
         Protocol::Imap | Protocol::Smtp => 0,
         Protocol::Pop3 => 1,
@@ -27,7 +32,7 @@ pub fn preference(c: &Candidate, index: usize) -> (u8, u8, u8, usize) {
         }
         _ => 1,
     };
-    (proto, sec, port, index)
+    (untrusted, proto, sec, port, index)
 }
 
 /// Is this SMTP candidate for clients (submission), not port 25?
@@ -89,7 +94,10 @@ fn best(
         .enumerate()
         .filter(|(_, (_, c))| eligible(c))
         .filter_map(|(i, (p, c))| tls_valid(p).map(|valid| (i, valid, c)))
-        .min_by_key(|(i, valid, c)| (!*valid, preference(c, *i)))
+        .min_by_key(|(i, valid, c)| {
+            let pref = preference(c, *i);
+            (pref.0, !*valid, pref)
+        })
         .map(|(i, _, _)| i)
 }
 
@@ -213,6 +221,30 @@ mod tests {
         let s = choose(&ps, &cs);
         assert_eq!(s.incoming.unwrap().port, 993);
         assert_eq!(s.outgoing.unwrap().port, 465);
+    }
+
+    #[test]
+    fn trusted_source_beats_untrusted_one_that_works_better() {
+        let mut evil = cand(Protocol::Imap, 993, Security::Tls);
+        evil.host = "imap.evil.test".into();
+        evil.sources = vec![Source::AutoconfigHttp];
+        let mut srv = cand(Protocol::Imap, 143, Security::Starttls);
+        srv.sources = vec![Source::Srv];
+        let mut pop = cand(Protocol::Pop3, 995, Security::Tls);
+        pop.sources = vec![Source::Srv];
+        // Untrusted IMAP over TLS, trusted IMAP STARTTLS with an invalid certificate: trusted.
+        let cs = vec![evil.clone(), srv.clone()];
+        let ps = vec![probe(&cs[0], OK), probe(&cs[1], BADCERT)];
+        assert_eq!(choose(&ps, &cs).incoming.unwrap().port, 143);
+        // Trusted POP3 over untrusted IMAP.
+        let cs = vec![evil.clone(), pop];
+        let ps = vec![probe(&cs[0], OK), probe(&cs[1], OK)];
+        assert_eq!(choose(&ps, &cs).incoming.unwrap().protocol, Protocol::Pop3);
+        // The untrusted one is chosen only when no trusted one works.
+        let cs = vec![evil, srv];
+        let ps = vec![probe(&cs[0], OK), probe(&cs[1], failed())];
+        let inc = choose(&ps, &cs).incoming.unwrap();
+        assert_eq!(inc.host, "imap.evil.test");
     }
 
     #[test]

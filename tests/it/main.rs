@@ -11,3 +11,4 @@ mod parsers;
 mod probe;
 mod provider_db;
 mod roundtrip;
+mod verdict;
