@@ -172,6 +172,7 @@ impl Summary {
         if !self.slowest.is_empty() {
             s.push_str("Slowest:\n");
             for (a, ms) in self.slowest.iter().take(5) {
+                let a = crate::report::safe::Safe(a);
                 s.push_str(&format!("  {ms:>7} ms  {a}\n"));
             }
         }
@@ -303,8 +304,9 @@ pub async fn run(
     while let Some(r) = stream.next().await {
         summary.add(&r);
         let text = match format {
-            Format::Json => format!("{}\n", serde_json::to_string(&r).unwrap_or_default()),
-            Format::Human => table_row(&r),
+            Format::Json => crate::report::json::render_line(&r),
+            // The table shows network strings (host names): escaped like every text renderer.
+            Format::Human => table_row(&crate::report::safe::report(&r)),
             Format::Nagios => String::new(),
         };
         let _ = out.write_all(text.as_bytes());

@@ -53,8 +53,9 @@ fn sources_list(s: &[Source]) -> String {
     s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
 }
 
-/// Render one report.
+/// Render one report; every string in it is shown escaped ([`safe`]).
 pub fn render(r: &Report, opts: HumanOptions) -> String {
+    let r = &safe::report(r);
     let mut o = String::new();
     let who = if r.address.is_empty() {
         &r.domain

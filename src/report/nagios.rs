@@ -188,8 +188,10 @@ pub fn summary(r: &Report) -> String {
     }
 }
 
-/// Render the plugin output. Newlines and `|` inside the summary would break parsers: replaced.
+/// Render the plugin output. Every string is shown escaped ([`safe`]), so no control character
+/// (newline included) reaches the output from the report; `|` would start the perfdata: replaced.
 pub fn render(r: &Report, t: &PerfThresholds) -> String {
+    let r = &safe::report(r);
     let clean = |s: &str| s.replace(['\n', '\r'], " ").replace('|', "/");
     let perf: Vec<String> = perfdata(r, t).iter().map(Perf::render).collect();
     let mut o = format!(
@@ -214,6 +216,6 @@ pub fn render(r: &Report, t: &PerfThresholds) -> String {
 pub fn render_error(message: &str) -> String {
     format!(
         "MAILPROBE UNKNOWN - {}\n",
-        message.replace(['\n', '\r'], " ").replace('|', "/")
+        safe::escape(&message.replace(['\n', '\r'], " ")).replace('|', "/")
     )
 }

@@ -6,6 +6,7 @@ mod auth;
 mod check;
 mod cli;
 mod discover;
+mod hostile_text;
 mod monitoring;
 mod parsers;
 mod probe;
