@@ -122,7 +122,9 @@ impl Provider {
     }
 
     /// Helpdesk findings that hold before any probe: app passwords, OAuth2, settings to switch
-    /// on, bridges, providers without IMAP/SMTP.
+    /// on, bridges, providers without IMAP/SMTP. These are facts about the provider, not faults:
+    /// all are `info` with a hint, except a provider that offers no standard access at all
+    /// (no mail client can ever work, so `critical`).
     pub fn findings(&self) -> Vec<Finding> {
         let mut out = Vec::new();
         let doc = self.documentation.as_deref();
@@ -157,7 +159,7 @@ impl Provider {
         match self.app_password {
             AppPassword::Required => out.push(with_doc(
                 Finding::new(
-                    Severity::Warning,
+                    Severity::Info,
                     "app-password-required",
                     format!(
                         "{} requires an app-specific password for mail clients",
@@ -186,7 +188,7 @@ impl Provider {
         if self.oauth2.is_some() {
             out.push(if self.oauth2_only() {
                 Finding::new(
-                    Severity::Warning,
+                    Severity::Info,
                     "oauth2-required",
                     format!(
                         "{} accepts only OAuth2 sign-in; passwords are refused",

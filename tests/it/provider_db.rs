@@ -177,9 +177,9 @@ fn findings_and_info() {
             codes(id)
         );
     };
-    has("google", "app-password-required", Severity::Warning);
+    has("google", "app-password-required", Severity::Info);
     has("google", "oauth2-available", Severity::Info);
-    has("outlook", "oauth2-required", Severity::Warning);
+    has("outlook", "oauth2-required", Severity::Info);
     has("gmx", "enable-imap-first", Severity::Info);
     has("gmx", "app-password-with-2fa", Severity::Info);
     has("tutanota", "no-standard-access", Severity::Critical);
