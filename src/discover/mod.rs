@@ -68,7 +68,7 @@ pub async fn discover_with(
     } else {
         all.extend(run_network_sources(net, addr, found).await);
     }
-    finish(all, addr)
+    finish(all, addr, net.cfg.offline)
 }
 
 async fn run_network_sources(
@@ -149,16 +149,13 @@ async fn run_network_sources(
     out
 }
 
-fn finish(all: SourceResult, addr: &Address) -> Discovered {
+fn finish(all: SourceResult, addr: &Address, offline: bool) -> Discovered {
     let candidates = candidate::merge(all.candidates);
     let mut findings = dedup_findings(all.findings);
     findings.extend(candidate::findings(&candidates));
     let has = |p: fn(Protocol) -> bool| candidates.iter().any(|c| p(c.protocol));
     if candidates.is_empty() {
-        findings.push(
-            Finding::new(Severity::Critical, "no-settings-found", format!("no source knows the mail servers of {}", addr.domain))
-                .hint("Check the spelling of the domain, or ask the provider for its IMAP and SMTP settings."),
-        );
+        findings.push(nothing_found(&all.attempts, &addr.domain, offline));
     } else {
         if !has(Protocol::is_incoming) {
             findings.push(Finding::new(
@@ -185,6 +182,39 @@ fn finish(all: SourceResult, addr: &Address) -> Discovered {
         },
         findings,
     }
+}
+
+/// The `no-settings-found` finding, worded after what was actually asked: with `--offline` only
+/// the built-in database was; otherwise it says how many lookups failed rather than answered.
+fn nothing_found(attempts: &[Attempt], domain: &str, offline: bool) -> Finding {
+    if offline {
+        return Finding::new(
+            Severity::Critical,
+            "no-settings-found",
+            format!(
+                "the built-in provider database does not know {domain}, and the network sources \
+                 were skipped (--offline)"
+            ),
+        )
+        .hint("Run without --offline to ask autoconfig, the ISPDB, DNS (MX, SRV), Autodiscover and guesses.");
+    }
+    let errors = attempts
+        .iter()
+        .filter(|a| a.outcome == AttemptOutcome::Error)
+        .count();
+    let message = match errors {
+        0 => format!("no source knows the mail servers of {domain}"),
+        n => format!(
+            "no source knows the mail servers of {domain} ({n} of {} lookups failed with an error)",
+            attempts.len()
+        ),
+    };
+    let hint = if errors > 0 {
+        "The failed attempts above say why: the network or a DNS server may be down."
+    } else {
+        "Check the spelling of the domain, or ask the provider for its IMAP and SMTP settings."
+    };
+    Finding::new(Severity::Critical, "no-settings-found", message).hint(hint)
 }
 
 /// Same code and message from several sources (e.g. provider hints via domain and MX) once.

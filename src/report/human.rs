@@ -69,6 +69,9 @@ pub fn render(r: &Report, opts: HumanOptions) -> String {
     o.push('\n');
     if let Some(p) = &r.discovery.provider {
         let _ = writeln!(o, "Provider: {} (matched by {})", p.name, p.matched_by);
+        for h in &p.hints {
+            let _ = writeln!(o, "  hint: {h}");
+        }
         if let Some(d) = &p.documentation {
             let _ = writeln!(o, "Documentation: {d}");
         }
@@ -115,45 +118,7 @@ pub fn render(r: &Report, opts: HumanOptions) -> String {
             );
         }
     }
-    let attempts: Vec<&Attempt> = r
-        .discovery
-        .attempts
-        .iter()
-        .filter(|a| {
-            opts.all_attempts
-                || !matches!(
-                    a.outcome,
-                    AttemptOutcome::NotFound | AttemptOutcome::Skipped
-                )
-        })
-        .collect();
-    if !attempts.is_empty() {
-        let hidden = r.discovery.attempts.len() - attempts.len();
-        o.push_str("\nAttempts\n");
-        let tw = attempts
-            .iter()
-            .map(|a| a.target.len())
-            .max()
-            .unwrap_or(0)
-            .min(72);
-        for a in attempts {
-            let _ = writeln!(
-                o,
-                "  {}  {:<20}  {:<tw$}  {:>6} ms  {}",
-                outcome_word(a.outcome),
-                a.source.as_str(),
-                a.target,
-                a.elapsed_ms,
-                a.reason.as_deref().unwrap_or(""),
-            );
-        }
-        if hidden > 0 {
-            let _ = writeln!(
-                o,
-                "  … and {hidden} that found nothing (-v or --json lists them)"
-            );
-        }
-    }
+    attempts_section(&mut o, &r.discovery.attempts, opts.all_attempts);
     if !r.findings.is_empty() {
         o.push_str("\nFindings\n");
         for f in &r.findings {
@@ -176,6 +141,65 @@ pub fn render(r: &Report, opts: HumanOptions) -> String {
         r.elapsed_ms
     );
     o
+}
+
+/// The attempts that found something or failed (every one with `all`), then one line for those
+/// that found nothing and one per reason for the skipped ones (`… and 6 skipped (--offline)`):
+/// a source that was never asked must not read as one that found nothing.
+fn attempts_section(o: &mut String, all_attempts: &[Attempt], all: bool) {
+    let hide = |a: &Attempt| {
+        !all && matches!(
+            a.outcome,
+            AttemptOutcome::NotFound | AttemptOutcome::Skipped
+        )
+    };
+    let shown: Vec<&Attempt> = all_attempts.iter().filter(|a| !hide(a)).collect();
+    let nothing = all_attempts
+        .iter()
+        .filter(|a| hide(a) && a.outcome == AttemptOutcome::NotFound)
+        .count();
+    let mut skipped: Vec<(&str, usize)> = Vec::new();
+    for a in all_attempts
+        .iter()
+        .filter(|a| hide(a) && a.outcome == AttemptOutcome::Skipped)
+    {
+        let why = a.reason.as_deref().unwrap_or("not needed");
+        match skipped.iter_mut().find(|(w, _)| *w == why) {
+            Some((_, n)) => *n += 1,
+            None => skipped.push((why, 1)),
+        }
+    }
+    if shown.is_empty() && nothing == 0 && skipped.is_empty() {
+        return;
+    }
+    o.push_str("\nAttempts\n");
+    let tw = shown
+        .iter()
+        .map(|a| a.target.len())
+        .max()
+        .unwrap_or(0)
+        .min(72);
+    for a in &shown {
+        let _ = writeln!(
+            o,
+            "  {}  {:<20}  {:<tw$}  {:>6} ms  {}",
+            outcome_word(a.outcome),
+            a.source.as_str(),
+            a.target,
+            a.elapsed_ms,
+            a.reason.as_deref().unwrap_or(""),
+        );
+    }
+    let lead = if shown.is_empty() { "  " } else { "  … and " };
+    if nothing > 0 {
+        let _ = writeln!(
+            o,
+            "{lead}{nothing} that found nothing (-v or --json lists them)"
+        );
+    }
+    for (why, n) in skipped {
+        let _ = writeln!(o, "{lead}{n} skipped ({why})");
+    }
 }
 
 fn setting_line(o: &mut String, label: &str, s: Option<&Setting>) {
