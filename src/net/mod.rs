@@ -118,9 +118,4 @@ impl Net {
             .collect()
             .await
     }
-
-    /// Does `host` resolve at all (A or AAAA), honouring the overrides for `port`?
-    pub async fn resolves(&self, host: &str, port: u16) -> bool {
-        matches!(self.socket_addrs(host, port).await, Ok(v) if !v.is_empty())
-    }
 }

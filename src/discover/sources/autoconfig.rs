@@ -11,7 +11,8 @@ use crate::address::Address;
 use crate::discover::autoconfig as parser;
 use crate::net::Net;
 use crate::net::http::{self, HttpRequest};
-use crate::report::{AttemptOutcome, Finding, Severity, Source};
+use crate::report::{Attempt, AttemptOutcome, Finding, Severity, Source};
+use futures::FutureExt;
 
 /// The autoconfig URLs for `domain`, each with its source.
 pub fn urls(addr: &Address, domain: &str) -> Vec<(Source, String)> {
@@ -52,7 +53,10 @@ pub async fn run(net: &Net, addr: &Address) -> SourceResult {
     let results = net
         .join_bounded(
             jobs.into_iter()
-                .map(|(src, url)| fetch_one(net, addr, src, url, src))
+                .map(|(src, url)| match src {
+                    Source::Ispdb => fetch_ispdb(net, addr, src, url, src).boxed(),
+                    _ => fetch_one(net, addr, src, url, src).boxed(),
+                })
                 .collect(),
         )
         .await;
@@ -63,8 +67,9 @@ pub async fn run(net: &Net, addr: &Address) -> SourceResult {
     out
 }
 
-/// Fetch and parse one document; candidates are tagged `as_source` (the MX source reuses this
-/// with `mx-provider`).
+/// Fetch and parse one document at the domain's own hosts; candidates are tagged `as_source`
+/// (the MX source reuses this with `mx-provider`). A host that does not exist means "no
+/// autoconfig here" (`not_found`).
 pub async fn fetch_one(
     net: &Net,
     addr: &Address,
@@ -72,10 +77,38 @@ pub async fn fetch_one(
     url: String,
     as_source: Source,
 ) -> SourceResult {
+    fetch_doc(net, addr, src, url, as_source, false).await
+}
+
+/// [`fetch_one`] for the ISPDB, a fixed service: only its own 404 (or 410) says it does not
+/// know the domain; any other failure, its host not resolving included, means the ISPDB could
+/// not be asked (`error`, with the reason).
+pub async fn fetch_ispdb(
+    net: &Net,
+    addr: &Address,
+    src: Source,
+    url: String,
+    as_source: Source,
+) -> SourceResult {
+    fetch_doc(net, addr, src, url, as_source, true).await
+}
+
+async fn fetch_doc(
+    net: &Net,
+    addr: &Address,
+    src: Source,
+    url: String,
+    as_source: Source,
+    service: bool,
+) -> SourceResult {
     let started = Instant::now();
     let mut out = SourceResult::default();
     let resp = match http::fetch(net, &HttpRequest::get(url.clone())).await {
         Ok(r) => r,
+        Err(e) if service => {
+            out.attempts.push(service_failed(src, url, &e, started));
+            return out;
+        }
         Err(e) => {
             out.attempts.push(failed(src, url, &e, started));
             return out;
@@ -136,6 +169,33 @@ pub async fn fetch_one(
         )),
     }
     out
+}
+
+/// The attempt for a failed ISPDB fetch: `not_found` only for the service's own 404/410.
+fn service_failed(src: Source, url: String, e: &http::HttpError, started: Instant) -> Attempt {
+    match e {
+        http::HttpError::Status(404 | 410) => attempt(
+            src,
+            url,
+            AttemptOutcome::NotFound,
+            Some(e.to_string()),
+            started,
+        ),
+        http::HttpError::Status(_) => attempt(
+            src,
+            url,
+            AttemptOutcome::Error,
+            Some(format!("ISPDB answered {e}")),
+            started,
+        ),
+        _ => attempt(
+            src,
+            url,
+            AttemptOutcome::Error,
+            Some(format!("ISPDB unreachable: {e}")),
+            started,
+        ),
+    }
 }
 
 /// Minimal RFC 3986 query-component encoding for an address.

@@ -71,7 +71,14 @@ async fn one(net: &Net, addr: &Address, prefix: &str, ports: &[Try]) -> SourceRe
     let host = format!("{prefix}{}", addr.domain);
     let mut out = SourceResult::default();
     // Any port will do for the lookup; --resolve pins are per port, so try the first one.
-    let resolves = net.resolves(&host, ports[0].1).await;
+    // A clean NXDOMAIN/NODATA is "not there"; a lookup that failed (timeout, SERVFAIL) is an
+    // error, not a host that does not exist.
+    let (resolves, outcome, reason) = match net.socket_addrs(&host, ports[0].1).await {
+        Ok(v) if !v.is_empty() => (true, AttemptOutcome::Found, "resolves".to_string()),
+        Ok(_) => (false, AttemptOutcome::NotFound, "does not resolve".into()),
+        Err(e) if e.is_not_found() => (false, AttemptOutcome::NotFound, "does not resolve".into()),
+        Err(e) => (false, AttemptOutcome::Error, e.to_string()),
+    };
     if resolves {
         for (proto, port, sec) in ports {
             out.candidates.push(Candidate {
@@ -85,17 +92,7 @@ async fn one(net: &Net, addr: &Address, prefix: &str, ports: &[Try]) -> SourceRe
             });
         }
     }
-    let (outcome, reason) = if resolves {
-        (AttemptOutcome::Found, "resolves")
-    } else {
-        (AttemptOutcome::NotFound, "does not resolve")
-    };
-    out.attempts.push(attempt(
-        Source::Guess,
-        host,
-        outcome,
-        Some(reason.into()),
-        started,
-    ));
+    out.attempts
+        .push(attempt(Source::Guess, host, outcome, Some(reason), started));
     out
 }

@@ -8,6 +8,8 @@
 
 use std::time::Instant;
 
+use futures::FutureExt;
+
 use super::{SourceResult, attempt, failed};
 use crate::address::Address;
 use crate::dns::Mx;
@@ -125,21 +127,15 @@ pub async fn run(net: &Net, addr: &Address) -> SourceResult {
             "https://autoconfig.{d}/mail/config-v1.1.xml?emailaddress={}",
             addr.ascii()
         );
-        jobs.push(super::autoconfig::fetch_one(
-            net,
-            addr,
-            Source::MxProvider,
-            url,
-            Source::MxProvider,
-        ));
+        jobs.push(
+            super::autoconfig::fetch_one(net, addr, Source::MxProvider, url, Source::MxProvider)
+                .boxed(),
+        );
         let url = super::autoconfig::ispdb_url(&net.cfg.ispdb_url, d);
-        jobs.push(super::autoconfig::fetch_one(
-            net,
-            addr,
-            Source::MxProvider,
-            url,
-            Source::MxProvider,
-        ));
+        jobs.push(
+            super::autoconfig::fetch_ispdb(net, addr, Source::MxProvider, url, Source::MxProvider)
+                .boxed(),
+        );
     }
     for r in net.join_bounded(jobs).await {
         out.extend(r);
