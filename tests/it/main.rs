@@ -8,6 +8,7 @@ mod cli;
 mod discover;
 mod hostile_text;
 mod monitoring;
+mod newcomer;
 mod parsers;
 mod probe;
 mod provider_db;
