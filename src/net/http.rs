@@ -3,7 +3,9 @@
 //! Every request goes through our own resolver (so `--dns` covers HTTP too), honours
 //! `--connect-to`/`--resolve` while keeping the original name for SNI, the certificate check and
 //! `Host`, verifies TLS strictly, caps the body, and follows redirects by hand so that each hop
-//! is recorded, loops are caught, and leaving the registrable domain can be flagged.
+//! is recorded, loops are caught, leaving the registrable domain can be flagged, and the rules of
+//! [`super::redirect`] hold: never down from https to http, never from a public name to a private
+//! address the user did not choose.
 
 use std::error::Error as _;
 use std::net::SocketAddr;
@@ -13,6 +15,7 @@ use reqwest::Url;
 use thiserror::Error;
 
 use super::Net;
+use super::redirect::{self, Refusal, Route};
 use crate::dns::DnsError;
 
 /// Default cap on a discovery document: real ones are a few KiB.
@@ -40,6 +43,12 @@ pub enum HttpError {
     TooManyRedirects(usize),
     #[error("redirect without a usable Location")]
     BadRedirect,
+    #[error("redirect to plain http refused: {0}")]
+    PlainHttpRedirect(String),
+    #[error(
+        "redirect to {url} refused: {addr} is not a public address, and no --dns, --resolve or --connect-to chose it"
+    )]
+    PrivateRedirect { url: String, addr: String },
     #[error("HTTP status {0}")]
     Status(u16),
     #[error("{0}")]
@@ -68,6 +77,17 @@ pub struct HttpRequest {
     pub max_redirects: usize,
     /// Keep POST across 301/302 (Autodiscover re-POSTs to the new URL; browsers would not).
     pub keep_post_on_redirect: bool,
+    /// `url` is itself a redirect (an Autodiscover `RedirectUrl`, a `Location` the caller
+    /// followed): the redirect rules apply to it as to every hop followed here.
+    pub redirected_from: Option<Origin>,
+}
+
+/// The place a redirect came from, as the redirect rules need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub https: bool,
+    /// See [`Route::is_public`].
+    pub public: bool,
 }
 
 impl HttpRequest {
@@ -78,6 +98,7 @@ impl HttpRequest {
             max_body: MAX_BODY,
             max_redirects: 5,
             keep_post_on_redirect: false,
+            redirected_from: None,
         }
     }
 }
@@ -92,6 +113,8 @@ pub struct HttpResponse {
     pub body: Vec<u8>,
     /// Every URL redirected to, in order.
     pub redirects: Vec<String>,
+    /// `final_url` as the origin of a redirect the caller may follow next.
+    pub origin: Origin,
     pub elapsed_ms: u64,
 }
 
@@ -114,8 +137,14 @@ async fn fetch_inner(
     let mut post = req.post.clone();
     let mut redirects = Vec::new();
     let mut seen = vec![url.to_string()];
+    let mut from = req.redirected_from.clone();
     loop {
-        let resp = send_once(net, &url, post.as_ref(), net.step_timeout()).await?;
+        let route = route_checked(net, &url, from.as_ref()).await?;
+        let origin = Origin {
+            https: url.scheme() == "https",
+            public: route.is_public(host_is_ip(&url)),
+        };
+        let resp = send_once(&url, &route, net, post.as_ref(), net.step_timeout()).await?;
         let status = resp.status().as_u16();
         let location = resp
             .headers()
@@ -142,6 +171,7 @@ async fn fetch_inner(
             seen.push(next.to_string());
             redirects.push(next.to_string());
             url = next;
+            from = Some(origin);
             continue;
         }
         if !(200..300).contains(&status) && !(300..400).contains(&status) {
@@ -160,27 +190,64 @@ async fn fetch_inner(
             location,
             body,
             redirects,
+            origin,
             elapsed_ms: started.elapsed().as_millis() as u64,
         });
     }
 }
 
-/// One request without following redirects, through a client pinned to the addresses that
-/// our resolver (with the overrides) gives for this URL's host and port.
+/// Where `url` goes (our resolver, with the overrides); when it is a redirect from `from`, the
+/// redirect rules ([`redirect`]) must allow it.
+async fn route_checked(net: &Net, url: &Url, from: Option<&Origin>) -> Result<Route, HttpError> {
+    let host = url
+        .host_str()
+        .ok_or_else(|| HttpError::BadUrl(url.to_string()))?;
+    let port = url
+        .port_or_known_default()
+        .ok_or_else(|| HttpError::BadUrl(url.to_string()))?;
+    if let Some(from) = from {
+        let from_scheme = if from.https { "https" } else { "http" };
+        check(redirect::scheme_allowed(from_scheme, url.scheme()), url)?;
+    }
+    let route = net.route(host, port).await?;
+    if let Some(from) = from {
+        check(redirect::target_allowed(from.public, &route), url)?;
+    }
+    Ok(route)
+}
+
+fn host_is_ip(url: &Url) -> bool {
+    url.host_str().is_some_and(|h| {
+        h.trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok()
+    })
+}
+
+fn check(r: Result<(), Refusal>, url: &Url) -> Result<(), HttpError> {
+    match r {
+        Ok(()) => Ok(()),
+        Err(Refusal::PlainHttp) => Err(HttpError::PlainHttpRedirect(url.to_string())),
+        Err(Refusal::Private(ip)) => Err(HttpError::PrivateRedirect {
+            url: url.to_string(),
+            addr: ip.to_string(),
+        }),
+    }
+}
+
+/// One request without following redirects, through a client pinned to `route`.
 async fn send_once(
-    net: &Net,
     url: &Url,
+    route: &Route,
+    net: &Net,
     post: Option<&(String, Vec<u8>)>,
     timeout: Duration,
 ) -> Result<reqwest::Response, HttpError> {
     let host = url
         .host_str()
-        .ok_or_else(|| HttpError::BadUrl(url.to_string()))?
-        .to_string();
-    let port = url
-        .port_or_known_default()
         .ok_or_else(|| HttpError::BadUrl(url.to_string()))?;
-    let addrs: Vec<SocketAddr> = net.socket_addrs(&host, port).await?;
+    let addrs: &[SocketAddr] = &route.addrs;
     let tls = net.http_tls.clone();
     let host_key = host.trim_start_matches('[').trim_end_matches(']');
     let client = reqwest::Client::builder()
@@ -190,7 +257,7 @@ async fn send_once(
         .timeout(timeout)
         .connect_timeout(timeout)
         .user_agent(concat!("mailprobe/", env!("CARGO_PKG_VERSION")))
-        .resolve_to_addrs(host_key, &addrs)
+        .resolve_to_addrs(host_key, addrs)
         .build()
         .map_err(|e| HttpError::Other(e.to_string()))?;
     let builder = match post {

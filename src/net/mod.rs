@@ -3,6 +3,7 @@
 
 pub mod connect;
 pub mod http;
+pub mod redirect;
 pub mod tls;
 
 use std::net::{IpAddr, SocketAddr};
@@ -87,25 +88,34 @@ impl Net {
     /// Socket addresses for a connection to `host:port`, after `--connect-to` and `--resolve`
     /// (curl order: connect-to rewrites the target, resolve pins the rewritten target).
     pub async fn socket_addrs(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, DnsError> {
+        Ok(self.route(host, port).await?.addrs)
+    }
+
+    /// [`Net::socket_addrs`], saying whether the user chose those addresses: a `--connect-to`
+    /// or `--resolve` rule matched, or the name was resolved by the servers given with `--dns`.
+    /// An IP literal in a URL, or a system-resolver answer, is the network's choice.
+    pub async fn route(&self, host: &str, port: u16) -> Result<redirect::Route, DnsError> {
         let (thost, tport) = self.cfg.connect_target(host, port);
-        if let Some(ips) = self.cfg.pinned(&thost, tport) {
-            return Ok(ips
+        let rewritten = (thost.as_str(), tport) != (host, port);
+        let route = |ips: Vec<IpAddr>, users_choice: bool| redirect::Route {
+            addrs: ips
                 .into_iter()
                 .map(|ip| SocketAddr::new(ip, tport))
-                .collect());
+                .collect(),
+            users_choice,
+        };
+        if let Some(ips) = self.cfg.pinned(&thost, tport) {
+            return Ok(route(ips, true));
         }
         if let Ok(ip) = thost
             .trim_start_matches('[')
             .trim_end_matches(']')
             .parse::<IpAddr>()
         {
-            return Ok(vec![SocketAddr::new(ip, tport)]);
+            return Ok(route(vec![ip], rewritten));
         }
         let ips = self.resolver()?.ips(&thost).await?;
-        Ok(ips
-            .into_iter()
-            .map(|ip| SocketAddr::new(ip, tport))
-            .collect())
+        Ok(route(ips, rewritten || !self.cfg.dns.is_empty()))
     }
 
     /// Await `futs` with at most `--concurrency` running at once, results in input order;

@@ -3,6 +3,8 @@
 //! sources, a hanging source and the bad inputs. The binary is pointed at them with `--dns`,
 //! `--connect-to`, `--ca-file` and `--ispdb-url`; no other address is ever contacted.
 
+mod redirects;
+
 use serde_json::Value;
 
 use crate::support::certs::TestCa;

@@ -3,8 +3,11 @@
 //! Four starting points, asked concurrently: POST to `https://<domain>/autodiscover/
 //! autodiscover.xml` and `https://autodiscover.<domain>/…`, the plain-http GET redirect method on
 //! `autodiscover.<domain>` (only its `Location` is used, and only if it is https), and SRV
-//! `_autodiscover._tcp.<domain>`. `redirectUrl`/`redirectAddr` answers are followed for at most
-//! [`MAX_HOPS`] hops; leaving the registrable domain is flagged. No credentials are ever sent.
+//! `_autodiscover._tcp.<domain>`. HTTP 302 answers to the POST ([MS-OXDSCLI] §3.1.5.2) and
+//! `redirectUrl`/`redirectAddr` answers (§3.1.5.3) are followed one hop at a time, for at most
+//! [`MAX_HOPS`] hops, only to https URLs (the request is re-POSTed there) and under the redirect
+//! rules of [`crate::net::redirect`]; every hop that leaves the address's registrable domain is
+//! flagged (`autodiscover-leaves-domain`). No credentials are ever sent.
 
 use std::time::Instant;
 
@@ -12,7 +15,7 @@ use super::{SourceResult, attempt, failed};
 use crate::address::{self, Address};
 use crate::discover::autodiscover::{self as parser, AutodiscoverResponse};
 use crate::net::Net;
-use crate::net::http::{self, HttpRequest};
+use crate::net::http::{self, HttpRequest, Origin};
 use crate::report::{AttemptOutcome, Finding, Severity, Source};
 
 /// Redirects (`redirectUrl`, `redirectAddr`, HTTP 3xx) followed at most, per the issue and
@@ -31,7 +34,7 @@ pub async fn run(net: &Net, addr: &Address) -> SourceResult {
     ];
     let mut jobs: Vec<futures::future::BoxFuture<'_, SourceResult>> = Vec::new();
     for url in starts {
-        jobs.push(Box::pin(chain(net, addr, url)));
+        jobs.push(Box::pin(chain(net, addr, url, None)));
     }
     jobs.push(Box::pin(http_redirect_method(net, addr)));
     jobs.push(Box::pin(srv_method(net, addr)));
@@ -65,7 +68,7 @@ async fn http_redirect_method(net: &Net, addr: &Address) -> SourceResult {
                     Some(format!("redirect to {loc}")),
                     started,
                 ));
-                out.extend(chain(net, addr, loc).await);
+                out.extend(chain(net, addr, loc, Some(resp.origin)).await);
             }
             other => out.attempts.push(attempt(
                 Source::Autodiscover,
@@ -126,7 +129,7 @@ async fn srv_method(net: &Net, addr: &Address) -> SourceResult {
                     Some(url.clone()),
                     started,
                 ));
-                out.extend(chain(net, addr, url).await);
+                out.extend(chain(net, addr, url, None).await);
             }
             None => out.attempts.push(attempt(
                 Source::Autodiscover,
@@ -144,8 +147,14 @@ async fn srv_method(net: &Net, addr: &Address) -> SourceResult {
     out
 }
 
-/// POST the request to `url` and follow `redirectUrl`/`redirectAddr` answers.
-async fn chain(net: &Net, addr: &Address, mut url: String) -> SourceResult {
+/// POST the request to `url` and follow HTTP 302, `redirectUrl` and `redirectAddr` answers;
+/// `from` is set when `url` is itself a redirect.
+async fn chain(
+    net: &Net,
+    addr: &Address,
+    mut url: String,
+    mut from: Option<Origin>,
+) -> SourceResult {
     let mut out = SourceResult::default();
     let home = registrable(&addr.domain);
     let mut email: Address = addr.clone();
@@ -193,8 +202,9 @@ async fn chain(net: &Net, addr: &Address, mut url: String) -> SourceResult {
                 "text/xml; charset=utf-8".into(),
                 parser::request_body(&email.ascii()).into_bytes(),
             )),
-            max_redirects: MAX_HOPS,
-            keep_post_on_redirect: true,
+            // Hop by hop here, so that each one is checked and flagged like a redirectUrl.
+            max_redirects: 0,
+            redirected_from: from.take(),
             ..HttpRequest::get(url.clone())
         };
         let resp = match http::fetch(net, &req).await {
@@ -205,6 +215,32 @@ async fn chain(net: &Net, addr: &Address, mut url: String) -> SourceResult {
                 break;
             }
         };
+        from = Some(resp.origin.clone());
+        if (300..400).contains(&resp.status) {
+            match http_redirect(&url, &resp) {
+                Ok(next) => {
+                    out.attempts.push(attempt(
+                        Source::Autodiscover,
+                        url,
+                        AttemptOutcome::Found,
+                        Some(format!("HTTP {} redirect to {next}", resp.status)),
+                        started,
+                    ));
+                    url = next;
+                    continue;
+                }
+                Err(reason) => {
+                    out.attempts.push(attempt(
+                        Source::Autodiscover,
+                        url,
+                        AttemptOutcome::Error,
+                        Some(reason),
+                        started,
+                    ));
+                    break;
+                }
+            }
+        }
         match parser::parse(&resp.body, &email) {
             Ok(AutodiscoverResponse::Settings { servers, .. }) => {
                 let cands = parser::candidates(&servers, &email);
@@ -239,9 +275,9 @@ async fn chain(net: &Net, addr: &Address, mut url: String) -> SourceResult {
                 if !next.starts_with("https://") {
                     out.attempts.push(attempt(
                         Source::Autodiscover,
-                        next,
+                        next.clone(),
                         AttemptOutcome::Error,
-                        Some("redirectUrl is not https; not followed".into()),
+                        Some(format!("redirect to plain http refused: {next}")),
                         started,
                     ));
                     break;
@@ -303,4 +339,19 @@ async fn chain(net: &Net, addr: &Address, mut url: String) -> SourceResult {
         }
     }
     out
+}
+
+/// The https URL an HTTP 3xx answer to the POST points at ([MS-OXDSCLI] §3.1.5.2), or why it
+/// is not followed.
+fn http_redirect(url: &str, resp: &http::HttpResponse) -> Result<String, String> {
+    let next = resp
+        .location
+        .as_deref()
+        .and_then(|loc| reqwest::Url::parse(url).ok()?.join(loc).ok())
+        .ok_or_else(|| format!("HTTP {} without a usable Location", resp.status))?;
+    match next.scheme() {
+        "https" => Ok(next.to_string()),
+        "http" => Err(format!("redirect to plain http refused: {next}")),
+        other => Err(format!("redirect to a {other}: URL refused")),
+    }
 }
