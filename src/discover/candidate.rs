@@ -4,14 +4,17 @@
 //! Ranking, per protocol (IMAP, POP3, SMTP), lower first:
 //! 1. trusted sources before untrusted ones (a candidate known only from plain-http autoconfig or
 //!    a guess is never ranked above one a trusted source names);
-//! 2. implicit TLS before STARTTLS before plain (RFC 8314 §3);
-//! 3. SMTP port 465 before 587 before 25 (RFC 8314 §3.3: 25 is for relay, not submission);
-//! 4. the number of sources that agree;
-//! 5. the most trusted source, then the position that source gave the candidate: SRV priority,
+//! 2. confirmed before unconfirmed: a candidate named only by a provider-database entry that no
+//!    published source backs (`verified = false`) ranks below every candidate a fetched source
+//!    (autoconfig, ISPDB, SRV, Autodiscover) or a verified entry names;
+//! 3. implicit TLS before STARTTLS before plain (RFC 8314 §3);
+//! 4. SMTP port 465 before 587 before 25 (RFC 8314 §3.3: 25 is for relay, not submission);
+//! 5. the number of sources that agree;
+//! 6. the most trusted source, then the position that source gave the candidate: SRV priority,
 //!    then weight (RFC 2782, RFC 6186 §4), the order of `incomingServer` / `outgoingServer` in
 //!    an autoconfig document (the first of a type is the preferred one), the order of
 //!    `<Protocol>` in an Autodiscover response, the order of the provider file;
-//! 6. the host name, only so that the order is stable.
+//! 7. the host name, only so that the order is stable.
 
 use std::collections::BTreeMap;
 
@@ -21,15 +24,28 @@ use crate::report::{Candidate, Finding, Protocol, Security, Severity, Source};
 /// 0-based position in that source's own order for the protocol.
 pub type Position = (Source, u32);
 
+/// [`Candidate::key`]: what makes two sources' candidates the same server.
+type CandidateKey = (Protocol, String, u16, Security);
+
 /// Merge candidates naming the same (protocol, host, port, security): union of sources and auth
 /// methods; the username of the most trusted source that gave one. The input is each source's
 /// candidates in that source's own order (sources may be interleaved); the position a candidate
 /// had among its source's candidates of the same protocol is kept for the ranking.
 pub fn merge(all: Vec<Candidate>) -> Vec<Candidate> {
-    let mut by_key: BTreeMap<(Protocol, String, u16, Security), (Candidate, Position)> =
-        BTreeMap::new();
+    merge_weighed(all, Vec::new())
+}
+
+/// [`merge`] where `unverified` holds the candidates of provider-database entries no source
+/// confirmed: one named only there ranks below every candidate of `all` (rank key 2).
+pub fn merge_weighed(all: Vec<Candidate>, unverified: Vec<Candidate>) -> Vec<Candidate> {
+    // Per key: the merged candidate, its best position, and whether a confirmed source named it.
+    let mut by_key: BTreeMap<CandidateKey, (Candidate, Position, bool)> = BTreeMap::new();
     let mut counters: BTreeMap<(Source, Protocol), u32> = BTreeMap::new();
-    for mut c in all {
+    let tagged = all
+        .into_iter()
+        .map(|c| (c, true))
+        .chain(unverified.into_iter().map(|c| (c, false)));
+    for (mut c, confirmed) in tagged {
         let src = best_source(&c);
         let n = counters.entry((src, c.protocol)).or_default();
         let pos = (src, *n);
@@ -40,9 +56,10 @@ pub fn merge(all: Vec<Candidate>) -> Vec<Candidate> {
             None => {
                 c.sources.sort();
                 c.sources.dedup();
-                by_key.insert(key, (c, pos));
+                by_key.insert(key, (c, pos, confirmed));
             }
-            Some((m, mpos)) => {
+            Some((m, mpos, mconfirmed)) => {
+                *mconfirmed |= confirmed;
                 let incoming_best = c.sources.iter().min() < m.sources.iter().min();
                 if c.username.is_some() && (m.username.is_none() || incoming_best) {
                     m.username = c.username.clone();
@@ -57,9 +74,9 @@ pub fn merge(all: Vec<Candidate>) -> Vec<Candidate> {
             }
         }
     }
-    let mut v: Vec<(Candidate, Position)> = by_key.into_values().collect();
-    v.sort_by_cached_key(|(c, pos)| rank_key(c, *pos));
-    v.into_iter().map(|(c, _)| c).collect()
+    let mut v: Vec<(Candidate, Position, bool)> = by_key.into_values().collect();
+    v.sort_by_cached_key(|(c, pos, confirmed)| rank_key(c, *pos, *confirmed));
+    v.into_iter().map(|(c, _, _)| c).collect()
 }
 
 fn best_source(c: &Candidate) -> Source {
@@ -76,15 +93,18 @@ fn port_rank(c: &Candidate) -> u8 {
     }
 }
 
-/// Sort key of a candidate at `pos` (see the module docs): lower is better.
+/// Sort key of a candidate at `pos` (see the module docs): lower is better. `confirmed` is
+/// false when only an unverified provider-database entry names the candidate.
 pub fn rank_key(
     c: &Candidate,
     pos: Position,
-) -> (Protocol, bool, Security, u8, usize, Position, String) {
+    confirmed: bool,
+) -> (Protocol, bool, bool, Security, u8, usize, Position, String) {
     let trusted = c.sources.iter().any(|s| s.is_trusted());
     (
         c.protocol,
         !trusted,
+        !confirmed,
         c.security,
         port_rank(c),
         usize::MAX - c.sources.len(),
@@ -387,6 +407,73 @@ mod tests {
         for (what, input, want) in table {
             assert_eq!(hosts(&merge(input)), want, "{what}");
         }
+    }
+
+    #[test]
+    fn unverified_provider_entries_rank_below_confirmed_sources() {
+        let unverified = vec![
+            c(
+                Protocol::Imap,
+                "imap.db.test",
+                993,
+                Security::Tls,
+                &[Source::ProviderDb],
+            ),
+            c(
+                Protocol::Imap,
+                "imap.both.test",
+                993,
+                Security::Tls,
+                &[Source::ProviderDb],
+            ),
+        ];
+        let all = vec![
+            c(
+                Protocol::Imap,
+                "imap.srv.test",
+                143,
+                Security::Starttls,
+                &[Source::Srv],
+            ),
+            c(
+                Protocol::Imap,
+                "imap.guess.test",
+                993,
+                Security::Tls,
+                &[Source::Guess],
+            ),
+            c(
+                Protocol::Imap,
+                "imap.both.test",
+                993,
+                Security::Tls,
+                &[Source::Ispdb],
+            ),
+        ];
+        let v = merge_weighed(all.clone(), unverified.clone());
+        // A fetched source confirms imap.both.test; STARTTLS from SRV still beats the
+        // unconfirmed implicit-TLS entry, which beats a guess (untrusted).
+        assert_eq!(
+            hosts(&v),
+            [
+                "imap.both.test:993",
+                "imap.srv.test:143",
+                "imap.db.test:993",
+                "imap.guess.test:993"
+            ]
+        );
+        // The same entry, verified, ranks by security as usual.
+        let mut verified = all;
+        verified.extend(unverified);
+        assert_eq!(
+            hosts(&merge(verified)),
+            [
+                "imap.both.test:993",
+                "imap.db.test:993",
+                "imap.srv.test:143",
+                "imap.guess.test:993"
+            ]
+        );
     }
 
     #[test]

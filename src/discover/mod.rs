@@ -45,8 +45,8 @@ pub async fn discover_with(
     found: &(dyn Fn(Vec<Candidate>) + Sync),
 ) -> Discovered {
     let mut all = sources::provider::lookup(addr);
-    if !all.candidates.is_empty() {
-        found(candidate::merge(all.candidates.clone()));
+    if all.has_candidates() {
+        found(all.ranked());
     }
     if net.cfg.offline {
         for (src, what) in [
@@ -121,8 +121,8 @@ async fn run_network_sources(
         match tokio::time::timeout_at(deadline, set.next()).await {
             Ok(Some((i, r))) => {
                 done[i] = true;
-                if !r.candidates.is_empty() {
-                    found(candidate::merge(r.candidates.clone()));
+                if r.has_candidates() {
+                    found(r.ranked());
                 }
                 out.extend(r);
                 if let Some(f) = queue.pop() {
@@ -150,7 +150,7 @@ async fn run_network_sources(
 }
 
 fn finish(all: SourceResult, addr: &Address, offline: bool) -> Discovered {
-    let candidates = candidate::merge(all.candidates);
+    let candidates = candidate::merge_weighed(all.candidates, all.unverified);
     let mut findings = dedup_findings(all.findings);
     findings.extend(candidate::findings(&candidates));
     let has = |p: fn(Protocol) -> bool| candidates.iter().any(|c| p(c.protocol));

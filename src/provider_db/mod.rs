@@ -109,6 +109,7 @@ impl Provider {
             matched_by: matched_by.to_string(),
             hints: self.hints.clone(),
             documentation: self.documentation.clone(),
+            verified: self.verified.is_some(),
         }
     }
 
@@ -121,12 +122,29 @@ impl Provider {
                 .all(|s| s.auth.iter().all(|a| *a == Auth::OAuth2))
     }
 
-    /// Helpdesk findings that hold before any probe: app passwords, OAuth2, settings to switch
-    /// on, bridges, providers without IMAP/SMTP. These are facts about the provider, not faults:
-    /// all are `info` with a hint, except a provider that offers no standard access at all
-    /// (no mail client can ever work, so `critical`).
+    /// Helpdesk findings that hold before any probe: an entry no source confirmed, app
+    /// passwords, OAuth2, settings to switch on, bridges, providers without IMAP/SMTP. These are
+    /// facts about the provider, not faults: all are `info` with a hint, except a provider that
+    /// offers no standard access at all (no mail client can ever work, so `critical`).
     pub fn findings(&self) -> Vec<Finding> {
         let mut out = Vec::new();
+        if self.verified.is_none() {
+            out.push(
+                Finding::new(
+                    Severity::Info,
+                    "provider-entry-unverified",
+                    format!(
+                        "the built-in servers for {} (provider-db/{}.toml) were not checked \
+                         against the provider's published settings",
+                        self.name, self.id
+                    ),
+                )
+                .hint(
+                    "They rank below every server another source names; `mailprobe check` \
+                     shows whether they work.",
+                ),
+            );
+        }
         let doc = self.documentation.as_deref();
         let with_doc = |f: Finding, text: String| match doc {
             Some(d) => f.hint(format!("{text} See {d}")),

@@ -68,7 +68,12 @@ pub fn render(r: &Report, opts: HumanOptions) -> String {
     }
     o.push('\n');
     if let Some(p) = &r.discovery.provider {
-        let _ = writeln!(o, "Provider: {} (matched by {})", p.name, p.matched_by);
+        let unverified = if p.verified { "" } else { " (unverified)" };
+        let _ = writeln!(
+            o,
+            "Provider: {}{unverified} (matched by {})",
+            p.name, p.matched_by
+        );
         for h in &p.hints {
             let _ = writeln!(o, "  hint: {h}");
         }

@@ -312,6 +312,9 @@ pub struct ProviderInfo {
     pub hints: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub documentation: Option<String>,
+    /// Whether the entry's servers were checked against published sources (`verified` in its
+    /// provider file); an unverified entry's candidates rank below every fetched source.
+    pub verified: bool,
 }
 
 /// Result of the discovery stage.

@@ -54,8 +54,8 @@ fn redirect_addr(to: &str) -> String {
 }
 
 /// A test world: DNS for the given zones, an HTTP(S) server with routes, the CA.
-struct World {
-    dns: DnsServer,
+pub(crate) struct World {
+    pub(crate) dns: DnsServer,
     http: HttpServer,
     ca_file: tempfile::NamedTempFile,
     fence: Fence,
@@ -64,7 +64,7 @@ struct World {
 }
 
 impl World {
-    fn new(zones: &[Zone], hosts: &[&str], routes: Routes) -> World {
+    pub(crate) fn new(zones: &[Zone], hosts: &[&str], routes: Routes) -> World {
         let ca = TestCa::new();
         let http = HttpServer::start(&ca, hosts, routes);
         let ca_file = tempfile::NamedTempFile::new().unwrap();
@@ -115,7 +115,7 @@ impl World {
         a
     }
 
-    fn discover(&self, address: &str, hosts: &[&str], extra: &[&str]) -> (Value, i32) {
+    pub(crate) fn discover(&self, address: &str, hosts: &[&str], extra: &[&str]) -> (Value, i32) {
         let out = mailprobe()
             .arg("discover")
             .arg(address)
@@ -134,7 +134,7 @@ impl World {
     }
 }
 
-fn candidates(v: &Value) -> Vec<(String, String, u64, String, Vec<String>)> {
+pub(crate) fn candidates(v: &Value) -> Vec<(String, String, u64, String, Vec<String>)> {
     v["discovery"]["candidates"]
         .as_array()
         .unwrap()
@@ -176,7 +176,7 @@ fn attempt<'a>(v: &'a Value, source: &str, target_contains: &str) -> &'a Value {
         })
 }
 
-fn finding_codes(v: &Value) -> Vec<String> {
+pub(crate) fn finding_codes(v: &Value) -> Vec<String> {
     v["findings"]
         .as_array()
         .unwrap()

@@ -11,6 +11,7 @@ mod monitoring;
 mod newcomer;
 mod parsers;
 mod probe;
+mod provenance;
 mod provider_db;
 mod roundtrip;
 mod verdict;

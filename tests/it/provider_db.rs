@@ -202,6 +202,7 @@ fn findings_and_info() {
     assert_eq!(info.id, "google");
     assert_eq!(info.matched_by, "domain");
     assert!(info.documentation.unwrap().starts_with("https://"));
+    assert!(info.verified);
     assert!(!info.hints.is_empty());
 }
 

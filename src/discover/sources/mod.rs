@@ -17,14 +17,27 @@ use crate::report::{Attempt, AttemptOutcome, Candidate, Finding, ProviderInfo, S
 #[derive(Debug, Default)]
 pub struct SourceResult {
     pub candidates: Vec<Candidate>,
+    /// Candidates from a provider-database entry no source confirmed (`verified = false`): they
+    /// rank below every candidate another source names (see [`crate::discover::candidate`]).
+    pub unverified: Vec<Candidate>,
     pub attempts: Vec<Attempt>,
     pub findings: Vec<Finding>,
     pub provider: Option<ProviderInfo>,
 }
 
 impl SourceResult {
+    /// Every candidate, merged and ranked (see [`crate::discover::candidate::merge`]).
+    pub fn ranked(&self) -> Vec<Candidate> {
+        crate::discover::candidate::merge_weighed(self.candidates.clone(), self.unverified.clone())
+    }
+
+    pub fn has_candidates(&self) -> bool {
+        !self.candidates.is_empty() || !self.unverified.is_empty()
+    }
+
     pub fn extend(&mut self, other: SourceResult) {
         self.candidates.extend(other.candidates);
+        self.unverified.extend(other.unverified);
         self.attempts.extend(other.attempts);
         self.findings.extend(other.findings);
         if self.provider.is_none() {

@@ -25,7 +25,8 @@ pub fn lookup(addr: &Address) -> SourceResult {
 }
 
 /// Record a provider-database answer (the address's own domain, or an MX match): its
-/// candidates tagged `source`, its findings, the provider info, and the attempt.
+/// candidates tagged `source` (kept apart when the entry is unverified), its findings, the
+/// provider info, and the attempt.
 pub fn record(
     out: &mut SourceResult,
     found: Option<&Provider>,
@@ -37,7 +38,11 @@ pub fn record(
 ) {
     match found {
         Some(p) => {
-            out.candidates.extend(p.candidates(addr, source));
+            let cands = p.candidates(addr, source);
+            match p.verified {
+                Some(_) => out.candidates.extend(cands),
+                None => out.unverified.extend(cands),
+            }
             out.findings.extend(p.findings());
             out.provider = Some(p.info(matched_by));
             out.attempts.push(attempt(
