@@ -59,7 +59,7 @@ fn full_report() -> Value {
                 "security": "tls", "username": "u", "auth": [], "sources": ["srv"]}],
             "attempts": [{"source": "srv", "target": "_imaps._tcp.example.test",
                 "outcome": "error", "reason": "r", "elapsed_ms": 1}],
-            "provider": {"id": "p", "name": "P", "matched_by": "domain", "hints": ["h"],
+            "provider": {"id": "p", "name": "P", "matched_by": "domain", "verified": false, "hints": ["h"],
                 "documentation": "https://example.test/doc"}
         },
         "probes": [probe],
