@@ -12,6 +12,7 @@ pub mod discover;
 pub mod dns;
 pub mod net;
 pub mod probe;
+pub mod proto;
 pub mod provider_db;
 pub mod report;
 pub mod roundtrip;

@@ -1,15 +1,84 @@
 //! The login dialogues of IMAP (`AUTHENTICATE`, RFC 9051 §6.2.2, SASL-IR RFC 4959; `LOGIN`
-//! §6.2.3), POP3 (`AUTH`, RFC 5034; `USER`/`PASS`, RFC 1939 §7) and SMTP (`AUTH`, RFC 4954),
-//! written against the small [`Wire`] trait so they run on the probe's session and, in the unit
-//! tests below, on a scripted wire.
+//! §6.2.3), POP3 (`AUTH`, RFC 5034; `USER`/`PASS`, RFC 1939 §7) and SMTP (`AUTH`, RFC 4954):
+//! the decisions (initial response or not, how many rounds, when to cancel), with the commands
+//! and the meaning of each server line from the protocol layer, written against its [`Wire`]
+//! trait so they run on a session and, in the unit tests below, on a scripted wire.
 
 use std::time::Instant;
 
 use super::credentials::Secret;
 use super::refusal::{self, RefusalKind};
 use super::sasl::{self, Mech, Proto, SaslClient};
-use super::wire::Recording;
-pub use super::wire::{Wire, WireError};
+use crate::proto::login::{LoginLine, classify};
+pub use crate::proto::login::{Wire, WireError};
+use crate::proto::{Capability, CapabilitySet, Offered, Redact, imap, pop3, smtp};
+use crate::report::Protocol;
+
+/// Passes lines through and remembers the credential tokens sent (the last word of each
+/// redacted line), so that they can be scrubbed from what the server says back.
+struct Recording<'w, W> {
+    inner: &'w mut W,
+    tokens: Vec<String>,
+}
+
+impl<W: Wire> Wire for Recording<'_, W> {
+    async fn send_line(&mut self, line: &str, redact: Redact) -> Result<(), WireError> {
+        if redact != Redact::No
+            && let Some(t) = line.rsplit(' ').next()
+        {
+            self.tokens.push(t.to_string());
+        }
+        self.inner.send_line(line, redact).await
+    }
+    async fn recv_line(&mut self) -> Result<String, WireError> {
+        self.inner.recv_line().await
+    }
+    fn next_tag(&mut self) -> String {
+        self.inner.next_tag()
+    }
+}
+
+impl<W> Recording<'_, W> {
+    fn scrub(&self, mut text: String) -> String {
+        for t in self.tokens.iter().filter(|t| t.len() >= 3) {
+            if text.contains(t.as_str()) {
+                text = text.replace(t.as_str(), "<redacted>");
+            }
+        }
+        text
+    }
+}
+
+fn protocol(p: Proto) -> Protocol {
+    match p {
+        Proto::Imap => Protocol::Imap,
+        Proto::Pop3 => Protocol::Pop3,
+        Proto::Smtp => Protocol::Smtp,
+    }
+}
+
+/// The line that starts a SASL exchange, and how a transcript stores it.
+fn auth_command(
+    proto: Proto,
+    tag: &str,
+    mechanism: &str,
+    initial: Option<&str>,
+) -> (String, Redact) {
+    match proto {
+        Proto::Imap => {
+            let c = imap::Command::Authenticate { mechanism, initial };
+            (c.tagged(tag), c.redact())
+        }
+        Proto::Pop3 => {
+            let c = pop3::Command::Auth { mechanism, initial };
+            (c.command(), c.redact())
+        }
+        Proto::Smtp => {
+            let c = smtp::Command::Auth { mechanism, initial };
+            (c.command(), c.redact())
+        }
+    }
+}
 
 /// Result of one login attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +126,8 @@ pub async fn attempt<W: Wire>(
             proto_name(proto)
         ))),
         _ => {
-            let ir = proto != Proto::Imap || caps.iter().any(|c| c.eq_ignore_ascii_case("SASL-IR"));
+            let ir = proto != Proto::Imap
+                || Offered::from_lines(Protocol::Imap, caps).has(Capability::SaslIr);
             sasl_exchange(
                 w,
                 proto,
@@ -131,56 +201,6 @@ impl From<WireError> for Fail {
     }
 }
 
-/// What a server line means inside a SASL exchange.
-#[derive(Debug, PartialEq, Eq)]
-pub enum SaslLine {
-    Challenge(String),
-    Success,
-    Failure,
-    /// Untagged IMAP data or an SMTP continuation line: read on.
-    Other,
-}
-
-/// Classify one server line of a SASL exchange (pure; table-tested).
-pub fn classify(proto: Proto, tag: &str, line: &str) -> SaslLine {
-    match proto {
-        Proto::Imap => {
-            if let Some(rest) = line.strip_prefix('+') {
-                return SaslLine::Challenge(rest.trim().to_string());
-            }
-            let mut it = line.splitn(3, ' ');
-            if it.next() == Some(tag) {
-                return match it.next().map(str::to_ascii_uppercase).as_deref() {
-                    Some("OK") => SaslLine::Success,
-                    _ => SaslLine::Failure,
-                };
-            }
-            SaslLine::Other
-        }
-        Proto::Pop3 => {
-            if line.starts_with("+OK") {
-                SaslLine::Success
-            } else if line.starts_with("-ERR") {
-                SaslLine::Failure
-            } else if let Some(rest) = line.strip_prefix('+') {
-                SaslLine::Challenge(rest.trim().to_string())
-            } else {
-                SaslLine::Failure
-            }
-        }
-        Proto::Smtp => {
-            if line.as_bytes().get(3) == Some(&b'-') {
-                return SaslLine::Other;
-            }
-            match line.get(..3) {
-                Some("334") => SaslLine::Challenge(line.get(4..).unwrap_or("").trim().to_string()),
-                Some(c) if c.starts_with('2') => SaslLine::Success,
-                _ => SaslLine::Failure,
-            }
-        }
-    }
-}
-
 async fn sasl_exchange<W: Wire>(
     w: &mut W,
     proto: Proto,
@@ -193,10 +213,6 @@ async fn sasl_exchange<W: Wire>(
     } else {
         String::new()
     };
-    let verb = match proto {
-        Proto::Imap => format!("{tag} AUTHENTICATE {}", mech.name()),
-        _ => format!("AUTH {}", mech.name()),
-    };
     let mut pending_initial = client.initial();
     let with_ir = pending_initial.as_ref().filter(|_| allow_ir).map(|ir| {
         let enc = if ir.is_empty() {
@@ -204,30 +220,33 @@ async fn sasl_exchange<W: Wire>(
         } else {
             sasl::b64(ir)
         };
-        format!("{verb} {enc}")
+        auth_command(proto, &tag, mech.name(), Some(&enc))
     });
     // RFC 5034 §4: a POP3 initial response that does not fit a 255-octet line must wait for
     // the server's empty challenge instead (OAuth tokens easily exceed it).
-    let with_ir = with_ir.filter(|l| proto != Proto::Pop3 || l.len() + 2 <= 255);
+    let with_ir = with_ir.filter(|(l, _)| proto != Proto::Pop3 || l.len() + 2 <= 255);
     match with_ir {
-        Some(line) => {
-            w.send_line(&line, true).await?;
+        Some((line, redact)) => {
+            w.send_line(&line, redact).await?;
             pending_initial = None;
         }
-        None => w.send_line(&verb, false).await?,
+        None => {
+            let (line, redact) = auth_command(proto, &tag, mech.name(), None);
+            w.send_line(&line, redact).await?
+        }
     }
     let mut multiline = Vec::new();
     let mut rounds = 0;
     loop {
         let line = w.recv_line().await?;
-        match classify(proto, &tag, &line) {
-            SaslLine::Other => {
+        match classify(protocol(proto), &tag, &line) {
+            LoginLine::Other => {
                 if proto == Proto::Smtp {
                     multiline.push(line);
                 }
             }
-            SaslLine::Success => return Ok(line),
-            SaslLine::Failure => {
+            LoginLine::Success => return Ok(line),
+            LoginLine::Failure => {
                 multiline.push(line);
                 let mut resp = multiline.join(" ");
                 if let Some(json) = &client.oauth_error {
@@ -235,11 +254,11 @@ async fn sasl_exchange<W: Wire>(
                 }
                 return Err(Fail::Refused(resp));
             }
-            SaslLine::Challenge(text) => {
+            LoginLine::Challenge(text) => {
                 multiline.clear();
                 rounds += 1;
                 if rounds > 8 {
-                    w.send_line("*", false).await?;
+                    w.send_line("*", Redact::No).await?;
                     return Err(Fail::Client("too many SASL challenges".into()));
                 }
                 let reply = if let Some(ir) = pending_initial.take() {
@@ -254,12 +273,15 @@ async fn sasl_exchange<W: Wire>(
                         } else {
                             sasl::b64(&bytes)
                         };
-                        w.send_line(&enc, !mech.is_oauth() || !bytes.is_empty())
-                            .await?;
+                        // An empty OAuth response acknowledges an error challenge (RFC 7628
+                        // §3.2.3): nothing secret in it.
+                        let secret = !mech.is_oauth() || !bytes.is_empty();
+                        let redact = if secret { Redact::All } else { Redact::No };
+                        w.send_line(&enc, redact).await?;
                     }
                     Err(e) => {
                         // RFC 4954 §4 / RFC 9051 §6.2.2: "*" cancels the exchange.
-                        w.send_line("*", false).await?;
+                        w.send_line("*", Redact::No).await?;
                         let _ = w.recv_line().await;
                         return Err(Fail::Client(e.to_string()));
                     }
@@ -267,11 +289,6 @@ async fn sasl_exchange<W: Wire>(
             }
         }
     }
-}
-
-/// RFC 9051 §4.3 quoted string.
-pub fn imap_quote(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 async fn imap_login_cmd<W: Wire>(w: &mut W, user: &str, secret: &Secret) -> Result<String, Fail> {
@@ -283,45 +300,43 @@ async fn imap_login_cmd<W: Wire>(w: &mut W, user: &str, secret: &Secret) -> Resu
     }
     let tag = w.next_tag();
     if pw.is_ascii() {
-        let line = format!("{tag} LOGIN {} {}", imap_quote(user), imap_quote(pw));
-        w.send_line(&line, true).await?;
+        let c = imap::Command::Login { user, password: pw };
+        w.send_line(&c.tagged(&tag), c.redact()).await?;
     } else {
         // RFC 9051 §4.3: 8-bit data only in a literal; wait for the continuation first.
-        w.send_line(
-            &format!("{tag} LOGIN {} {{{}}}", imap_quote(user), pw.len()),
-            false,
-        )
-        .await?;
+        let c = imap::Command::LoginLiteral {
+            user,
+            len: pw.len(),
+        };
+        w.send_line(&c.tagged(&tag), c.redact()).await?;
         let l = w.recv_line().await?;
-        if !l.starts_with('+') {
+        if !matches!(classify(Protocol::Imap, &tag, &l), LoginLine::Challenge(_)) {
             return Err(Fail::Refused(l));
         }
-        w.send_line(pw, true).await?;
+        w.send_line(pw, Redact::All).await?;
     }
     loop {
         let l = w.recv_line().await?;
-        match classify(Proto::Imap, &tag, &l) {
-            SaslLine::Success => return Ok(l),
-            SaslLine::Failure => return Err(Fail::Refused(l)),
+        match classify(Protocol::Imap, &tag, &l) {
+            LoginLine::Success => return Ok(l),
+            LoginLine::Failure => return Err(Fail::Refused(l)),
             _ => {}
         }
     }
 }
 
 async fn pop3_user_pass<W: Wire>(w: &mut W, user: &str, secret: &Secret) -> Result<String, Fail> {
-    w.send_line(&format!("USER {user}"), false).await?;
+    let ok = |l: &str| classify(Protocol::Pop3, "", l) == LoginLine::Success;
+    let c = pop3::Command::User(user);
+    w.send_line(&c.command(), c.redact()).await?;
     let l = w.recv_line().await?;
-    if !l.starts_with("+OK") {
+    if !ok(&l) {
         return Err(Fail::Refused(l));
     }
-    w.send_line(&format!("PASS {}", secret.expose()), true)
-        .await?;
+    let c = pop3::Command::Pass(secret.expose());
+    w.send_line(&c.command(), c.redact()).await?;
     let l = w.recv_line().await?;
-    if l.starts_with("+OK") {
-        Ok(l)
-    } else {
-        Err(Fail::Refused(l))
-    }
+    if ok(&l) { Ok(l) } else { Err(Fail::Refused(l)) }
 }
 
 #[cfg(test)]
@@ -335,8 +350,8 @@ mod tests {
         replies: VecDeque<String>,
     }
     impl Wire for Script {
-        async fn send_line(&mut self, line: &str, secret: bool) -> Result<(), WireError> {
-            self.sent.push((line.to_string(), secret));
+        async fn send_line(&mut self, line: &str, redact: Redact) -> Result<(), WireError> {
+            self.sent.push((line.to_string(), redact != Redact::No));
             Ok(())
         }
         async fn recv_line(&mut self) -> Result<String, WireError> {
@@ -350,40 +365,6 @@ mod tests {
         Script {
             sent: vec![],
             replies: replies.iter().map(|s| s.to_string()).collect(),
-        }
-    }
-
-    #[test]
-    fn classify_table() {
-        use SaslLine::*;
-        let cases: &[(Proto, &str, SaslLine)] = &[
-            (
-                Proto::Imap,
-                "+ VXNlcm5hbWU6",
-                Challenge("VXNlcm5hbWU6".into()),
-            ),
-            (Proto::Imap, "+", Challenge(String::new())),
-            (
-                Proto::Imap,
-                "t1 OK [CAPABILITY IMAP4rev1] Logged in",
-                Success,
-            ),
-            (Proto::Imap, "t1 NO [AUTHENTICATIONFAILED] x", Failure),
-            (Proto::Imap, "* CAPABILITY IMAP4rev1", Other),
-            (Proto::Pop3, "+OK Logged in.", Success),
-            (Proto::Pop3, "+ ", Challenge(String::new())),
-            (Proto::Pop3, "-ERR [AUTH] no", Failure),
-            (
-                Proto::Smtp,
-                "334 VXNlcm5hbWU6",
-                Challenge("VXNlcm5hbWU6".into()),
-            ),
-            (Proto::Smtp, "235 2.7.0 Authentication successful", Success),
-            (Proto::Smtp, "535-5.7.8 first", Other),
-            (Proto::Smtp, "535 5.7.8 last", Failure),
-        ];
-        for (p, line, want) in cases {
-            assert_eq!(classify(*p, "t1", line), *want, "{line}");
         }
     }
 
@@ -509,10 +490,5 @@ mod tests {
         )
         .await;
         assert_eq!(o.response, "-ERR bad password <redacted>");
-    }
-
-    #[test]
-    fn quoting() {
-        assert_eq!(imap_quote(r#"a"b\c"#), r#""a\"b\\c""#);
     }
 }

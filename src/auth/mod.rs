@@ -10,19 +10,17 @@ mod hook;
 pub mod login;
 pub mod refusal;
 pub mod sasl;
-pub mod wire;
 
 use std::sync::Arc;
 
 pub use credentials::{CredentialError, Credentials, PasswordSource, Secret, read_secret};
 pub use findings::{auth_method, login_findings, settings_with_login};
-pub use hook::redaction;
 
 use crate::address::Address;
 use crate::net::Net;
+use crate::proto::{Capability, CapabilitySet, Offered, Wire};
 use crate::report::model::{Protocol, Security};
 use crate::report::probe::AuthAttempt;
-use login::Wire;
 use sasl::{Mech, Proto};
 
 /// `AuthAttempt.response` when no credential was sent because the connection had no TLS.
@@ -90,11 +88,12 @@ impl Authenticator {
             Some(n) => Some(Mech::from_name(n).ok_or_else(|| format!("unknown mechanism {n}"))?),
             None => None,
         };
+        let offered = Offered::from_lines(protocol, caps);
+        // The non-SASL command: IMAP LOGIN unless LOGINDISABLED (RFC 9051 §6.2.3); POP3
+        // USER/PASS when CAPA lists USER, or when there was no CAPA to ask (RFC 2449 §6.3).
         let legacy = match protocol {
-            Protocol::Imap => !caps.iter().any(|c| c.eq_ignore_ascii_case("LOGINDISABLED")),
-            Protocol::Pop3 => {
-                caps.is_empty() || caps.iter().any(|c| c.eq_ignore_ascii_case("USER"))
-            }
+            Protocol::Imap => !offered.has(Capability::LoginDisabled),
+            Protocol::Pop3 => caps.is_empty() || offered.has(Capability::User),
             Protocol::Smtp => false,
         };
         Ok(sasl::choose(

@@ -9,9 +9,10 @@
 use std::time::Instant;
 
 use super::ProbeOptions;
-use super::netglue;
-use super::session::{Session, SessionError};
 use crate::net::Net;
+use crate::proto::caps::{CapabilitySet, Offered};
+use crate::proto::transport;
+use crate::proto::{Session, SessionError};
 use crate::report::{Candidate, Outcome, Probe, Protocol, Security, Step, StepStatus};
 
 mod protocols;
@@ -22,7 +23,7 @@ pub struct Facts {
     /// The server only offered this old TLS version (`TLSv1.0`, `TLSv1.1`).
     pub legacy_tls: Option<String>,
     /// Every certificate problem of the TLS session (the report keeps only the first code).
-    pub cert_problems: Vec<netglue::CertProblem>,
+    pub cert_problems: Vec<transport::CertProblem>,
 }
 
 /// Why the probe stopped.
@@ -99,15 +100,15 @@ impl Run<'_> {
         self.session.as_mut().expect("session exists after connect")
     }
 
-    fn store_caps(&mut self, caps: Vec<String>, sasl: Vec<String>) {
-        let tls = self.s().is_tls();
-        self.s().set_capabilities(caps.clone(), sasl.clone());
-        if tls {
-            self.probe.capabilities = caps;
-            self.probe.sasl = sasl;
+    /// Record what the server offers, on the session and in the probe (before or over TLS).
+    fn store_caps(&mut self, offered: Offered) {
+        if self.s().is_tls() {
+            self.probe.capabilities = offered.lines().to_vec();
+            self.probe.sasl = offered.sasl().to_vec();
         } else {
-            self.probe.capabilities_plain = caps;
+            self.probe.capabilities_plain = offered.lines().to_vec();
         }
+        self.s().set_offered(offered);
     }
 
     fn caps_step_name(&mut self) -> &'static str {
@@ -124,7 +125,7 @@ impl Run<'_> {
         if thost != self.c.host || tport != self.c.port {
             self.probe.connected_to = Some(format!("{thost}:{tport}"));
         }
-        match netglue::connect(self.net, &self.c.host, self.c.port).await {
+        match transport::connect(self.net, &self.c.host, self.c.port).await {
             Ok(conn) => {
                 if conn.redirected_to.is_some() {
                     self.probe.connected_to = conn.redirected_to;
@@ -164,7 +165,7 @@ impl Run<'_> {
         match self.s().starttls(net, &name).await {
             Ok(info) => {
                 let list = self.s().tls_problems().to_vec();
-                let problems = netglue::describe(&list);
+                let problems = transport::describe(&list);
                 self.facts.cert_problems = list.clone();
                 let (status, detail) = match (&info.verify_error, info.verified) {
                     (None, true) => (StepStatus::Ok, format!("{} {}", info.version, info.cipher)),
@@ -345,7 +346,7 @@ pub async fn connect_ready(
             .verify_error
             .clone()
             .unwrap_or_else(|| "unknown reason".into());
-        let detail = netglue::describe(session.tls_problems());
+        let detail = transport::describe(session.tls_problems());
         session.close().await;
         return Err(format!(
             "certificate of {host} not verified ({why}{}{detail}): no credentials sent",

@@ -14,7 +14,8 @@ use std::collections::BTreeMap;
 
 use super::ProbeOptions;
 use super::dialogue::Facts;
-use super::{imap, pop3, verdict};
+use super::verdict;
+use crate::proto::{Capability, CapabilitySet, Offered};
 use crate::report::{
     Candidate, Finding, Outcome, Probe, Protocol, Security, Settings, Severity, Source, StepStatus,
 };
@@ -50,33 +51,16 @@ fn works(p: &Probe) -> bool {
 /// Mechanisms a client could use to send a password before TLS, as the plain capabilities show.
 fn auth_offered_in_clear(p: &Probe) -> Vec<String> {
     let caps = &p.capabilities_plain;
+    let offered = Offered::from_lines(p.protocol, caps);
+    let mut v = offered.sasl().to_vec();
     match p.protocol {
-        Protocol::Imap => {
-            let mut v = imap::sasl_mechanisms(caps);
-            if !caps.is_empty() && !imap::has_cap(caps, "LOGINDISABLED") {
-                v.push("LOGIN command".into());
-            }
-            v
+        Protocol::Imap if !caps.is_empty() && !offered.has(Capability::LoginDisabled) => {
+            v.push("LOGIN command".into())
         }
-        Protocol::Pop3 => {
-            let c = pop3::parse_capa(caps);
-            let mut v = c.sasl;
-            if c.user {
-                v.push("USER/PASS".into());
-            }
-            v
-        }
-        Protocol::Smtp => {
-            super::smtp::parse_ehlo(&super::smtp::SmtpReply {
-                code: 250,
-                enhanced: None,
-                lines: std::iter::once(String::new())
-                    .chain(caps.iter().cloned())
-                    .collect(),
-            })
-            .sasl
-        }
+        Protocol::Pop3 if offered.has(Capability::User) => v.push("USER/PASS".into()),
+        _ => {}
     }
+    v
 }
 
 fn starttls_advertised(p: &Probe) -> bool {
@@ -188,7 +172,10 @@ fn probe_findings(p: &Probe, facts: &Facts, opts: &ProbeOptions) -> Vec<Finding>
                     .hint("offer authentication only after STARTTLS (Dovecot: disable_plaintext_auth; Postfix: smtpd_tls_auth_only)"),
             );
         }
-        if p.protocol == Protocol::Imap && !imap::has_cap(&p.capabilities_plain, "LOGINDISABLED") {
+        if p.protocol == Protocol::Imap
+            && !Offered::from_lines(Protocol::Imap, &p.capabilities_plain)
+                .has(Capability::LoginDisabled)
+        {
             out.push(
                 Finding::new(Severity::Warning, "imap-no-logindisabled", format!("{l} does not announce LOGINDISABLED before TLS: the IMAP LOGIN command is accepted in clear"))
                     .hint("RFC 9051 §6.2.3: servers should refuse LOGIN before TLS"),

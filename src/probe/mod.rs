@@ -26,17 +26,8 @@
 //!   ([`url`]); sources `[User]`, no username.
 //! - [`status_of`]`(&ProbeRun) -> Status`: CRITICAL without a working incoming or outgoing
 //!   server, else the worst finding severity (OK / WARNING / CRITICAL).
-//! - [`Session`] ([`session`]): buffered line I/O over TCP or TLS with caps
-//!   ([`session::MAX_LINE`], [`session::MAX_TOTAL`]), per-step timeouts from `Net`, and a
-//!   transcript; `send_line(line, Redact)`, `send_data(bytes)`, `read_line()`, `imap_command(cmd, Redact)` /
-//!   `imap_continue(tag, line, Redact)` → [`ImapResponse`], `pop3_command(cmd, Redact,
-//!   multiline)` → [`Pop3Response`], `smtp_command(cmd, Redact)` / `read_smtp_reply()` →
-//!   [`smtp::SmtpReply`], `imap_command_literals(cmd)` (literal bytes kept, capped),
-//!   `imap_idle(dur)` (RFC 2177), `starttls(&mut self, net, server_name) -> Result<TlsInfo, TlsError>`
-//!   (handshake only: the protocol's STARTTLS command is sent by the caller; `&mut self` so the
-//!   transcript survives a failure), `capabilities()`, `sasl()`, `tls()`, `transcript()`.
-//! - [`Redact`]: `No`, `All` (`<redacted>`), `KeepWords(n)` (`a1 LOGIN alice <redacted>` is
-//!   `KeepWords(3)`, `AUTH PLAIN <redacted>` is `KeepWords(2)`); applied before a line is stored.
+//! - The wire itself — [`Session`], typed commands and replies, capability sets — is the
+//!   protocol layer's ([`crate::proto`]); this module decides what to send and what it means.
 //! - [`LoginHook`]: called after the capabilities over TLS and before LOGOUT/QUIT; never before
 //!   TLS on a STARTTLS or implicit-TLS probe (a `security=plain` probe has no TLS: the hook
 //!   decides about `--allow-plaintext-auth`), never on port 25. Its attempts land in
@@ -48,19 +39,11 @@
 //! `cancel_grace`; never a port 25 probe nor a URL the user named) and recorded as
 //! `Failed{phase: "cancelled"}` with one `cancelled` step (status `skipped`); past `--deadline`,
 //! pending probes become `Failed{phase: "deadline"}`. Findings and the verdict ignore both.
-//!
-//! The parsers ([`imap`], [`pop3`], [`smtp`]) are pure and table-tested; all I/O is in
-//! [`session`]; [`netglue`] is the one place that calls `net::connect` and `net::tls`.
 
 pub mod dialogue;
 pub mod findings;
-pub mod imap;
 pub mod limits;
-pub mod netglue;
-pub mod pop3;
 pub mod schedule;
-pub mod session;
-pub mod smtp;
 pub mod url;
 pub mod verdict;
 
@@ -69,18 +52,18 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::proto::Session;
 use crate::report::{AuthAttempt, Candidate, Finding, Probe, Settings};
 
 pub use dialogue::{Ready, connect_ready, open_session, probe_one};
 pub use schedule::{Feed, probe_all, probe_feed};
-pub use session::{ImapResponse, Pop3Response, Redact, Session, SessionError};
 pub use url::{UrlError, parse_url};
 pub use verdict::status_of;
 
 /// Login step plugged in by the auth stage. It gets the session over TLS (or plain, for a
 /// `security=plain` probe — the hook decides about `--allow-plaintext-auth`), the candidate, the
 /// capabilities and the SASL mechanisms seen last; it must redact what it sends
-/// ([`Redact`]) and leave the session ready for LOGOUT/QUIT.
+/// ([`crate::proto::Redact`]) and leave the session ready for LOGOUT/QUIT.
 pub trait LoginHook: Send + Sync {
     /// Called before the login (outside the `auth` step's time): wait for what discovery finally
     /// says about this candidate and return it (None: the candidate the probe started with). A

@@ -33,9 +33,9 @@ use tokio::sync::{mpsc, watch};
 
 use super::dialogue::{Facts, probe_with_facts};
 use super::limits::Limits;
-use super::session::Session;
 use super::{LoginHook, ProbeOptions, ProbeRun, findings, verdict};
 use crate::net::Net;
+use crate::proto::Session;
 use crate::report::{AuthAttempt, Candidate, Outcome, Probe};
 use rules::{Cancel, stopped};
 pub use rules::{outranked, start_delays};

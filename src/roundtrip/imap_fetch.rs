@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use crate::auth::Authenticator;
 use crate::net::Net;
-use crate::probe::imap::{self, ImapStatus};
-use crate::probe::session::{ImapResponse, Redact, Session};
+use crate::proto::imap::{self, Capabilities, Command, ListEntry};
+use crate::proto::{Capability, CapabilitySet, ImapResponse, Session};
 use crate::report::probe::{AuthAttempt, Setting};
 
 /// What happened to the test message afterwards.
@@ -41,70 +41,27 @@ pub struct Found {
     pub method: Option<String>,
 }
 
-/// `* LIST (\HasNoChildren \Junk) "/" Junk` → (attributes, name). Quoted names are unquoted.
-pub fn parse_list(line: &str) -> Option<(Vec<String>, String)> {
-    let rest = line.strip_prefix("* LIST (")?;
-    let (attrs, rest) = rest.split_once(')')?;
-    let rest = rest.trim_start();
-    // Delimiter: NIL or a quoted char.
-    let rest = if let Some(r) = rest.strip_prefix("NIL") {
-        r
-    } else {
-        let r = rest.strip_prefix('"')?;
-        let end = if r.starts_with('\\') { 2 } else { 1 };
-        r.get(end..)?.strip_prefix('"')?
-    };
-    let name = rest.trim();
-    let name = match name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
-        Some(q) => q.replace("\\\"", "\"").replace("\\\\", "\\"),
-        None => name.to_string(),
-    };
-    Some((attrs.split_whitespace().map(str::to_string).collect(), name))
-}
-
-/// The Junk folder: the one with `\Junk`, else a usual name.
-pub fn junk_folder(list: &[(Vec<String>, String)]) -> Option<String> {
-    if let Some((_, n)) = list
-        .iter()
-        .find(|(a, _)| a.iter().any(|x| x.eq_ignore_ascii_case("\\Junk")))
-    {
-        return Some(n.clone());
+/// The Junk folder: the one with `\Junk` (RFC 6154 §2), else a usual name.
+pub fn junk_folder(list: &[ListEntry]) -> Option<String> {
+    if let Some(e) = list.iter().find(|e| {
+        e.attributes
+            .iter()
+            .any(|x| x.eq_ignore_ascii_case("\\Junk"))
+    }) {
+        return Some(e.name.clone());
     }
     const NAMES: [&str; 5] = ["junk", "spam", "junk e-mail", "junk email", "bulk mail"];
     list.iter()
-        .find(|(_, n)| {
-            let last = n
+        .find(|e| {
+            let last = e
+                .name
                 .rsplit(['/', '.'])
                 .next()
-                .unwrap_or(n)
+                .unwrap_or(&e.name)
                 .to_ascii_lowercase();
             NAMES.contains(&last.as_str())
         })
-        .map(|(_, n)| n.clone())
-}
-
-/// UIDs from `* SEARCH 1 2 3` lines.
-pub fn parse_search(untagged: &[String]) -> Vec<u32> {
-    untagged
-        .iter()
-        .filter_map(|l| l.strip_prefix("* SEARCH"))
-        .flat_map(|s| s.split_whitespace().filter_map(|n| n.parse().ok()))
-        .collect()
-}
-
-/// `INTERNALDATE "27-Nov-2026 16:00:03 +0000"` inside a FETCH line.
-pub fn parse_internaldate(line: &str) -> Option<String> {
-    let i = line.find("INTERNALDATE \"")?;
-    let rest = &line[i + 14..];
-    Some(rest[..rest.find('"')?].to_string())
-}
-
-fn quote(s: &str) -> String {
-    crate::auth::login::imap_quote(s)
-}
-
-fn caps_has(caps: &[String], c: &str) -> bool {
-    caps.iter().any(|x| x.eq_ignore_ascii_case(c))
+        .map(|e| e.name.clone())
 }
 
 /// Log in, wait up to `wait` for `message_id`, fetch its header, delete it unless `keep`.
@@ -145,38 +102,35 @@ async fn session(
     };
     let conn = &mut o.session;
     // RFC 9051 §6.2.2: capabilities may change with the login (IDLE, UIDPLUS, SPECIAL-USE).
-    let r = imap_command(conn, "CAPABILITY").await?;
-    let caps = r
-        .untagged
-        .iter()
-        .find_map(|u| imap::capabilities_from_untagged(u))
-        .unwrap_or_default();
+    let r = imap_command(conn, Command::Capability).await?;
+    let caps = r.capabilities().unwrap_or_default();
     completion(r)?;
     // RFC 6154 §5.1: with SPECIAL-USE, `RETURN (SPECIAL-USE)` makes the server include the
     // attributes (\Junk); without it they are optional, and the folder names are the fallback.
-    let list_cmd = if caps_has(&caps, "SPECIAL-USE") {
-        "LIST \"\" \"*\" RETURN (SPECIAL-USE)"
-    } else {
-        "LIST \"\" \"*\""
+    let list_cmd = Command::ListAll {
+        special_use: caps.has(Capability::SpecialUse),
     };
     let lines = command(conn, list_cmd).await?;
-    let list: Vec<_> = lines.iter().filter_map(|l| parse_list(l)).collect();
+    let list: Vec<_> = lines.iter().filter_map(|l| imap::parse_list(l)).collect();
     // INBOX last, so that it is the folder selected while IDLE waits.
     let mut folders: Vec<String> = junk_folder(&list).into_iter().collect();
     folders.push("INBOX".to_string());
-    let idle = caps_has(&caps, "IDLE");
+    let idle = caps.has(Capability::Idle);
     found.method = Some(if idle { "IDLE" } else { "polling" }.into());
     let deadline = Instant::now() + wait;
-    let search = format!("UID SEARCH HEADER Message-ID {}", quote(message_id));
+    let search = Command::UidSearchHeader {
+        field: "Message-ID",
+        value: message_id,
+    };
     let mut backoff = Duration::from_millis(100);
     let hit = 'wait: loop {
         for f in &folders {
-            let r = imap_command(conn, &format!("SELECT {}", quote(f))).await?;
+            let r = imap_command(conn, Command::Select(f)).await?;
             if completion(r).is_err() {
                 continue;
             }
-            let lines = command(conn, &search).await?;
-            if let Some(uid) = parse_search(&lines).into_iter().max() {
+            let lines = command(conn, search).await?;
+            if let Some(uid) = imap::parse_search(&lines).into_iter().max() {
                 break 'wait Some((f.clone(), uid));
             }
         }
@@ -209,7 +163,7 @@ async fn session(
     found.found_at = Some(Instant::now());
     found.folder = Some(folder.clone());
     found.uid = Some(uid);
-    command(conn, &format!("SELECT {}", quote(&folder))).await?;
+    command(conn, Command::Select(&folder)).await?;
     fetch_header(conn, uid, found).await?;
     found.deletion = Some(if keep {
         Deletion::Kept
@@ -220,34 +174,31 @@ async fn session(
     Ok(())
 }
 
-async fn imap_command(conn: &mut Session, cmd: &str) -> Result<ImapResponse, String> {
-    conn.imap_command(cmd, Redact::No)
-        .await
-        .map_err(|e| e.to_string())
+async fn imap_command(conn: &mut Session, cmd: Command<'_>) -> Result<ImapResponse, String> {
+    conn.imap(&cmd).await.map_err(|e| e.to_string())
 }
 
-/// The untagged lines (`* …`) of an `OK` completion, or the completion as the error.
+/// The untagged data (without `* `) of an `OK` completion, or the completion as the error.
 fn completion(r: ImapResponse) -> Result<Vec<String>, String> {
-    if r.status == ImapStatus::Ok && r.continuation.is_none() {
-        Ok(r.untagged.iter().map(|u| format!("* {u}")).collect())
+    if r.is_ok() {
+        Ok(r.untagged)
     } else {
-        let code = r.code.map(|c| format!("[{c}] ")).unwrap_or_default();
-        Err(format!("{} {code}{}", r.status.as_str(), r.text))
+        Err(r.status_line())
     }
 }
 
-/// One command that must complete with `OK`; its untagged lines.
-async fn command(conn: &mut Session, cmd: &str) -> Result<Vec<String>, String> {
+/// One command that must complete with `OK`; its untagged data.
+async fn command(conn: &mut Session, cmd: Command<'_>) -> Result<Vec<String>, String> {
     completion(imap_command(conn, cmd).await?)
 }
 
 async fn fetch_header(conn: &mut Session, uid: u32, found: &mut Found) -> Result<(), String> {
     let (r, literals) = conn
-        .imap_command_literals(&format!("UID FETCH {uid} (INTERNALDATE BODY.PEEK[HEADER])"))
+        .imap_command_literals(&Command::UidFetchHeader(uid))
         .await
         .map_err(|e| e.to_string())?;
     let lines = completion(r)?;
-    if let Some(d) = lines.iter().find_map(|l| parse_internaldate(l)) {
+    if let Some(d) = lines.iter().find_map(|l| imap::parse_internaldate(l)) {
         found.internal_date = Some(d);
     }
     if let Some((_, bytes)) = literals
@@ -261,21 +212,22 @@ async fn fetch_header(conn: &mut Session, uid: u32, found: &mut Found) -> Result
 
 /// Delete only `uid` (RFC 4315 §2.1 `UID EXPUNGE`); without UIDPLUS only when nothing else in
 /// the folder is flagged `\Deleted`, since a plain EXPUNGE removes all of them.
-async fn delete(conn: &mut Session, uid: u32, caps: &[String]) -> Deletion {
+async fn delete(conn: &mut Session, uid: u32, caps: &Capabilities) -> Deletion {
+    let uidplus = caps.has(Capability::UidPlus);
     let r: Result<Deletion, String> = async {
-        if !caps_has(caps, "UIDPLUS") {
-            let lines = command(conn, "UID SEARCH DELETED").await?;
-            if parse_search(&lines).iter().any(|u| *u != uid) {
+        if !uidplus {
+            let lines = command(conn, Command::UidSearchDeleted).await?;
+            if imap::parse_search(&lines).iter().any(|u| *u != uid) {
                 return Ok(Deletion::LeftOthersDeleted);
             }
         }
-        command(conn, &format!("UID STORE {uid} +FLAGS.SILENT (\\Deleted)")).await?;
-        let cmd = if caps_has(caps, "UIDPLUS") {
-            format!("UID EXPUNGE {uid}")
+        command(conn, Command::UidStoreDeleted(uid)).await?;
+        let cmd = if uidplus {
+            Command::UidExpunge(uid)
         } else {
-            "EXPUNGE".to_string()
+            Command::Expunge
         };
-        command(conn, &cmd).await?;
+        command(conn, cmd).await?;
         Ok(Deletion::Deleted)
     }
     .await;
@@ -283,7 +235,7 @@ async fn delete(conn: &mut Session, uid: u32, caps: &[String]) -> Deletion {
 }
 
 async fn logout(conn: &mut Session) {
-    let _ = conn.imap_command("LOGOUT", Redact::No).await;
+    let _ = conn.imap(&Command::Logout).await;
     conn.close().await;
 }
 
@@ -291,66 +243,26 @@ async fn logout(conn: &mut Session) {
 mod tests {
     use super::*;
 
-    fn literal_len(line: &str) -> Option<usize> {
-        imap::literal_len(line.as_bytes())
-    }
-
     #[test]
-    fn list_and_junk() {
-        let lines = [
-            r#"* LIST (\HasNoChildren) "/" INBOX"#,
-            r#"* LIST (\HasNoChildren \Junk) "/" Junk"#,
-            r#"* LIST (\HasNoChildren) "." "INBOX.Spam Folder""#,
-            r#"* LIST (\Noselect) NIL Archive"#,
+    fn junk_by_attribute_then_by_name() {
+        let e = |attrs: &[&str], name: &str| ListEntry {
+            attributes: attrs.iter().map(|a| a.to_string()).collect(),
+            name: name.to_string(),
+        };
+        let l = [
+            e(&["\\HasNoChildren"], "INBOX"),
+            e(&["\\HasNoChildren", "\\Junk"], "Junk"),
+            e(&["\\HasNoChildren"], "INBOX.Spam Folder"),
         ];
-        let l: Vec<_> = lines.iter().filter_map(|s| parse_list(s)).collect();
-        assert_eq!(l.len(), 4);
-        assert_eq!(l[2].1, "INBOX.Spam Folder");
         assert_eq!(junk_folder(&l).as_deref(), Some("Junk"));
-        let l2: Vec<_> = [r#"* LIST () "." "INBOX.Spam""#]
-            .iter()
-            .filter_map(|s| parse_list(s))
-            .collect();
-        assert_eq!(junk_folder(&l2).as_deref(), Some("INBOX.Spam"));
+        assert_eq!(
+            junk_folder(&[e(&[], "INBOX.Spam")]).as_deref(),
+            Some("INBOX.Spam")
+        );
+        assert_eq!(
+            junk_folder(&[e(&[], "Bulk Mail")]).as_deref(),
+            Some("Bulk Mail")
+        );
         assert_eq!(junk_folder(&l[..1]), None);
-    }
-
-    #[test]
-    fn nasty_lines_do_not_panic() {
-        for l in [
-            "* LIST (",
-            "* LIST () \"",
-            "* LIST () \"\\",
-            "* LIST (x) NIL",
-            "* LIST (é) \"/\" \"",
-            "INTERNALDATE \"",
-            "{",
-            "}",
-            "{}",
-            "{é}",
-            "{99999999999999999999}",
-        ] {
-            let _ = parse_list(l);
-            let _ = parse_internaldate(l);
-            let _ = literal_len(l);
-        }
-        assert_eq!(literal_len("{99999999999999999999}"), None);
-    }
-
-    #[test]
-    fn search_fetch_parsers() {
-        assert_eq!(
-            parse_search(&["* SEARCH 3 17".to_string(), "* OK x".to_string()]),
-            [3, 17]
-        );
-        assert!(parse_search(&["* SEARCH".to_string()]).is_empty());
-        let l = r#"* 2 FETCH (UID 17 INTERNALDATE "27-Nov-2026 16:00:03 +0000" BODY[HEADER] {812}"#;
-        assert_eq!(
-            parse_internaldate(l).as_deref(),
-            Some("27-Nov-2026 16:00:03 +0000")
-        );
-        assert_eq!(literal_len(l), Some(812));
-        assert_eq!(literal_len("x {5+}"), Some(5));
-        assert_eq!(literal_len("x"), None);
     }
 }

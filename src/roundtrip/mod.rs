@@ -366,7 +366,7 @@ pub(crate) async fn open_mailbox(
     )
     .await
     .map_err(|e| (Vec::new(), e))?;
-    o.session.max_total = crate::probe::session::MAILBOX_MAX_TOTAL;
+    o.session.max_total = crate::proto::session::MAILBOX_MAX_TOTAL;
     let target = crate::auth::Target {
         protocol: server.protocol,
         host: &server.host,

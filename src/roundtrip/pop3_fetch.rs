@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use crate::auth::Authenticator;
 use crate::net::Net;
-use crate::probe::session::{Redact, Session};
+use crate::proto::pop3::{self, Command};
+use crate::proto::{Pop3Response, Session};
 use crate::report::probe::Setting;
 
 use super::imap_fetch::{Deletion, Found};
@@ -35,21 +36,14 @@ pub fn message_id_of(lines: &[String]) -> Option<String> {
     None
 }
 
-/// One command; its `+OK` line (and with `multiline` the data lines), or an error.
-async fn cmd(
-    conn: &mut Session,
-    line: &str,
-    multiline: bool,
-) -> Result<(String, Vec<String>), String> {
-    let r = conn
-        .pop3_command(line, Redact::No, multiline)
-        .await
-        .map_err(|e| e.to_string())?;
-    if r.status.ok && r.continuation.is_none() {
-        Ok((format!("+OK {}", r.status.text), r.lines))
+/// One command that must be answered `+OK`; its answer, or the `-ERR` as the error.
+async fn cmd(conn: &mut Session, c: Command<'_>) -> Result<Pop3Response, String> {
+    let r = conn.pop3(&c).await.map_err(|e| e.to_string())?;
+    if r.is_ok() {
+        Ok(r)
     } else {
         let code = r.status.code.map(|c| format!("[{c}] ")).unwrap_or_default();
-        Err(format!("{line}: -ERR {code}{}", r.status.text))
+        Err(format!("{}: -ERR {code}{}", c.command(), r.status.text))
     }
 }
 
@@ -110,19 +104,15 @@ async fn poll(
     }
     let mut o = opened?;
     let conn = &mut o.session;
-    let (stat, _) = cmd(conn, "STAT", false).await?;
-    let count: u32 = stat
-        .split_whitespace()
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0);
+    let stat = cmd(conn, Command::Stat).await?;
+    let count = pop3::parse_stat(&stat.status.text).map_or(0, |(n, _)| n);
     let mut hit = None;
     for n in (1..=count).rev().take(50) {
         let r = conn
-            .pop3_command(&format!("TOP {n} 0"), Redact::No, true)
+            .pop3(&Command::TopHeader(n))
             .await
             .map_err(|e| e.to_string())?;
-        if !r.status.ok || r.continuation.is_some() {
+        if !r.is_ok() {
             break;
         }
         let lines = r.lines;
@@ -138,14 +128,14 @@ async fn poll(
         found.header = header;
         found.deletion = Some(if keep {
             Deletion::Kept
-        } else if cmd(conn, &format!("DELE {n}"), false).await.is_ok() {
+        } else if cmd(conn, Command::Dele(n)).await.is_ok() {
             Deletion::Deleted
         } else {
             Deletion::Failed
         });
     }
     // QUIT commits the DELE (RFC 1939 §6, UPDATE state).
-    let quit = cmd(conn, "QUIT", false).await;
+    let quit = cmd(conn, Command::Quit).await;
     if quit.is_err() && found.deletion == Some(Deletion::Deleted) {
         found.deletion = Some(Deletion::Failed);
     }

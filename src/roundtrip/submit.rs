@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use crate::auth::{Authenticator, Target};
 use crate::net::Net;
-use crate::probe::session::{Redact, Session, SessionError};
-use crate::probe::smtp::SmtpReply;
+use crate::proto::smtp::{self, Command};
+use crate::proto::{Session, SessionError};
 use crate::report::model::Protocol;
 use crate::report::probe::{AuthAttempt, Setting, Step, StepStatus};
 
@@ -165,21 +165,14 @@ async fn run(
         return Err(format!("login failed: {last}"));
     }
     let conn = &mut o.session;
-    cmd(
-        conn,
-        steps,
-        "mail-from",
-        &format!("MAIL FROM:<{from}>"),
-        250,
-    )
-    .await?;
-    cmd(conn, steps, "rcpt-to", &format!("RCPT TO:<{to}>"), 250).await?;
-    cmd(conn, steps, "data", "DATA", 354).await?;
+    cmd(conn, steps, "mail-from", Command::MailFrom(from)).await?;
+    cmd(conn, steps, "rcpt-to", Command::RcptTo(to)).await?;
+    cmd(conn, steps, "data", Command::Data).await?;
     let mut payload = dot_stuff(msg);
     payload.extend_from_slice(b".\r\n");
     conn.send_data(&payload).await.map_err(|e| e.to_string())?;
     let r = conn.read_smtp_reply().await.map_err(|e| e.to_string())?;
-    let reply = reply_text(&r);
+    let reply = r.one_line();
     let accepted = r.code == 250;
     steps.push("message", accepted, reply.clone());
     if !accepted {
@@ -199,37 +192,29 @@ async fn run(
     Ok(())
 }
 
-/// `250 2.0.0 Ok: queued as X`: the code, the RFC 3463 enhanced code and every line's text, as
-/// the server wrote a one-line reply.
-fn reply_text(r: &SmtpReply) -> String {
-    match r.enhanced {
-        Some((a, b, c)) => format!("{} {a}.{b}.{c} {}", r.code, r.text()),
-        None => format!("{} {}", r.code, r.text()),
-    }
-}
-
+/// Send `c`; a reply other than its success code ends the submission.
 async fn cmd(
     conn: &mut Session,
     steps: &mut Steps,
     name: &str,
-    line: &str,
-    want: u16,
+    c: Command<'_>,
 ) -> Result<(), String> {
-    let r = conn
-        .smtp_command(line, Redact::No)
+    let r: smtp::SmtpReply = conn
+        .smtp(&c)
         .await
         .map_err(|e: SessionError| e.to_string())?;
-    let reply = reply_text(&r);
-    steps.push(name, r.code == want, reply.clone());
-    if r.code == want {
+    let reply = r.one_line();
+    let ok = r.code == c.expect();
+    steps.push(name, ok, reply.clone());
+    if ok {
         Ok(())
     } else {
-        Err(format!("{line} refused: {reply}"))
+        Err(format!("{} refused: {reply}", c.command()))
     }
 }
 
 async fn quit(conn: &mut Session) {
-    let _ = conn.smtp_command("QUIT", Redact::No).await;
+    let _ = conn.smtp(&Command::Quit).await;
     conn.close().await;
 }
 

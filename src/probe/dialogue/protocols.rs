@@ -5,12 +5,16 @@
 use std::time::Instant;
 
 use super::{Fail, Run, fail, session_fail};
-use crate::probe::imap::{self, ImapStatus};
-use crate::probe::session::Redact;
-use crate::probe::{pop3, smtp};
+use crate::proto::imap::{self, ImapStatus};
+use crate::proto::{Capability, CapabilitySet, Offered, pop3, smtp};
 use crate::report::{Security, StepStatus};
 
 impl Run<'_> {
+    /// Does the server offer `cap`, by what the dialogue learnt last?
+    fn offers(&mut self, cap: Capability<'_>) -> bool {
+        self.s().offered().is_some_and(|o| o.has(cap))
+    }
+
     // ---- IMAP (RFC 9051) ----
 
     async fn imap_caps(&mut self) -> Result<(), Fail> {
@@ -18,19 +22,13 @@ impl Run<'_> {
         let name = self.caps_step_name();
         let r = self
             .s()
-            .imap_command("CAPABILITY", Redact::No)
+            .imap(&imap::Command::Capability)
             .await
             .map_err(|e| session_fail(name, e))?;
-        let caps = r
-            .untagged
-            .iter()
-            .find_map(|u| imap::capabilities_from_untagged(u))
-            .or_else(|| r.code.as_deref().and_then(imap::capabilities_from_code));
-        match (r.status, caps) {
+        match (r.status, r.capabilities()) {
             (ImapStatus::Ok, Some(caps)) => {
-                let sasl = imap::sasl_mechanisms(&caps);
-                self.step(name, StepStatus::Ok, t, Some(caps.join(" ")));
-                self.store_caps(caps, sasl);
+                self.step(name, StepStatus::Ok, t, Some(caps.names().join(" ")));
+                self.store_caps(Offered::Imap(caps));
                 Ok(())
             }
             (status, _) => {
@@ -62,21 +60,20 @@ impl Run<'_> {
         self.greeting_step(t, text);
         match g.capabilities {
             Some(caps) => {
-                let sasl = imap::sasl_mechanisms(&caps);
                 let name = self.caps_step_name();
                 self.step(
                     name,
                     StepStatus::Ok,
                     Instant::now(),
-                    Some(format!("from greeting: {}", caps.join(" "))),
+                    Some(format!("from greeting: {}", caps.names().join(" "))),
                 );
-                self.store_caps(caps, sasl);
+                self.store_caps(Offered::Imap(caps));
             }
             None => self.imap_caps().await?,
         }
         if self.c.security == Security::Starttls {
             let t = Instant::now();
-            let offered = imap::has_cap(self.s().capabilities(), "STARTTLS");
+            let offered = self.offers(Capability::StartTls);
             if !offered {
                 self.step(
                     "starttls",
@@ -89,7 +86,7 @@ impl Run<'_> {
             }
             let r = self
                 .s()
-                .imap_command("STARTTLS", Redact::No)
+                .imap(&imap::Command::StartTls)
                 .await
                 .map_err(|e| session_fail("starttls", e))?;
             if r.status != ImapStatus::Ok || r.continuation.is_some() {
@@ -109,7 +106,7 @@ impl Run<'_> {
         }
         self.login().await;
         let t = Instant::now();
-        match self.s().imap_command("LOGOUT", Redact::No).await {
+        match self.s().imap(&imap::Command::Logout).await {
             Ok(r) if r.status == ImapStatus::Ok => self.step("logout", StepStatus::Ok, t, None),
             Ok(r) => self.step(
                 "logout",
@@ -130,7 +127,7 @@ impl Run<'_> {
         let name = self.caps_step_name();
         let r = self
             .s()
-            .pop3_command("CAPA", Redact::No, true)
+            .pop3(&pop3::Command::Capa)
             .await
             .map_err(|e| session_fail(name, e))?;
         if !r.status.ok {
@@ -141,12 +138,12 @@ impl Run<'_> {
                 t,
                 Some(format!("CAPA not supported: {}", r.status.text)),
             );
-            self.store_caps(Vec::new(), Vec::new());
+            self.store_caps(Offered::Pop3(pop3::Capabilities::default()));
             return Ok(false);
         }
         let caps = pop3::parse_capa(&r.lines);
         self.step(name, StepStatus::Ok, t, Some(caps.lines.join(", ")));
-        self.store_caps(caps.lines, caps.sasl);
+        self.store_caps(Offered::Pop3(caps));
         Ok(true)
     }
 
@@ -173,7 +170,7 @@ impl Run<'_> {
         let had_capa = self.pop3_caps().await?;
         if self.c.security == Security::Starttls {
             let t = Instant::now();
-            let offered = pop3::parse_capa(self.s().capabilities()).stls;
+            let offered = self.offers(Capability::StartTls);
             // Without CAPA we cannot know: try STLS anyway (RFC 2595 §4 predates CAPA).
             if had_capa && !offered {
                 self.step(
@@ -187,7 +184,7 @@ impl Run<'_> {
             }
             let r = self
                 .s()
-                .pop3_command("STLS", Redact::No, false)
+                .pop3(&pop3::Command::Stls)
                 .await
                 .map_err(|e| session_fail("starttls", e))?;
             if !r.status.ok || r.continuation.is_some() {
@@ -204,7 +201,7 @@ impl Run<'_> {
         }
         self.login().await;
         let t = Instant::now();
-        match self.s().pop3_command("QUIT", Redact::No, false).await {
+        match self.s().pop3(&pop3::Command::Quit).await {
             Ok(r) if r.status.ok => self.step("logout", StepStatus::Ok, t, None),
             Ok(r) => self.step("logout", StepStatus::Warning, t, Some(r.status.text)),
             Err(e) => self.step("logout", StepStatus::Warning, t, Some(e.to_string())),
@@ -214,26 +211,25 @@ impl Run<'_> {
 
     // ---- SMTP (RFC 5321, RFC 3207) ----
 
-    async fn ehlo(&mut self) -> Result<smtp::EhloInfo, Fail> {
+    async fn ehlo(&mut self) -> Result<(), Fail> {
         let t = Instant::now();
         let name = self.caps_step_name();
-        let cmd = format!("EHLO {}", self.opts.ehlo_name);
+        let ehlo_name = self.opts.ehlo_name.clone();
         let r = self
             .s()
-            .smtp_command(&cmd, Redact::No)
+            .smtp(&smtp::Command::Ehlo(&ehlo_name))
             .await
             .map_err(|e| session_fail(name, e))?;
         if r.code == 250 {
             let info = smtp::parse_ehlo(&r);
             self.step(name, StepStatus::Ok, t, Some(info.keywords.join(", ")));
-            self.store_caps(info.keywords.clone(), info.sasl.clone());
-            return Ok(info);
+            self.store_caps(Offered::Smtp(info));
+            return Ok(());
         }
         // RFC 5321 §3.2: a server that rejects EHLO may still take HELO.
-        let cmd = format!("HELO {}", self.opts.ehlo_name);
         let h = self
             .s()
-            .smtp_command(&cmd, Redact::No)
+            .smtp(&smtp::Command::Helo(&ehlo_name))
             .await
             .map_err(|e| session_fail(name, e))?;
         if h.code == 250 {
@@ -247,8 +243,8 @@ impl Run<'_> {
                     r.text()
                 )),
             );
-            self.store_caps(Vec::new(), Vec::new());
-            return Ok(smtp::EhloInfo::default());
+            self.store_caps(Offered::Smtp(smtp::ServerInfo::default()));
+            return Ok(());
         }
         let msg = format!("EHLO and HELO refused: {} {}", h.code, h.text());
         self.step(name, StepStatus::Failed, t, Some(msg.clone()));
@@ -273,10 +269,11 @@ impl Run<'_> {
             });
         }
         self.greeting_step(t, text);
-        let ehlo = self.ehlo().await?;
+        self.ehlo().await?;
         if self.c.security == Security::Starttls {
             let t = Instant::now();
-            if !ehlo.starttls && self.c.port == 25 {
+            let offered = self.offers(Capability::StartTls);
+            if !offered && self.c.port == 25 {
                 // Port 25 takes mail in clear when it must (RFC 3207 §4: STARTTLS is optional).
                 self.step(
                     "starttls",
@@ -284,7 +281,7 @@ impl Run<'_> {
                     t,
                     Some("STARTTLS not offered".into()),
                 );
-            } else if !ehlo.starttls {
+            } else if !offered {
                 self.step(
                     "starttls",
                     StepStatus::Failed,
@@ -296,7 +293,7 @@ impl Run<'_> {
             } else {
                 let r = self
                     .s()
-                    .smtp_command("STARTTLS", Redact::No)
+                    .smtp(&smtp::Command::StartTls)
                     .await
                     .map_err(|e| session_fail("starttls", e))?;
                 if r.code != 220 {
@@ -317,7 +314,7 @@ impl Run<'_> {
         }
         self.login().await;
         let t = Instant::now();
-        match self.s().smtp_command("QUIT", Redact::No).await {
+        match self.s().smtp(&smtp::Command::Quit).await {
             Ok(r) if r.code == 221 => self.step("logout", StepStatus::Ok, t, None),
             Ok(r) => self.step(
                 "logout",

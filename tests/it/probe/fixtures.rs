@@ -8,7 +8,8 @@
 
 use std::path::PathBuf;
 
-use mailprobe::probe::{imap, pop3, probe_all, smtp};
+use mailprobe::probe::probe_all;
+use mailprobe::proto::{imap, pop3, smtp};
 use mailprobe::report::{Outcome, Protocol, Security};
 
 use super::{HOST, cand, codes, net_with, opts, transcript};

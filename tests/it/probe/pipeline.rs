@@ -6,7 +6,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mailprobe::probe::{Feed, LoginHook, ProbeOptions, Session, probe_feed};
+use mailprobe::probe::{Feed, LoginHook, ProbeOptions, probe_feed};
+use mailprobe::proto::Session;
 use mailprobe::report::{AuthAttempt, Candidate, Outcome, Protocol, Security, Source};
 use tokio::sync::mpsc;
 

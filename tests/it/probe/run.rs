@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use mailprobe::config::{NetConfig, parse_resolve};
 use mailprobe::net::Net;
-use mailprobe::probe::{LoginHook, ProbeOptions, Redact, Session, probe_all, probe_one};
+use mailprobe::probe::{LoginHook, ProbeOptions, probe_all, probe_one};
+use mailprobe::proto::{Redact, Session};
 use mailprobe::report::{AuthAttempt, Candidate, Outcome, Protocol, Security, Source};
 
 use super::{HOST, cand, cand_from, codes, dump, imaps_server, net_with, opts, phase, transcript};

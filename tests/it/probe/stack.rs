@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mailprobe::net::Net;
-use mailprobe::probe::{LoginHook, Redact, Session, open_session, probe_all, probe_one, status_of};
+use mailprobe::probe::{LoginHook, open_session, probe_all, probe_one, status_of};
+use mailprobe::proto::{Redact, Session};
 use mailprobe::report::{AuthAttempt, Candidate, Outcome, Protocol, Security, Status, StepStatus};
 
 use super::{cand, codes, dump, net_with, opts, transcript};
@@ -140,7 +141,7 @@ impl LoginHook for ImapLogin {
             let t = std::time::Instant::now();
             let cmd = format!("LOGIN {} {}", self.user, self.password);
             let r = session.imap_command(&cmd, Redact::KeepWords(3)).await;
-            let success = matches!(&r, Ok(r) if r.status == mailprobe::probe::imap::ImapStatus::Ok);
+            let success = matches!(&r, Ok(r) if r.status == mailprobe::proto::imap::ImapStatus::Ok);
             vec![AuthAttempt {
                 mechanism: "LOGIN".into(),
                 username: self.user.clone(),
@@ -215,9 +216,9 @@ async fn real_stack_open_session_hands_out_a_tls_session() {
                     .imap_command(&format!("LOGIN {user} {password}"), Redact::KeepWords(3))
                     .await
                     .unwrap();
-                assert_eq!(r.status, mailprobe::probe::imap::ImapStatus::Ok, "{r:?}");
+                assert_eq!(r.status, mailprobe::proto::imap::ImapStatus::Ok, "{r:?}");
                 let r = s.imap_command("SELECT INBOX", Redact::No).await.unwrap();
-                assert_eq!(r.status, mailprobe::probe::imap::ImapStatus::Ok, "{r:?}");
+                assert_eq!(r.status, mailprobe::proto::imap::ImapStatus::Ok, "{r:?}");
                 s.imap_command("LOGOUT", Redact::No).await.unwrap();
             }
             Protocol::Pop3 => {

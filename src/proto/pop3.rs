@@ -1,5 +1,12 @@
-//! POP3 response parsing for the probe: pure functions over lines (RFC 1939 §3, RFC 2449 for
-//! `CAPA` and the bracketed response codes, RFC 2595 §4 for `STLS`).
+//! POP3 responses as pure functions over lines (RFC 1939 §3, RFC 2449 for `CAPA` and the
+//! bracketed response codes, RFC 2595 §4 for `STLS`, RFC 5034 §4 for the `+ ` continuation of
+//! a SASL exchange). Typed commands are in [`command`].
+
+mod command;
+
+pub use command::Command;
+
+use super::caps::{self as capset, Capability, CapabilitySet};
 
 /// A status line: `+OK text` or `-ERR [CODE] text`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +52,25 @@ pub fn parse_status(line: &[u8]) -> Result<Pop3Status, Pop3ParseError> {
     Ok(Pop3Status { ok, code, text })
 }
 
+/// A SASL continuation (RFC 5034 §4): `+` alone or `+ ` and base64 text; its text.
+pub fn continuation(line: &[u8]) -> Option<String> {
+    let s = trim_eol(line);
+    if s == "+" || s.starts_with("+ ") {
+        Some(s.get(2..).unwrap_or("").to_string())
+    } else {
+        None
+    }
+}
+
+/// The message count and size in octets of a `STAT` answer's text (RFC 1939 §5: `+OK nn mm`;
+/// the text here is what follows `+OK`).
+pub fn parse_stat(text: &str) -> Option<(u32, u64)> {
+    let mut words = text.split_whitespace();
+    let count = words.next()?.parse().ok()?;
+    let size = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
+    Some((count, size))
+}
+
 /// Where a multi-line block stands after one more line (RFC 1939 §3).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BlockLine {
@@ -68,7 +94,7 @@ pub fn block_line(line: &[u8]) -> BlockLine {
 
 /// What `CAPA` said (RFC 2449 §6).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Pop3Caps {
+pub struct Capabilities {
     /// Each capability line as sent, e.g. `SASL PLAIN LOGIN`, `IMPLEMENTATION Dovecot`.
     pub lines: Vec<String>,
     pub stls: bool,
@@ -78,9 +104,32 @@ pub struct Pop3Caps {
     pub sasl: Vec<String>,
 }
 
+impl CapabilitySet for Capabilities {
+    fn has(&self, cap: Capability<'_>) -> bool {
+        match cap {
+            Capability::StartTls => self.stls,
+            Capability::User => self.user,
+            Capability::Auth(m) => capset::names(&self.sasl, m),
+            Capability::Pipelining => capset::first_word(&self.lines, "PIPELINING"),
+            Capability::Named(n) => capset::first_word(&self.lines, n),
+            Capability::SaslIr
+            | Capability::LoginDisabled
+            | Capability::Idle
+            | Capability::UidPlus
+            | Capability::SpecialUse => false,
+        }
+    }
+    fn sasl(&self) -> &[String] {
+        &self.sasl
+    }
+    fn lines(&self) -> &[String] {
+        &self.lines
+    }
+}
+
 /// Interpret the data lines of a `CAPA` response.
-pub fn parse_capa(lines: &[String]) -> Pop3Caps {
-    let mut caps = Pop3Caps::default();
+pub fn parse_capa(lines: &[String]) -> Capabilities {
+    let mut caps = Capabilities::default();
     for l in lines {
         let l = l.trim();
         if l.is_empty() {
@@ -180,5 +229,40 @@ mod tests {
         assert_eq!(c.lines.len(), 9);
         let none = parse_capa(&[]);
         assert!(!none.stls && none.sasl.is_empty());
+    }
+
+    #[test]
+    fn continuation_and_stat() {
+        assert_eq!(continuation(b"+ \r\n").as_deref(), Some(""));
+        assert_eq!(continuation(b"+\r\n").as_deref(), Some(""));
+        assert_eq!(continuation(b"+ VXNlcg==\r\n").as_deref(), Some("VXNlcg=="));
+        assert_eq!(continuation(b"+OK\r\n"), None);
+        assert_eq!(parse_stat("2 320"), Some((2, 320)));
+        assert_eq!(parse_stat("0"), Some((0, 0)));
+        assert_eq!(parse_stat("x 1"), None);
+        assert_eq!(parse_stat(""), None);
+    }
+
+    proptest::proptest! {
+        /// Any bytes: no panic, and no more text comes out than went in.
+        #[test]
+        fn parsers_are_total(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            let bound = String::from_utf8_lossy(&bytes).len();
+            match parse_status(&bytes) {
+                Ok(s) => proptest::prop_assert!(s.text.len() + s.code.map_or(0, |c| c.len()) <= bound),
+                Err(Pop3ParseError::Garbage(g)) => proptest::prop_assert!(g.chars().count() <= 120),
+            }
+            match block_line(&bytes) {
+                BlockLine::Data(d) => proptest::prop_assert!(d.len() <= bound),
+                BlockLine::End => {}
+            }
+            proptest::prop_assert!(continuation(&bytes).is_none_or(|c| c.len() <= bound));
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            let lines: Vec<String> = text.lines().map(str::to_string).collect();
+            let caps = parse_capa(&lines);
+            proptest::prop_assert!(caps.lines.len() <= lines.len());
+            proptest::prop_assert!(caps.sasl.iter().map(String::len).sum::<usize>() <= bound);
+            let _ = parse_stat(&text);
+        }
     }
 }

@@ -1,5 +1,8 @@
-//! The one place the probe calls the TLS layer (`net::tls`), so the dialogue only sees
-//! [`TlsInfo`] and a [`TlsError`] it can turn into an outcome and findings.
+//! The transport under a [`Session`](super::Session): the one place the protocol layer calls
+//! `net::connect` (resolution honouring `--resolve`/`--connect-to`, happy eyeballs RFC 8305)
+//! and `net::tls` (the handshake, implicit or after STARTTLS), so the dialogues only see
+//! [`TlsInfo`], a [`TlsError`] and a [`ConnectError`] they can turn into an outcome and
+//! findings.
 
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;

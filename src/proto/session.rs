@@ -1,18 +1,18 @@
-//! One wire session: a TCP (later TLS) stream with a bounded line reader, per-step timeouts and a
-//! transcript of every line (credentials redacted before they are stored).
+//! One wire session: a TCP stream, later TLS on the same connection (implicit TLS, or STARTTLS
+//! per RFC 3207 / RFC 9051 §6.2.1 / RFC 2595 §4), with a bounded line reader, per-step timeouts
+//! and a [`Transcript`] of every line (credentials redacted before they are stored).
 //!
 //! The dialogue is hand-written on purpose instead of using an IMAP/SMTP client crate: a
 //! diagnostic tool must control, time and record each step, and must survive servers that a
 //! client library would reject before we could say what went wrong.
 //!
-//! Used by the probe dialogue and by the auth stage (`LoginHook`):
 //! - [`Session::send_line`] / [`Session::read_line`]: raw lines, each send with a [`Redact`] flag.
-//! - [`Session::imap_command`] / [`Session::imap_continue`], [`Session::pop3_command`],
-//!   [`Session::smtp_command`] / [`Session::read_smtp_reply`]: one command, its whole response,
-//!   bounded by one step timeout.
-//! - [`Session::starttls`]: the TLS handshake on the same connection (implicit TLS or after
-//!   STARTTLS/STLS), recording the certificate verdict in [`Session::tls`].
-//! - [`Session::capabilities`] / [`Session::sasl`]: what the dialogue learnt last.
+//! - One command and its whole response, bounded by one step timeout (in `session/exchange.rs`):
+//!   [`Session::imap`] / [`Session::pop3`] / [`Session::smtp`] for typed commands, and the
+//!   string forms [`Session::imap_command`], [`Session::pop3_command`], [`Session::smtp_command`].
+//! - [`Session::starttls`]: the TLS handshake on the same connection, recording the certificate
+//!   verdict in [`Session::tls`] and [`Session::tls_problems`].
+//! - [`Session::offered`]: the capability set the dialogue learnt last.
 
 use std::io;
 use std::time::{Duration, Instant};
@@ -20,13 +20,15 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::netglue::{self, CertProblem, TlsError};
+use super::caps::{CapabilitySet, Offered};
+use super::transcript::{Redact, Transcript};
+use super::transport::{self, CertProblem, TlsError};
 use crate::net::Net;
 use crate::report::{TlsInfo, TranscriptLine};
 
-mod commands;
+mod exchange;
 
-pub use commands::{ImapResponse, Literal, MAILBOX_MAX_TOTAL, MAX_LITERAL, Pop3Response};
+pub use exchange::{ImapResponse, Literal, MAILBOX_MAX_TOTAL, MAX_LITERAL, Pop3Response};
 
 /// Longest line accepted. RFC 5321 §4.5.3.1.5 allows 512 octets for SMTP replies, but IMAP
 /// CAPABILITY lines of Dovecot/Exchange run past 1 KiB; 8 KiB is far beyond any honest server.
@@ -35,35 +37,6 @@ pub const MAX_LINE: usize = 8 * 1024;
 pub const MAX_TOTAL: usize = 1024 * 1024;
 /// Most lines in one response (CAPA, EHLO, untagged data).
 pub const MAX_RESPONSE_LINES: usize = 1000;
-
-/// How a sent line is stored in the transcript.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Redact {
-    /// Stored as sent.
-    No,
-    /// Stored as `<redacted>` (SASL continuation data, `PASS`-only lines).
-    All,
-    /// The first N space-separated words of the line as sent (an IMAP tag counts) are kept,
-    /// the rest becomes `<redacted>`: `KeepWords(3)` gives `a1 LOGIN alice <redacted>`,
-    /// `KeepWords(2)` gives `AUTH PLAIN <redacted>`.
-    KeepWords(usize),
-}
-
-/// Apply a [`Redact`] flag to a line.
-pub fn redact_line(line: &str, redact: Redact) -> String {
-    match redact {
-        Redact::No => line.to_string(),
-        Redact::All | Redact::KeepWords(0) => "<redacted>".to_string(),
-        Redact::KeepWords(n) => {
-            let words: Vec<&str> = line.splitn(n + 1, ' ').collect();
-            if words.len() <= n {
-                line.to_string()
-            } else {
-                format!("{} <redacted>", words[..n].join(" "))
-            }
-        }
-    }
-}
 
 /// A read or write that did not give a usable answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -91,20 +64,18 @@ enum Stream {
     Gone,
 }
 
-/// A connection being probed. See the module docs.
+/// One connection speaking IMAP, POP3 or SMTP. See the module docs.
 pub struct Session {
     stream: Stream,
     buf: Vec<u8>,
-    started: Instant,
-    transcript: Vec<TranscriptLine>,
+    transcript: Transcript,
     step: Duration,
     deadline_at: Instant,
     read_total: usize,
     next_tag: u32,
     tls: Option<TlsInfo>,
     tls_problems: Vec<CertProblem>,
-    capabilities: Vec<String>,
-    sasl: Vec<String>,
+    offered: Option<Offered>,
     /// Longest line accepted (default [`MAX_LINE`]).
     pub max_line: usize,
     /// Most bytes read over the session (default [`MAX_TOTAL`]).
@@ -118,16 +89,14 @@ impl Session {
         Session {
             stream: Stream::Plain(tcp),
             buf: Vec::new(),
-            started,
-            transcript: Vec::new(),
+            transcript: Transcript::new(started),
             step: net.cfg.timeout,
             deadline_at: net.started + net.cfg.deadline,
             read_total: 0,
             next_tag: 1,
             tls: None,
             tls_problems: Vec::new(),
-            capabilities: Vec::new(),
-            sasl: Vec::new(),
+            offered: None,
             max_line: MAX_LINE,
             max_total: MAX_TOTAL,
         }
@@ -139,36 +108,22 @@ impl Session {
             .min(self.deadline_at.saturating_duration_since(Instant::now()))
     }
 
-    fn t_ms(&self) -> u64 {
-        self.started.elapsed().as_millis() as u64
-    }
-
     /// Every line so far, credentials already redacted.
     pub fn transcript(&self) -> &[TranscriptLine] {
-        &self.transcript
+        self.transcript.lines()
     }
 
     pub fn take_transcript(&mut self) -> Vec<TranscriptLine> {
-        std::mem::take(&mut self.transcript)
+        self.transcript.take()
     }
 
     /// Add a `*` note line (TLS established, timeout, …).
     pub fn note(&mut self, text: impl Into<String>) {
-        let t_ms = self.t_ms();
-        self.transcript.push(TranscriptLine {
-            t_ms,
-            dir: "*".into(),
-            line: text.into(),
-        });
+        self.transcript.note(text);
     }
 
-    fn record(&mut self, dir: &str, line: String) {
-        let t_ms = self.t_ms();
-        self.transcript.push(TranscriptLine {
-            t_ms,
-            dir: dir.into(),
-            line,
-        });
+    fn record_server(&mut self, line: String) {
+        self.transcript.server(line);
     }
 
     /// The TLS facts once [`starttls`](Self::starttls) succeeded.
@@ -185,19 +140,25 @@ impl Session {
         matches!(self.stream, Stream::Tls(_))
     }
 
-    /// Capabilities the dialogue saw last (IMAP CAPABILITY, POP3 CAPA lines, EHLO keywords).
+    /// The capability set the dialogue learnt last (IMAP CAPABILITY, POP3 CAPA, EHLO).
+    pub fn offered(&self) -> Option<&Offered> {
+        self.offered.as_ref()
+    }
+
+    /// Capability lines seen last (IMAP capability names, POP3 CAPA lines, EHLO keyword lines).
     pub fn capabilities(&self) -> &[String] {
-        &self.capabilities
+        self.offered.as_ref().map(|o| o.lines()).unwrap_or(&[])
     }
 
     /// SASL mechanisms the dialogue saw last, upper-cased.
     pub fn sasl(&self) -> &[String] {
-        &self.sasl
+        self.offered.as_ref().map(|o| o.sasl()).unwrap_or(&[])
     }
 
-    pub fn set_capabilities(&mut self, caps: Vec<String>, sasl: Vec<String>) {
-        self.capabilities = caps;
-        self.sasl = sasl;
+    /// Replace what the server offers (after a new CAPABILITY / CAPA / EHLO, e.g. after TLS:
+    /// RFC 9051 §6.2.1, RFC 3207 §4.2 say to forget what was learnt before).
+    pub fn set_offered(&mut self, offered: Offered) {
+        self.offered = Some(offered);
     }
 
     /// Send one line (CRLF appended), recorded per `redact`.
@@ -210,7 +171,7 @@ impl Session {
                 "refusing to send a line containing CR or LF",
             ));
         }
-        self.record("C", redact_line(line, redact));
+        self.transcript.client(line, redact);
         let mut data = Vec::with_capacity(line.len() + 2);
         data.extend_from_slice(line.as_bytes());
         data.extend_from_slice(b"\r\n");
@@ -253,7 +214,7 @@ impl Session {
             Err(_) => {
                 if !self.buf.is_empty() {
                     let partial = String::from_utf8_lossy(&self.buf).into_owned();
-                    self.record("S", partial);
+                    self.record_server(partial);
                 }
                 self.note("timeout waiting for the server");
                 return Err(SessionError::Timeout(self.step.as_millis() as u64));
@@ -267,7 +228,7 @@ impl Session {
         if n == 0 {
             if !self.buf.is_empty() {
                 let partial = String::from_utf8_lossy(&self.buf).into_owned();
-                self.record("S", partial);
+                self.record_server(partial);
             }
             self.note("connection closed by the server");
             return Err(SessionError::Closed);
@@ -297,7 +258,7 @@ impl Session {
                 let shown = String::from_utf8_lossy(&line)
                     .trim_end_matches(['\r', '\n'])
                     .to_string();
-                self.record("S", shown);
+                self.record_server(shown);
                 return Ok(line);
             }
             scanned = self.buf.len();
@@ -311,7 +272,7 @@ impl Session {
     fn too_long(&mut self) -> SessionError {
         let head: String =
             String::from_utf8_lossy(&self.buf[..self.buf.len().min(200)]).into_owned();
-        self.record("S", format!("{head}…"));
+        self.record_server(format!("{head}…"));
         self.note(format!(
             "line longer than {} bytes: giving up",
             self.max_line
@@ -363,7 +324,7 @@ impl Session {
             }
         };
         self.note("TLS handshake");
-        match netglue::handshake(net, tcp, server_name).await {
+        match transport::handshake(net, tcp, server_name).await {
             Ok(hs) => {
                 let info = hs.info;
                 let verdict = if hs.problems.is_empty() {
@@ -371,7 +332,7 @@ impl Session {
                 } else {
                     format!(
                         "certificate NOT verified: {}",
-                        netglue::describe(&hs.problems)
+                        transport::describe(&hs.problems)
                     )
                 };
                 self.note(format!(
@@ -408,34 +369,6 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redaction() {
-        let cases: &[(&str, Redact, &str)] = &[
-            (
-                "a1 LOGIN alice secret",
-                Redact::KeepWords(3),
-                "a1 LOGIN alice <redacted>",
-            ),
-            (
-                "a1 LOGIN alice \"two words\"",
-                Redact::KeepWords(3),
-                "a1 LOGIN alice <redacted>",
-            ),
-            (
-                "AUTH PLAIN AGFsaWNlAHNlY3JldA==",
-                Redact::KeepWords(2),
-                "AUTH PLAIN <redacted>",
-            ),
-            ("AUTH LOGIN", Redact::KeepWords(2), "AUTH LOGIN"),
-            ("PASS secret", Redact::KeepWords(1), "PASS <redacted>"),
-            ("YWxpY2U=", Redact::All, "<redacted>"),
-            ("a2 CAPABILITY", Redact::No, "a2 CAPABILITY"),
-        ];
-        for (line, r, want) in cases {
-            assert_eq!(redact_line(line, *r), *want);
-        }
-    }
 
     /// A session to a local server that sends `data` in `chunks`-byte pieces, then closes.
     async fn session_to(data: Vec<u8>, chunk: usize) -> Session {

@@ -1,6 +1,16 @@
-//! IMAP response parsing for the probe: pure functions over one line each (RFC 9051 §7,
-//! RFC 3501 §7). Only what a probe needs — greeting, tagged status, untagged data, `CAPABILITY`
-//! and bracketed response codes — plus literal detection so a `{N}` never confuses the reader.
+//! IMAP responses as pure functions over one line each (RFC 9051 §7, RFC 3501 §7): greeting,
+//! tagged status, untagged data, continuation requests and bracketed response codes, plus
+//! literal detection so a `{N}` never confuses the reader. Typed commands are in
+//! [`command`]; the data of untagged responses (CAPABILITY, LIST, SEARCH, FETCH) in [`data`].
+
+mod command;
+mod data;
+
+pub use command::{Command, quote};
+pub use data::{
+    Capabilities, ListEntry, capabilities_from_code, capabilities_from_untagged,
+    parse_internaldate, parse_list, parse_search, sasl_mechanisms,
+};
 
 /// Status of a tagged (or greeting) response, RFC 9051 §7.1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,7 +144,7 @@ pub struct ImapGreeting {
     pub code: Option<String>,
     pub text: String,
     /// From a `[CAPABILITY …]` response code, which saves a round trip (RFC 9051 §7.1).
-    pub capabilities: Option<Vec<String>>,
+    pub capabilities: Option<Capabilities>,
 }
 
 /// Parse the first line a server sends.
@@ -158,40 +168,6 @@ pub fn parse_greeting(line: &[u8]) -> Result<ImapGreeting, ImapParseError> {
             trim_eol(line).chars().take(120).collect(),
         )),
     }
-}
-
-/// Capabilities from a response code `CAPABILITY IMAP4rev1 …`, if it is one.
-pub fn capabilities_from_code(code: &str) -> Option<Vec<String>> {
-    let (name, args) = code.split_once(' ').unwrap_or((code, ""));
-    name.eq_ignore_ascii_case("CAPABILITY")
-        .then(|| split_caps(args))
-}
-
-/// Capabilities from an untagged `CAPABILITY …` data line (without the `* `).
-pub fn capabilities_from_untagged(data: &str) -> Option<Vec<String>> {
-    let (name, args) = data.split_once(' ').unwrap_or((data, ""));
-    name.eq_ignore_ascii_case("CAPABILITY")
-        .then(|| split_caps(args))
-}
-
-fn split_caps(args: &str) -> Vec<String> {
-    args.split_ascii_whitespace().map(str::to_string).collect()
-}
-
-/// Is `name` among `caps` (case-insensitive, RFC 9051 §7.2.2)?
-pub fn has_cap(caps: &[String], name: &str) -> bool {
-    caps.iter().any(|c| c.eq_ignore_ascii_case(name))
-}
-
-/// SASL mechanisms from `AUTH=` capabilities (RFC 9051 §7.2.2), upper-cased.
-pub fn sasl_mechanisms(caps: &[String]) -> Vec<String> {
-    caps.iter()
-        .filter_map(|c| {
-            let (k, v) = c.split_once('=')?;
-            k.eq_ignore_ascii_case("AUTH")
-                .then(|| v.to_ascii_uppercase())
-        })
-        .collect()
 }
 
 /// The byte count of a literal announced at the end of a line: `{123}` or `{123+}`
@@ -253,7 +229,7 @@ mod tests {
                 assert_eq!(g.text, *t);
             }
             assert_eq!(
-                g.capabilities.map(|c| c.len()).unwrap_or(0),
+                g.capabilities.map(|c| c.names().len()).unwrap_or(0),
                 *ncaps,
                 "{line}"
             );
@@ -331,21 +307,6 @@ mod tests {
     }
 
     #[test]
-    fn capabilities_and_sasl() {
-        let caps =
-            capabilities_from_untagged("CAPABILITY IMAP4rev1 AUTH=PLAIN auth=login LOGINDISABLED")
-                .unwrap();
-        assert!(has_cap(&caps, "logindisabled"));
-        assert_eq!(sasl_mechanisms(&caps), vec!["PLAIN", "LOGIN"]);
-        assert!(capabilities_from_untagged("3 EXISTS").is_none());
-        assert!(capabilities_from_code("ALERT").is_none());
-        assert_eq!(
-            capabilities_from_code("CAPABILITY").unwrap(),
-            Vec::<String>::new()
-        );
-    }
-
-    #[test]
     fn literals() {
         let cases: &[(&str, Option<usize>)] = &[
             ("* 1 FETCH (BODY[] {342}\r\n", Some(342)),
@@ -357,6 +318,32 @@ mod tests {
         ];
         for (line, want) in cases {
             assert_eq!(literal_len(line.as_bytes()), *want, "{line}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Any bytes: no panic, and no more text comes out than went in (error texts are cut
+        /// at 120 characters).
+        #[test]
+        fn line_parsers_are_total(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            let bound = String::from_utf8_lossy(&bytes).len();
+            match parse_line(&bytes) {
+                Ok(ImapLine::Tagged { tag, code, text, .. }) => {
+                    proptest::prop_assert!(tag.len() + text.len() + code.map_or(0, |c| c.len()) <= bound)
+                }
+                Ok(ImapLine::UntaggedStatus { code, text, .. }) => {
+                    proptest::prop_assert!(text.len() + code.map_or(0, |c| c.len()) <= bound)
+                }
+                Ok(ImapLine::Untagged(t) | ImapLine::Continuation(t)) => {
+                    proptest::prop_assert!(t.len() <= bound)
+                }
+                Err(ImapParseError::Garbage(g)) => proptest::prop_assert!(g.chars().count() <= 120),
+                Err(_) => {}
+            }
+            if let Ok(g) = parse_greeting(&bytes) {
+                proptest::prop_assert!(g.text.len() <= bound);
+            }
+            proptest::prop_assert!(literal_len(&bytes).is_none_or(|n| n.to_string().len() <= bytes.len()));
         }
     }
 }

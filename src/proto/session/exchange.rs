@@ -6,10 +6,11 @@
 use std::io;
 use std::time::{Duration, Instant};
 
-use super::{MAX_RESPONSE_LINES, Redact, Session, SessionError};
-use crate::probe::imap::{self, ImapLine, ImapStatus};
-use crate::probe::pop3::{self, BlockLine, Pop3Status};
-use crate::probe::smtp::{self, SmtpReply};
+use super::{MAX_RESPONSE_LINES, Session, SessionError};
+use crate::proto::imap::{self, ImapLine, ImapStatus};
+use crate::proto::pop3::{self, BlockLine, Pop3Status};
+use crate::proto::smtp::{self, SmtpReply};
+use crate::proto::transcript::Redact;
 
 /// Largest literal kept: the header of the round trip's test message is a few KiB; 4 MiB leaves
 /// room for servers that add long trace headers, and no more.
@@ -33,6 +34,32 @@ pub struct ImapResponse {
     pub continuation: Option<String>,
 }
 
+impl ImapResponse {
+    /// A tagged `OK` (not a continuation request).
+    pub fn is_ok(&self) -> bool {
+        self.status == ImapStatus::Ok && self.continuation.is_none()
+    }
+
+    /// The capabilities in an untagged `CAPABILITY` response, else in the completion's
+    /// `[CAPABILITY …]` code (RFC 9051 §7.1, §7.2.2).
+    pub fn capabilities(&self) -> Option<imap::Capabilities> {
+        self.untagged
+            .iter()
+            .find_map(|u| imap::capabilities_from_untagged(u))
+            .or_else(|| self.code.as_deref().and_then(imap::capabilities_from_code))
+    }
+
+    /// The completion as the server wrote it, without the tag: `NO [CODE] text`.
+    pub fn status_line(&self) -> String {
+        let code = self
+            .code
+            .as_ref()
+            .map(|c| format!("[{c}] "))
+            .unwrap_or_default();
+        format!("{} {code}{}", self.status.as_str(), self.text)
+    }
+}
+
 /// An IMAP literal kept by [`Session::imap_command_literals`]: the line text that announced
 /// it (ending in `{N}`) and its bytes.
 pub type Literal = (String, Vec<u8>);
@@ -47,7 +74,30 @@ pub struct Pop3Response {
     pub continuation: Option<String>,
 }
 
+impl Pop3Response {
+    /// `+OK` (not a SASL challenge).
+    pub fn is_ok(&self) -> bool {
+        self.status.ok && self.continuation.is_none()
+    }
+}
+
 impl Session {
+    /// Send a typed IMAP command and read its whole response ([`Session::imap_command`]).
+    pub async fn imap(&mut self, cmd: &imap::Command<'_>) -> Result<ImapResponse, SessionError> {
+        self.imap_command(&cmd.command(), cmd.redact()).await
+    }
+
+    /// Send a typed POP3 command and read its answer, with the block when it has one.
+    pub async fn pop3(&mut self, cmd: &pop3::Command<'_>) -> Result<Pop3Response, SessionError> {
+        self.pop3_command(&cmd.command(), cmd.redact(), cmd.multiline())
+            .await
+    }
+
+    /// Send a typed SMTP command and read the whole reply.
+    pub async fn smtp(&mut self, cmd: &smtp::Command<'_>) -> Result<SmtpReply, SessionError> {
+        self.smtp_command(&cmd.command(), cmd.redact()).await
+    }
+
     /// Tag for the next IMAP command: `a1`, `a2`, …
     pub fn next_tag(&mut self) -> String {
         let t = format!("a{}", self.next_tag);
@@ -197,16 +247,12 @@ impl Session {
     ) -> Result<Pop3Response, SessionError> {
         let until = Instant::now() + self.step_timeout();
         let line = self.read_line_until(until).await?;
-        let text = String::from_utf8_lossy(&line)
-            .trim_end_matches(['\r', '\n'])
-            .to_string();
-        if text == "+" || text.starts_with("+ ") {
+        if let Some(cont) = pop3::continuation(&line) {
             let status = Pop3Status {
                 ok: true,
                 code: None,
                 text: String::new(),
             };
-            let cont = text.get(2..).unwrap_or("").to_string();
             return Ok(Pop3Response {
                 status,
                 lines: Vec::new(),
@@ -277,10 +323,10 @@ impl Session {
     /// their length.
     pub async fn imap_command_literals(
         &mut self,
-        cmd: &str,
+        cmd: &imap::Command<'_>,
     ) -> Result<(ImapResponse, Vec<Literal>), SessionError> {
         let tag = self.next_tag();
-        self.send_line(&format!("{tag} {cmd}"), Redact::No)
+        self.send_line(&cmd.tagged(&tag), cmd.redact())
             .await
             .map_err(|e| SessionError::Io(e.to_string()))?;
         self.read_imap_collect(&tag, Some(MAX_LITERAL)).await
@@ -290,7 +336,7 @@ impl Session {
     /// EXISTS` as mail arrives), then `DONE` and the tagged completion. A server that refuses
     /// IDLE (tagged NO/BAD) costs a plain sleep of `dur` instead. Returns whether it idled.
     pub async fn imap_idle(&mut self, dur: Duration) -> Result<bool, SessionError> {
-        let r = self.imap_command("IDLE", Redact::No).await?;
+        let r = self.imap(&imap::Command::Idle).await?;
         if r.continuation.is_none() {
             tokio::time::sleep(dur).await;
             return Ok(false);
@@ -303,7 +349,7 @@ impl Session {
             Ok(_) | Err(SessionError::Timeout(_)) => {}
             Err(e) => return Err(e),
         }
-        self.send_line("DONE", Redact::No)
+        self.send_line(&imap::Command::Done.command(), Redact::No)
             .await
             .map_err(|e| SessionError::Io(e.to_string()))?;
         self.read_imap_response(&r.tag).await?;
@@ -332,10 +378,10 @@ mod tests {
         let data = b"* 1 FETCH (UID 7 BODY[HEADER] {8}\r\nA: b\r\n\r\n)\r\na1 OK done\r\n";
         let mut s = session_to(data.to_vec()).await;
         let (r, lits) = s
-            .imap_command_literals("UID FETCH 7 BODY.PEEK[HEADER]")
+            .imap_command_literals(&imap::Command::UidFetchHeader(7))
             .await
             .unwrap();
-        assert_eq!(r.status, crate::probe::imap::ImapStatus::Ok);
+        assert_eq!(r.status, crate::proto::imap::ImapStatus::Ok);
         assert_eq!(lits.len(), 1);
         assert!(lits[0].0.ends_with("BODY[HEADER] {8}"), "{}", lits[0].0);
         assert_eq!(lits[0].1, b"A: b\r\n\r\n");
@@ -344,7 +390,7 @@ mod tests {
         let big = format!("* 1 FETCH (BODY[HEADER] {{{}}}\r\n", MAX_LITERAL + 1);
         let mut s = session_to(big.into_bytes()).await;
         let e = s
-            .imap_command_literals("UID FETCH 7 BODY.PEEK[HEADER]")
+            .imap_command_literals(&imap::Command::UidFetchHeader(7))
             .await
             .unwrap_err();
         assert_eq!(e, SessionError::TooMuchData(MAX_LITERAL));

@@ -1,8 +1,28 @@
-//! SMTP reply parsing for the probe (RFC 5321 §4.2): line framing by hand, code/enhanced code
-//! and EHLO keywords through `smtp-proto` (the same parser Stalwart uses), plus the keyword list
-//! as sent, which `smtp-proto`'s bitflags cannot give back.
+//! SMTP replies (RFC 5321 §4.2): line framing by hand, code and enhanced code (RFC 3463)
+//! through `smtp-proto` (the same parser Stalwart uses), and what EHLO offers as a
+//! [`ServerInfo`] — well-known extensions through `smtp-proto`, plus the keyword list as sent,
+//! which `smtp-proto`'s bitflags cannot give back. Typed commands are in [`command`].
+
+mod command;
+
+pub use command::Command;
 
 use smtp_proto::{EhloResponse, Response};
+
+use super::caps::{self as capset, Capability, CapabilitySet};
+
+/// The first digit of a reply code (RFC 5321 §4.2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    /// 2yz: the command was accepted.
+    PositiveCompletion,
+    /// 3yz: send more (354 after DATA, 334 in AUTH).
+    PositiveIntermediate,
+    /// 4yz: try again later.
+    TransientNegative,
+    /// 5yz: do not repeat.
+    PermanentNegative,
+}
 
 /// One complete (possibly multi-line) reply.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +37,23 @@ pub struct SmtpReply {
 impl SmtpReply {
     pub fn is_positive(&self) -> bool {
         (200..400).contains(&self.code)
+    }
+    /// What the first digit says ([`line_code`] only accepts 2–5).
+    pub fn severity(&self) -> Severity {
+        match self.code / 100 {
+            2 => Severity::PositiveCompletion,
+            3 => Severity::PositiveIntermediate,
+            4 => Severity::TransientNegative,
+            _ => Severity::PermanentNegative,
+        }
+    }
+    /// `250 2.0.0 Ok: queued as X`: the code, the enhanced code and every line's text, as the
+    /// server would write a one-line reply.
+    pub fn one_line(&self) -> String {
+        match self.enhanced {
+            Some((a, b, c)) => format!("{} {a}.{b}.{c} {}", self.code, self.text()),
+            None => format!("{} {}", self.code, self.text()),
+        }
     }
     /// All lines joined with a space, for messages and the report.
     pub fn text(&self) -> String {
@@ -109,14 +146,15 @@ pub fn parse_reply(lines: &[Vec<u8>]) -> Result<SmtpReply, SmtpParseError> {
 
 /// What an EHLO reply offers (RFC 5321 §4.1.1.1 and the extension RFCs).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct EhloInfo {
+pub struct ServerInfo {
     /// Host name from the first line.
     pub hostname: String,
     /// Each extension line as sent, e.g. `SIZE 52428800`, `AUTH PLAIN LOGIN`.
     pub keywords: Vec<String>,
-    /// SASL mechanisms from `AUTH` (and the pre-RFC `AUTH=` form old Exchange and Outlook
-    /// clients still use), upper-cased, without duplicates.
+    /// SASL mechanisms from `AUTH` (RFC 4954 §3, and the pre-RFC `AUTH=` form old Exchange and
+    /// Outlook clients still use), upper-cased, without duplicates.
     pub sasl: Vec<String>,
+    /// RFC 3207.
     pub starttls: bool,
     /// RFC 1870 `SIZE`, 0 when given without a number.
     pub size: Option<usize>,
@@ -127,56 +165,88 @@ pub struct EhloInfo {
     pub enhanced_status_codes: bool,
 }
 
+impl ServerInfo {
+    /// Interpret EHLO keyword lines (the reply's lines after the first).
+    pub fn from_keywords(lines: &[String]) -> ServerInfo {
+        let mut info = ServerInfo::default();
+        for l in lines {
+            let l = l.trim();
+            if l.is_empty() {
+                continue;
+            }
+            info.keywords.push(l.to_string());
+            let (kw, args) = match l.split_once([' ', '=']) {
+                Some((k, a)) => (k.to_ascii_uppercase(), a),
+                None => (l.to_ascii_uppercase(), ""),
+            };
+            match kw.as_str() {
+                "STARTTLS" => info.starttls = true,
+                "PIPELINING" => info.pipelining = true,
+                "8BITMIME" => info.eightbitmime = true,
+                "SMTPUTF8" => info.smtputf8 = true,
+                "CHUNKING" => info.chunking = true,
+                "ENHANCEDSTATUSCODES" => info.enhanced_status_codes = true,
+                "SIZE" if info.size.is_none() => info.size = Some(args.trim().parse().unwrap_or(0)),
+                "AUTH" => {
+                    for m in args.split_ascii_whitespace() {
+                        let m = m.to_ascii_uppercase();
+                        if !info.sasl.contains(&m) {
+                            info.sasl.push(m);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        info
+    }
+}
+
+impl CapabilitySet for ServerInfo {
+    fn has(&self, cap: Capability<'_>) -> bool {
+        match cap {
+            Capability::StartTls => self.starttls,
+            Capability::Pipelining => self.pipelining,
+            Capability::Auth(m) => capset::names(&self.sasl, m),
+            Capability::Named(n) => capset::first_word(&self.keywords, n),
+            Capability::SaslIr
+            | Capability::LoginDisabled
+            | Capability::Idle
+            | Capability::UidPlus
+            | Capability::SpecialUse
+            | Capability::User => false,
+        }
+    }
+    fn sasl(&self) -> &[String] {
+        &self.sasl
+    }
+    fn lines(&self) -> &[String] {
+        &self.keywords
+    }
+}
+
 /// Interpret a positive EHLO reply.
-pub fn parse_ehlo(reply: &SmtpReply) -> EhloInfo {
-    let mut info = EhloInfo {
-        hostname: reply
-            .lines
-            .first()
-            .and_then(|l| l.split_ascii_whitespace().next())
-            .unwrap_or_default()
-            .to_string(),
-        ..EhloInfo::default()
-    };
+pub fn parse_ehlo(reply: &SmtpReply) -> ServerInfo {
     // smtp-proto decides the well-known extensions; it stops at the first syntax it rejects,
-    // so our own keyword scan below fills the gaps.
+    // so our own keyword scan fills the gaps.
     let mut raw = Vec::new();
     for (i, l) in reply.lines.iter().enumerate() {
         let sep = if i + 1 == reply.lines.len() { ' ' } else { '-' };
         raw.extend_from_slice(format!("{}{sep}{l}\r\n", reply.code).as_bytes());
     }
-    if let Ok(e) = EhloResponse::<String>::parse(&mut raw.iter()) {
-        info.size = e.has_capability(smtp_proto::EXT_SIZE).then_some(e.size);
+    let size = EhloResponse::<String>::parse(&mut raw.iter())
+        .ok()
+        .and_then(|e| e.has_capability(smtp_proto::EXT_SIZE).then_some(e.size));
+    let mut info = ServerInfo::from_keywords(reply.lines.get(1..).unwrap_or(&[]));
+    if size.is_some() {
+        info.size = size;
     }
-    for l in reply.lines.iter().skip(1) {
-        let l = l.trim();
-        if l.is_empty() {
-            continue;
-        }
-        info.keywords.push(l.to_string());
-        let (kw, args) = match l.split_once([' ', '=']) {
-            Some((k, a)) => (k.to_ascii_uppercase(), a),
-            None => (l.to_ascii_uppercase(), ""),
-        };
-        match kw.as_str() {
-            "STARTTLS" => info.starttls = true,
-            "PIPELINING" => info.pipelining = true,
-            "8BITMIME" => info.eightbitmime = true,
-            "SMTPUTF8" => info.smtputf8 = true,
-            "CHUNKING" => info.chunking = true,
-            "ENHANCEDSTATUSCODES" => info.enhanced_status_codes = true,
-            "SIZE" if info.size.is_none() => info.size = Some(args.trim().parse().unwrap_or(0)),
-            "AUTH" => {
-                for m in args.split_ascii_whitespace() {
-                    let m = m.to_ascii_uppercase();
-                    if !info.sasl.contains(&m) {
-                        info.sasl.push(m);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
+    info.hostname = reply
+        .lines
+        .first()
+        .and_then(|l| l.split_ascii_whitespace().next())
+        .unwrap_or_default()
+        .to_string();
     info
 }
 
@@ -274,5 +344,37 @@ mod tests {
         assert!(bare.keywords.is_empty() && !bare.starttls && bare.size.is_none());
         let size0 = parse_ehlo(&parse_reply(&lines("250-h\r\n250 SIZE\r\n")).unwrap());
         assert_eq!(size0.size, Some(0));
+    }
+
+    #[test]
+    fn severity_and_one_line() {
+        let r = parse_reply(&lines("250 2.0.0 Ok: queued as 4F3A\r\n")).unwrap();
+        assert_eq!(r.severity(), Severity::PositiveCompletion);
+        assert_eq!(r.one_line(), "250 2.0.0 Ok: queued as 4F3A");
+        let r = parse_reply(&lines("354 End data with <CR><LF>.<CR><LF>\r\n")).unwrap();
+        assert_eq!(r.severity(), Severity::PositiveIntermediate);
+        assert_eq!(r.one_line(), "354 End data with <CR><LF>.<CR><LF>");
+        let r = parse_reply(&lines("421 4.3.2 bye\r\n")).unwrap();
+        assert_eq!(r.severity(), Severity::TransientNegative);
+    }
+
+    proptest::proptest! {
+        /// Any bytes: no panic, and no more text comes out than went in.
+        #[test]
+        fn parsers_are_total(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512)) {
+            let bound = String::from_utf8_lossy(&bytes).len();
+            match line_code(&bytes) {
+                Ok((code, _)) => proptest::prop_assert!((200..600).contains(&code)),
+                Err(SmtpParseError::Garbage(g)) => proptest::prop_assert!(g.chars().count() <= 120),
+                Err(_) => {}
+            }
+            let lines: Vec<Vec<u8>> = bytes.split_inclusive(|b| *b == b'\n').map(<[u8]>::to_vec).collect();
+            if let Ok(r) = parse_reply(&lines) {
+                proptest::prop_assert!(r.lines.iter().map(String::len).sum::<usize>() <= bound);
+                let e = parse_ehlo(&r);
+                proptest::prop_assert!(e.keywords.len() <= r.lines.len());
+                proptest::prop_assert!(e.hostname.len() <= bound);
+            }
+        }
     }
 }
