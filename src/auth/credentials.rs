@@ -75,6 +75,8 @@ pub enum CredentialError {
     Empty(String),
     #[error("cannot read the password from standard input: {0}")]
     Stdin(String),
+    #[error("the password from {origin} is longer than {max} bytes")]
+    TooLong { origin: String, max: usize },
     #[error("cannot read password file {path}: {reason}")]
     File { path: String, reason: String },
     #[error(
@@ -102,12 +104,12 @@ pub fn read_secret(src: &PasswordSource) -> Result<Secret, CredentialError> {
             }
         },
         PasswordSource::Stdin => {
-            let mut line = String::new();
-            std::io::stdin()
-                .lock()
-                .read_line(&mut line)
-                .map_err(|e| CredentialError::Stdin(e.to_string()))?;
-            (line, "standard input".to_string())
+            let origin = "standard input".to_string();
+            match read_line_bounded(std::io::stdin().lock(), MAX_SECRET_LEN) {
+                Ok(BoundedLine::Line(line)) => (line, origin),
+                Ok(BoundedLine::TooLong) => return Err(too_long(origin)),
+                Err(e) => return Err(CredentialError::Stdin(e.to_string())),
+            }
         }
         PasswordSource::File(path) => (read_file(path)?, path.display().to_string()),
         PasswordSource::Prompt => {
@@ -128,29 +130,85 @@ pub fn read_secret(src: &PasswordSource) -> Result<Secret, CredentialError> {
     Ok(secret)
 }
 
+/// Longest password accepted from standard input or a file, in bytes: real passwords are far
+/// shorter, and the cap keeps `--password-stdin < /dev/zero` or an endless FIFO from growing
+/// memory without bound.
+pub const MAX_SECRET_LEN: usize = 4096;
+
+/// A line read by [`read_line_bounded`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum BoundedLine {
+    /// The first line, without its line end (the whole input when it has no line end).
+    Line(String),
+    /// The first line is longer than the cap; nothing more was read.
+    TooLong,
+}
+
+/// Read the first line of `r`, reading at most `max` bytes of it plus its line end: a longer
+/// line is [`BoundedLine::TooLong`] without reading on. Invalid UTF-8 is an `InvalidData` error.
+/// Whoever reads a secret from a stream (standard input, a file, a FIFO) goes through here.
+pub fn read_line_bounded(r: impl BufRead, max: usize) -> std::io::Result<BoundedLine> {
+    let mut buf = Vec::new();
+    // `max` bytes, then "\r\n" at most.
+    let read = r.take(max as u64 + 2).read_until(b'\n', &mut buf);
+    let zero = |mut b: Vec<u8>| {
+        b.fill(0);
+        std::hint::black_box(&b);
+    };
+    if let Err(e) = read {
+        zero(buf);
+        return Err(e);
+    }
+    let mut line = buf.as_slice();
+    line = line.strip_suffix(b"\n").unwrap_or(line);
+    line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.len() > max {
+        zero(buf);
+        return Ok(BoundedLine::TooLong);
+    }
+    let text = std::str::from_utf8(line).map(str::to_string);
+    zero(buf);
+    text.map(BoundedLine::Line)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
+}
+
+fn too_long(origin: String) -> CredentialError {
+    CredentialError::TooLong {
+        origin,
+        max: MAX_SECRET_LEN,
+    }
+}
+
 fn first_line(s: &str) -> &str {
     s.split('\n').next().unwrap_or("").trim_end_matches('\r')
 }
 
 fn read_file(path: &std::path::Path) -> Result<String, CredentialError> {
     let p = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| CredentialError::File {
+    let err = |reason: String| CredentialError::File {
         path: p.clone(),
-        reason: e.to_string(),
-    })?;
+        reason,
+    };
+    let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
+    // The mode of the file opened, not of whatever the path names a moment later.
+    let meta = file.metadata().map_err(|e| err(e.to_string()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
-            return Err(CredentialError::FileTooOpen { path: p, mode });
+            return Err(CredentialError::FileTooOpen {
+                path: p.clone(),
+                mode,
+            });
         }
     }
     let _ = meta;
-    std::fs::read_to_string(path).map_err(|e| CredentialError::File {
-        path: p,
-        reason: e.to_string(),
-    })
+    match read_line_bounded(std::io::BufReader::new(file), MAX_SECRET_LEN) {
+        Ok(BoundedLine::Line(line)) => Ok(line),
+        Ok(BoundedLine::TooLong) => Err(too_long(p.clone())),
+        Err(e) => Err(err(e.to_string())),
+    }
 }
 
 /// What the user gave for logging in. Built by the CLI; cheap to clone.
@@ -214,6 +272,37 @@ mod tests {
             ..Default::default()
         };
         assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn bounded_line_table() {
+        let line = |s: &str| BoundedLine::Line(s.to_string());
+        let cases: &[(&[u8], usize, BoundedLine)] = &[
+            (b"pw\nrest", 8, line("pw")),
+            (b"pw\r\nrest", 8, line("pw")),
+            (b"pw", 8, line("pw")),
+            (b"", 8, line("")),
+            (b"12345678\r\n", 8, line("12345678")),
+            (b"12345678", 8, line("12345678")),
+            (b"123456789", 8, BoundedLine::TooLong),
+            (b"123456789\n", 8, BoundedLine::TooLong),
+            (&[0u8; 64], 8, BoundedLine::TooLong),
+        ];
+        for (input, max, want) in cases {
+            let got = read_line_bounded(*input, *max).unwrap();
+            assert_eq!(&got, want, "{input:?}");
+        }
+        assert!(read_line_bounded(&b"\xff\n"[..], 8).is_err());
+    }
+
+    #[test]
+    fn an_endless_stream_is_read_no_further_than_the_cap() {
+        // `std::io::repeat` never ends, like /dev/zero: the read stops after the cap.
+        let endless = std::io::BufReader::new(std::io::repeat(b'x'));
+        assert_eq!(
+            read_line_bounded(endless, MAX_SECRET_LEN).unwrap(),
+            BoundedLine::TooLong
+        );
     }
 
     #[test]
