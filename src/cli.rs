@@ -59,6 +59,9 @@ pub struct CheckArgs {
     /// Check every address of FILE ('-' for stdin): one per line, '#' comments, optional CSV `address,user,password-env`
     #[arg(long, value_name = "FILE", conflicts_with = "address")]
     pub batch: Option<String>,
+    /// Password variables a --batch file names must start with this prefix [default: MAILPROBE_]
+    #[arg(long, value_name = "PREFIX")]
+    pub password_env_prefix: Option<String>,
     #[command(flatten)]
     pub creds: CredArgs,
 }

@@ -20,64 +20,55 @@ use crate::discover::{self, Discovered};
 use crate::net::Net;
 use crate::report::{Report, Status};
 
-/// One input line: an address, with an optional login name and password variable (CSV).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    pub line: usize,
-    pub address: String,
-    pub user: Option<String>,
-    pub password_env: Option<String>,
-}
+pub mod input;
+pub use input::{Entry, parse_entries};
 
-/// Parse the batch input: blank lines and `#` comments are skipped; `address[,user[,password-env]]`.
-/// A header line `address,user,password-env` is skipped too.
-pub fn parse_entries(text: &str) -> Vec<Entry> {
-    let mut out = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let mut cols = line
-            .split(',')
-            .map(|c| c.trim().trim_matches('"').to_string());
-        let address = cols.next().unwrap_or_default();
-        if address.eq_ignore_ascii_case("address") || address.eq_ignore_ascii_case("email") {
-            continue;
-        }
-        let opt = |c: Option<String>| c.filter(|s| !s.is_empty());
-        out.push(Entry {
-            line: i + 1,
-            address,
-            user: opt(cols.next()),
-            password_env: opt(cols.next()),
-        });
-    }
-    out
-}
-
-/// Read FILE or standard input (`-`), at most 64 MiB.
-fn read_input(path: &str) -> Result<String, AppError> {
+/// Read FILE or standard input (`-`), at most [`input::MAX_INPUT`] bytes: a larger input
+/// (`/dev/zero`, an endless pipe) is refused before anything is checked.
+fn read_input(path: &str) -> Result<Vec<u8>, AppError> {
+    use std::io::Read;
     let mut buf = Vec::new();
-    let limit = 64 * 1024 * 1024;
+    let cap = input::MAX_INPUT + 1;
     let res = if path == "-" {
-        std::io::stdin().lock().take_to(&mut buf, limit)
+        std::io::stdin().lock().take(cap).read_to_end(&mut buf)
     } else {
         std::fs::File::open(path)
             .map_err(|e| AppError::Usage(format!("cannot read --batch {path}: {e}")))?
-            .take_to(&mut buf, limit)
+            .take(cap)
+            .read_to_end(&mut buf)
     };
     res.map_err(|e| AppError::Usage(format!("cannot read --batch {path}: {e}")))?;
-    String::from_utf8(buf).map_err(|_| AppError::Usage(format!("--batch {path} is not UTF-8 text")))
+    if buf.len() as u64 > input::MAX_INPUT {
+        return Err(AppError::Usage(format!(
+            "--batch {path} is larger than {} MiB: split it into smaller batches",
+            input::MAX_INPUT / (1024 * 1024)
+        )));
+    }
+    Ok(buf)
 }
 
-trait TakeTo {
-    fn take_to(self, buf: &mut Vec<u8>, limit: u64) -> std::io::Result<usize>;
-}
-impl<R: std::io::Read> TakeTo for R {
-    fn take_to(self, buf: &mut Vec<u8>, limit: u64) -> std::io::Result<usize> {
-        std::io::Read::read_to_end(&mut self.take(limit), buf)
+/// The entries of the batch input; an input without any address (empty, only comments) or with
+/// more than [`input::MAX_ENTRIES`] is a usage error: a monitor must not go green on an empty list.
+fn entries(path: &str, env_prefix: &str) -> Result<Vec<Entry>, AppError> {
+    if env_prefix.is_empty() {
+        return Err(AppError::Usage(
+            "--password-env-prefix must not be empty: it limits which variables a batch file may name".into(),
+        ));
     }
+    let entries = parse_entries(&read_input(path)?, env_prefix);
+    if entries.is_empty() {
+        return Err(AppError::Usage(format!(
+            "--batch {path} holds no address: every line is blank, a comment or the header"
+        )));
+    }
+    if entries.len() > input::MAX_ENTRIES {
+        return Err(AppError::Usage(format!(
+            "--batch {path} holds {} addresses; at most {} in one batch",
+            entries.len(),
+            input::MAX_ENTRIES
+        )));
+    }
+    Ok(entries)
 }
 
 /// A domain's discovery, once its first address has it (None: that check ended without it).
@@ -202,12 +193,17 @@ fn table_row(r: &Report) -> String {
         Some(s) => (one(s.incoming.as_ref()), one(s.outgoing.as_ref())),
         None => ("-".into(), "-".into()),
     };
+    // A rejected line says why (`line 9: environment variable DAVE_PW is not set`); a checked
+    // one names its worst finding.
     let why = r
         .findings
         .iter()
         .filter(|f| f.severity != crate::report::Severity::Info)
         .max_by_key(|f| f.severity)
-        .map(|f| f.code.as_str())
+        .map(|f| match f.code.as_str() {
+            "invalid-input" => f.message.as_str(),
+            code => code,
+        })
         .unwrap_or("");
     format!(
         "{:<8} {:<36} {:<40} {:<40} {:>7} ms  {why}\n",
@@ -228,7 +224,11 @@ pub async fn run(
     out: &mut dyn Write,
 ) -> Result<Status, AppError> {
     let path = args.batch.as_deref().unwrap_or("-");
-    let entries = parse_entries(&read_input(path)?);
+    let prefix = args
+        .password_env_prefix
+        .as_deref()
+        .unwrap_or(input::DEFAULT_ENV_PREFIX);
+    let entries = entries(path, prefix)?;
     let format = g.format();
     let cache = Arc::new(DiscoveryCache::default());
     let bar = (format == Format::Human && std::io::stderr().is_terminal()).then(|| {
@@ -251,8 +251,12 @@ pub async fn run(
             let started = Instant::now();
             // Each address gets the whole --deadline from when its check starts.
             let net = net.rearmed();
-            let r = match address::parse(&e.address) {
-                Err(err) => error_report(e, &err.to_string()),
+            let parsed = match &e.problem {
+                Some(p) => Err(p.clone()),
+                None => address::parse(&e.address).map_err(|err| err.to_string()),
+            };
+            let r = match parsed {
+                Err(err) => error_report(e, &err),
                 Ok(addr) => {
                     let creds = match entry_credentials(e, base_creds) {
                         Ok(c) => c,
@@ -355,30 +359,4 @@ fn entry_credentials(e: &Entry, base: &Credentials) -> Result<Credentials, Strin
         c.password = Some(read_secret(&PasswordSource::Env(v.clone())).map_err(|e| e.to_string())?);
     }
     Ok(c)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_lines_comments_and_csv() {
-        let e = parse_entries(
-            "# list\naddress,user,password-env\n\nalice@example.com\n bob@example.org , bob , BOB_PW \n\"carol@x.test\",,\n",
-        );
-        assert_eq!(e.len(), 3);
-        assert_eq!(
-            e[0],
-            Entry {
-                line: 4,
-                address: "alice@example.com".into(),
-                user: None,
-                password_env: None
-            }
-        );
-        assert_eq!(e[1].user.as_deref(), Some("bob"));
-        assert_eq!(e[1].password_env.as_deref(), Some("BOB_PW"));
-        assert_eq!(e[2].address, "carol@x.test");
-        assert_eq!(e[2].user, None);
-    }
 }

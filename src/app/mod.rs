@@ -144,6 +144,12 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status, AppError> {
             Ok(emit(r, out))
         }
         Command::Check(a) => {
+            if a.batch.is_none() && a.password_env_prefix.is_some() {
+                return Err(AppError::Usage(
+                    "--password-env-prefix applies to the password variables of a --batch file"
+                        .into(),
+                ));
+            }
             let creds = creds::credentials(&a.creds, false)?;
             if a.batch.is_some() {
                 let net = Net::new(cfg)?;
