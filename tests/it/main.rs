@@ -3,6 +3,7 @@
 mod support;
 
 mod auth;
+mod batch_input;
 mod check;
 mod cli;
 mod discover;
