@@ -9,6 +9,7 @@
 pub mod autoconfig;
 pub mod autodiscover;
 pub mod candidate;
+pub mod cap;
 pub mod sources;
 
 use std::time::Instant;
@@ -46,7 +47,7 @@ pub async fn discover_with(
 ) -> Discovered {
     let mut all = sources::provider::lookup(addr);
     if all.has_candidates() {
-        found(all.ranked());
+        found(cap::best_first(all.ranked()));
     }
     if net.cfg.offline {
         for (src, what) in [
@@ -119,10 +120,13 @@ async fn run_network_sources(
     let mut out = SourceResult::default();
     loop {
         match tokio::time::timeout_at(deadline, set.next()).await {
-            Ok(Some((i, r))) => {
+            Ok(Some((i, mut r))) => {
                 done[i] = true;
+                let (kept, capped) = cap::per_source(std::mem::take(&mut r.candidates));
+                r.candidates = kept;
+                r.findings.extend(capped);
                 if r.has_candidates() {
-                    found(r.ranked());
+                    found(cap::best_first(r.ranked()));
                 }
                 out.extend(r);
                 if let Some(f) = queue.pop() {

@@ -3,6 +3,8 @@
 //! real name is kept for SNI and the certificate check, the verdict, exit codes, `--transcript`,
 //! and the expired-certificate case.
 
+mod flood;
+
 use serde_json::Value;
 
 use crate::support::certs::Validity;

@@ -1,12 +1,14 @@
 //! Source 4: SRV records, RFC 6186 (`_imap`, `_imaps`, `_pop3`, `_pop3s`, `_submission`) and
 //! RFC 8314 §5.1 (`_submissions`). A target of `.` means the service is decidedly not offered
 //! (RFC 2782, RFC 6186 §4); a target outside the queried domain is flagged, since anyone who can
-//! change the DNS answer can send the client elsewhere (RFC 6186 §6).
+//! change the DNS answer can send the client elsewhere (RFC 6186 §6). At most
+//! [`cap::MAX_SRV_TARGETS`] targets of one name are kept, the first in priority and weight order.
 
 use std::time::Instant;
 
 use super::{SourceResult, attempt, failed};
 use crate::address::Address;
+use crate::discover::cap;
 use crate::net::Net;
 use crate::report::{
     AttemptOutcome, AuthMethod, Candidate, Finding, Protocol, Security, Severity, Source,
@@ -79,7 +81,15 @@ async fn one(net: &Net, addr: &Address, svc: &str, proto: Protocol, sec: Securit
         return out;
     }
     let mut found = Vec::new();
-    for r in records.iter().filter(|r| r.target != "." && r.port != 0) {
+    let usable: Vec<&crate::dns::Srv> = records
+        .iter()
+        .filter(|r| r.target != "." && r.port != 0)
+        .collect();
+    if usable.len() > cap::MAX_SRV_TARGETS {
+        out.findings
+            .push(cap::finding(&name, usable.len(), cap::MAX_SRV_TARGETS));
+    }
+    for r in usable.iter().take(cap::MAX_SRV_TARGETS) {
         if !within(&r.target, &addr.domain) {
             out.findings.push(
                 Finding::new(
@@ -101,6 +111,12 @@ async fn one(net: &Net, addr: &Address, svc: &str, proto: Protocol, sec: Securit
             auth: vec![AuthMethod::PasswordCleartext],
             sources: vec![Source::Srv],
         });
+    }
+    if usable.len() > found.len() {
+        found.push(format!(
+            "and {} more, not tried",
+            usable.len() - found.len()
+        ));
     }
     out.attempts.push(attempt(
         Source::Srv,
