@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use super::{Authenticator, Target};
-use crate::probe::LoginHook;
+use crate::proto::LoginHook;
 use crate::proto::Session;
 use crate::report::model::Candidate;
 use crate::report::probe::AuthAttempt;

@@ -166,7 +166,7 @@ impl Authenticator {
                     continue;
                 };
                 let ready =
-                    crate::probe::connect_ready(net, t.protocol, t.host, t.port, t.security).await;
+                    crate::proto::connect_ready(net, t.protocol, t.host, t.port, t.security).await;
                 match ready {
                     Ok(mut r) => {
                         let (a, _) = self

@@ -13,8 +13,8 @@
 use std::collections::BTreeMap;
 
 use super::ProbeOptions;
-use super::dialogue::Facts;
 use super::verdict;
+use crate::proto::open::Facts;
 use crate::proto::{Capability, CapabilitySet, Offered};
 use crate::report::{
     Candidate, Finding, Outcome, Probe, Protocol, Security, Settings, Severity, Source, StepStatus,

@@ -12,23 +12,20 @@
 //!   once; one already known is not probed again), then `Feed::Settled(final ranked list)`, which
 //!   orders the probes, enables cancellation and releases the logins ([`LoginHook::settled`]).
 //! - [`probe_one`]`(&Net, &Candidate, &ProbeOptions) -> `[`Probe`]: one dialogue
-//!   ([`dialogue`]); steps `resolve`, `connect`, (`tls` for implicit TLS), `greeting`,
+//!   ([`crate::proto::open_and_login`], then LOGOUT/QUIT); steps `resolve`, `connect`, (`tls` for implicit TLS), `greeting`,
 //!   `capabilities` (from the IMAP greeting when it has them, else CAPABILITY / CAPA / EHLO with
 //!   HELO fallback), `starttls`, `tls`, `capabilities-tls`, (`auth`), `logout`. The first
 //!   failing step ends it as `Outcome::Failed{phase: <step name>, error, hint}`.
 //! - [`open_session`]`(&Net, &Candidate, &ProbeOptions) -> (Probe, Option<Session>)`: the same
-//!   dialogue up to the capabilities over TLS, then the live [`Session`] for the auth and
-//!   round-trip stages (they send LOGOUT/QUIT and call [`Session::close`]).
-//! - [`connect_ready`]`(&Net, Protocol, host, port, Security) -> Result<`[`Ready`]`, String>`
-//!   ([`dialogue`]): [`open_session`] for a connection of its own (`--all-mechs` reconnects, the
-//!   round trip), refused when its certificate does not verify (it will carry credentials).
+//!   dialogue up to the capabilities over TLS, then the live [`Session`] (the caller sends
+//!   LOGOUT/QUIT and calls [`Session::close`]).
 //! - [`parse_url`]`(&str) -> Result<Candidate, UrlError>`: `imaps://host[:port][?security=…]`
 //!   ([`url`]); sources `[User]`, no username.
 //! - [`status_of`]`(&ProbeRun) -> Status`: CRITICAL without a working incoming or outgoing
 //!   server, else the worst finding severity (OK / WARNING / CRITICAL).
 //! - The wire itself — [`Session`], typed commands and replies, capability sets — is the
 //!   protocol layer's ([`crate::proto`]); this module decides what to send and what it means.
-//! - [`LoginHook`]: called after the capabilities over TLS and before LOGOUT/QUIT; never before
+//! - [`LoginHook`] (the protocol layer's): called after the capabilities over TLS and before LOGOUT/QUIT; never before
 //!   TLS on a STARTTLS or implicit-TLS probe (a `security=plain` probe has no TLS: the hook
 //!   decides about `--allow-plaintext-auth`), never on port 25. Its attempts land in
 //!   `Probe.auth` plus an `auth` step (`ok` if one succeeded, `failed` if all failed, `skipped`
@@ -40,49 +37,24 @@
 //! `Failed{phase: "cancelled"}` with one `cancelled` step (status `skipped`); past `--deadline`,
 //! pending probes become `Failed{phase: "deadline"}`. Findings and the verdict ignore both.
 
-pub mod dialogue;
 pub mod findings;
 pub mod limits;
 pub mod schedule;
 pub mod url;
 pub mod verdict;
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::net::Net;
 use crate::proto::Session;
-use crate::report::{AuthAttempt, Candidate, Finding, Probe, Settings};
+use crate::proto::open::{DEFAULT_EHLO_NAME, Facts, OpenOptions, open_and_login};
+use crate::report::{Candidate, Finding, Probe, Settings};
 
-pub use dialogue::{Ready, connect_ready, open_session, probe_one};
+pub use crate::proto::open::LoginHook;
 pub use schedule::{Feed, probe_all, probe_feed};
 pub use url::{UrlError, parse_url};
 pub use verdict::status_of;
-
-/// Login step plugged in by the auth stage. It gets the session over TLS (or plain, for a
-/// `security=plain` probe — the hook decides about `--allow-plaintext-auth`), the candidate, the
-/// capabilities and the SASL mechanisms seen last; it must redact what it sends
-/// ([`crate::proto::Redact`]) and leave the session ready for LOGOUT/QUIT.
-pub trait LoginHook: Send + Sync {
-    /// Called before the login (outside the `auth` step's time): wait for what discovery finally
-    /// says about this candidate and return it (None: the candidate the probe started with). A
-    /// pipelined run ([`schedule::probe_feed`]) waits here until discovery is complete.
-    fn settled<'a>(
-        &'a self,
-        _candidate: &'a Candidate,
-    ) -> Pin<Box<dyn Future<Output = Option<Candidate>> + Send + 'a>> {
-        Box::pin(async { None })
-    }
-
-    fn login<'a>(
-        &'a self,
-        session: &'a mut Session,
-        candidate: &'a Candidate,
-        caps: &'a [String],
-        sasl: &'a [String],
-    ) -> Pin<Box<dyn Future<Output = Vec<AuthAttempt>> + Send + 'a>>;
-}
 
 /// How to probe.
 #[derive(Clone)]
@@ -118,8 +90,7 @@ impl Default for ProbeOptions {
             per_host: 4,
             limits: None,
             stagger_guesses: Duration::from_millis(100),
-            // RFC 2606 reserves .invalid: honest about being a probe and never a real host.
-            ehlo_name: "mailprobe.invalid".to_string(),
+            ehlo_name: DEFAULT_EHLO_NAME.to_string(),
             slow_greeting: Duration::from_secs(5),
             cancel_grace: Duration::from_millis(300),
             login: None,
@@ -141,6 +112,48 @@ impl std::fmt::Debug for ProbeOptions {
             .field("login", &self.login.is_some())
             .finish()
     }
+}
+
+impl ProbeOptions {
+    /// How the probe opens each session: its login hook, nothing refused (the findings judge
+    /// the certificate).
+    fn open_options(&self) -> OpenOptions<'_> {
+        OpenOptions {
+            ehlo_name: &self.ehlo_name,
+            slow_greeting: self.slow_greeting,
+            transcript: self.transcript,
+            login: self.login.as_deref(),
+            ..OpenOptions::default()
+        }
+    }
+}
+
+/// Probe one candidate; never fails — a failed step is in `outcome`.
+pub async fn probe_one(net: &Net, candidate: &Candidate, opts: &ProbeOptions) -> Probe {
+    probe_with_facts(net, candidate, opts).await.0
+}
+
+/// [`probe_one`] plus the facts the findings need: the whole dialogue, with the login hook,
+/// ended by LOGOUT/QUIT.
+pub async fn probe_with_facts(net: &Net, c: &Candidate, opts: &ProbeOptions) -> (Probe, Facts) {
+    let o = opts.open_options();
+    open_and_login(net, c, &o).await.finish().await
+}
+
+/// The probe dialogue up to the capabilities over TLS, handing out the live session instead of
+/// logging out, for a caller that logs in itself and then sends LOGOUT/QUIT and
+/// [`Session::close`]. The login hook is not called. `None` when a step failed (the probe says
+/// why). The session's transcript holds the dialogue so far; `Probe.transcript` stays empty.
+pub async fn open_session(
+    net: &Net,
+    candidate: &Candidate,
+    opts: &ProbeOptions,
+) -> (Probe, Option<Session>) {
+    let o = OpenOptions {
+        login: None,
+        ..opts.open_options()
+    };
+    open_and_login(net, candidate, &o).await.into_session()
 }
 
 /// Everything [`probe_all`] found: probes in candidate order, the verdict and the findings.

@@ -31,11 +31,12 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use tokio::sync::{mpsc, watch};
 
-use super::dialogue::{Facts, probe_with_facts};
 use super::limits::Limits;
+use super::probe_with_facts;
 use super::{LoginHook, ProbeOptions, ProbeRun, findings, verdict};
 use crate::net::Net;
 use crate::proto::Session;
+use crate::proto::open::Facts;
 use crate::report::{AuthAttempt, Candidate, Outcome, Probe};
 use rules::{Cancel, stopped};
 pub use rules::{outranked, start_delays};

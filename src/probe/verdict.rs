@@ -136,7 +136,7 @@ pub fn status_of(run: &ProbeRun) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::dialogue::blank_probe;
+    use crate::proto::open::blank_probe;
     use crate::report::Source;
 
     fn cand(protocol: Protocol, port: u16, security: Security) -> Candidate {

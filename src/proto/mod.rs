@@ -17,11 +17,16 @@
 //!   `has(Capability::Auth("PLAIN"))`, `Idle`, `UidPlus`, `SpecialUse`, `LoginDisabled`, ….
 //! - [`login`]: the line interface of the login dialogues ([`Wire`]) and what a server line
 //!   means inside a login ([`login::classify`]).
+//! - [`open`]: [`open_and_login`] — connect, greeting, capabilities, STARTTLS, capabilities
+//!   again, login through a [`LoginHook`] — each step timed and recorded in a `Probe`; the one
+//!   way the probe, the login with `--all-mechs` ([`connect_ready`]) and the round trip open a
+//!   session.
 //! - [`transport`]: connect and TLS handshake through `net`, with errors as data.
 
 pub mod caps;
 pub mod imap;
 pub mod login;
+pub mod open;
 pub mod pop3;
 pub mod session;
 pub mod smtp;
@@ -30,5 +35,6 @@ pub mod transport;
 
 pub use caps::{Capability, CapabilitySet, Offered};
 pub use login::{LoginLine, Wire, WireError};
+pub use open::{LoginHook, OpenOptions, Opened, Ready, connect_ready, open_and_login};
 pub use session::{ImapResponse, Pop3Response, Session, SessionError};
 pub use transcript::{Redact, Transcript, redact_line};

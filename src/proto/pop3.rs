@@ -17,6 +17,13 @@ pub struct Pop3Status {
     pub text: String,
 }
 
+impl Pop3Status {
+    /// The line as the server wrote it, less a response code: `+OK text` / `-ERR text`.
+    pub fn line(&self) -> String {
+        format!("{} {}", if self.ok { "+OK" } else { "-ERR" }, self.text)
+    }
+}
+
 /// Why a line is not a POP3 status line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

@@ -100,7 +100,7 @@ async fn session(
             return Err(why);
         }
     };
-    let conn = &mut o.session;
+    let conn = &mut o;
     // RFC 9051 §6.2.2: capabilities may change with the login (IDLE, UIDPLUS, SPECIAL-USE).
     let r = imap_command(conn, Command::Capability).await?;
     let caps = r.capabilities().unwrap_or_default();

@@ -20,8 +20,10 @@ use serde::{Deserialize, Serialize};
 use crate::address::Address;
 use crate::auth::{Authenticator, Credentials, Secret, refusal};
 use crate::net::Net;
-use crate::report::model::{Finding, Protocol, Severity};
-use crate::report::probe::{AuthAttempt, Setting, Step};
+use crate::proto::session::MAILBOX_MAX_TOTAL;
+use crate::proto::{OpenOptions, Session, open_and_login};
+use crate::report::model::{Candidate, Finding, Protocol, Severity};
+use crate::report::probe::{AuthAttempt, Probe, Setting, Step};
 
 pub use headers::{AuthResult, Hop};
 pub use imap_fetch::Deletion;
@@ -349,37 +351,53 @@ fn outcome_findings(rep: &mut RoundtripReport) {
     }
 }
 
-/// Open the mailbox server (IMAP or POP3, the protocol of `server`) and log in with a larger
-/// read cap for fetching messages. Returns the ready session and the login attempts, or the
-/// attempts and the refusal when none succeeded.
+/// The candidate a setting names, with its user name for the login.
+fn candidate(s: &Setting) -> Candidate {
+    Candidate {
+        protocol: s.protocol,
+        host: s.host.clone(),
+        port: s.port,
+        security: s.security,
+        username: s.username.clone(),
+        auth: Vec::new(),
+        sources: Vec::new(),
+    }
+}
+
+/// Open `server` and log in with `auth`, as every caller does ([`open_and_login`]); a
+/// certificate that does not verify is refused before any credential goes out.
+async fn open_with_login<'a>(
+    net: &'a Net,
+    c: &'a Candidate,
+    auth: &'a Authenticator,
+    max_total: usize,
+) -> (Probe, Result<Session, String>) {
+    let opts = OpenOptions {
+        require_verified: true,
+        max_total,
+        login: Some(auth),
+        ..OpenOptions::default()
+    };
+    let opened = open_and_login(net, c, &opts).await;
+    let error = opened.error.clone().unwrap_or_default();
+    let (probe, session) = opened.into_session();
+    (probe, session.ok_or(error))
+}
+
+/// Open the mailbox server (IMAP or POP3, the protocol of `server`) and log in, with a larger
+/// read cap for fetching messages. Returns the logged-in session and the login attempts, or
+/// the attempts and the reason when it could not be opened or no login succeeded.
 pub(crate) async fn open_mailbox(
     net: &Arc<Net>,
     server: &Setting,
     auth: &Authenticator,
-) -> Result<(crate::probe::Ready, Vec<AuthAttempt>), (Vec<AuthAttempt>, String)> {
-    let mut o = crate::probe::connect_ready(
-        net,
-        server.protocol,
-        &server.host,
-        server.port,
-        server.security,
-    )
-    .await
-    .map_err(|e| (Vec::new(), e))?;
-    o.session.max_total = crate::proto::session::MAILBOX_MAX_TOTAL;
-    let target = crate::auth::Target {
-        protocol: server.protocol,
-        host: &server.host,
-        port: server.port,
-        security: server.security,
-        tls_active: o.session.is_tls(),
-        discovered_user: server.username.as_deref(),
-    };
-    let attempts = auth
-        .login_on(&mut o.session, &target, &o.caps, &o.sasl)
-        .await;
+) -> Result<(Session, Vec<AuthAttempt>), (Vec<AuthAttempt>, String)> {
+    let c = candidate(server);
+    let (probe, opened) = open_with_login(net, &c, auth, MAILBOX_MAX_TOTAL).await;
+    let session = opened.map_err(|e| (Vec::new(), e))?;
+    let attempts = probe.auth;
     if attempts.iter().any(|a| a.success) {
-        Ok((o, attempts))
+        Ok((session, attempts))
     } else {
         let why = attempts
             .last()

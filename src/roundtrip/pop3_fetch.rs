@@ -103,7 +103,7 @@ async fn poll(
         found.auth = attempts;
     }
     let mut o = opened?;
-    let conn = &mut o.session;
+    let conn = &mut o;
     let stat = cmd(conn, Command::Stat).await?;
     let count = pop3::parse_stat(&stat.status.text).map_or(0, |(n, _)| n);
     let mut hit = None;

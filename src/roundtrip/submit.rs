@@ -4,11 +4,11 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::auth::{Authenticator, Target};
+use crate::auth::Authenticator;
 use crate::net::Net;
+use crate::proto::session::MAX_TOTAL;
 use crate::proto::smtp::{self, Command};
 use crate::proto::{Session, SessionError};
-use crate::report::model::Protocol;
 use crate::report::probe::{AuthAttempt, Setting, Step, StepStatus};
 
 use super::message::dot_stuff;
@@ -64,6 +64,10 @@ struct Steps {
 impl Steps {
     fn push(&mut self, name: &str, ok: bool, detail: String) {
         let elapsed_ms = self.t.elapsed().as_millis() as u64;
+        self.push_ms(name, ok, detail, elapsed_ms);
+    }
+
+    fn push_ms(&mut self, name: &str, ok: bool, detail: String, elapsed_ms: u64) {
         let status = if ok {
             StepStatus::Ok
         } else {
@@ -112,59 +116,46 @@ async fn run(
     steps: &mut Steps,
     out: &mut Submitted,
 ) -> Result<(), String> {
-    let opened = crate::probe::connect_ready(
-        net,
-        Protocol::Smtp,
-        &server.host,
-        server.port,
-        server.security,
-    )
-    .await;
-    let mut o = match opened {
-        Ok(o) => {
-            steps.push(
-                "connect",
-                true,
-                format!(
-                    "{} {}",
-                    o.greeting,
-                    if o.session.is_tls() {
-                        "(TLS)"
-                    } else {
-                        "(no TLS)"
-                    }
-                ),
-            );
-            o
-        }
+    let c = super::candidate(server);
+    let (probe, opened) = super::open_with_login(net, &c, auth, MAX_TOTAL).await;
+    let mut session = match opened {
+        Ok(s) => s,
         Err(e) => {
             steps.push("connect", false, e.clone());
             return Err(e);
         }
     };
-    let target = Target {
-        protocol: Protocol::Smtp,
-        host: &server.host,
-        port: server.port,
-        security: server.security,
-        tls_active: o.session.is_tls(),
-        discovered_user: server.username.as_deref(),
+    // One dialogue opened and logged in: split its time between the two steps.
+    let auth_ms = probe
+        .steps
+        .iter()
+        .find(|s| s.name == "auth")
+        .map_or(0, |s| s.elapsed_ms);
+    let tls = if session.is_tls() {
+        "(TLS)"
+    } else {
+        "(no TLS)"
     };
-    out.auth = auth
-        .login_on(&mut o.session, &target, &o.caps, &o.sasl)
-        .await;
+    let greeting = probe.greeting.unwrap_or_default();
+    steps.push_ms(
+        "connect",
+        true,
+        format!("{greeting} {tls}"),
+        (steps.t.elapsed().as_millis() as u64).saturating_sub(auth_ms),
+    );
+    out.auth = probe.auth;
     let ok = out.auth.iter().any(|a| a.success);
     let last = out
         .auth
         .last()
         .and_then(|a| a.response.clone())
         .unwrap_or_else(|| "no login attempted".into());
-    steps.push("auth", ok, last.clone());
+    steps.push_ms("auth", ok, last.clone(), auth_ms);
     if !ok {
-        quit(&mut o.session).await;
+        quit(&mut session).await;
         return Err(format!("login failed: {last}"));
     }
-    let conn = &mut o.session;
+    let conn = &mut session;
     cmd(conn, steps, "mail-from", Command::MailFrom(from)).await?;
     cmd(conn, steps, "rcpt-to", Command::RcptTo(to)).await?;
     cmd(conn, steps, "data", Command::Data).await?;

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use super::super::dialogue::blank_probe;
 use super::super::verdict;
+use crate::proto::open::blank_probe;
 use crate::report::{Candidate, Outcome, Probe, Protocol, Source, Step, StepStatus};
 
 /// A request to stop a pending probe at `at` (after the grace, or now at the deadline).

@@ -8,7 +8,7 @@ use std::time::Duration;
 use mailprobe::auth::refusal::{self, TABLE};
 use mailprobe::auth::sasl::{self, Mech};
 use mailprobe::auth::{self, Authenticator, Credentials, Secret, Target};
-use mailprobe::probe::connect_ready;
+use mailprobe::proto::connect_ready;
 use mailprobe::report::{Probe, Protocol, Security};
 
 use super::{alice, codes, creds, plain_net};

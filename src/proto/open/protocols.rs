@@ -1,13 +1,13 @@
-//! The protocol parts of a probe dialogue: IMAP (RFC 9051), POP3 (RFC 1939, RFC 2449,
-//! RFC 2595) and SMTP (RFC 5321, RFC 3207) — greeting, capabilities, STARTTLS/STLS, the login
-//! hook, LOGOUT/QUIT — on top of the shared steps in the parent module.
+//! The protocol parts of opening a session: IMAP (RFC 9051), POP3 (RFC 1939, RFC 2449,
+//! RFC 2595) and SMTP (RFC 5321, RFC 3207) — greeting, capabilities, STARTTLS/STLS,
+//! capabilities again — and LOGOUT/QUIT, on top of the shared steps in the parent module.
 
 use std::time::Instant;
 
 use super::{Fail, Run, fail, session_fail};
 use crate::proto::imap::{self, ImapStatus};
 use crate::proto::{Capability, CapabilitySet, Offered, pop3, smtp};
-use crate::report::{Security, StepStatus};
+use crate::report::{Protocol, Security, StepStatus};
 
 impl Run<'_> {
     /// Does the server offer `cap`, by what the dialogue learnt last?
@@ -101,22 +101,6 @@ impl Run<'_> {
             // RFC 9051 §6.2.1: capabilities from before TLS must be discarded.
             self.imap_caps().await?;
         }
-        if self.keep_open {
-            return Ok(());
-        }
-        self.login().await;
-        let t = Instant::now();
-        match self.s().imap(&imap::Command::Logout).await {
-            Ok(r) if r.status == ImapStatus::Ok => self.step("logout", StepStatus::Ok, t, None),
-            Ok(r) => self.step(
-                "logout",
-                StepStatus::Warning,
-                t,
-                Some(format!("{} {}", r.status.as_str(), r.text)),
-            ),
-            // Many servers close right after `* BYE`; that is not a fault.
-            Err(e) => self.step("logout", StepStatus::Warning, t, Some(e.to_string())),
-        }
         Ok(())
     }
 
@@ -154,11 +138,7 @@ impl Run<'_> {
             .read_pop3_response(false)
             .await
             .map_err(|e| session_fail("greeting", e))?;
-        let text = format!(
-            "{} {}",
-            if r.status.ok { "+OK" } else { "-ERR" },
-            r.status.text
-        );
+        let text = r.status.line();
         if !r.status.ok || r.continuation.is_some() {
             self.step("greeting", StepStatus::Failed, t, Some(text.clone()));
             return Err(fail(
@@ -196,16 +176,6 @@ impl Run<'_> {
             self.tls().await?;
             self.pop3_caps().await?;
         }
-        if self.keep_open {
-            return Ok(());
-        }
-        self.login().await;
-        let t = Instant::now();
-        match self.s().pop3(&pop3::Command::Quit).await {
-            Ok(r) if r.status.ok => self.step("logout", StepStatus::Ok, t, None),
-            Ok(r) => self.step("logout", StepStatus::Warning, t, Some(r.status.text)),
-            Err(e) => self.step("logout", StepStatus::Warning, t, Some(e.to_string())),
-        }
         Ok(())
     }
 
@@ -214,10 +184,10 @@ impl Run<'_> {
     async fn ehlo(&mut self) -> Result<(), Fail> {
         let t = Instant::now();
         let name = self.caps_step_name();
-        let ehlo_name = self.opts.ehlo_name.clone();
+        let ehlo_name = self.opts.ehlo_name;
         let r = self
             .s()
-            .smtp(&smtp::Command::Ehlo(&ehlo_name))
+            .smtp(&smtp::Command::Ehlo(ehlo_name))
             .await
             .map_err(|e| session_fail(name, e))?;
         if r.code == 250 {
@@ -229,7 +199,7 @@ impl Run<'_> {
         // RFC 5321 §3.2: a server that rejects EHLO may still take HELO.
         let h = self
             .s()
-            .smtp(&smtp::Command::Helo(&ehlo_name))
+            .smtp(&smtp::Command::Helo(ehlo_name))
             .await
             .map_err(|e| session_fail(name, e))?;
         if h.code == 250 {
@@ -309,21 +279,34 @@ impl Run<'_> {
                 self.ehlo().await?;
             }
         }
-        if self.keep_open {
-            return Ok(());
-        }
-        self.login().await;
+        Ok(())
+    }
+
+    /// LOGOUT / QUIT as the last step (RFC 9051 §6.1.3, RFC 1939 §6, RFC 5321 §4.1.1.10). A
+    /// refusal or a dropped connection is a warning: many servers close right after `* BYE`.
+    pub(super) async fn logout(&mut self) {
         let t = Instant::now();
-        match self.s().smtp(&smtp::Command::Quit).await {
-            Ok(r) if r.code == 221 => self.step("logout", StepStatus::Ok, t, None),
-            Ok(r) => self.step(
-                "logout",
-                StepStatus::Warning,
-                t,
-                Some(format!("{} {}", r.code, r.text())),
-            ),
+        let r = match self.c.protocol {
+            Protocol::Imap => self.s().imap(&imap::Command::Logout).await.map(|r| {
+                (
+                    r.status == ImapStatus::Ok,
+                    format!("{} {}", r.status.as_str(), r.text),
+                )
+            }),
+            Protocol::Pop3 => {
+                (self.s().pop3(&pop3::Command::Quit).await).map(|r| (r.status.ok, r.status.text))
+            }
+            Protocol::Smtp => self.s().smtp(&smtp::Command::Quit).await.map(|r| {
+                (
+                    r.code == smtp::Command::Quit.expect(),
+                    format!("{} {}", r.code, r.text()),
+                )
+            }),
+        };
+        match r {
+            Ok((true, _)) => self.step("logout", StepStatus::Ok, t, None),
+            Ok((false, detail)) => self.step("logout", StepStatus::Warning, t, Some(detail)),
             Err(e) => self.step("logout", StepStatus::Warning, t, Some(e.to_string())),
         }
-        Ok(())
     }
 }

@@ -1,0 +1,527 @@
+//! Opening a session and logging in, the same way for every caller: connect (through
+//! `--connect-to`/`--resolve`), implicit TLS or not, greeting, capabilities, STARTTLS/STLS
+//! (RFC 3207, RFC 9051 §6.2.1, RFC 2595 §4), TLS, capabilities again, then the login through a
+//! [`LoginHook`]. Each step is timed and recorded in a [`Probe`]; the first failing step ends
+//! the dialogue as `Outcome::Failed{phase,…}`.
+//!
+//! - [`open_and_login`] runs it and returns an [`Opened`]: the record, and the live session
+//!   when every step worked. The probe ends it with [`Opened::finish`] (LOGOUT/QUIT, close);
+//!   the round trip takes the session ([`Opened::into_session`]) to submit or fetch.
+//! - [`connect_ready`]: the same without a login, for a connection that will carry credentials
+//!   (`--all-mechs` reconnects), refused when its certificate does not verify.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+use super::caps::{CapabilitySet, Offered};
+use super::session::MAX_TOTAL;
+use super::transport;
+use super::{Session, SessionError};
+use crate::net::Net;
+use crate::report::{AuthAttempt, Candidate, Outcome, Probe, Protocol, Security, Step, StepStatus};
+
+mod protocols;
+
+/// The EHLO/HELO name when the caller gives none: RFC 2606 reserves `.invalid`, honest about
+/// being a probe and never a real host (RFC 5321 §4.1.4 wants an FQDN or an address literal).
+pub const DEFAULT_EHLO_NAME: &str = "mailprobe.invalid";
+
+/// The login step, plugged in by the auth stage. It gets the session over TLS (or plain, for a
+/// `security=plain` candidate — the hook decides about `--allow-plaintext-auth`), the
+/// candidate, the capabilities and the SASL mechanisms seen last; it must redact what it sends
+/// ([`super::Redact`]) and leave the session ready for LOGOUT/QUIT.
+pub trait LoginHook: Send + Sync {
+    /// Called before the login (outside the `auth` step's time): wait for what discovery finally
+    /// says about this candidate and return it (None: the candidate the dialogue started with).
+    /// A pipelined probe run waits here until discovery is complete.
+    fn settled<'a>(
+        &'a self,
+        _candidate: &'a Candidate,
+    ) -> Pin<Box<dyn Future<Output = Option<Candidate>> + Send + 'a>> {
+        Box::pin(async { None })
+    }
+
+    fn login<'a>(
+        &'a self,
+        session: &'a mut Session,
+        candidate: &'a Candidate,
+        caps: &'a [String],
+        sasl: &'a [String],
+    ) -> Pin<Box<dyn Future<Output = Vec<AuthAttempt>> + Send + 'a>>;
+}
+
+/// How to open a session.
+#[derive(Clone, Copy)]
+pub struct OpenOptions<'a> {
+    /// Name sent with EHLO/HELO.
+    pub ehlo_name: &'a str,
+    /// A greeting slower than this is a `warning` step (tarpit or overloaded server).
+    pub slow_greeting: Duration,
+    /// Keep the redacted dialogue in `Probe.transcript` when the dialogue ends.
+    pub transcript: bool,
+    /// Close a TLS session whose certificate does not verify before anything is sent over it
+    /// but the dialogue's own commands ([`Opened::error`] says why).
+    pub require_verified: bool,
+    /// Most bytes read over the session ([`Session::max_total`]).
+    pub max_total: usize,
+    /// Called after the capabilities over TLS; never on port 25 (server-to-server: no client
+    /// logs in there).
+    pub login: Option<&'a dyn LoginHook>,
+}
+
+impl Default for OpenOptions<'_> {
+    fn default() -> Self {
+        OpenOptions {
+            ehlo_name: DEFAULT_EHLO_NAME,
+            slow_greeting: Duration::from_secs(5),
+            transcript: false,
+            require_verified: false,
+            max_total: MAX_TOTAL,
+            login: None,
+        }
+    }
+}
+
+/// Facts of a dialogue that the report model has no field for, used by the findings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// The server only offered this old TLS version (`TLSv1.0`, `TLSv1.1`).
+    pub legacy_tls: Option<String>,
+    /// Every certificate problem of the TLS session (the report keeps only the first code).
+    pub cert_problems: Vec<transport::CertProblem>,
+}
+
+/// Why the dialogue stopped.
+struct Fail {
+    phase: &'static str,
+    error: String,
+    hint: Option<String>,
+}
+
+fn fail(phase: &'static str, error: impl Into<String>) -> Fail {
+    Fail {
+        phase,
+        error: error.into(),
+        hint: None,
+    }
+}
+
+impl Fail {
+    fn hint(mut self, h: impl Into<String>) -> Self {
+        self.hint = Some(h.into());
+        self
+    }
+}
+
+fn session_fail(phase: &'static str, e: SessionError) -> Fail {
+    let hint = match &e {
+        SessionError::Timeout(_) if phase == "greeting" => Some(
+            "the port accepts connections but the server says nothing: wrong protocol on this \
+             port (implicit TLS expected?), or an overloaded/tarpitting server"
+                .to_string(),
+        ),
+        SessionError::Protocol(_) if phase == "greeting" => {
+            Some("this port does not speak the expected protocol".to_string())
+        }
+        SessionError::LineTooLong(_) | SessionError::TooMuchData(_) => {
+            Some("the server sent far more than any mail server would; not a mail server?".into())
+        }
+        _ => None,
+    };
+    Fail {
+        phase,
+        error: e.to_string(),
+        hint,
+    }
+}
+
+/// One dialogue in progress.
+struct Run<'a> {
+    net: &'a Net,
+    c: &'a Candidate,
+    opts: &'a OpenOptions<'a>,
+    probe: Probe,
+    facts: Facts,
+    session: Option<Session>,
+    /// When the connection attempt began.
+    started: Instant,
+    /// When the last step was recorded: a step that fails without recording itself is timed
+    /// from here.
+    mark: Instant,
+}
+
+impl Run<'_> {
+    fn step(&mut self, name: &str, status: StepStatus, t: Instant, detail: Option<String>) {
+        self.probe.steps.push(Step {
+            name: name.to_string(),
+            status,
+            elapsed_ms: t.elapsed().as_millis() as u64,
+            detail,
+        });
+        self.mark = Instant::now();
+    }
+
+    fn s(&mut self) -> &mut Session {
+        self.session.as_mut().expect("session exists after connect")
+    }
+
+    /// Record what the server offers, on the session and in the probe (before or over TLS).
+    fn store_caps(&mut self, offered: Offered) {
+        if self.s().is_tls() {
+            self.probe.capabilities = offered.lines().to_vec();
+            self.probe.sasl = offered.sasl().to_vec();
+        } else {
+            self.probe.capabilities_plain = offered.lines().to_vec();
+        }
+        self.s().set_offered(offered);
+    }
+
+    fn caps_step_name(&mut self) -> &'static str {
+        if self.s().is_tls() {
+            "capabilities-tls"
+        } else {
+            "capabilities"
+        }
+    }
+
+    async fn connect(&mut self) -> Result<(), Fail> {
+        let t = Instant::now();
+        let (thost, tport) = self.net.cfg.connect_target(&self.c.host, self.c.port);
+        if thost != self.c.host || tport != self.c.port {
+            self.probe.connected_to = Some(format!("{thost}:{tport}"));
+        }
+        match transport::connect(self.net, &self.c.host, self.c.port).await {
+            Ok(conn) => {
+                if conn.redirected_to.is_some() {
+                    self.probe.connected_to = conn.redirected_to;
+                }
+                self.probe.addresses = conn.addresses;
+                let n = self.probe.addresses.len();
+                self.probe.steps.push(Step {
+                    name: "resolve".into(),
+                    status: StepStatus::Ok,
+                    elapsed_ms: conn.resolve_ms,
+                    detail: Some(format!("{n} address{}", if n == 1 { "" } else { "es" })),
+                });
+                self.probe.steps.push(Step {
+                    name: "connect".into(),
+                    status: StepStatus::Ok,
+                    elapsed_ms: conn.connect_ms,
+                    detail: Some(conn.peer),
+                });
+                self.mark = Instant::now();
+                let mut session = Session::new(conn.tcp, self.net, self.started);
+                session.max_total = self.opts.max_total;
+                self.session = Some(session);
+                Ok(())
+            }
+            Err(e) => {
+                self.probe.addresses = e.addresses;
+                self.step(e.phase, StepStatus::Failed, t, Some(e.message.clone()));
+                let mut f = fail(e.phase, e.message);
+                f.hint = e.hint;
+                Err(f)
+            }
+        }
+    }
+
+    async fn tls(&mut self) -> Result<(), Fail> {
+        let t = Instant::now();
+        let net = self.net;
+        let name = self.c.host.clone();
+        match self.s().starttls(net, &name).await {
+            Ok(info) => {
+                let list = self.s().tls_problems().to_vec();
+                let problems = transport::describe(&list);
+                self.facts.cert_problems = list.clone();
+                let (status, detail) = match (&info.verify_error, info.verified) {
+                    (None, true) => (StepStatus::Ok, format!("{} {}", info.version, info.cipher)),
+                    (e, _) => (
+                        StepStatus::Warning,
+                        format!(
+                            "{} {}: certificate not verified ({}): {problems}",
+                            info.version,
+                            info.cipher,
+                            e.as_deref().unwrap_or("unknown")
+                        ),
+                    ),
+                };
+                self.probe.tls = Some(info);
+                self.step("tls", status, t, Some(detail));
+                Ok(())
+            }
+            Err(e) => {
+                self.step("tls", StepStatus::Failed, t, Some(e.message.clone()));
+                self.facts.legacy_tls = e.legacy_version.clone();
+                let mut f = fail("tls", e.message);
+                f.hint = e.hint;
+                Err(f)
+            }
+        }
+    }
+
+    fn greeting_step(&mut self, t: Instant, text: String) {
+        let slow = t.elapsed() > self.opts.slow_greeting;
+        let status = if slow {
+            StepStatus::Warning
+        } else {
+            StepStatus::Ok
+        };
+        self.probe.greeting = Some(text.clone());
+        self.step("greeting", status, t, Some(text));
+    }
+
+    async fn login(&mut self) {
+        let Some(hook) = self.opts.login else {
+            return;
+        };
+        // Port 25 is server-to-server: no client logs in there.
+        if self.c.port == 25 {
+            return;
+        }
+        let settled = hook.settled(self.c).await;
+        let c = settled.as_ref().unwrap_or(self.c);
+        let t = Instant::now();
+        let caps = self.s().capabilities().to_vec();
+        let sasl = self.s().sasl().to_vec();
+        let attempts = hook.login(self.s(), c, &caps, &sasl).await;
+        let status = if attempts.is_empty() {
+            StepStatus::Skipped
+        } else if attempts.iter().any(|a| a.success) {
+            StepStatus::Ok
+        } else {
+            StepStatus::Failed
+        };
+        let detail = attempts
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} {}",
+                    a.mechanism,
+                    if a.success { "ok" } else { "failed" }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.step("auth", status, t, (!detail.is_empty()).then_some(detail));
+        self.probe.auth = attempts;
+    }
+
+    /// Connect, TLS as the candidate says, then the protocol's greeting, capabilities,
+    /// STARTTLS and capabilities again.
+    async fn handshake(&mut self) -> Result<(), Fail> {
+        self.connect().await?;
+        if self.c.security == Security::Tls {
+            self.tls().await?;
+        }
+        match self.c.protocol {
+            Protocol::Imap => self.imap().await,
+            Protocol::Pop3 => self.pop3().await,
+            Protocol::Smtp => self.smtp().await,
+        }
+    }
+
+    /// Record the failure: its step (even one that failed inside a read) and the outcome.
+    fn failed(&mut self, f: Fail) -> String {
+        if self.probe.steps.last().is_none_or(|s| s.name != f.phase) {
+            let mark = self.mark;
+            self.step(f.phase, StepStatus::Failed, mark, Some(f.error.clone()));
+        }
+        let why = format!("{}: {}", f.phase, f.error);
+        self.probe.outcome = Outcome::Failed {
+            phase: f.phase.to_string(),
+            error: f.error,
+            hint: f.hint,
+        };
+        why
+    }
+
+    /// `None`, or why a session that will carry credentials is refused: its certificate did
+    /// not verify.
+    fn unverified(&self) -> Option<String> {
+        let s = self.session.as_ref()?;
+        let tls = s.tls().filter(|t| !t.verified)?;
+        let why = tls
+            .verify_error
+            .clone()
+            .unwrap_or_else(|| "unknown reason".into());
+        let detail = transport::describe(s.tls_problems());
+        Some(format!(
+            "certificate of {} not verified ({why}{}{detail}): no credentials sent",
+            self.c.host,
+            if detail.is_empty() { "" } else { ": " }
+        ))
+    }
+
+    /// Close the session (if any) and keep its transcript when asked.
+    async fn close(&mut self) {
+        match self.session.take() {
+            Some(mut s) => {
+                s.close().await;
+                let transcript = s.take_transcript();
+                if self.opts.transcript {
+                    self.probe.transcript = Some(transcript);
+                }
+            }
+            // No connection: an empty transcript (unless a closed session left one).
+            None if self.opts.transcript && self.probe.transcript.is_none() => {
+                self.probe.transcript = Some(Vec::new())
+            }
+            None => {}
+        }
+    }
+
+    fn settle_outcome(&mut self) {
+        if matches!(self.probe.outcome, Outcome::Working { .. }) {
+            self.probe.outcome = Outcome::Working {
+                tls_valid: self.probe.tls.as_ref().is_some_and(|t| t.verified),
+            };
+        }
+        self.probe.elapsed_ms = self.started.elapsed().as_millis() as u64;
+    }
+}
+
+/// An empty record for a candidate.
+pub fn blank_probe(c: &Candidate) -> Probe {
+    Probe {
+        protocol: c.protocol,
+        host: c.host.clone(),
+        port: c.port,
+        security: c.security,
+        sources: c.sources.clone(),
+        connected_to: None,
+        addresses: Vec::new(),
+        steps: Vec::new(),
+        greeting: None,
+        capabilities_plain: Vec::new(),
+        capabilities: Vec::new(),
+        sasl: Vec::new(),
+        tls: None,
+        outcome: Outcome::Working { tls_valid: false },
+        auth: Vec::new(),
+        transcript: None,
+        elapsed_ms: 0,
+    }
+}
+
+/// A dialogue after [`open_and_login`].
+pub struct Opened<'a> {
+    run: Run<'a>,
+    /// Why there is no session: `phase: error` of the failed step, or the unverified
+    /// certificate ([`OpenOptions::require_verified`]).
+    pub error: Option<String>,
+}
+
+impl Opened<'_> {
+    /// The record so far: steps, greeting, capabilities, TLS, login attempts, outcome.
+    pub fn probe(&self) -> &Probe {
+        &self.run.probe
+    }
+
+    /// The live session, when every step worked.
+    pub fn session(&mut self) -> Option<&mut Session> {
+        self.run.session.as_mut()
+    }
+
+    /// Hand the record and the live session out; the caller ends the session (LOGOUT/QUIT and
+    /// [`Session::close`]). The session's transcript holds the dialogue so far.
+    pub fn into_session(self) -> (Probe, Option<Session>) {
+        (self.run.probe, self.run.session)
+    }
+
+    /// End the dialogue: LOGOUT/QUIT as a `logout` step when the session is open, close it,
+    /// and return the finished record and its facts.
+    pub async fn finish(mut self) -> (Probe, Facts) {
+        if self.run.session.is_some() {
+            self.run.logout().await;
+            self.run.settle_outcome();
+        }
+        self.run.close().await;
+        (self.run.probe, self.run.facts)
+    }
+}
+
+/// Open a session to candidate `c` and log in with `opts.login` (see the module docs). Never
+/// fails: a failed step is in the record's outcome and in [`Opened::error`], with the session
+/// closed (its transcript in `Probe.transcript` when `opts.transcript`).
+pub async fn open_and_login<'a>(
+    net: &'a Net,
+    c: &'a Candidate,
+    opts: &'a OpenOptions<'a>,
+) -> Opened<'a> {
+    let started = Instant::now();
+    let mut run = Run {
+        net,
+        c,
+        opts,
+        probe: blank_probe(c),
+        facts: Facts::default(),
+        session: None,
+        started,
+        mark: started,
+    };
+    let mut error = match run.handshake().await {
+        Ok(()) => None,
+        Err(f) => Some(run.failed(f)),
+    };
+    if error.is_none() && opts.require_verified {
+        error = run.unverified();
+    }
+    if error.is_none() {
+        run.login().await;
+    }
+    run.settle_outcome();
+    if error.is_some() {
+        run.close().await;
+    }
+    Opened { run, error }
+}
+
+/// A session past the greeting (and STARTTLS / implicit TLS), with what the server offers.
+pub struct Ready {
+    pub session: Session,
+    /// The greeting as the dialogue records it (`Probe.greeting`).
+    pub greeting: String,
+    /// IMAP capabilities, POP3 CAPA lines or EHLO keyword lines seen last.
+    pub caps: Vec<String>,
+    /// SASL mechanisms offered, upper-cased.
+    pub sasl: Vec<String>,
+}
+
+/// Connect to `host:port` (through `--connect-to`/`--resolve`), read the greeting, do TLS as
+/// `security` says and learn the capabilities; no login. `Security::Plain` leaves the session
+/// without TLS: the caller decides whether a credential may go over it
+/// (`--allow-plaintext-auth`). A TLS session whose certificate does not verify is closed and
+/// refused.
+pub async fn connect_ready(
+    net: &Net,
+    protocol: Protocol,
+    host: &str,
+    port: u16,
+    security: Security,
+) -> Result<Ready, String> {
+    let candidate = Candidate {
+        protocol,
+        host: host.to_string(),
+        port,
+        security,
+        username: None,
+        auth: Vec::new(),
+        sources: Vec::new(),
+    };
+    let opts = OpenOptions {
+        require_verified: true,
+        ..OpenOptions::default()
+    };
+    let opened = open_and_login(net, &candidate, &opts).await;
+    let error = opened.error.clone();
+    let (probe, session) = opened.into_session();
+    let session = session.ok_or_else(|| error.unwrap_or_default())?;
+    Ok(Ready {
+        greeting: probe.greeting.unwrap_or_default(),
+        caps: session.capabilities().to_vec(),
+        sasl: session.sasl().to_vec(),
+        session,
+    })
+}
