@@ -46,6 +46,22 @@ pub enum Command {
     /// Send a test message and fetch it back, timing the delivery
     #[command(after_help = EXIT_CODES)]
     Roundtrip(RoundtripArgs),
+    /// Audit the receiving side of a domain: MX set, MTA-STS, TLS-RPT, SPF, DMARC, DKIM
+    #[command(after_help = EXIT_CODES)]
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Domain (or address, for its domain), e.g. example.com (omit with --batch)
+    #[arg(required_unless_present = "batch", value_name = "DOMAIN|ADDRESS")]
+    pub target: Option<String>,
+    /// DKIM selector to check besides the common ones (repeatable)
+    #[arg(long = "dkim-selector", value_name = "S")]
+    pub dkim_selectors: Vec<String>,
+    /// Audit every domain or address of FILE ('-' for stdin): one per line, '#' comments
+    #[arg(long, value_name = "FILE", conflicts_with = "target")]
+    pub batch: Option<String>,
 }
 
 #[derive(Debug, Args)]

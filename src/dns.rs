@@ -11,6 +11,9 @@ use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::rr::RData;
 use thiserror::Error;
 
+mod records;
+pub use records::reverse_name;
+
 /// A failed lookup.
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
 #[non_exhaustive]

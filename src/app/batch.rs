@@ -25,7 +25,7 @@ pub use input::{Entry, parse_entries};
 
 /// Read FILE or standard input (`-`), at most [`input::MAX_INPUT`] bytes: a larger input
 /// (`/dev/zero`, an endless pipe) is refused before anything is checked.
-fn read_input(path: &str) -> Result<Vec<u8>, AppError> {
+pub(crate) fn read_input(path: &str) -> Result<Vec<u8>, AppError> {
     use std::io::Read;
     let mut buf = Vec::new();
     let cap = input::MAX_INPUT + 1;
@@ -134,7 +134,7 @@ pub struct Summary {
 }
 
 impl Summary {
-    fn add(&mut self, r: &Report) {
+    pub fn add(&mut self, r: &Report) {
         self.counts[r.status.exit_code() as usize] += 1;
         self.slowest.push((r.address.clone(), r.elapsed_ms));
     }

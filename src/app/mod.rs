@@ -15,6 +15,7 @@ use crate::discover;
 use crate::net::{Net, NetSetupError};
 use crate::report::{self, Report, Status, human::HumanOptions};
 
+pub mod audit;
 pub mod batch;
 pub mod check;
 pub mod creds;
@@ -189,6 +190,18 @@ pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status, AppError> {
                 ));
             }
             let r = check::probe_urls(&net, &a.urls, &opts).await?;
+            Ok(emit(r, out))
+        }
+        Command::Audit(a) => {
+            let opts = audit::options(a)?;
+            if let Some(path) = &a.batch {
+                let net = Net::new(cfg)?;
+                return audit::run_batch(g, path, &opts, &net, out).await;
+            }
+            let target = a.target.as_deref().unwrap_or_default();
+            let (domain, unicode) = audit::parse_target(target)?;
+            let net = Net::new(cfg)?;
+            let r = audit::audit_report(&net, target.trim(), &domain, unicode, &opts).await;
             Ok(emit(r, out))
         }
         Command::Roundtrip(a) => {

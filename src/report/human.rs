@@ -7,6 +7,8 @@ use colored::Colorize;
 
 use super::*;
 
+mod inbound;
+
 /// What to include besides the default sections.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct HumanOptions {
@@ -85,6 +87,9 @@ pub fn render(r: &Report, opts: HumanOptions) -> String {
         o.push_str("\nWorking settings\n");
         setting_line(&mut o, "Incoming", s.incoming.as_ref());
         setting_line(&mut o, "Outgoing", s.outgoing.as_ref());
+    }
+    if let Some(i) = &r.inbound {
+        inbound::render(&mut o, i);
     }
     if let Some(rt) = &r.roundtrip {
         o.push_str("\nRound trip\n");

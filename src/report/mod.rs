@@ -2,6 +2,7 @@
 //! renderers show network strings only through [`safe`].
 
 pub mod human;
+pub mod inbound;
 pub mod json;
 pub mod model;
 pub mod nagios;

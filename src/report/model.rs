@@ -347,6 +347,9 @@ pub struct Report {
     /// The send-and-fetch-back test (`mailprobe roundtrip`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roundtrip: Option<crate::roundtrip::RoundtripReport>,
+    /// The receiving side of the domain (`mailprobe audit`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inbound: Option<crate::report::inbound::Inbound>,
     pub findings: Vec<Finding>,
     pub status: Status,
     pub elapsed_ms: u64,
@@ -364,6 +367,7 @@ impl Report {
             probes: Vec::new(),
             settings: None,
             roundtrip: None,
+            inbound: None,
             findings: Vec::new(),
             status: Status::Ok,
             elapsed_ms: 0,

@@ -167,6 +167,8 @@ pub fn summary(r: &Report) -> String {
             .filter(|p| matches!(p.outcome, Outcome::Working { .. }))
             .count();
         Some(format!("{working} of {} server(s) working", r.probes.len()))
+    } else if let Some(i) = &r.inbound {
+        Some(i.summary())
     } else {
         settings
     };

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod audit;
 mod auth;
 mod batch_input;
 mod check;

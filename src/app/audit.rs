@@ -1,0 +1,183 @@
+//! `mailprobe audit DOMAIN|ADDRESS`: the receiving side of a domain, one report (or, with
+//! `--batch`, one per input line, in input order, `--concurrency` at once).
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures::StreamExt;
+
+use super::{AppError, batch};
+use crate::address;
+use crate::audit::{self, AuditOptions};
+use crate::cli::{AuditArgs, Format, GlobalArgs};
+use crate::net::Net;
+use crate::report::{Finding, Report, Severity, Status};
+
+/// The ASCII domain of a target (a domain, or an address whose domain counts), and its
+/// Unicode form when it differs.
+pub fn parse_target(target: &str) -> Result<(String, Option<String>), AppError> {
+    let t = target.trim();
+    if t.contains('@') {
+        let a = address::parse(t)?;
+        return Ok((a.domain.clone(), a.domain_unicode.clone()));
+    }
+    address::normalise_domain(t)
+        .map_err(|e| AppError::Usage(format!("'{t}' is not a domain or an address: {e}")))
+}
+
+/// The audit options from the arguments.
+pub fn options(a: &AuditArgs) -> Result<AuditOptions, AppError> {
+    for s in &a.dkim_selectors {
+        let ok = !s.is_empty()
+            && s.len() <= 63 * 4
+            && s.split('.').all(|l| {
+                !l.is_empty()
+                    && l.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            });
+        if !ok {
+            return Err(AppError::Usage(format!(
+                "--dkim-selector '{s}' is not a selector (letters, digits, '-', '_', dot-separated)"
+            )));
+        }
+    }
+    Ok(AuditOptions {
+        dkim_selectors: a.dkim_selectors.clone(),
+    })
+}
+
+/// Audit one target into a report.
+pub async fn audit_report(
+    net: &Arc<Net>,
+    target: &str,
+    domain: &str,
+    unicode: Option<String>,
+    opts: &AuditOptions,
+) -> Report {
+    let started = Instant::now();
+    let mut r = Report::new("audit", target, domain);
+    r.domain_unicode = unicode;
+    let (inbound, findings) = audit::audit(net, domain, opts).await;
+    r.inbound = Some(inbound);
+    r.findings = findings;
+    r.status = r.status_from_findings();
+    r.elapsed_ms = started.elapsed().as_millis() as u64;
+    r
+}
+
+/// `--batch`: one audit per line, JSON Lines / a table / one Nagios line, like `check --batch`.
+pub async fn run_batch(
+    g: &GlobalArgs,
+    path: &str,
+    opts: &AuditOptions,
+    net: &Arc<Net>,
+    out: &mut dyn Write,
+) -> Result<Status, AppError> {
+    let bytes = batch::read_input(path)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| AppError::Usage(format!("--batch {path} is not UTF-8 text")))?;
+    let lines: Vec<(usize, String)> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim().to_string()))
+        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    if lines.is_empty() {
+        return Err(AppError::Usage(format!(
+            "--batch {path} names no domain: one domain or address per line"
+        )));
+    }
+    if lines.len() > batch::input::MAX_ENTRIES {
+        return Err(AppError::Usage(format!(
+            "--batch {path} has more than {} lines: split it",
+            batch::input::MAX_ENTRIES
+        )));
+    }
+    let thresholds = super::thresholds(g);
+    let format = g.format();
+    let jobs = lines.iter().map(|(n, line)| {
+        let net = net.rearmed();
+        let thresholds = &thresholds;
+        async move {
+            let mut r = match parse_target(line) {
+                Ok((domain, uni)) => audit_report(&net, line, &domain, uni, opts).await,
+                Err(e) => {
+                    let mut r = Report::new("audit", line, "");
+                    r.findings.push(Finding::new(
+                        Severity::Critical,
+                        "invalid-input",
+                        format!("line {n}: {e}"),
+                    ));
+                    r.status = Status::Unknown;
+                    return r;
+                }
+            };
+            crate::thresholds::apply(&mut r, thresholds);
+            r
+        }
+    });
+    let mut summary = batch::Summary::default();
+    if format == Format::Human {
+        let _ = writeln!(
+            out,
+            "{:<8} {:<36} {:<64} {:>10}  finding",
+            "STATUS", "DOMAIN", "RECEIVING", "TIME"
+        );
+    }
+    let mut stream = futures::stream::iter(jobs).buffered(g.concurrency.max(1));
+    while let Some(r) = stream.next().await {
+        summary.add(&r);
+        let text = match format {
+            Format::Json => format!("{}\n", serde_json::to_string(&r).unwrap_or_default()),
+            Format::Human => {
+                let why = r
+                    .findings
+                    .iter()
+                    .filter(|f| f.severity != Severity::Info)
+                    .max_by_key(|f| f.severity)
+                    .map(|f| f.code.as_str())
+                    .unwrap_or("");
+                let inbound = r
+                    .inbound
+                    .as_ref()
+                    .map(|i| i.summary())
+                    .unwrap_or_else(|| "-".into());
+                format!(
+                    "{:<8} {:<36} {:<64} {:>7} ms  {why}\n",
+                    r.status.as_str().to_uppercase(),
+                    r.address,
+                    inbound,
+                    r.elapsed_ms
+                )
+            }
+            Format::Nagios => String::new(),
+        };
+        let _ = out.write_all(text.as_bytes());
+    }
+    let worst = summary.worst();
+    match format {
+        Format::Human => {
+            let _ = out.write_all(summary.render().as_bytes());
+        }
+        Format::Nagios => {
+            let c = summary.counts;
+            let _ = writeln!(
+                out,
+                "MAILPROBE {} - {} domains: {} OK, {} WARNING, {} CRITICAL, {} UNKNOWN | 'ok'={};;;0 'warning'={};;;0 'critical'={};;;0 'unknown'={};;;0",
+                worst.as_str().to_uppercase(),
+                c.iter().sum::<usize>(),
+                c[0],
+                c[1],
+                c[2],
+                c[3],
+                c[0],
+                c[1],
+                c[2],
+                c[3]
+            );
+        }
+        Format::Json => eprint!("{}", summary.render()),
+    }
+    Ok(worst)
+}

@@ -1,0 +1,162 @@
+//! `mailprobe audit`: the receiving side of a domain. The MX set (RFC 5321 §5.1, RFC 7505) and
+//! the policies a sender applies to it — MTA-STS (RFC 8461), TLS-RPT (RFC 8460), SPF (RFC 7208),
+//! DMARC (RFC 7489), DKIM keys (RFC 6376) — each checked concurrently, compared with what the
+//! DNS and the servers actually say, every problem a finding with the evidence in
+//! [`Inbound`].
+
+pub mod dkim;
+pub mod dmarc;
+pub mod mta_sts;
+pub mod mx;
+pub mod spf;
+pub mod tags;
+pub mod tlsrpt;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use crate::dns::{DnsError, Resolver};
+use crate::net::Net;
+use crate::report::inbound::{Inbound, Policies};
+use crate::report::{Finding, Severity};
+
+/// Selectors tried when none is given: the common defaults of large providers and MTAs.
+pub const COMMON_DKIM_SELECTORS: [&str; 9] = [
+    "default",
+    "google",
+    "selector1",
+    "selector2",
+    "k1",
+    "s1",
+    "s2",
+    "dkim",
+    "mail",
+];
+
+/// What the audit looks at besides the domain.
+#[derive(Debug, Clone, Default)]
+pub struct AuditOptions {
+    /// Selectors named with `--dkim-selector`, tried before the common ones.
+    pub dkim_selectors: Vec<String>,
+}
+
+/// One finished part of the audit.
+enum Part {
+    Mx(mx::MxSet),
+    Policy(PolicyPart, Vec<Finding>),
+}
+
+enum PolicyPart {
+    MtaSts(Option<mta_sts::Fetched>),
+    TlsRpt(Option<crate::report::inbound::TlsRpt>),
+    Spf(Option<crate::report::inbound::Spf>),
+    Dmarc(Option<crate::report::inbound::Dmarc>),
+    Dkim(dkim::DkimSet),
+}
+
+type Job<'a> = Pin<Box<dyn Future<Output = Part> + Send + 'a>>;
+
+/// Audit `domain` (ASCII): every part at once (bounded by `--concurrency`), findings in the
+/// order MX, MTA-STS, TLS-RPT, SPF, DMARC, DKIM.
+pub async fn audit(net: &Arc<Net>, domain: &str, opts: &AuditOptions) -> (Inbound, Vec<Finding>) {
+    let mut inbound = Inbound::default();
+    let resolver = match net.resolver() {
+        Ok(r) => r.clone(),
+        Err(e) => {
+            let f = Finding::new(Severity::Critical, "dns-unavailable", e.to_string());
+            return (inbound, vec![f]);
+        }
+    };
+    let jobs: Vec<Job> = vec![
+        Box::pin(async { Part::Mx(mx::analyse(&resolver, domain).await) }),
+        Box::pin(async {
+            let (p, f) = mta_sts::fetch(net, &resolver, domain).await;
+            Part::Policy(PolicyPart::MtaSts(p), f)
+        }),
+        Box::pin(async {
+            let (p, f) = tlsrpt::check(&resolver, domain).await;
+            Part::Policy(PolicyPart::TlsRpt(p), f)
+        }),
+        Box::pin(async {
+            let (p, f) = spf::check(net, &resolver, domain).await;
+            Part::Policy(PolicyPart::Spf(p), f)
+        }),
+        Box::pin(async {
+            let (p, f) = dmarc::check(net, &resolver, domain).await;
+            Part::Policy(PolicyPart::Dmarc(p), f)
+        }),
+        Box::pin(async {
+            let (p, f) = dkim::check(net, &resolver, domain, &opts.dkim_selectors).await;
+            Part::Policy(PolicyPart::Dkim(p), f)
+        }),
+    ];
+    let parts = net.join_bounded(jobs).await;
+    let mut findings = Vec::new();
+    let mut sts = None;
+    let mut policies = Policies::default();
+    let mut dkim_none = false;
+    let mut sends_no_mail = false;
+    for part in parts {
+        match part {
+            Part::Mx(set) => {
+                inbound.mx = set.hosts;
+                inbound.implicit_mx = set.implicit;
+                inbound.null_mx = set.null;
+                findings.extend(set.findings);
+            }
+            Part::Policy(p, f) => {
+                findings.extend(f);
+                match p {
+                    PolicyPart::MtaSts(p) => sts = p,
+                    PolicyPart::TlsRpt(p) => policies.tls_rpt = p,
+                    PolicyPart::Spf(p) => {
+                        sends_no_mail = p.as_ref().is_some_and(spf::sends_no_mail);
+                        policies.spf = p;
+                    }
+                    PolicyPart::Dmarc(p) => policies.dmarc = p,
+                    PolicyPart::Dkim(set) => {
+                        dkim_none = set.domainkey.as_deref() == Some("nxdomain");
+                        policies.dkim = set.keys;
+                        policies.dkim_domainkey = set.domainkey;
+                    }
+                }
+            }
+        }
+    }
+    if let Some(fetched) = sts {
+        let (report, f) = mta_sts::compare(fetched, &inbound.mx);
+        findings.extend(f);
+        policies.mta_sts = Some(report);
+    }
+    // A domain that sends no mail (`v=spf1 -all`) needs no DKIM key (RFC 7208 §10.1.2).
+    if dkim_none && sends_no_mail {
+        for f in findings.iter_mut().filter(|f| f.code == "dkim-none") {
+            f.severity = Severity::Info;
+        }
+    }
+    inbound.policies = policies;
+    (inbound, findings)
+}
+
+/// TXT records of `name` that start with `v=<version>`; `Ok(vec![])` when there are none.
+pub(crate) async fn versioned_txt(
+    resolver: &Resolver,
+    name: &str,
+    version: &str,
+) -> Result<Vec<String>, DnsError> {
+    match resolver.txt(name).await {
+        Ok(v) => Ok(v
+            .into_iter()
+            .filter(|r| tags::has_version(r, version))
+            .collect()),
+        Err(e) if e.is_not_found() => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// A finding with its hint.
+pub(crate) fn finding(sev: Severity, code: &str, message: String, hint: &str) -> Finding {
+    let f = Finding::new(sev, code, message);
+    if hint.is_empty() { f } else { f.hint(hint) }
+}

@@ -1,0 +1,136 @@
+//! Table tests of the SPF limits: trees of 9, 10 and 11 lookups, void lookups, a loop.
+
+use super::*;
+use crate::audit::spf::Term;
+
+fn leaf(domain: &str, lookups: usize) -> Raw {
+    Raw {
+        domain: domain.into(),
+        via: "include".into(),
+        record: Some("v=spf1 a ... -all".into()),
+        terms: (0..lookups)
+            .map(|i| Term {
+                label: format!("a:h{i}.{domain}"),
+                ..Term::default()
+            })
+            .collect(),
+        all: Some("-all".into()),
+        ..Raw::default()
+    }
+}
+
+fn include(child: Raw) -> Term {
+    Term {
+        label: format!("include:{}", child.domain),
+        void: false,
+        child: Some(Box::new(child)),
+    }
+}
+
+/// top includes a (n_a own lookups) and b (n_b own lookups): 2 + n_a + n_b lookups.
+fn tree(n_a: usize, n_b: usize) -> Raw {
+    Raw {
+        domain: "example.test".into(),
+        via: "top".into(),
+        record: Some("v=spf1 include:a include:b -all".into()),
+        terms: vec![include(leaf("a.test", n_a)), include(leaf("b.test", n_b))],
+        all: Some("-all".into()),
+        ..Raw::default()
+    }
+}
+
+fn codes(f: &[Finding]) -> Vec<&str> {
+    f.iter().map(|f| f.code.as_str()).collect()
+}
+
+#[test]
+fn nine_and_ten_lookups_pass_eleven_fails_naming_the_include() {
+    let (spf, f) = evaluate("example.test", &tree(3, 4));
+    assert_eq!(spf.unwrap().lookups, 9);
+    assert_eq!(codes(&f), ["spf-lookups-near-limit"]);
+    let (spf, f) = evaluate("example.test", &tree(4, 4));
+    assert_eq!(spf.unwrap().lookups, 10);
+    assert_eq!(codes(&f), ["spf-lookups-near-limit"]);
+    let (spf, f) = evaluate("example.test", &tree(4, 5));
+    let spf = spf.unwrap();
+    assert_eq!(spf.lookups, 11);
+    assert_eq!(codes(&f), ["spf-too-many-lookups"]);
+    assert!(
+        f[0].message
+            .contains("lookup 11 is a:h4.b.test in the record of b.test"),
+        "{}",
+        f[0].message
+    );
+    let t = spf.tree.unwrap();
+    assert!(t.children[1].exceeds_limit && !t.children[0].exceeds_limit);
+    // the include term itself is the 11th lookup: the included record is named
+    let (_, f) = evaluate("example.test", &tree(9, 0));
+    assert!(
+        f[0].message
+            .contains("include:b.test in the record of example.test"),
+        "{}",
+        f[0].message
+    );
+}
+
+#[test]
+fn loops_and_missing_includes_are_critical() {
+    let mut t = tree(1, 1);
+    t.terms[0].child.as_mut().unwrap().terms.push(include(Raw {
+        domain: "example.test".into(),
+        via: "include".into(),
+        error: Some(RawError::Loop(vec![
+            "example.test".into(),
+            "a.test".into(),
+            "example.test".into(),
+        ])),
+        ..Raw::default()
+    }));
+    t.terms[1].child.as_mut().unwrap().error = Some(RawError::Missing("none".into()));
+    t.terms[1].void = true;
+    let (spf, f) = evaluate("example.test", &t);
+    assert_eq!(codes(&f), ["spf-loop", "spf-include-missing"]);
+    assert_eq!(spf.unwrap().void_lookups, 1);
+}
+
+#[test]
+fn three_void_lookups_exceed_the_limit() {
+    let mut t = leaf("example.test", 3);
+    t.via = "top".into();
+    for term in &mut t.terms {
+        term.void = true;
+    }
+    let (spf, f) = evaluate("example.test", &t);
+    assert_eq!(spf.unwrap().void_lookups, 3);
+    assert_eq!(codes(&f), ["spf-too-many-void-lookups"]);
+    assert!(f[0].message.contains("a:h2.example.test"));
+}
+
+#[test]
+fn all_qualifiers() {
+    for (all, code) in [
+        (Some("all"), Some("spf-all-pass")),
+        (Some("?all"), Some("spf-all-neutral")),
+        (None, Some("spf-all-missing")),
+        (Some("~all"), None),
+        (Some("-all"), None),
+    ] {
+        let mut t = leaf("example.test", 0);
+        t.all = all.map(str::to_string);
+        let (_, f) = evaluate("example.test", &t);
+        assert_eq!(f.first().map(|f| f.code.as_str()), code, "{all:?}");
+    }
+}
+
+#[test]
+fn no_record_is_a_warning() {
+    let raw = Raw {
+        domain: "example.test".into(),
+        error: Some(RawError::Missing("none".into())),
+        ..Raw::default()
+    };
+    let (spf, f) = evaluate("example.test", &raw);
+    assert!(spf.is_none());
+    assert_eq!(codes(&f), ["spf-none"]);
+    assert_eq!(f[0].severity, Severity::Warning);
+}

@@ -1,0 +1,205 @@
+//! Human rendering of the `inbound` object (`mailprobe audit`): the MX set, then one line per
+//! policy, the SPF tree drawn with its running lookup count. Record text comes from the DNS and
+//! is shown with control characters escaped.
+
+use std::fmt::Write;
+
+use colored::Colorize;
+
+use crate::report::inbound::{DkimKey, Dmarc, DmarcUri, Inbound, MtaSts, Spf, SpfNode, TlsRpt};
+
+/// Text from the network with control characters (escape sequences, newlines) escaped.
+fn safe(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
+/// The MX and policy sections.
+pub fn render(o: &mut String, i: &Inbound) {
+    o.push_str("\nReceiving (MX)\n");
+    if i.null_mx && i.mx.is_empty() {
+        let _ = writeln!(o, "  null MX (RFC 7505): the domain accepts no mail");
+    } else if i.mx.is_empty() {
+        let _ = writeln!(o, "  {}", "no mail exchanger".red());
+    }
+    let hw = i.mx.iter().map(|m| m.host.len()).max().unwrap_or(0);
+    for m in &i.mx {
+        let addrs = if m.addresses.is_empty() {
+            format!("no address: {}", safe(m.error.as_deref().unwrap_or("none")))
+                .red()
+                .to_string()
+        } else {
+            m.addresses
+                .iter()
+                .map(|a| a.ip.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let implicit = if i.implicit_mx {
+            "  (implicit MX: the domain's own address)"
+        } else {
+            ""
+        };
+        let alias = m
+            .cname
+            .as_ref()
+            .map(|c| format!("  (alias of {})", safe(c)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "  {:>5}  {:<hw$}  {addrs}{alias}{implicit}",
+            m.preference,
+            safe(&m.host)
+        );
+    }
+    o.push_str("\nPolicies\n");
+    let p = &i.policies;
+    line(o, "MTA-STS", p.mta_sts.as_ref().map(mta_sts));
+    line(o, "TLS-RPT", p.tls_rpt.as_ref().map(tls_rpt));
+    line(o, "SPF", p.spf.as_ref().map(spf_head));
+    if let Some(tree) = p.spf.as_ref().and_then(|s| s.tree.as_ref())
+        && !tree.children.is_empty()
+    {
+        spf_tree(o, tree, "            ", true, true);
+    }
+    line(o, "DMARC", p.dmarc.as_ref().map(dmarc));
+    let keys: Vec<String> = p.dkim.iter().map(dkim).collect();
+    let dkim = match (keys.is_empty(), p.dkim_domainkey.as_deref()) {
+        (false, _) => Some(keys.join("; ")),
+        (true, Some("nxdomain")) => Some("none (_domainkey does not exist)".into()),
+        (true, _) => None,
+    };
+    line(o, "DKIM", dkim);
+}
+
+fn line(o: &mut String, label: &str, text: Option<String>) {
+    let text = text.unwrap_or_else(|| "none".dimmed().to_string());
+    let _ = writeln!(o, "  {label:<8}  {text}");
+}
+
+fn mta_sts(m: &MtaSts) -> String {
+    match (&m.policy, &m.error) {
+        (Some(p), _) => {
+            let mut s = format!(
+                "mode {}, max_age {}, mx {}",
+                p.mode,
+                p.max_age,
+                safe(&p.mx.join(", "))
+            );
+            if !m.uncovered_mx.is_empty() {
+                let _ = write!(
+                    s,
+                    "  {}",
+                    format!("not covering {}", m.uncovered_mx.join(", ")).red()
+                );
+            }
+            s
+        }
+        (None, Some(e)) => format!("{}  {}", safe(&m.records.join(" | ")), safe(e).red()),
+        (None, None) => safe(&m.records.join(" | ")),
+    }
+}
+
+fn tls_rpt(t: &TlsRpt) -> String {
+    if t.rua.is_empty() {
+        safe(&t.records.join(" | "))
+    } else {
+        format!("reports to {}", safe(&t.rua.join(", ")))
+    }
+}
+
+fn spf_head(s: &Spf) -> String {
+    let count = format!("{}/10 lookups, {}/2 void", s.lookups, s.void_lookups);
+    let count = if s.lookups > 10 || s.void_lookups > 2 {
+        count.red().to_string()
+    } else {
+        count
+    };
+    format!("{}  ({count})", safe(s.record.as_deref().unwrap_or("")))
+}
+
+/// `├─ include:x  (running total)` lines, depth first.
+fn spf_tree(o: &mut String, n: &SpfNode, indent: &str, top: bool, last: bool) {
+    if !top {
+        let branch = if last { "└─ " } else { "├─ " };
+        let mut text = format!("{} {}", n.via, safe(&n.domain));
+        let _ = write!(text, "  (+{}, total {})", n.lookups_here, n.lookups_total);
+        if let Some(e) = &n.error {
+            let _ = write!(text, "  {}", safe(e).red());
+        }
+        if n.exceeds_limit {
+            let _ = write!(text, "  {}", "← breaks the limit of 10".red().bold());
+        }
+        let _ = writeln!(o, "{indent}{branch}{text}");
+    }
+    let child_indent = if top {
+        indent.to_string()
+    } else if last {
+        format!("{indent}   ")
+    } else {
+        format!("{indent}│  ")
+    };
+    for (k, c) in n.children.iter().enumerate() {
+        spf_tree(o, c, &child_indent, false, k + 1 == n.children.len());
+    }
+}
+
+fn dmarc(d: &Dmarc) -> String {
+    let mut s = format!(
+        "p={} sp={} pct={} adkim={} aspf={}",
+        d.p.as_deref().unwrap_or("?"),
+        d.sp.as_deref().or(d.p.as_deref()).unwrap_or("?"),
+        d.pct,
+        d.adkim,
+        d.aspf
+    );
+    if d.record_domain.is_empty() {
+        return s;
+    }
+    let uris = |label: &str, v: &[DmarcUri]| -> String {
+        if v.is_empty() {
+            return String::new();
+        }
+        let list: Vec<String> = v
+            .iter()
+            .map(|u| match u.authorized {
+                Some(true) => format!("{} (external, authorised)", safe(&u.uri)),
+                Some(false) => format!("{} {}", safe(&u.uri), "(external, NOT authorised)".red()),
+                None => safe(&u.uri),
+            })
+            .collect();
+        format!("  {label} {}", list.join(", "))
+    };
+    s.push_str(&uris("rua", &d.rua));
+    s.push_str(&uris("ruf", &d.ruf));
+    let _ = write!(s, "  (at _dmarc.{})", safe(&d.record_domain));
+    s
+}
+
+fn dkim(k: &DkimKey) -> String {
+    let what = if !k.found {
+        "not found".red().to_string()
+    } else if k.revoked {
+        "revoked".to_string()
+    } else if let Some(e) = &k.error {
+        safe(e).red().to_string()
+    } else {
+        let t = k.key_type.as_deref().unwrap_or("rsa");
+        let mut s = match k.key_bits {
+            Some(b) => format!("{t} {b} bits"),
+            None => t.to_string(),
+        };
+        if k.testing {
+            s.push_str(", testing (t=y)");
+        }
+        s
+    };
+    format!("{}: {what}", safe(&k.selector))
+}

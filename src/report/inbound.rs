@@ -1,0 +1,208 @@
+//! Report data of `mailprobe audit`: the receiving side of a domain — its MX set and the
+//! policies senders apply to it (MTA-STS, TLS-RPT, DANE, SPF, DMARC, DKIM). Findings go to the
+//! report's shared `findings[]`; these types carry the evidence behind them.
+
+use serde::{Deserialize, Serialize};
+
+/// The `inbound` object of the report.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Inbound {
+    /// The mail exchangers, lowest preference first; for an implicit MX (RFC 5321 §5.1) the
+    /// domain itself with preference 0.
+    pub mx: Vec<MxHost>,
+    /// No MX record: mail goes to the domain's own A/AAAA (RFC 5321 §5.1).
+    #[serde(default)]
+    pub implicit_mx: bool,
+    /// The domain publishes a null MX (RFC 7505): it accepts no mail.
+    #[serde(default)]
+    pub null_mx: bool,
+    pub policies: Policies,
+}
+
+/// One MX host.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct MxHost {
+    pub preference: u16,
+    /// Lowercase, without the root dot.
+    pub host: String,
+    /// The host is an alias (CNAME) of this name: RFC 2181 §10.3 forbids it for an MX target.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cname: Option<String>,
+    /// IPv6 first, then IPv4; every address is probed on its own.
+    pub addresses: Vec<MxAddress>,
+    /// Why the host has no address, when it has none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// One address of an MX host.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct MxAddress {
+    pub ip: String,
+}
+
+/// The policies a sender looks up for the domain.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Policies {
+    pub mta_sts: Option<MtaSts>,
+    pub tls_rpt: Option<TlsRpt>,
+    pub spf: Option<Spf>,
+    pub dmarc: Option<Dmarc>,
+    /// DKIM keys found (and any selector named with `--dkim-selector`).
+    pub dkim: Vec<DkimKey>,
+    /// What `_domainkey.<domain>` answered: `exists` (records or NODATA) or `nxdomain`
+    /// (internet.nl's test: NXDOMAIN there means no DKIM key at all, RFC 8020).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dkim_domainkey: Option<String>,
+}
+
+/// MTA-STS (RFC 8461).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct MtaSts {
+    /// The `_mta-sts` TXT record(s) starting with `v=STSv1`.
+    pub records: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub policy_url: String,
+    /// The policy as fetched and parsed; null when it could not be fetched or parsed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<MtaStsPolicy>,
+    /// RFC 8460 result type of a failed fetch (`sts-policy-fetch-error`, `sts-webpki-invalid`,
+    /// `sts-policy-invalid`) with the reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// MX hosts no `mx` pattern of the policy covers (RFC 8461 §4.1).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub uncovered_mx: Vec<String>,
+}
+
+/// A parsed MTA-STS policy (RFC 8461 §3.2).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct MtaStsPolicy {
+    pub version: String,
+    /// `enforce`, `testing` or `none`.
+    pub mode: String,
+    pub mx: Vec<String>,
+    pub max_age: u64,
+}
+
+/// SMTP TLS reporting (RFC 8460).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct TlsRpt {
+    pub records: Vec<String>,
+    /// Report destinations (`mailto:` or `https:` URIs).
+    pub rua: Vec<String>,
+}
+
+/// SPF (RFC 7208): the record and its include/redirect tree.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Spf {
+    pub record: Option<String>,
+    /// DNS-querying terms of the whole tree (RFC 7208 §4.6.4: at most 10).
+    pub lookups: u32,
+    /// Lookups that found nothing (RFC 7208 §4.6.4: at most 2).
+    pub void_lookups: u32,
+    /// The `all` mechanism of the top record with its qualifier (`-all`, `~all`, `?all`, `+all`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub all: Option<String>,
+    pub tree: Option<SpfNode>,
+}
+
+/// One record of the SPF tree.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct SpfNode {
+    pub domain: String,
+    /// How this record was reached: `top`, `include` or `redirect`.
+    pub via: String,
+    pub record: Option<String>,
+    /// DNS lookups counted up to and including this record's own terms (running total).
+    pub lookups_total: u32,
+    /// This record's own DNS-querying terms.
+    pub lookups_here: u32,
+    /// This record pushes the running count past the limit of 10.
+    #[serde(default)]
+    pub exceeds_limit: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub children: Vec<SpfNode>,
+}
+
+/// DMARC (RFC 7489).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Dmarc {
+    /// The domain whose `_dmarc` record applies: the domain itself or its organisational
+    /// domain (RFC 7489 §6.6.3).
+    pub record_domain: String,
+    pub record: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sp: Option<String>,
+    pub pct: u8,
+    pub adkim: String,
+    pub aspf: String,
+    pub rua: Vec<DmarcUri>,
+    pub ruf: Vec<DmarcUri>,
+}
+
+/// One DMARC report destination.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct DmarcUri {
+    pub uri: String,
+    /// The destination lies outside the organisational domain (RFC 7489 §7.1).
+    pub external: bool,
+    /// For an external destination: whether `<domain>._report._dmarc.<host>` authorises it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorized: Option<bool>,
+}
+
+/// One DKIM selector looked up (RFC 6376 §3.6).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct DkimKey {
+    pub selector: String,
+    /// The key record was found.
+    pub found: bool,
+    /// `rsa` or `ed25519`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_bits: Option<u32>,
+    /// Empty `p=`: the key was revoked (RFC 6376 §3.6.1).
+    #[serde(default)]
+    pub revoked: bool,
+    /// `t=y`: verifiers treat signatures as unsigned (RFC 6376 §3.6.1).
+    #[serde(default)]
+    pub testing: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Inbound {
+    /// One line for the Nagios status and batch tables, e.g.
+    /// `2 MX, MTA-STS enforce, SPF 7/10 lookups, DMARC p=reject, DKIM 2 keys`.
+    pub fn summary(&self) -> String {
+        let mut parts = vec![if self.null_mx {
+            "null MX".to_string()
+        } else if self.implicit_mx {
+            "implicit MX".to_string()
+        } else {
+            format!("{} MX", self.mx.len())
+        }];
+        let p = &self.policies;
+        if let Some(m) = p.mta_sts.as_ref().and_then(|m| m.policy.as_ref()) {
+            parts.push(format!("MTA-STS {}", m.mode));
+        }
+        if let Some(s) = &p.spf {
+            parts.push(format!("SPF {}/10 lookups", s.lookups));
+        }
+        if let Some(d) = &p.dmarc {
+            parts.push(format!("DMARC p={}", d.p.as_deref().unwrap_or("?")));
+        }
+        let keys = p.dkim.iter().filter(|k| k.found && !k.revoked).count();
+        if keys > 0 {
+            parts.push(format!("DKIM {keys} key(s)"));
+        }
+        parts.join(", ")
+    }
+}

@@ -1,0 +1,6 @@
+//! DKIM public keys (base64 SubjectPublicKeyInfo) of RSA keys generated once with
+//! `openssl genrsa N | openssl rsa -pubout -outform DER | base64`; only their lengths matter.
+
+pub const RSA512: &str = "MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBAJ645pj9TTZavdP8RADZ6DPWCCESRJss1Bpv5/lU9A2QyT5lsJRkWZlE5sFzfTJyu7TNu0SJ5lqn0J5bct8cgRkCAwEAAQ==";
+pub const RSA1024: &str = "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC14LCBJjZ/n50384SJvx8sfOSg0OKsjboY2HvTPm6G+TzpRLfOvAHuYP8PuHnImafpb97TD4Ezz7kWR3UlJcDTl4cMQKzgZ28LCv8/aapc2Tx5vFF1hU/dWyStEMd4kotofllEYLownzMEQRZbQ6XLj63vbaLroatV9yfPGbJVcQIDAQAB";
+pub const RSA2048: &str = "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAyR5tk2rKY11JMmZUf3SozdEJ5TI96jMb/myMs53A0RrqjIA1AyOUV7J3bpg0XtgZkGnYttCiqz6MXHylX6roc17oazYO6d+87x2vX9G+8NhDT8rGQ/tMcq74LEezDbVFPxOPWxHtret2MmOqdUv7Ea+sWJnUI2E8HCdl+g/712YHBKFsmBXxLWEfr0iou+8DsJpX0kOM3mn8HqP9agwYL7wRDCeZ/V8fFroqDO7bQskF/NDaQ3JG6nJtSl7mxBWbJGMvxWUItsY3YPBsDgU47D0d7I37gBj64NVXmx6OsBxh4jJ03CmuHxQAXEPWZRTmd46H4eaH+dEkH8xged0oCwIDAQAB";
