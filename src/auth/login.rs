@@ -9,7 +9,7 @@ use std::time::Instant;
 use super::credentials::Secret;
 use super::refusal::{self, RefusalKind};
 use super::sasl::{self, Mech, Proto, SaslClient};
-use crate::proto::login::{LoginLine, classify};
+use crate::proto::login::{LoginLine, SASL_CANCEL, challenge_response, classify, initial_response};
 pub use crate::proto::login::{Wire, WireError};
 use crate::proto::{Capability, CapabilitySet, Offered, Redact, imap, pop3, smtp};
 use crate::report::Protocol;
@@ -214,14 +214,10 @@ async fn sasl_exchange<W: Wire>(
         String::new()
     };
     let mut pending_initial = client.initial();
-    let with_ir = pending_initial.as_ref().filter(|_| allow_ir).map(|ir| {
-        let enc = if ir.is_empty() {
-            "=".to_string()
-        } else {
-            sasl::b64(ir)
-        };
-        auth_command(proto, &tag, mech.name(), Some(&enc))
-    });
+    let with_ir = pending_initial
+        .as_ref()
+        .filter(|_| allow_ir)
+        .map(|ir| auth_command(proto, &tag, mech.name(), Some(&initial_response(ir))));
     // RFC 5034 §4: a POP3 initial response that does not fit a 255-octet line must wait for
     // the server's empty challenge instead (OAuth tokens easily exceed it).
     let with_ir = with_ir.filter(|(l, _)| proto != Proto::Pop3 || l.len() + 2 <= 255);
@@ -258,7 +254,7 @@ async fn sasl_exchange<W: Wire>(
                 multiline.clear();
                 rounds += 1;
                 if rounds > 8 {
-                    w.send_line("*", Redact::No).await?;
+                    w.send_line(SASL_CANCEL, Redact::No).await?;
                     return Err(Fail::Client("too many SASL challenges".into()));
                 }
                 let reply = if let Some(ir) = pending_initial.take() {
@@ -268,11 +264,7 @@ async fn sasl_exchange<W: Wire>(
                 };
                 match reply {
                     Ok(bytes) => {
-                        let enc = if bytes.is_empty() {
-                            String::new()
-                        } else {
-                            sasl::b64(&bytes)
-                        };
+                        let enc = challenge_response(&bytes);
                         // An empty OAuth response acknowledges an error challenge (RFC 7628
                         // §3.2.3): nothing secret in it.
                         let secret = !mech.is_oauth() || !bytes.is_empty();
@@ -280,8 +272,7 @@ async fn sasl_exchange<W: Wire>(
                         w.send_line(&enc, redact).await?;
                     }
                     Err(e) => {
-                        // RFC 4954 §4 / RFC 9051 §6.2.2: "*" cancels the exchange.
-                        w.send_line("*", Redact::No).await?;
+                        w.send_line(SASL_CANCEL, Redact::No).await?;
                         let _ = w.recv_line().await;
                         return Err(Fail::Client(e.to_string()));
                     }

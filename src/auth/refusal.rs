@@ -2,6 +2,7 @@
 //! the end-to-end round trip"). The mapping is one table, [`TABLE`], each row with its source;
 //! the first matching row wins, so provider-specific texts come before the generic codes.
 
+use crate::proto::login::{ResponseCodes, response_codes};
 use crate::report::model::{Finding, Severity};
 
 /// What a refusal means for the person at the helpdesk.
@@ -225,9 +226,12 @@ pub struct Refusal {
 /// Decode a server's final answer to a login (IMAP tagged `NO`, POP3 `-ERR`, SMTP reply).
 pub fn decode(response: &str) -> Refusal {
     let lower = response.to_ascii_lowercase();
-    let codes = bracket_codes(response);
-    let (smtp, enhanced) = smtp_codes(response);
-    let alert = alert_text(response);
+    let ResponseCodes {
+        bracketed: codes,
+        alert,
+        smtp,
+        enhanced,
+    } = response_codes(response);
     for (i, r) in TABLE.iter().enumerate() {
         let hit = match r.matcher {
             Text(t) => lower.contains(t),
@@ -262,54 +266,6 @@ pub fn finding(refusal: &Refusal, server: &str, response: &str) -> Finding {
     }
     Finding::new(refusal.kind.severity(), refusal.kind.code(), msg)
         .hint(format!("{} [{}]", refusal.hint, refusal.source))
-}
-
-/// Response codes in brackets: `NO [AUTHENTICATIONFAILED] x` → `AUTHENTICATIONFAILED`;
-/// `-ERR [SYS/TEMP] x` → `SYS/TEMP`. Only the first word of each bracket counts.
-fn bracket_codes(s: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut rest = s;
-    while let Some(i) = rest.find('[') {
-        let after = &rest[i + 1..];
-        let Some(j) = after.find(']') else { break };
-        if let Some(w) = after[..j].split_whitespace().next() {
-            out.push(w);
-        }
-        rest = &after[j + 1..];
-    }
-    out
-}
-
-fn alert_text(s: &str) -> Option<String> {
-    let i = s.to_ascii_uppercase().find("[ALERT]")?;
-    let t = s[i + 7..].trim();
-    (!t.is_empty()).then(|| t.to_string())
-}
-
-/// SMTP reply code (first three digits) and every enhanced status code `c.s.d` in the text.
-fn smtp_codes(s: &str) -> (Option<u16>, Vec<String>) {
-    let t = s.trim_start();
-    let code = t
-        .get(..3)
-        .filter(|c| c.bytes().all(|b| b.is_ascii_digit()))
-        .filter(|_| t.as_bytes().get(3).is_none_or(|b| matches!(b, b' ' | b'-')))
-        .and_then(|c| c.parse().ok());
-    let enhanced = s
-        .split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')')
-        .filter(|w| is_enhanced(w))
-        .map(str::to_string)
-        .collect();
-    (code, enhanced)
-}
-
-/// RFC 3463 §2: class "." subject "." detail, class 2/4/5, up to 3 digits each.
-fn is_enhanced(w: &str) -> bool {
-    let parts: Vec<&str> = w.split('.').collect();
-    parts.len() == 3
-        && matches!(parts[0], "2" | "4" | "5")
-        && parts[1..]
-            .iter()
-            .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 #[cfg(test)]
@@ -442,14 +398,5 @@ mod tests {
             let _ = decode(t);
         }
         assert_eq!(decode("[ALERT]").alert, None);
-    }
-
-    #[test]
-    fn code_parsers() {
-        assert_eq!(smtp_codes("535-5.7.8 x").0, Some(535));
-        assert_eq!(smtp_codes("a1 NO x").0, None);
-        assert_eq!(smtp_codes("535 5.7.139 x").1, ["5.7.139"]);
-        assert!(!is_enhanced("1.2.3") && !is_enhanced("5.7") && is_enhanced("4.7.0"));
-        assert_eq!(bracket_codes("NO [A b] [C]"), ["A", "C"]);
     }
 }

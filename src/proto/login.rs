@@ -3,11 +3,18 @@
 //! each server line means inside a login ([`classify`]): a SASL challenge (IMAP `+`, RFC 9051
 //! §7.5; POP3 `+`, RFC 5034 §4; SMTP `334`, RFC 4954 §4), success, failure, or a line to skip.
 //!
+//! A refused login's answer is read by [`response_codes`]: IMAP/POP3 bracketed codes (RFC 5530,
+//! RFC 2449 §8, RFC 3206), an `[ALERT]` text (RFC 9051 §7.1), the SMTP reply code (RFC 5321
+//! §4.2) and RFC 3463 enhanced codes, for the auth stage's table of what a refusal means.
+//!
 //! Each sent line carries its [`Redact`] flag, which the typed commands supply
 //! ([`imap::Command::redact`](super::imap::Command::redact), …), so no credential reaches a
 //! transcript.
 
 use std::future::Future;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 
 use super::session::{Session, SessionError};
 use super::transcript::Redact;
@@ -72,6 +79,24 @@ impl Wire for Session {
     }
 }
 
+/// The line that cancels a SASL exchange (RFC 4954 §4, RFC 9051 §6.2.2, RFC 5034 §4).
+pub const SASL_CANCEL: &str = "*";
+
+/// An initial response sent on the command line: base64, `=` for an empty one (RFC 4959 §3,
+/// RFC 4954 §4, RFC 5034 §4).
+pub fn initial_response(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        "=".to_string()
+    } else {
+        B64.encode(bytes)
+    }
+}
+
+/// A response to a challenge, on a line of its own: base64, an empty line for an empty one.
+pub fn challenge_response(bytes: &[u8]) -> String {
+    B64.encode(bytes)
+}
+
 /// What a server line means inside a login.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoginLine {
@@ -126,9 +151,104 @@ pub fn classify(protocol: Protocol, tag: &str, line: &str) -> LoginLine {
     }
 }
 
+/// The codes in a server's final answer to a login, whatever its protocol.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResponseCodes {
+    /// The first word of each bracketed code: `NO [AUTHENTICATIONFAILED] x` →
+    /// `AUTHENTICATIONFAILED`; `-ERR [SYS/TEMP] x` → `SYS/TEMP`.
+    pub bracketed: Vec<String>,
+    /// The text after `[ALERT]`, which RFC 9051 §7.1 says to show to the user.
+    pub alert: Option<String>,
+    /// The SMTP reply code, when the answer starts with one (`535 …`, `535-…`).
+    pub smtp: Option<u16>,
+    /// Every RFC 3463 enhanced status code `c.s.d` in the text.
+    pub enhanced: Vec<String>,
+}
+
+/// Read the codes of a login's final answer (pure; never panics on any text).
+pub fn response_codes(s: &str) -> ResponseCodes {
+    let t = s.trim_start();
+    let smtp = t
+        .get(..3)
+        .filter(|c| c.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|_| t.as_bytes().get(3).is_none_or(|b| matches!(b, b' ' | b'-')))
+        .and_then(|c| c.parse().ok());
+    let enhanced = s
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '(' || c == ')')
+        .filter(|w| is_enhanced(w))
+        .map(str::to_string)
+        .collect();
+    ResponseCodes {
+        bracketed: bracket_codes(s),
+        alert: alert_text(s),
+        smtp,
+        enhanced,
+    }
+}
+
+fn bracket_codes(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('[') {
+        let after = &rest[i + 1..];
+        let Some(j) = after.find(']') else { break };
+        if let Some(w) = after[..j].split_whitespace().next() {
+            out.push(w.to_string());
+        }
+        rest = &after[j + 1..];
+    }
+    out
+}
+
+fn alert_text(s: &str) -> Option<String> {
+    let i = s.to_ascii_uppercase().find("[ALERT]")?;
+    let t = s.get(i + 7..)?.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+/// RFC 3463 §2: class "." subject "." detail, class 2/4/5, up to 3 digits each.
+fn is_enhanced(w: &str) -> bool {
+    let parts: Vec<&str> = w.split('.').collect();
+    parts.len() == 3
+        && matches!(parts[0], "2" | "4" | "5")
+        && parts[1..]
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn responses() {
+        assert_eq!(initial_response(b""), "=");
+        assert_eq!(initial_response(b"\0al\0pw"), "AGFsAHB3");
+        assert_eq!(challenge_response(b""), "");
+        assert_eq!(challenge_response(b"al"), "YWw=");
+    }
+
+    #[test]
+    fn codes_of_refusals() {
+        assert_eq!(response_codes("535-5.7.8 x").smtp, Some(535));
+        let c = response_codes("535 5.7.8 x");
+        assert_eq!(
+            (c.smtp, c.enhanced.as_slice()),
+            (Some(535), &["5.7.8".to_string()][..])
+        );
+        assert_eq!(response_codes("a1 NO x").smtp, None);
+        assert_eq!(response_codes("535 5.7.139 x").enhanced, ["5.7.139"]);
+        assert!(!is_enhanced("1.2.3") && !is_enhanced("5.7") && is_enhanced("4.7.0"));
+        assert_eq!(response_codes("NO [A b] [C]").bracketed, ["A", "C"]);
+        assert_eq!(
+            response_codes("a1 NO [ALERT] Please use an app password")
+                .alert
+                .as_deref(),
+            Some("Please use an app password")
+        );
+        assert_eq!(response_codes("[ALERT]").alert, None);
+        assert_eq!(response_codes("ü535 5.7.8").smtp, None);
+    }
 
     #[test]
     fn classify_table() {
@@ -170,14 +290,19 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Any line: no panic, and a challenge is never longer than the line.
+        /// Any line: no panic, a challenge is never longer than the line, and the codes read
+        /// from it are no more text than it has.
         #[test]
-        fn classify_is_total(line in proptest::prelude::any::<String>()) {
+        fn parsers_are_total(line in proptest::prelude::any::<String>()) {
             for p in [Protocol::Imap, Protocol::Pop3, Protocol::Smtp] {
                 if let LoginLine::Challenge(c) = classify(p, "t1", &line) {
                     proptest::prop_assert!(c.len() <= line.len());
                 }
             }
+            let c = response_codes(&line);
+            proptest::prop_assert!(c.bracketed.iter().map(String::len).sum::<usize>() <= line.len());
+            proptest::prop_assert!(c.enhanced.iter().map(String::len).sum::<usize>() <= line.len());
+            proptest::prop_assert!(c.alert.is_none_or(|a| a.len() <= line.len()));
         }
     }
 }

@@ -5,7 +5,7 @@
 
 mod command;
 
-pub use command::Command;
+pub use command::{Command, code};
 
 use smtp_proto::{EhloResponse, Response};
 

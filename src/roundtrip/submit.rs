@@ -164,7 +164,7 @@ async fn run(
     conn.send_data(&payload).await.map_err(|e| e.to_string())?;
     let r = conn.read_smtp_reply().await.map_err(|e| e.to_string())?;
     let reply = r.one_line();
-    let accepted = r.code == 250;
+    let accepted = r.code == smtp::code::OK;
     steps.push("message", accepted, reply.clone());
     if !accepted {
         quit(conn).await;

@@ -190,7 +190,7 @@ impl Run<'_> {
             .smtp(&smtp::Command::Ehlo(ehlo_name))
             .await
             .map_err(|e| session_fail(name, e))?;
-        if r.code == 250 {
+        if r.code == smtp::code::OK {
             let info = smtp::parse_ehlo(&r);
             self.step(name, StepStatus::Ok, t, Some(info.keywords.join(", ")));
             self.store_caps(Offered::Smtp(info));
@@ -202,7 +202,7 @@ impl Run<'_> {
             .smtp(&smtp::Command::Helo(ehlo_name))
             .await
             .map_err(|e| session_fail(name, e))?;
-        if h.code == 250 {
+        if h.code == smtp::code::OK {
             self.step(
                 name,
                 StepStatus::Warning,
@@ -229,10 +229,10 @@ impl Run<'_> {
             .await
             .map_err(|e| session_fail("greeting", e))?;
         let text = format!("{} {}", r.code, r.lines.join(" / "));
-        if r.code != 220 {
+        if r.code != smtp::code::READY {
             self.step("greeting", StepStatus::Failed, t, Some(text.clone()));
             let f = fail("greeting", format!("server refused the session: {text}"));
-            return Err(if r.code == 554 {
+            return Err(if r.code == smtp::code::NO_SERVICE {
                 f.hint("554 at connect: the server refuses this client (IP blocklist or policy)")
             } else {
                 f
@@ -266,7 +266,7 @@ impl Run<'_> {
                     .smtp(&smtp::Command::StartTls)
                     .await
                     .map_err(|e| session_fail("starttls", e))?;
-                if r.code != 220 {
+                if r.code != smtp::code::READY {
                     let msg = format!("STARTTLS answered {} {}", r.code, r.text());
                     self.step("starttls", StepStatus::Failed, t, Some(msg.clone()));
                     return Err(fail("starttls", msg).hint(

@@ -5,6 +5,22 @@
 
 use crate::proto::transcript::Redact;
 
+/// Reply codes the dialogues act on (RFC 5321 §4.2.2, §4.2.3; RFC 4954 §6).
+pub mod code {
+    /// `220`: service ready (greeting), or ready to start TLS (RFC 3207 §4).
+    pub const READY: u16 = 220;
+    /// `221`: closing the connection after QUIT.
+    pub const CLOSING: u16 = 221;
+    /// `235`: authentication succeeded (RFC 4954 §6).
+    pub const AUTHENTICATED: u16 = 235;
+    /// `250`: requested action completed (EHLO, MAIL, RCPT, the message after DATA).
+    pub const OK: u16 = 250;
+    /// `354`: start mail input after DATA.
+    pub const START_INPUT: u16 = 354;
+    /// `554` as a greeting: no SMTP service here for this client (RFC 5321 §3.1).
+    pub const NO_SERVICE: u16 = 554;
+}
+
 /// One SMTP command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command<'a> {
@@ -53,11 +69,11 @@ impl Command<'_> {
     /// QUIT, 235 after AUTH (RFC 4954 §6), 250 otherwise.
     pub fn expect(&self) -> u16 {
         match self {
-            Command::StartTls => 220,
-            Command::Data => 354,
-            Command::Quit => 221,
-            Command::Auth { .. } => 235,
-            _ => 250,
+            Command::StartTls => code::READY,
+            Command::Data => code::START_INPUT,
+            Command::Quit => code::CLOSING,
+            Command::Auth { .. } => code::AUTHENTICATED,
+            _ => code::OK,
         }
     }
 
