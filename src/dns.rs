@@ -8,7 +8,7 @@ use hickory_resolver::TokioResolver;
 use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts};
 use hickory_resolver::net::NetError;
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
-use hickory_resolver::proto::rr::RData;
+use hickory_resolver::proto::rr::{RData, Record};
 use thiserror::Error;
 
 mod records;
@@ -136,33 +136,7 @@ impl Resolver {
         let lookup = self
             .bounded(name, "SRV", self.inner.srv_lookup(fqdn(name)))
             .await?;
-        let mut out: Vec<Srv> = lookup
-            .answers()
-            .iter()
-            .filter_map(|r| match &r.data {
-                RData::SRV(s) => {
-                    let t = s.target.to_ascii();
-                    let target = if t == "." {
-                        ".".to_string()
-                    } else {
-                        name_str(&t)
-                    };
-                    Some(Srv {
-                        priority: s.priority,
-                        weight: s.weight,
-                        port: s.port,
-                        target,
-                    })
-                }
-                _ => None,
-            })
-            .collect();
-        out.sort_by(|a, b| {
-            a.priority
-                .cmp(&b.priority)
-                .then(b.weight.cmp(&a.weight))
-                .then(a.target.cmp(&b.target))
-        });
+        let out = srv_answers(lookup.answers());
         if out.is_empty() {
             return Err(DnsError::NoRecords(name.to_string(), "SRV"));
         }
@@ -247,6 +221,37 @@ impl Resolver {
     }
 }
 
+/// The SRV records among `answers` (a CNAME may come along), sorted by priority, then weight.
+fn srv_answers(answers: &[Record]) -> Vec<Srv> {
+    let mut out: Vec<Srv> = answers
+        .iter()
+        .filter_map(|r| match &r.data {
+            RData::SRV(s) => {
+                let t = s.target.to_ascii();
+                let target = if t == "." {
+                    ".".to_string()
+                } else {
+                    name_str(&t)
+                };
+                Some(Srv {
+                    priority: s.priority,
+                    weight: s.weight,
+                    port: s.port,
+                    target,
+                })
+            }
+            _ => None,
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        a.priority
+            .cmp(&b.priority)
+            .then(b.weight.cmp(&a.weight))
+            .then(a.target.cmp(&b.target))
+    });
+    out
+}
+
 fn fqdn(name: &str) -> String {
     if name.ends_with('.') {
         name.to_string()
@@ -268,5 +273,66 @@ fn map_err(name: &str, rtype: &'static str, e: NetError) -> DnsError {
         DnsError::Timeout(name.to_string())
     } else {
         DnsError::Failed(name.to_string(), e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hickory_resolver::proto::op::{Message, OpCode};
+    use hickory_resolver::proto::rr::Name;
+    use hickory_resolver::proto::rr::rdata::SRV;
+    use proptest::prelude::*;
+
+    /// A DNS response carrying these SRV records, as bytes.
+    fn response(recs: &[(u16, u16, u16, Vec<String>)]) -> Vec<u8> {
+        let mut m = Message::response(1, OpCode::Query);
+        let owner = Name::from_ascii("_imaps._tcp.example.test.").unwrap();
+        for (p, w, port, labels) in recs {
+            let target = Name::from_labels(labels.iter().map(String::as_bytes)).unwrap_or_default();
+            let rdata = RData::SRV(SRV::new(*p, *w, *port, target));
+            m.add_answer(Record::from_rdata(owner.clone(), 60, rdata));
+        }
+        m.to_vec().unwrap()
+    }
+
+    fn records() -> impl Strategy<Value = Vec<(u16, u16, u16, Vec<String>)>> {
+        let label = "[a-z0-9-]{1,20}|[\\x00-\\xff]{1,8}|\\.";
+        prop::collection::vec(
+            (
+                any::<u16>(),
+                any::<u16>(),
+                any::<u16>(),
+                prop::collection::vec(label, 0..4),
+            ),
+            0..40,
+        )
+    }
+
+    proptest! {
+        /// Well-formed answers, then the same bytes damaged: decoding may fail, but what is
+        /// decoded becomes at most one Srv per answer, each target a bounded DNS name, sorted.
+        #[test]
+        fn srv_answer_handling_is_total_and_bounded(
+            recs in records(),
+            flips in prop::collection::vec((any::<usize>(), any::<u8>()), 0..8),
+            cut in any::<usize>(),
+        ) {
+            let mut bytes = response(&recs);
+            for (at, b) in flips {
+                let n = bytes.len();
+                bytes[at % n] ^= b;
+            }
+            bytes.truncate(cut % (bytes.len() + 1) + 12);
+            let Ok(msg) = Message::from_vec(&bytes) else { return Ok(()) };
+            let srv = srv_answers(&msg.answers);
+            prop_assert!(srv.len() <= msg.answers.len());
+            for s in &srv {
+                // A name is at most 255 octets; escaping may quadruple a binary label's bytes.
+                prop_assert!(s.target.len() <= 4 * 255, "{}", s.target.len());
+            }
+            prop_assert!(srv.windows(2).all(|w| (w[0].priority, std::cmp::Reverse(w[0].weight))
+                <= (w[1].priority, std::cmp::Reverse(w[1].weight))));
+        }
     }
 }

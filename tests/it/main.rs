@@ -13,6 +13,7 @@ mod monitoring;
 mod newcomer;
 mod parsers;
 mod probe;
+mod properties;
 mod provenance;
 mod provider_db;
 mod roundtrip;
