@@ -65,10 +65,25 @@ async fn one(net: &Net, addr: &Address, svc: &str, proto: Protocol, sec: Securit
             return out;
         }
     };
+    out.extend(answer(&name, addr, proto, sec, &records, started));
+    out
+}
+
+/// What the SRV answer for `name` means: candidates (at most [`cap::MAX_SRV_TARGETS`]), one
+/// attempt and the findings. Pure, apart from the clock.
+fn answer(
+    name: &str,
+    addr: &Address,
+    proto: Protocol,
+    sec: Security,
+    records: &[crate::dns::Srv],
+    started: Instant,
+) -> SourceResult {
+    let mut out = SourceResult::default();
     if records.len() == 1 && records[0].target == "." {
         out.attempts.push(attempt(
             Source::Srv,
-            name.clone(),
+            name,
             AttemptOutcome::NotFound,
             Some("not offered (target \".\")".into()),
             started,
@@ -87,7 +102,7 @@ async fn one(net: &Net, addr: &Address, svc: &str, proto: Protocol, sec: Securit
         .collect();
     if usable.len() > cap::MAX_SRV_TARGETS {
         out.findings
-            .push(cap::finding(&name, usable.len(), cap::MAX_SRV_TARGETS));
+            .push(cap::finding(name, usable.len(), cap::MAX_SRV_TARGETS));
     }
     for r in usable.iter().take(cap::MAX_SRV_TARGETS) {
         if !within(&r.target, &addr.domain) {
@@ -126,4 +141,38 @@ async fn one(net: &Net, addr: &Address, svc: &str, proto: Protocol, sec: Securit
         started,
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dns::Srv;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any answer (dozens of targets, `.` among others, port 0, names of any text): one
+        /// attempt, at most ten candidates, a finding per kept target plus the cap, a reason
+        /// of bounded length.
+        #[test]
+        fn any_answer_gives_bounded_output(
+            recs in prop::collection::vec(
+                (any::<u16>(), any::<u16>(), 0u16..4, "\\.|[a-z.]{0,30}(\\.example\\.test)?|.{0,255}"),
+                0..64,
+            )
+        ) {
+            let addr = crate::address::parse("a@example.test").unwrap();
+            let records: Vec<Srv> = recs
+                .into_iter()
+                .map(|(priority, weight, port, target)| Srv { priority, weight, port, target })
+                .collect();
+            let name = "_imaps._tcp.example.test";
+            let r = answer(name, &addr, Protocol::Imap, Security::Tls, &records, Instant::now());
+            prop_assert!(r.candidates.len() <= cap::MAX_SRV_TARGETS);
+            prop_assert!(r.findings.len() <= cap::MAX_SRV_TARGETS + 1);
+            prop_assert_eq!(r.attempts.len(), 1);
+            let reason = r.attempts[0].reason.as_deref().unwrap_or("");
+            let longest = records.iter().map(|s| s.target.len()).max().unwrap_or(0);
+            prop_assert!(reason.len() <= cap::MAX_SRV_TARGETS * (longest + 8) + 40);
+        }
+    }
 }
