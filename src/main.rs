@@ -1,13 +1,18 @@
-//! The `mailprobe` binary: parse arguments, run, print, exit. All logic lives in the library.
+//! The `mailprobe` binary: parse the command line ([`cli`]), resolve it into settings, run
+//! the library with the terminal as its front end ([`terminal`]), print, exit. All decisions
+//! live in the library; all terminal I/O lives here.
 
-use std::io::{IsTerminal, Write};
+mod cli;
+mod terminal;
+
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
-use mailprobe::cli::{Cli, ColorChoice};
+use mailprobe::app::{self, AppError, Format, Io};
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match cli::Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
             // Help and version are not errors; a usage error is UNKNOWN (3) for monitoring.
@@ -16,35 +21,15 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    init_color(cli.global.color);
-    if cli.global.verbose > 0 {
-        let level = if cli.global.verbose > 1 {
-            "debug"
-        } else {
-            "info"
-        };
-        let _ = tracing_subscriber::fmt()
-            .with_writer(std::io::stderr)
-            .with_env_filter(level)
-            .try_init();
-    }
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(3);
-        }
-    };
+    terminal::init_color(cli.global.color);
+    terminal::init_logging(cli.global.verbose, cli.global.color);
+    let format = cli::resolve::format(&cli.global);
+    let result = cli::resolve::settings(&cli).and_then(|settings| run(&settings));
     let mut out = std::io::stdout().lock();
-    let result = rt.block_on(mailprobe::app::run(&cli, &mut out));
-    let _ = out.flush();
     match result {
         Ok(status) => ExitCode::from(status.exit_code() as u8),
         Err(e) => {
-            if let Some(text) = mailprobe::app::render_error(&e, &cli.global) {
+            if let Some(text) = app::render_error(&e, format) {
                 let _ = out.write_all(text.as_bytes());
                 let _ = out.flush();
             }
@@ -57,14 +42,20 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_color(choice: ColorChoice) {
-    let on = match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stdout().is_terminal()
-        }
+/// Run the settings on a multi-threaded runtime with the terminal as the front end.
+fn run(settings: &app::Settings) -> Result<mailprobe::report::Status, AppError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| AppError::Usage(format!("cannot start the async runtime: {e}")))?;
+    let reporter = terminal::BarReporter::new(settings.output.format == Format::Human);
+    let mut io = Io {
+        reporter: &reporter,
+        prompt: Box::new(terminal::prompt_password),
+        stdin: Box::new(std::io::stdin()),
     };
-    colored::control::set_override(on);
+    let mut out = std::io::stdout().lock();
+    let result = rt.block_on(app::run(settings, &mut io, &mut out));
+    let _ = out.flush();
+    result
 }

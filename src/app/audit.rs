@@ -7,10 +7,9 @@ use std::time::Instant;
 
 use futures::StreamExt;
 
-use super::{AppError, batch};
+use super::{AppError, Format, Io, Settings, batch};
 use crate::address;
 use crate::audit::{self, AuditOptions};
-use crate::cli::{AuditArgs, Format, GlobalArgs};
 use crate::net::Net;
 use crate::report::{Finding, Report, Severity, Status};
 
@@ -26,9 +25,9 @@ pub fn parse_target(target: &str) -> Result<(String, Option<String>), AppError> 
         .map_err(|e| AppError::Usage(format!("'{t}' is not a domain or an address: {e}")))
 }
 
-/// The audit options from the arguments.
-pub fn options(a: &AuditArgs) -> Result<AuditOptions, AppError> {
-    for s in &a.dkim_selectors {
+/// The audit options from the settings.
+pub fn options(dkim_selectors: &[String]) -> Result<AuditOptions, AppError> {
+    for s in dkim_selectors {
         let ok = !s.is_empty()
             && s.len() <= 63 * 4
             && s.split('.').all(|l| {
@@ -43,7 +42,7 @@ pub fn options(a: &AuditArgs) -> Result<AuditOptions, AppError> {
         }
     }
     Ok(AuditOptions {
-        dkim_selectors: a.dkim_selectors.clone(),
+        dkim_selectors: dkim_selectors.to_vec(),
     })
 }
 
@@ -68,13 +67,14 @@ pub async fn audit_report(
 
 /// `--batch`: one audit per line, JSON Lines / a table / one Nagios line, like `check --batch`.
 pub async fn run_batch(
-    g: &GlobalArgs,
+    s: &Settings,
     path: &str,
     opts: &AuditOptions,
     net: &Arc<Net>,
+    io: &mut Io<'_>,
     out: &mut dyn Write,
 ) -> Result<Status, AppError> {
-    let bytes = batch::read_input(path)?;
+    let bytes = batch::read_input(path, &mut io.stdin)?;
     let text = String::from_utf8(bytes)
         .map_err(|_| AppError::Usage(format!("--batch {path} is not UTF-8 text")))?;
     let lines: Vec<(usize, String)> = text
@@ -94,8 +94,10 @@ pub async fn run_batch(
             batch::input::MAX_ENTRIES
         )));
     }
-    let thresholds = super::thresholds(g);
-    let format = g.format();
+    let thresholds = s.thresholds;
+    let format = s.output.format;
+    let reporter = io.reporter;
+    reporter.on_batch_start(lines.len());
     let jobs = lines.iter().map(|(n, line)| {
         let net = net.rearmed();
         let thresholds = &thresholds;
@@ -110,10 +112,12 @@ pub async fn run_batch(
                         format!("line {n}: {e}"),
                     ));
                     r.status = Status::Unknown;
+                    reporter.on_address_done(&r);
                     return r;
                 }
             };
             crate::thresholds::apply(&mut r, thresholds);
+            reporter.on_address_done(&r);
             r
         }
     });
@@ -125,7 +129,7 @@ pub async fn run_batch(
             "STATUS", "DOMAIN", "RECEIVING", "TIME"
         );
     }
-    let mut stream = futures::stream::iter(jobs).buffered(g.concurrency.max(1));
+    let mut stream = futures::stream::iter(jobs).buffered(s.net.concurrency.max(1));
     while let Some(r) = stream.next().await {
         summary.add(&r);
         let text = match format {
@@ -177,7 +181,10 @@ pub async fn run_batch(
                 c[3]
             );
         }
-        Format::Json => eprint!("{}", summary.render()),
+        Format::Json => {}
     }
+    // With JSON Lines the summary is not part of the output: stdout stays pure JSON.
+    let side = (format == Format::Json).then(|| summary.render());
+    reporter.on_batch_complete(side.as_deref());
     Ok(worst)
 }

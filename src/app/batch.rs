@@ -1,9 +1,9 @@
 //! Batch mode: `mailprobe check --batch FILE` checks many addresses with bounded concurrency,
 //! one discovery per domain, results in input order (JSON Lines with `--format json`, a table
-//! otherwise), a progress bar on a terminal, and an aggregated summary.
+//! otherwise), progress through the run's [`Reporter`], and an aggregated summary.
 
 use std::collections::HashMap;
-use std::io::{IsTerminal, Write};
+use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -11,11 +11,10 @@ use futures::StreamExt;
 use futures::future::{BoxFuture, FutureExt, Shared};
 use tokio::sync::oneshot;
 
-use super::AppError;
 use super::check::{check_address, check_with, probe_options};
+use super::{AppError, Format, Io, Reporter, Settings};
 use crate::address::{self, Address};
 use crate::auth::{Credentials, PasswordSource, read_secret};
-use crate::cli::{CheckArgs, Format, GlobalArgs};
 use crate::discover::{self, Discovered};
 use crate::net::Net;
 use crate::report::{Report, Status};
@@ -25,12 +24,11 @@ pub use input::{Entry, parse_entries};
 
 /// Read FILE or standard input (`-`), at most [`input::MAX_INPUT`] bytes: a larger input
 /// (`/dev/zero`, an endless pipe) is refused before anything is checked.
-pub(crate) fn read_input(path: &str) -> Result<Vec<u8>, AppError> {
-    use std::io::Read;
+pub(crate) fn read_input(path: &str, stdin: &mut dyn Read) -> Result<Vec<u8>, AppError> {
     let mut buf = Vec::new();
     let cap = input::MAX_INPUT + 1;
     let res = if path == "-" {
-        std::io::stdin().lock().take(cap).read_to_end(&mut buf)
+        stdin.take(cap).read_to_end(&mut buf)
     } else {
         std::fs::File::open(path)
             .map_err(|e| AppError::Usage(format!("cannot read --batch {path}: {e}")))?
@@ -49,13 +47,13 @@ pub(crate) fn read_input(path: &str) -> Result<Vec<u8>, AppError> {
 
 /// The entries of the batch input; an input without any address (empty, only comments) or with
 /// more than [`input::MAX_ENTRIES`] is a usage error: a monitor must not go green on an empty list.
-fn entries(path: &str, env_prefix: &str) -> Result<Vec<Entry>, AppError> {
+fn entries(path: &str, env_prefix: &str, stdin: &mut dyn Read) -> Result<Vec<Entry>, AppError> {
     if env_prefix.is_empty() {
         return Err(AppError::Usage(
             "--password-env-prefix must not be empty: it limits which variables a batch file may name".into(),
         ));
     }
-    let entries = parse_entries(&read_input(path)?, env_prefix);
+    let entries = parse_entries(&read_input(path, stdin)?, env_prefix);
     if entries.is_empty() {
         return Err(AppError::Usage(format!(
             "--batch {path} holds no address: every line is blank, a comment or the header"
@@ -215,37 +213,28 @@ fn table_row(r: &Report) -> String {
     )
 }
 
-/// Run the batch, writing results in input order as they complete.
+/// Run the batch from `path` (`-`: `io.stdin`), whose password variables must start with
+/// `env_prefix`, writing results in input order as they complete.
 pub async fn run(
-    g: &GlobalArgs,
-    args: &CheckArgs,
+    s: &Settings,
+    (path, env_prefix): (&str, &str),
     base_creds: &Credentials,
     net: &Arc<Net>,
+    io: &mut Io<'_>,
     out: &mut dyn Write,
 ) -> Result<Status, AppError> {
-    let path = args.batch.as_deref().unwrap_or("-");
-    let prefix = args
-        .password_env_prefix
-        .as_deref()
-        .unwrap_or(input::DEFAULT_ENV_PREFIX);
-    let entries = entries(path, prefix)?;
-    let format = g.format();
+    let entries = entries(path, env_prefix, &mut io.stdin)?;
+    let format = s.output.format;
+    let reporter: &dyn Reporter = io.reporter;
     let cache = Arc::new(DiscoveryCache::default());
-    let bar = (format == Format::Human && std::io::stderr().is_terminal()).then(|| {
-        let b = indicatif::ProgressBar::new(entries.len() as u64);
-        b.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed_precise} {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        b
-    });
-    let thresholds = super::thresholds(g);
+    reporter.on_batch_start(entries.len());
+    let thresholds = s.thresholds;
+    let concurrency = s.net.concurrency.max(1);
     // One set of connection limits for the whole batch: --per-host holds across addresses.
-    let limits = crate::probe::limits::Limits::new(g.concurrency.max(1) * 4, g.per_host);
+    let limits = crate::probe::limits::Limits::new(concurrency * 4, s.per_host);
     let jobs = entries.iter().map(|e| {
         let cache = cache.clone();
         let net = net.clone();
-        let bar = bar.clone();
         let limits = limits.clone();
         async move {
             let started = Instant::now();
@@ -262,15 +251,9 @@ pub async fn run(
                         Ok(c) => c,
                         Err(msg) => return error_report(e, &msg),
                     };
-                    let mut opts = probe_options(
-                        false,
-                        g.warn_cert_days,
-                        g.concurrency,
-                        g.per_host,
-                        &creds,
-                        Some(&addr),
-                        &net,
-                    );
+                    let mut opts = probe_options(s, &creds, Some(&addr), &net);
+                    // A batch table has no room for transcripts.
+                    opts.transcript = false;
                     opts.limits = Some(limits.clone());
                     let mut r = match cache.slot(&addr) {
                         Slot::Known(f) => {
@@ -289,9 +272,7 @@ pub async fn run(
                     r
                 }
             };
-            if let Some(b) = &bar {
-                b.inc(1);
-            }
+            reporter.on_address_done(&r);
             r
         }
     });
@@ -304,7 +285,7 @@ pub async fn run(
         );
     }
     // `buffered` keeps input order while running up to --concurrency checks at once.
-    let mut stream = futures::stream::iter(jobs).buffered(g.concurrency.max(1));
+    let mut stream = futures::stream::iter(jobs).buffered(concurrency);
     while let Some(r) = stream.next().await {
         summary.add(&r);
         let text = match format {
@@ -314,9 +295,6 @@ pub async fn run(
             Format::Nagios => String::new(),
         };
         let _ = out.write_all(text.as_bytes());
-    }
-    if let Some(b) = &bar {
-        b.finish_and_clear();
     }
     let worst = summary.worst();
     match format {
@@ -342,10 +320,9 @@ pub async fn run(
         }
         Format::Json => {}
     }
-    if format == Format::Json {
-        // The summary goes to stderr so stdout stays pure JSON Lines.
-        eprint!("{}", summary.render());
-    }
+    // With JSON Lines the summary is not part of the output: stdout stays pure JSON.
+    let side = (format == Format::Json).then(|| summary.render());
+    reporter.on_batch_complete(side.as_deref());
     Ok(worst)
 }
 

@@ -12,14 +12,12 @@ use crate::probe::{self, Feed, ProbeOptions, ProbeRun};
 use crate::report::{Candidate, Finding, Outcome, Report, Severity, Status};
 use crate::roundtrip::{self, RoundtripOptions};
 
-use super::AppError;
+use super::{AppError, Settings};
 
-/// Probe options shared by `check`, `probe` and `roundtrip`.
+/// Probe options shared by `check`, `probe`, `roundtrip` and batch mode; logins when `creds`
+/// has something to log in with and `addr` gives the user names.
 pub fn probe_options(
-    transcript: bool,
-    warn_cert_days: i64,
-    concurrency: usize,
-    per_host: usize,
+    s: &Settings,
     creds: &Credentials,
     addr: Option<&Address>,
     net: &Arc<Net>,
@@ -31,10 +29,10 @@ pub fn probe_options(
         _ => None,
     };
     ProbeOptions {
-        transcript,
-        warn_cert_days,
-        concurrency: concurrency.max(1),
-        per_host: per_host.max(1),
+        transcript: s.output.transcript,
+        warn_cert_days: s.thresholds.warn_cert_days,
+        concurrency: s.net.concurrency.max(1),
+        per_host: s.per_host.max(1),
         login,
         ..ProbeOptions::default()
     }

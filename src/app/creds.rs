@@ -1,63 +1,72 @@
-//! Credentials from the command line: where the password comes from, read before any network
-//! traffic so that a missing variable or an unsafe file is a usage error (exit 3).
+//! Credentials from the settings: the secrets are read before any network traffic, so that a
+//! missing variable, an unsafe file or nobody to ask is a usage error (exit 3).
 
-use std::io::IsTerminal;
+use super::settings::CredentialSettings;
+use super::{AppError, Io};
+use crate::auth::{CredentialError, Credentials, PasswordSource, read_secret, read_secret_with};
 
-use super::AppError;
-use crate::auth::{Credentials, PasswordSource, read_secret};
-use crate::cli::CredArgs;
-
-/// The password source the flags name; an interactive prompt (no echo) when no other source
-/// was named, standard input is a terminal, and a login is wanted (`--user`) or needed
-/// (`roundtrip`).
-pub fn password_source(a: &CredArgs, needed: bool) -> Option<PasswordSource> {
-    if let Some(v) = &a.password_env {
-        Some(PasswordSource::Env(v.clone()))
-    } else if a.password_stdin {
-        Some(PasswordSource::Stdin)
-    } else if let Some(p) = &a.password_file {
-        Some(PasswordSource::File(p.clone()))
-    } else if (a.user.is_some() || needed)
-        && a.oauth_token_env.is_none()
-        && std::io::stdin().is_terminal()
-    {
-        Some(PasswordSource::Prompt)
-    } else {
-        None
-    }
+/// Why a login is attempted at all: `--user` asks for one, `roundtrip` cannot run without.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Log in only when credentials are given (`check`, `probe`).
+    IfGiven,
+    /// The command logs in (`roundtrip`).
+    Required,
 }
 
-/// Read every secret the flags name; `needed` when the command cannot run without a login.
-pub fn credentials(a: &CredArgs, needed: bool) -> Result<Credentials, AppError> {
-    let err = |e: crate::auth::CredentialError| AppError::Usage(e.to_string());
-    let password = password_source(a, needed)
-        .map(|s| read_secret(&s))
-        .transpose()
-        .map_err(err)?;
-    let oauth_token = a
+/// Read every secret the settings name. With no password source, a login that is wanted
+/// (`--user`) or needed (`roundtrip`) asks through `io.prompt` — an error when there is no
+/// terminal to ask on, rather than silently skipping the login.
+pub fn credentials(
+    c: &CredentialSettings,
+    need: Need,
+    io: &mut Io<'_>,
+) -> Result<Credentials, AppError> {
+    let err = |e: CredentialError| AppError::Usage(e.to_string());
+    let oauth_token = c
         .oauth_token_env
         .as_ref()
         .map(|v| read_secret(&PasswordSource::Env(v.clone())))
         .transpose()
         .map_err(err)?;
-    if (a.auth_mech.is_some() || a.all_mechs) && password.is_none() && oauth_token.is_none() {
+    let password = match &c.password {
+        Some(src) => Some(read_secret_with(src, &mut io.stdin).map_err(err)?),
+        None if oauth_token.is_none() && (c.user.is_some() || need == Need::Required) => {
+            let label = match &c.user {
+                Some(u) => format!("Password for {u}: "),
+                None => "Password: ".to_string(),
+            };
+            Some((io.prompt)(&label).map_err(|e| no_password(e, c, need))?)
+        }
+        None => None,
+    };
+    if (c.mech.is_some() || c.all_mechs) && password.is_none() && oauth_token.is_none() {
         return Err(AppError::Usage(
             "--auth-mech and --all-mechs need credentials: --password-env, --password-stdin, --password-file or --oauth-token-env".into(),
         ));
     }
-    if let Some(m) = &a.auth_mech
-        && crate::auth::sasl::Mech::from_name(m).is_none()
-    {
-        return Err(AppError::Usage(format!(
-            "unknown --auth-mech '{m}': use PLAIN, LOGIN, CRAM-MD5, XOAUTH2, OAUTHBEARER, LOGIN-CMD (IMAP LOGIN) or USER-PASS (POP3 USER/PASS)"
-        )));
-    }
     Ok(Credentials {
-        user: a.user.clone(),
+        user: c.user.clone(),
         password,
         oauth_token,
-        mech: a.auth_mech.clone(),
-        all_mechs: a.all_mechs,
-        allow_plaintext: a.allow_plaintext_auth,
+        mech: c.mech,
+        all_mechs: c.all_mechs,
+        allow_plaintext: c.allow_plaintext,
     })
+}
+
+/// The usage error when the prompt could not be shown: say why a password is wanted and every
+/// way to give one.
+fn no_password(e: CredentialError, c: &CredentialSettings, need: Need) -> AppError {
+    if e != CredentialError::NoTerminal {
+        return AppError::Usage(e.to_string());
+    }
+    let why = match (&c.user, need) {
+        (_, Need::Required) => "a round trip logs in".to_string(),
+        (Some(u), Need::IfGiven) => format!("--user {u} asks for a login"),
+        (None, Need::IfGiven) => "a login was asked for".to_string(),
+    };
+    AppError::Usage(format!(
+        "{why} but no password was given and standard input is not a terminal to ask on: give --password-env VAR, --password-stdin, --password-file PATH or --oauth-token-env VAR"
+    ))
 }

@@ -1,25 +1,32 @@
-//! Orchestration: turns parsed arguments into a run (address → discover → probe → auth →
+//! Orchestration: turns [`Settings`] into a run (address → discover → probe → auth →
 //! roundtrip → report). Usage problems are `Err(AppError)`; everything the network says is data
-//! in the [`Report`].
+//! in the [`Report`]. Output goes to any `Write`; progress, password prompts and standard input
+//! come through [`Io`], so nothing here touches the terminal.
 
 use std::io::Write;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use thiserror::Error;
 
 use crate::address::{self, AddressError};
-use crate::cli::{Cli, Command, Format, GlobalArgs};
-use crate::config::{self, ConfigError, NetConfig};
+use crate::auth::Credentials;
+use crate::config::ConfigError;
 use crate::discover;
 use crate::net::{Net, NetSetupError};
 use crate::report::{self, Report, Status, human::HumanOptions};
+use crate::roundtrip::RoundtripOptions;
 
 pub mod audit;
 pub mod batch;
 pub mod check;
 pub mod creds;
-use crate::thresholds::Thresholds;
+mod io;
+pub mod settings;
+
+use creds::Need;
+pub use io::{Io, NoReporter, PasswordPrompt, Reporter};
+pub use settings::{CredentialSettings, Format, OutputSettings, RoundtripTask, Settings, Task};
 
 /// Why a run could not even start (exit 3, UNKNOWN).
 #[derive(Debug, Error)]
@@ -33,8 +40,6 @@ pub enum AppError {
     Net(#[from] NetSetupError),
     #[error("{0}")]
     Usage(String),
-    #[error("{0}")]
-    Other(String),
 }
 
 impl AppError {
@@ -56,199 +61,128 @@ impl AppError {
     }
 }
 
-/// Plain-data network configuration from the global options.
-pub fn net_config(g: &GlobalArgs) -> Result<NetConfig, AppError> {
-    let secs = |name: &str, v: f64| -> Result<Duration, AppError> {
-        if v.is_finite() && v > 0.0 && v <= 86_400.0 {
-            Ok(Duration::from_secs_f64(v))
-        } else {
-            Err(AppError::Usage(format!(
-                "{name} must be a number of seconds between 0 and 86400, not {v}"
-            )))
-        }
-    };
-    Ok(NetConfig {
-        dns: g
-            .dns
-            .iter()
-            .map(|s| config::parse_dns(s))
-            .collect::<Result<_, _>>()?,
-        resolve: g
-            .resolve
-            .iter()
-            .map(|s| config::parse_resolve(s))
-            .collect::<Result<_, _>>()?,
-        connect_to: g
-            .connect_to
-            .iter()
-            .map(|s| config::parse_connect_to(s))
-            .collect::<Result<_, _>>()?,
-        ca_file: g.ca_file.clone(),
-        ispdb_url: g.ispdb_url.clone(),
-        offline: g.offline,
-        timeout: secs("--timeout", g.timeout)?,
-        deadline: secs("--deadline", g.deadline)?,
-        concurrency: g.concurrency.max(1),
-    })
-}
-
-/// Thresholds from the global options.
-pub fn thresholds(g: &GlobalArgs) -> Thresholds {
-    Thresholds {
-        warn_cert_days: g.warn_cert_days,
-        crit_cert_days: g.crit_cert_days,
-        warn_latency_s: g.warn_latency,
-        crit_latency_s: g.crit_latency,
-        warn_time_s: g.warn_time,
-        crit_time_s: g.crit_time,
-    }
-}
-
 /// Render one report in the chosen format.
-pub fn render(r: &Report, g: &GlobalArgs) -> String {
-    match g.format() {
+pub fn render(r: &Report, s: &Settings) -> String {
+    match s.output.format {
         Format::Json => report::json::render(r),
-        Format::Nagios => report::nagios::render(r, &thresholds(g).perf()),
+        Format::Nagios => report::nagios::render(r, &s.thresholds.perf()),
         Format::Human => report::human::render(
             r,
             HumanOptions {
-                all_attempts: g.verbose > 0,
+                all_attempts: s.output.all_attempts,
             },
         ),
     }
 }
 
-/// Render a usage or system error in the chosen format (stdout part; stderr gets the text).
-pub fn render_error(e: &AppError, g: &GlobalArgs) -> Option<String> {
-    match g.format() {
+/// Render a usage or system error in `format` (the stdout part; stderr gets the text).
+pub fn render_error(e: &AppError, format: Format) -> Option<String> {
+    match format {
         Format::Json => Some(report::json::render_error(&e.to_string(), e.hint())),
         Format::Nagios => Some(report::nagios::render_error(&e.to_string())),
         Format::Human => None,
     }
 }
 
-/// Run the command, writing its output to `out`; returns the worst status (the exit code).
-pub async fn run(cli: &Cli, out: &mut dyn Write) -> Result<Status, AppError> {
-    let g = &cli.global;
-    let cfg = net_config(g)?;
-    let t = thresholds(g);
+/// Run the task of `s`, writing its output to `out`; returns the worst status (the exit code).
+/// Every usage check — secrets included — happens before the first packet.
+pub async fn run(s: &Settings, io: &mut Io<'_>, out: &mut dyn Write) -> Result<Status, AppError> {
+    s.validate()?;
     let emit = |mut r: Report, out: &mut dyn Write| -> Status {
-        crate::thresholds::apply(&mut r, &t);
-        let _ = out.write_all(render(&r, g).as_bytes());
+        crate::thresholds::apply(&mut r, &s.thresholds);
+        let _ = out.write_all(render(&r, s).as_bytes());
         r.status
     };
-    match &cli.command {
-        Command::Discover { address } => {
+    match &s.task {
+        Task::Discover { address } => {
             let addr = address::parse(address)?;
-            let net = Net::new(cfg)?;
-            let r = discover_report(&net, &addr).await;
-            Ok(emit(r, out))
+            let net = Net::new(s.net.clone())?;
+            Ok(emit(discover_report(&net, &addr).await, out))
         }
-        Command::Check(a) => {
-            if a.batch.is_none() && a.password_env_prefix.is_some() {
-                return Err(AppError::Usage(
-                    "--password-env-prefix applies to the password variables of a --batch file"
-                        .into(),
-                ));
-            }
-            let creds = creds::credentials(&a.creds, false)?;
-            if a.batch.is_some() {
-                let net = Net::new(cfg)?;
-                return batch::run(g, a, &creds, &net, out).await;
-            }
-            let addr = check::parse_address(a.address.as_deref().unwrap_or_default())?;
-            let net = Net::new(cfg)?;
-            let opts = check::probe_options(
-                a.transcript,
-                g.warn_cert_days,
-                g.concurrency,
-                g.per_host,
-                &creds,
-                Some(&addr),
-                &net,
-            );
-            let r = check::check(&net, &addr, &opts).await;
-            Ok(emit(r, out))
+        Task::Check { address } => {
+            let addr = check::parse_address(address)?;
+            let creds = creds::credentials(&s.credentials, Need::IfGiven, io)?;
+            let net = Net::new(s.net.clone())?;
+            let opts = check::probe_options(s, &creds, Some(&addr), &net);
+            Ok(emit(check::check(&net, &addr, &opts).await, out))
         }
-        Command::Probe(a) => {
-            let creds = creds::credentials(&a.creds, false)?;
-            let net = Net::new(cfg)?;
+        Task::Batch {
+            input,
+            password_env_prefix,
+        } => {
+            let creds = creds::credentials(&s.credentials, Need::IfGiven, io)?;
+            let net = Net::new(s.net.clone())?;
+            let source = (input.as_str(), password_env_prefix.as_str());
+            batch::run(s, source, &creds, &net, io, out).await
+        }
+        Task::Probe { urls } => {
+            let creds = creds::credentials(&s.credentials, Need::IfGiven, io)?;
             // A login needs an address for the user name: --user gives it for `probe`.
             let addr = creds.user.as_deref().and_then(|u| address::parse(u).ok());
-            let opts = check::probe_options(
-                a.transcript,
-                g.warn_cert_days,
-                g.concurrency,
-                g.per_host,
-                &creds,
-                addr.as_ref(),
-                &net,
-            );
             if creds.present() && addr.is_none() {
                 return Err(AppError::Usage(
                     "logging in with `probe` needs --user ADDRESS (a full email address)".into(),
                 ));
             }
-            let r = check::probe_urls(&net, &a.urls, &opts).await?;
+            let net = Net::new(s.net.clone())?;
+            let opts = check::probe_options(s, &creds, addr.as_ref(), &net);
+            let r = check::probe_urls(&net, urls, &opts).await?;
             Ok(emit(r, out))
         }
-        Command::Audit(a) => {
-            let opts = audit::options(a)?;
-            if let Some(path) = &a.batch {
-                let net = Net::new(cfg)?;
-                return audit::run_batch(g, path, &opts, &net, out).await;
-            }
-            let target = a.target.as_deref().unwrap_or_default();
+        Task::Audit {
+            target,
+            dkim_selectors,
+        } => {
+            let opts = audit::options(dkim_selectors)?;
             let (domain, unicode) = audit::parse_target(target)?;
-            let net = Net::new(cfg)?;
+            let net = Net::new(s.net.clone())?;
             let r = audit::audit_report(&net, target.trim(), &domain, unicode, &opts).await;
             Ok(emit(r, out))
         }
-        Command::Roundtrip(a) => {
-            let creds = creds::credentials(&a.creds, true)?;
-            if !creds.present() {
-                return Err(AppError::Usage(
-                    "a round trip logs in: give --password-env VAR, --password-stdin, --password-file PATH or --oauth-token-env VAR".into(),
-                ));
-            }
-            let addr = check::parse_address(&a.address)?;
-            let to_password = a
-                .to_password_env
-                .as_ref()
-                .map(|v| crate::auth::read_secret(&crate::auth::PasswordSource::Env(v.clone())))
-                .transpose()
-                .map_err(|e| AppError::Usage(e.to_string()))?;
-            if !(a.wait.is_finite() && a.wait > 0.0 && a.wait <= 3600.0) {
-                return Err(AppError::Usage(format!(
-                    "--wait must be between 0 and 3600 seconds, not {}",
-                    a.wait
-                )));
-            }
-            let rt = crate::roundtrip::RoundtripOptions {
-                to: a.to.clone(),
-                from: a.from.clone(),
-                keep: a.keep,
-                wait: Duration::from_secs_f64(a.wait),
-                to_user: a.to_user.clone(),
-                to_password,
-            };
+        Task::AuditBatch {
+            input,
+            dkim_selectors,
+        } => {
+            let opts = audit::options(dkim_selectors)?;
+            let net = Net::new(s.net.clone())?;
+            audit::run_batch(s, input, &opts, &net, io, out).await
+        }
+        Task::Roundtrip(t) => {
+            let (addr, creds, rt) = roundtrip_inputs(s, t, io)?;
             // The wait comes on top of the discovery and probing deadline.
-            let mut cfg = cfg;
+            let mut cfg = s.net.clone();
             cfg.deadline += rt.wait;
             let net = Net::new(cfg)?;
-            let opts = check::probe_options(
-                a.transcript,
-                g.warn_cert_days,
-                g.concurrency,
-                g.per_host,
-                &creds,
-                Some(&addr),
-                &net,
-            );
+            let opts = check::probe_options(s, &creds, Some(&addr), &net);
             let r = check::roundtrip(&net, &addr, &creds, &opts, &rt).await;
             Ok(emit(r, out))
         }
     }
+}
+
+/// Everything a round trip needs, read and checked before any traffic.
+fn roundtrip_inputs(
+    s: &Settings,
+    t: &RoundtripTask,
+    io: &mut Io<'_>,
+) -> Result<(address::Address, Credentials, RoundtripOptions), AppError> {
+    let addr = check::parse_address(&t.address)?;
+    let creds = creds::credentials(&s.credentials, Need::Required, io)?;
+    let to_password = t
+        .to_password_env
+        .as_ref()
+        .map(|v| crate::auth::read_secret(&crate::auth::PasswordSource::Env(v.clone())))
+        .transpose()
+        .map_err(|e| AppError::Usage(e.to_string()))?;
+    let rt = RoundtripOptions {
+        to: t.to.clone(),
+        from: t.from.clone(),
+        keep: t.keep,
+        wait: t.wait,
+        to_user: t.to_user.clone(),
+        to_password,
+    };
+    Ok((addr, creds, rt))
 }
 
 /// `mailprobe discover`: discovery only.
@@ -262,13 +196,4 @@ pub async fn discover_report(net: &Arc<Net>, addr: &address::Address) -> Report 
     report.status = report.status_from_findings();
     report.elapsed_ms = started.elapsed().as_millis() as u64;
     report
-}
-
-/// The worst status of several reports (batch mode).
-pub fn worst(reports: &[Report]) -> Status {
-    reports
-        .iter()
-        .map(|r| r.status)
-        .max()
-        .unwrap_or(Status::Unknown)
 }

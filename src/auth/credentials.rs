@@ -3,7 +3,7 @@
 //! try (RFC 6186 §4: the full address or its local part).
 
 use std::fmt;
-use std::io::{BufRead, IsTerminal};
+use std::io::{BufRead, Read};
 use std::path::PathBuf;
 
 use thiserror::Error;
@@ -55,12 +55,10 @@ impl Drop for Secret {
 pub enum PasswordSource {
     /// `--password-env VAR`
     Env(String),
-    /// `--password-stdin`: the first line of standard input.
+    /// `--password-stdin`: the first line of standard input (the reader the front end gives).
     Stdin,
     /// `--password-file PATH`: first line; the file must not be group- or world-readable.
     File(PathBuf),
-    /// Interactive prompt without echo; only when standard input is a terminal.
-    Prompt,
 }
 
 /// Reading a secret failed: a usage error, reported before any network traffic.
@@ -84,15 +82,24 @@ pub enum CredentialError {
     )]
     FileTooOpen { path: String, mode: u32 },
     #[error(
-        "no password source: standard input is not a terminal (use --password-env, --password-stdin or --password-file)"
+        "no password given and no terminal to ask on: use --password-env VAR, --password-stdin or --password-file PATH"
     )]
     NoTerminal,
     #[error("cannot read the password from the terminal: {0}")]
     Prompt(String),
 }
 
-/// Read the secret from `src`. Only the first line counts (a trailing CR/LF is removed).
+/// Read the secret from `src` (standard input reads as empty: see [`read_secret_with`]).
 pub fn read_secret(src: &PasswordSource) -> Result<Secret, CredentialError> {
+    read_secret_with(src, &mut std::io::empty())
+}
+
+/// Read the secret from `src`, taking standard input from `stdin`. Only the first line counts
+/// (a trailing CR/LF is removed).
+pub fn read_secret_with(
+    src: &PasswordSource,
+    stdin: &mut dyn Read,
+) -> Result<Secret, CredentialError> {
     let (value, origin) = match src {
         PasswordSource::Env(var) => match std::env::var(var) {
             Ok(v) => (v, format!("${var}")),
@@ -105,23 +112,19 @@ pub fn read_secret(src: &PasswordSource) -> Result<Secret, CredentialError> {
         },
         PasswordSource::Stdin => {
             let origin = "standard input".to_string();
-            match read_line_bounded(std::io::stdin().lock(), MAX_SECRET_LEN) {
+            match read_line_bounded(std::io::BufReader::new(stdin), MAX_SECRET_LEN) {
                 Ok(BoundedLine::Line(line)) => (line, origin),
                 Ok(BoundedLine::TooLong) => return Err(too_long(origin)),
                 Err(e) => return Err(CredentialError::Stdin(e.to_string())),
             }
         }
         PasswordSource::File(path) => (read_file(path)?, path.display().to_string()),
-        PasswordSource::Prompt => {
-            if !std::io::stdin().is_terminal() {
-                return Err(CredentialError::NoTerminal);
-            }
-            // rpassword writes the prompt to the terminal (/dev/tty), not to stdout.
-            let v = rpassword::prompt_password("Password: ")
-                .map_err(|e| CredentialError::Prompt(e.to_string()))?;
-            (v, "the prompt".to_string())
-        }
     };
+    checked(value, origin)
+}
+
+/// The first line of `value` as a secret; an empty one is an error naming its `origin`.
+pub fn checked(value: String, origin: String) -> Result<Secret, CredentialError> {
     let secret = Secret::new(first_line(&value));
     drop(Secret::new(value));
     if secret.is_empty() {
@@ -220,7 +223,7 @@ pub struct Credentials {
     /// `--oauth-token-env`: an OAuth2 access token for XOAUTH2 / OAUTHBEARER.
     pub oauth_token: Option<Secret>,
     /// `--auth-mech`: force one mechanism (SASL name, or `LOGIN-CMD` / `USER-PASS`).
-    pub mech: Option<String>,
+    pub mech: Option<super::sasl::Mech>,
     /// `--all-mechs`: try every advertised mechanism and report each.
     pub all_mechs: bool,
     /// `--allow-plaintext-auth`: allow credentials on a connection without TLS.
@@ -303,6 +306,17 @@ mod tests {
             read_line_bounded(endless, MAX_SECRET_LEN).unwrap(),
             BoundedLine::TooLong
         );
+    }
+
+    #[test]
+    fn stdin_source_takes_the_first_line() {
+        let mut input: &[u8] = b"from-stdin\r\nsecond\n";
+        let s = read_secret_with(&PasswordSource::Stdin, &mut input).unwrap();
+        assert_eq!(s.expose(), "from-stdin");
+        assert!(matches!(
+            read_secret(&PasswordSource::Stdin),
+            Err(CredentialError::Empty(_))
+        ));
     }
 
     #[test]

@@ -13,7 +13,9 @@ pub mod sasl;
 
 use std::sync::Arc;
 
-pub use credentials::{CredentialError, Credentials, PasswordSource, Secret, read_secret};
+pub use credentials::{
+    CredentialError, Credentials, PasswordSource, Secret, read_secret, read_secret_with,
+};
 pub use findings::{auth_method, login_findings, settings_with_login};
 
 use crate::address::Address;
@@ -84,10 +86,7 @@ impl Authenticator {
         caps: &[String],
         sasl: &[String],
     ) -> Result<Vec<Mech>, String> {
-        let forced = match &self.creds.mech {
-            Some(n) => Some(Mech::from_name(n).ok_or_else(|| format!("unknown mechanism {n}"))?),
-            None => None,
-        };
+        let forced = self.creds.mech;
         let offered = Offered::from_lines(protocol, caps);
         // The non-SASL command: IMAP LOGIN unless LOGINDISABLED (RFC 9051 §6.2.3); POP3
         // USER/PASS when CAPA lists USER, or when there was no CAPA to ask (RFC 2449 §6.3).

@@ -162,7 +162,7 @@ async fn every_mechanism_against_the_real_stack() {
         for m in ["PLAIN", "LOGIN"] {
             let a = Authenticator::new(
                 Credentials {
-                    mech: Some(m.into()),
+                    mech: mailprobe::auth::sasl::Mech::from_name(m),
                     ..creds("alice-secret")
                 },
                 &alice(),
@@ -365,6 +365,8 @@ fn cli_probe(pw: &str, extra: &[&str]) -> (serde_json::Value, String, i32) {
             // The test certificates live 30 days: no expiry warning.
             "--warn-cert-days",
             "0",
+            "--crit-cert-days",
+            "0",
         ])
         .args(args)
         .args(extra)
@@ -463,6 +465,8 @@ fn cli_password_sources() {
         "alice@example.test",
         "--json",
         "--warn-cert-days",
+        "0",
+        "--crit-cert-days",
         "0",
     ];
     // --password-stdin: the first line of standard input.

@@ -217,7 +217,7 @@ fn global_options_work_before_and_after_the_subcommand() {
             "--per-host",
             "2",
         ][..],
-        &["probe", "imaps://mail.example.org", "--concurrency", "1"][..],
+        &["--concurrency", "1", "discover", "bob@example.org", "-v"][..],
     ] {
         let o = mailprobe()
             .args(args)

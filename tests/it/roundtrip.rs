@@ -277,6 +277,8 @@ fn cli_world() -> (crate::support::dns::DnsServer, Vec<String>) {
         "3".to_string(),
         "--warn-cert-days".to_string(),
         "0".to_string(),
+        "--crit-cert-days".to_string(),
+        "0".to_string(),
         "--json".to_string(),
     ];
     for h in [
