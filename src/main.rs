@@ -43,7 +43,7 @@ fn main() -> ExitCode {
 }
 
 /// Run the settings on a multi-threaded runtime with the terminal as the front end.
-fn run(settings: &app::Settings) -> Result<mailprobe::report::Status, AppError> {
+fn run(settings: &app::Settings) -> Result<mailprobe::model::Status, AppError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

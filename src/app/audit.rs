@@ -10,8 +10,9 @@ use futures::StreamExt;
 use super::{AppError, Format, Io, Settings, batch};
 use crate::address;
 use crate::audit::{self, AuditOptions};
+use crate::model::{BatchSummary, Finding, Report, Severity, Status};
 use crate::net::Net;
-use crate::report::{Finding, Report, Severity, Status};
+use crate::report;
 
 /// The ASCII domain of a target (a domain, or an address whose domain counts), and its
 /// Unicode form when it differs.
@@ -116,45 +117,21 @@ pub async fn run_batch(
                     return r;
                 }
             };
-            crate::thresholds::apply(&mut r, thresholds);
+            r.apply_thresholds(thresholds);
             reporter.on_address_done(&r);
             r
         }
     });
-    let mut summary = batch::Summary::default();
+    let mut summary = BatchSummary::default();
     if format == Format::Human {
-        let _ = writeln!(
-            out,
-            "{:<8} {:<36} {:<64} {:>10}  finding",
-            "STATUS", "DOMAIN", "RECEIVING", "TIME"
-        );
+        let _ = out.write_all(report::batch::audit_table_header().as_bytes());
     }
     let mut stream = futures::stream::iter(jobs).buffered(s.net.concurrency.max(1));
     while let Some(r) = stream.next().await {
         summary.add(&r);
         let text = match format {
             Format::Json => format!("{}\n", serde_json::to_string(&r).unwrap_or_default()),
-            Format::Human => {
-                let why = r
-                    .findings
-                    .iter()
-                    .filter(|f| f.severity != Severity::Info)
-                    .max_by_key(|f| f.severity)
-                    .map(|f| f.code.as_str())
-                    .unwrap_or("");
-                let inbound = r
-                    .inbound
-                    .as_ref()
-                    .map(|i| i.summary())
-                    .unwrap_or_else(|| "-".into());
-                format!(
-                    "{:<8} {:<36} {:<64} {:>7} ms  {why}\n",
-                    r.status.as_str().to_uppercase(),
-                    r.address,
-                    inbound,
-                    r.elapsed_ms
-                )
-            }
+            Format::Human => report::batch::audit_table_row(&r),
             Format::Nagios => String::new(),
         };
         let _ = out.write_all(text.as_bytes());
@@ -162,29 +139,15 @@ pub async fn run_batch(
     let worst = summary.worst();
     match format {
         Format::Human => {
-            let _ = out.write_all(summary.render().as_bytes());
+            let _ = out.write_all(report::batch::summary(&summary).as_bytes());
         }
         Format::Nagios => {
-            let c = summary.counts;
-            let _ = writeln!(
-                out,
-                "MAILPROBE {} - {} domains: {} OK, {} WARNING, {} CRITICAL, {} UNKNOWN | 'ok'={};;;0 'warning'={};;;0 'critical'={};;;0 'unknown'={};;;0",
-                worst.as_str().to_uppercase(),
-                c.iter().sum::<usize>(),
-                c[0],
-                c[1],
-                c[2],
-                c[3],
-                c[0],
-                c[1],
-                c[2],
-                c[3]
-            );
+            let _ = out.write_all(report::batch::nagios_summary(&summary, "domains").as_bytes());
         }
         Format::Json => {}
     }
     // With JSON Lines the summary is not part of the output: stdout stays pure JSON.
-    let side = (format == Format::Json).then(|| summary.render());
+    let side = (format == Format::Json).then(|| report::batch::summary(&summary));
     reporter.on_batch_complete(side.as_deref());
     Ok(worst)
 }

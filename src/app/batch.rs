@@ -16,8 +16,9 @@ use super::{AppError, Format, Io, Reporter, Settings};
 use crate::address::{self, Address};
 use crate::auth::{Credentials, PasswordSource, read_secret};
 use crate::discover::{self, Discovered};
+use crate::model::{BatchSummary, Report, Status};
 use crate::net::Net;
-use crate::report::{Report, Status};
+use crate::report::batch;
 
 pub mod input;
 pub use input::{Entry, parse_entries};
@@ -124,93 +125,19 @@ impl DiscoveryCache {
     }
 }
 
-/// Summary of a batch: counts by status and the slowest checks.
-#[derive(Debug, Default)]
-pub struct Summary {
-    pub counts: [usize; 4],
-    pub slowest: Vec<(String, u64)>,
-}
-
-impl Summary {
-    pub fn add(&mut self, r: &Report) {
-        self.counts[r.status.exit_code() as usize] += 1;
-        self.slowest.push((r.address.clone(), r.elapsed_ms));
-    }
-    pub fn worst(&self) -> Status {
-        [
-            Status::Unknown,
-            Status::Critical,
-            Status::Warning,
-            Status::Ok,
-        ]
-        .into_iter()
-        .find(|s| self.counts[s.exit_code() as usize] > 0)
-        .unwrap_or(Status::Ok)
-    }
-    pub fn render(&mut self) -> String {
-        self.slowest.sort_by_key(|s| std::cmp::Reverse(s.1));
-        let c = self.counts;
-        let mut s = format!(
-            "\n{} checked: {} OK, {} WARNING, {} CRITICAL, {} UNKNOWN\n",
-            c.iter().sum::<usize>(),
-            c[0],
-            c[1],
-            c[2],
-            c[3]
-        );
-        if !self.slowest.is_empty() {
-            s.push_str("Slowest:\n");
-            for (a, ms) in self.slowest.iter().take(5) {
-                let a = crate::report::safe::Safe(a);
-                s.push_str(&format!("  {ms:>7} ms  {a}\n"));
-            }
-        }
-        s
-    }
-}
-
 fn error_report(e: &Entry, err: &str) -> Report {
     let mut r = Report::new(
         "check",
         &e.address,
         e.address.rsplit_once('@').map(|x| x.1).unwrap_or(""),
     );
-    r.findings.push(crate::report::Finding::new(
-        crate::report::Severity::Critical,
+    r.findings.push(crate::model::Finding::new(
+        crate::model::Severity::Critical,
         "invalid-input",
         format!("line {}: {err}", e.line),
     ));
     r.status = Status::Unknown;
     r
-}
-
-fn table_row(r: &Report) -> String {
-    let one =
-        |s: Option<&crate::report::Setting>| s.map(|s| s.summary()).unwrap_or_else(|| "-".into());
-    let (inc, out) = match &r.settings {
-        Some(s) => (one(s.incoming.as_ref()), one(s.outgoing.as_ref())),
-        None => ("-".into(), "-".into()),
-    };
-    // A rejected line says why (`line 9: environment variable DAVE_PW is not set`); a checked
-    // one names its worst finding.
-    let why = r
-        .findings
-        .iter()
-        .filter(|f| f.severity != crate::report::Severity::Info)
-        .max_by_key(|f| f.severity)
-        .map(|f| match f.code.as_str() {
-            "invalid-input" => f.message.as_str(),
-            code => code,
-        })
-        .unwrap_or("");
-    format!(
-        "{:<8} {:<36} {:<40} {:<40} {:>7} ms  {why}\n",
-        r.status.as_str().to_uppercase(),
-        r.address,
-        inc,
-        out,
-        r.elapsed_ms
-    )
 }
 
 /// Run the batch from `path` (`-`: `io.stdin`), whose password variables must start with
@@ -268,7 +195,7 @@ pub async fn run(
                             check_with(&net, &addr, &opts, started, publish).await
                         }
                     };
-                    crate::thresholds::apply(&mut r, &thresholds);
+                    r.apply_thresholds(&thresholds);
                     r
                 }
             };
@@ -276,13 +203,9 @@ pub async fn run(
             r
         }
     });
-    let mut summary = Summary::default();
+    let mut summary = BatchSummary::default();
     if format == Format::Human {
-        let _ = writeln!(
-            out,
-            "{:<8} {:<36} {:<40} {:<40} {:>10}  finding",
-            "STATUS", "ADDRESS", "INCOMING", "OUTGOING", "TIME"
-        );
+        let _ = out.write_all(batch::table_header().as_bytes());
     }
     // `buffered` keeps input order while running up to --concurrency checks at once.
     let mut stream = futures::stream::iter(jobs).buffered(concurrency);
@@ -291,7 +214,7 @@ pub async fn run(
         let text = match format {
             Format::Json => crate::report::json::render_line(&r),
             // The table shows network strings (host names): escaped like every text renderer.
-            Format::Human => table_row(&crate::report::safe::report(&r)),
+            Format::Human => batch::table_row(&crate::report::safe::report(&r)),
             Format::Nagios => String::new(),
         };
         let _ = out.write_all(text.as_bytes());
@@ -299,29 +222,15 @@ pub async fn run(
     let worst = summary.worst();
     match format {
         Format::Human => {
-            let _ = out.write_all(summary.render().as_bytes());
+            let _ = out.write_all(batch::summary(&summary).as_bytes());
         }
         Format::Nagios => {
-            let c = summary.counts;
-            let _ = writeln!(
-                out,
-                "MAILPROBE {} - {} addresses: {} OK, {} WARNING, {} CRITICAL, {} UNKNOWN | 'ok'={};;;0 'warning'={};;;0 'critical'={};;;0 'unknown'={};;;0",
-                worst.as_str().to_uppercase(),
-                c.iter().sum::<usize>(),
-                c[0],
-                c[1],
-                c[2],
-                c[3],
-                c[0],
-                c[1],
-                c[2],
-                c[3]
-            );
+            let _ = out.write_all(batch::nagios_summary(&summary, "addresses").as_bytes());
         }
         Format::Json => {}
     }
     // With JSON Lines the summary is not part of the output: stdout stays pure JSON.
-    let side = (format == Format::Json).then(|| summary.render());
+    let side = (format == Format::Json).then(|| batch::summary(&summary));
     reporter.on_batch_complete(side.as_deref());
     Ok(worst)
 }

@@ -7,9 +7,9 @@ use std::time::Instant;
 use crate::address::{self, Address};
 use crate::auth::{self, Authenticator, Credentials};
 use crate::discover::{self, Discovered};
+use crate::model::{Candidate, Finding, Outcome, Report, Severity, Status};
 use crate::net::Net;
 use crate::probe::{self, Feed, ProbeOptions, ProbeRun};
-use crate::report::{Candidate, Finding, Outcome, Report, Severity, Status};
 use crate::roundtrip::{self, RoundtripOptions};
 
 use super::{AppError, Settings};
@@ -52,7 +52,7 @@ pub fn apply_run(report: &mut Report, run: ProbeRun, with_login: bool) {
         report.findings.extend(auth::login_findings(&run.probes));
     }
     report.probes = run.probes;
-    let none = |s: &Option<crate::report::Setting>| s.is_none();
+    let none = |s: &Option<crate::model::Setting>| s.is_none();
     let critical = none(&settings.incoming) || none(&settings.outgoing);
     report.settings = Some(settings);
     report.status = if critical {

@@ -8,7 +8,7 @@
 use std::io::Read;
 
 use crate::auth::{CredentialError, Secret};
-use crate::report::Report;
+use crate::model::Report;
 
 /// Progress events of a run. Every method has an empty default, so a front end implements
 /// only what it shows.

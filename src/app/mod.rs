@@ -13,8 +13,9 @@ use crate::address::{self, AddressError};
 use crate::auth::Credentials;
 use crate::config::ConfigError;
 use crate::discover;
+use crate::model::{Report, Status};
 use crate::net::{Net, NetSetupError};
-use crate::report::{self, Report, Status, human::HumanOptions};
+use crate::report::{self, human::HumanOptions};
 use crate::roundtrip::RoundtripOptions;
 
 pub mod audit;
@@ -65,7 +66,7 @@ impl AppError {
 pub fn render(r: &Report, s: &Settings) -> String {
     match s.output.format {
         Format::Json => report::json::render(r),
-        Format::Nagios => report::nagios::render(r, &s.thresholds.perf()),
+        Format::Nagios => report::nagios::render(r, &s.thresholds),
         Format::Human => report::human::render(
             r,
             HumanOptions {
@@ -89,7 +90,7 @@ pub fn render_error(e: &AppError, format: Format) -> Option<String> {
 pub async fn run(s: &Settings, io: &mut Io<'_>, out: &mut dyn Write) -> Result<Status, AppError> {
     s.validate()?;
     let emit = |mut r: Report, out: &mut dyn Write| -> Status {
-        crate::thresholds::apply(&mut r, &s.thresholds);
+        r.apply_thresholds(&s.thresholds);
         let _ = out.write_all(render(&r, s).as_bytes());
         r.status
     };

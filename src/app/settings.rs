@@ -14,7 +14,7 @@ use super::AppError;
 use crate::auth::PasswordSource;
 use crate::auth::sasl::Mech;
 use crate::config::NetConfig;
-use crate::thresholds::Thresholds;
+use crate::model::Thresholds;
 
 /// Output format of the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

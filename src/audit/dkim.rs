@@ -10,9 +10,9 @@ use x509_parser::prelude::FromDer;
 
 use super::{COMMON_DKIM_SELECTORS, finding, tags};
 use crate::dns::{DnsError, Resolver};
+use crate::model::DkimKey;
+use crate::model::{Finding, Severity};
 use crate::net::Net;
-use crate::report::inbound::DkimKey;
-use crate::report::{Finding, Severity};
 
 /// RSA keys shorter than this are critical (RFC 8301 §3.2: verifiers MUST NOT accept < 1024).
 pub const RSA_CRITICAL_BITS: u32 = 1024;

@@ -7,9 +7,9 @@ use mail_auth::dmarc::{Alignment, Policy};
 
 use super::{finding, tags, versioned_txt};
 use crate::dns::Resolver;
+use crate::model::{Dmarc, DmarcUri};
+use crate::model::{Finding, Severity};
 use crate::net::Net;
-use crate::report::inbound::{Dmarc, DmarcUri};
-use crate::report::{Finding, Severity};
 
 /// The organisational domain (RFC 7489 §3.2) by the public suffix list; the domain itself when
 /// the list knows no suffix for it.

@@ -17,9 +17,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use crate::dns::{DnsError, Resolver};
+use crate::model::{Finding, Severity};
+use crate::model::{Inbound, Policies};
 use crate::net::Net;
-use crate::report::inbound::{Inbound, Policies};
-use crate::report::{Finding, Severity};
 
 /// Selectors tried when none is given: the common defaults of large providers and MTAs.
 pub const COMMON_DKIM_SELECTORS: [&str; 9] = [
@@ -49,9 +49,9 @@ enum Part {
 
 enum PolicyPart {
     MtaSts(Option<mta_sts::Fetched>),
-    TlsRpt(Option<crate::report::inbound::TlsRpt>),
-    Spf(Option<crate::report::inbound::Spf>),
-    Dmarc(Option<crate::report::inbound::Dmarc>),
+    TlsRpt(Option<crate::model::TlsRpt>),
+    Spf(Option<crate::model::Spf>),
+    Dmarc(Option<crate::model::Dmarc>),
     Dkim(dkim::DkimSet),
 }
 

@@ -7,10 +7,10 @@ use mail_auth::common::parse::TxtRecordParser;
 
 use super::{finding, versioned_txt};
 use crate::dns::Resolver;
+use crate::model::{Finding, Severity};
+use crate::model::{MtaSts, MtaStsPolicy, MxHost};
 use crate::net::Net;
 use crate::net::http::{self, HttpError, HttpRequest};
-use crate::report::inbound::{MtaSts, MtaStsPolicy, MxHost};
-use crate::report::{Finding, Severity};
 
 /// Cap on a policy body: RFC 8461 §3.3 lets senders limit it; real policies are a few lines.
 pub const MAX_POLICY: usize = 64 * 1024;

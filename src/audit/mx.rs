@@ -6,8 +6,8 @@ use std::net::IpAddr;
 
 use super::finding;
 use crate::dns::{DnsError, Resolver};
-use crate::report::inbound::{MxAddress, MxHost};
-use crate::report::{Finding, Severity};
+use crate::model::{Finding, Severity};
+use crate::model::{MxAddress, MxHost};
 
 /// The analysed MX set.
 #[derive(Debug, Default)]

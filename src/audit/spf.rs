@@ -13,9 +13,9 @@ use mail_auth::common::parse::TxtRecordParser;
 use mail_auth::spf::{Macro, Mechanism, Qualifier};
 
 use crate::dns::{DnsError, Resolver};
+use crate::model::Finding;
+use crate::model::Spf;
 use crate::net::Net;
-use crate::report::Finding;
-use crate::report::inbound::Spf;
 
 /// Records fetched at most for one tree: the limit of 10 lookups makes more pointless, and a
 /// hostile tree must not make us query without end.

@@ -6,8 +6,8 @@ use mail_auth::mta_sts::ReportUri;
 
 use super::{finding, tags, versioned_txt};
 use crate::dns::Resolver;
-use crate::report::inbound::TlsRpt;
-use crate::report::{Finding, Severity};
+use crate::model::TlsRpt;
+use crate::model::{Finding, Severity};
 
 /// Look up and lint the TLS-RPT record of `domain`.
 pub async fn check(resolver: &Resolver, domain: &str) -> (Option<TlsRpt>, Vec<Finding>) {

@@ -5,8 +5,8 @@
 use std::collections::HashSet;
 
 use super::{NO_MECHANISM, NOT_SENT_NO_TLS, refusal};
-use crate::report::model::{AuthMethod, Finding, Protocol, Severity};
-use crate::report::probe::{Outcome, Probe, Setting, Settings};
+use crate::model::{AuthMethod, Finding, Protocol, Severity};
+use crate::model::{Outcome, Probe, Setting, Settings};
 
 fn server(p: &Probe) -> String {
     format!(
@@ -181,8 +181,8 @@ pub fn settings_with_login(probes: &[Probe], settings: Settings) -> Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::model::Security;
-    use crate::report::probe::AuthAttempt;
+    use crate::model::AuthAttempt;
+    use crate::model::Security;
 
     fn probe(proto: Protocol, host: &str, port: u16, auth: &[(&str, &str, bool, &str)]) -> Probe {
         Probe {
@@ -198,7 +198,7 @@ mod tests {
             capabilities_plain: vec![],
             capabilities: vec![],
             sasl: vec![],
-            tls: Some(crate::report::probe::TlsInfo {
+            tls: Some(crate::model::TlsInfo {
                 version: "TLSv1.3".into(),
                 cipher: "x".into(),
                 kx_group: None,

@@ -5,10 +5,10 @@ use std::future::Future;
 use std::pin::Pin;
 
 use super::{Authenticator, Target};
+use crate::model::AuthAttempt;
+use crate::model::Candidate;
 use crate::proto::LoginHook;
 use crate::proto::Session;
-use crate::report::model::Candidate;
-use crate::report::probe::AuthAttempt;
 
 impl LoginHook for Authenticator {
     fn login<'a>(

@@ -9,10 +9,10 @@ use std::time::Instant;
 use super::credentials::Secret;
 use super::refusal::{self, RefusalKind};
 use super::sasl::{self, Mech, Proto, SaslClient};
+use crate::model::Protocol;
 use crate::proto::login::{LoginLine, SASL_CANCEL, challenge_response, classify, initial_response};
 pub use crate::proto::login::{Wire, WireError};
 use crate::proto::{Capability, CapabilitySet, Offered, Redact, imap, pop3, smtp};
-use crate::report::Protocol;
 
 /// Passes lines through and remembers the credential tokens sent (the last word of each
 /// redacted line), so that they can be scrubbed from what the server says back.

@@ -19,10 +19,10 @@ pub use credentials::{
 pub use findings::{auth_method, login_findings, settings_with_login};
 
 use crate::address::Address;
+use crate::model::AuthAttempt;
+use crate::model::{Protocol, Security};
 use crate::net::Net;
 use crate::proto::{Capability, CapabilitySet, Offered, Wire};
-use crate::report::model::{Protocol, Security};
-use crate::report::probe::AuthAttempt;
 use sasl::{Mech, Proto};
 
 /// `AuthAttempt.response` when no credential was sent because the connection had no TLS.

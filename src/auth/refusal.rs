@@ -2,8 +2,8 @@
 //! the end-to-end round trip"). The mapping is one table, [`TABLE`], each row with its source;
 //! the first matching row wins, so provider-specific texts come before the generic codes.
 
+use crate::model::{Finding, Severity};
 use crate::proto::login::{ResponseCodes, response_codes};
-use crate::report::model::{Finding, Severity};
 
 /// What a refusal means for the person at the helpdesk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

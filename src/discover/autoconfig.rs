@@ -17,7 +17,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::address::Address;
-use crate::report::{AuthMethod, Candidate, Protocol, Security, Source};
+use crate::model::{AuthMethod, Candidate, Protocol, Security, Source};
 use xml::{Item, PrepError, Walker, attr};
 
 /// Why a document is not a usable autoconfig file at all.

@@ -17,7 +17,7 @@ use thiserror::Error;
 use super::autoconfig::server::{check_host, parse_port};
 use super::autoconfig::xml::{self, Item, PrepError, Walker};
 use crate::address::Address;
-use crate::report::{AuthMethod, Candidate, Protocol, Security, Source};
+use crate::model::{AuthMethod, Candidate, Protocol, Security, Source};
 
 /// Namespace of the request (Outlook request schema 2006).
 const REQUEST_NS: &str =

@@ -18,7 +18,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::report::{Candidate, Finding, Protocol, Security, Severity, Source};
+use crate::model::{Candidate, Finding, Protocol, Security, Severity, Source};
 
 /// Where a source put a candidate: the source (most trusted of those that named it) and the
 /// 0-based position in that source's own order for the protocol.

@@ -18,7 +18,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::report::{Candidate, Finding, Protocol, Security, Severity, Source};
+use crate::model::{Candidate, Finding, Protocol, Security, Severity, Source};
 
 /// Targets tried per SRV name (`_imaps._tcp.<domain>`, …).
 pub const MAX_SRV_TARGETS: usize = 10;
@@ -128,7 +128,7 @@ fn rounds(kinds: &[(Protocol, Security)], max: usize) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::AuthMethod;
+    use crate::model::AuthMethod;
 
     fn c(src: Source, p: Protocol, host: &str, port: u16, sec: Security) -> Candidate {
         Candidate {

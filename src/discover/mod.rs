@@ -19,10 +19,10 @@ use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 
 use crate::address::Address;
-use crate::net::Net;
-use crate::report::{
+use crate::model::{
     Attempt, AttemptOutcome, Candidate, Discovery, Finding, Protocol, Severity, Source,
 };
+use crate::net::Net;
 use sources::SourceResult;
 
 /// The discovery stage's result.

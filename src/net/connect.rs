@@ -20,7 +20,7 @@ use tokio::time::{Instant, sleep_until};
 
 use super::Net;
 use crate::dns::DnsError;
-use crate::report::probe::AddressResult;
+use crate::model::AddressResult;
 
 /// RFC 8305 §3: how long to wait for AAAA once A has answered.
 pub const RESOLUTION_DELAY: Duration = Duration::from_millis(50);

@@ -34,7 +34,7 @@ pub use verdict::{Verdict, VerdictSlot};
 pub use verifier::RecordingVerifier;
 
 use super::{Net, NetSetupError};
-use crate::report::probe::TlsInfo;
+use crate::model::TlsInfo;
 use sniff::{Cause, SNIFF_LEN, explain};
 
 /// ring as the process-wide provider; reqwest's `rustls-no-provider` panics without one.

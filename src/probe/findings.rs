@@ -14,11 +14,11 @@ use std::collections::BTreeMap;
 
 use super::ProbeOptions;
 use super::verdict;
-use crate::proto::open::Facts;
-use crate::proto::{Capability, CapabilitySet, Offered};
-use crate::report::{
+use crate::model::{
     Candidate, Finding, Outcome, Probe, Protocol, Security, Settings, Severity, Source, StepStatus,
 };
+use crate::proto::open::Facts;
+use crate::proto::{Capability, CapabilitySet, Offered};
 
 fn label(p: &Probe) -> String {
     let scheme = match (p.protocol, p.security) {

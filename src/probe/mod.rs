@@ -46,10 +46,10 @@ pub mod verdict;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::model::{Candidate, Finding, Probe, Settings};
 use crate::net::Net;
 use crate::proto::Session;
 use crate::proto::open::{DEFAULT_EHLO_NAME, Facts, OpenOptions, open_and_login};
-use crate::report::{Candidate, Finding, Probe, Settings};
 
 pub use crate::proto::open::LoginHook;
 pub use schedule::{Feed, probe_all, probe_feed};

@@ -34,10 +34,10 @@ use tokio::sync::{mpsc, watch};
 use super::limits::Limits;
 use super::probe_with_facts;
 use super::{LoginHook, ProbeOptions, ProbeRun, findings, verdict};
+use crate::model::{AuthAttempt, Candidate, Outcome, Probe};
 use crate::net::Net;
 use crate::proto::Session;
 use crate::proto::open::Facts;
-use crate::report::{AuthAttempt, Candidate, Outcome, Probe};
 use rules::{Cancel, stopped};
 pub use rules::{outranked, start_delays};
 

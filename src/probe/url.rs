@@ -2,7 +2,7 @@
 //! (`pop`), and the RFC 8314 §3 port assignments for implicit TLS (`imaps`, `pop3s`,
 //! `submissions`); `?security=plain|starttls|tls` overrides the scheme's default.
 
-use crate::report::{Candidate, Protocol, Security, Source};
+use crate::model::{Candidate, Protocol, Security, Source};
 
 /// A URL that does not name a mail server.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -8,7 +8,7 @@
 //! [`crate::discover::candidate`]).
 
 use super::ProbeRun;
-use crate::report::{
+use crate::model::{
     AuthMethod, Candidate, Outcome, Probe, Protocol, Security, Setting, Settings, Severity, Status,
 };
 
@@ -136,8 +136,8 @@ pub fn status_of(run: &ProbeRun) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Source;
     use crate::proto::open::blank_probe;
-    use crate::report::Source;
 
     fn cand(protocol: Protocol, port: u16, security: Security) -> Candidate {
         Candidate {
@@ -261,10 +261,10 @@ mod tests {
         run.settings.outgoing = Some(setting(&c, &p));
         assert_eq!(status_of(&run), Status::Ok);
         run.findings
-            .push(crate::report::Finding::new(Severity::Info, "x", "y"));
+            .push(crate::model::Finding::new(Severity::Info, "x", "y"));
         assert_eq!(status_of(&run), Status::Ok);
         run.findings
-            .push(crate::report::Finding::new(Severity::Warning, "x", "y"));
+            .push(crate::model::Finding::new(Severity::Warning, "x", "y"));
         assert_eq!(status_of(&run), Status::Warning);
     }
 }

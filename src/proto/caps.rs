@@ -8,7 +8,7 @@
 //! RFC 5321 §2.4 (EHLO keywords).
 
 use super::{imap, pop3, smtp};
-use crate::report::Protocol;
+use crate::model::Protocol;
 
 /// Something a server may offer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -18,7 +18,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 
 use super::session::{Session, SessionError};
 use super::transcript::Redact;
-use crate::report::Protocol;
+use crate::model::Protocol;
 
 /// Why a line could not be read or written.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,8 +18,8 @@ use super::caps::{CapabilitySet, Offered};
 use super::session::MAX_TOTAL;
 use super::transport;
 use super::{Session, SessionError};
+use crate::model::{AuthAttempt, Candidate, Outcome, Probe, Protocol, Security, Step, StepStatus};
 use crate::net::Net;
-use crate::report::{AuthAttempt, Candidate, Outcome, Probe, Protocol, Security, Step, StepStatus};
 
 mod protocols;
 

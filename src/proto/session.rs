@@ -23,8 +23,8 @@ use tokio::net::TcpStream;
 use super::caps::{CapabilitySet, Offered};
 use super::transcript::{Redact, Transcript};
 use super::transport::{self, CertProblem, TlsError};
+use crate::model::{TlsInfo, TranscriptLine};
 use crate::net::Net;
-use crate::report::{TlsInfo, TranscriptLine};
 
 mod exchange;
 

@@ -8,7 +8,7 @@
 
 use std::time::Instant;
 
-use crate::report::TranscriptLine;
+use crate::model::TranscriptLine;
 
 /// How a sent line is stored in the transcript.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,10 +7,10 @@
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
+use crate::model::{AddressResult, TlsInfo};
 use crate::net::Net;
 use crate::net::connect::{self, ConnectErrorKind};
 use crate::net::tls::{self, TlsFailureKind};
-use crate::report::{AddressResult, TlsInfo};
 
 /// A TLS handshake that did not complete.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use crate::address::Address;
-use crate::report::{AuthMethod, Candidate, Finding, ProviderInfo, Severity, Source};
-pub use crate::report::{Protocol, Security};
+use crate::model::{AuthMethod, Candidate, Finding, ProviderInfo, Severity, Source};
+pub use crate::model::{Protocol, Security};
 pub use model::{Access, AppPassword, Auth, OAuth2, Provider, Server};
 
 /// Date of the database (`provider-db/_meta.toml`), shown by `--version`.

@@ -1,6 +1,6 @@
 //! The compiled provider record, shared by `build.rs` (which serialises it to JSON in OUT_DIR)
 //! and the library (which deserialises the embedded JSON). `Protocol` and `Security` come from
-//! the parent module: the library's `crate::report` types, or build.rs's serde-identical mirrors.
+//! the parent module: the library's `crate::model` types, or build.rs's serde-identical mirrors.
 
 use serde::{Deserialize, Serialize};
 

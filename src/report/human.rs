@@ -5,7 +5,8 @@ use std::fmt::Write;
 
 use colored::Colorize;
 
-use super::*;
+use super::safe;
+use crate::model::*;
 
 mod inbound;
 
@@ -93,7 +94,7 @@ pub fn render(r: &Report, opts: HumanOptions) -> String {
     }
     if let Some(rt) = &r.roundtrip {
         o.push_str("\nRound trip\n");
-        for line in rt.summary_lines() {
+        for line in super::roundtrip::summary_lines(rt) {
             let _ = writeln!(o, "  {line}");
         }
     }

@@ -5,8 +5,8 @@
 //! those are written as `\uXXXX` escapes too ([`ascii_safe`]): the same JSON string value, and
 //! `mailprobe --json | less` shows nothing that steers the terminal.
 
-use super::Report;
 use super::safe::is_unsafe;
+use crate::model::{Report, SCHEMA_VERSION};
 
 pub fn render(report: &Report) -> String {
     let s =
@@ -22,7 +22,7 @@ pub fn render_line(report: &Report) -> String {
 /// A JSON document for a run that could not start (exit 3): monitoring jobs still get JSON.
 pub fn render_error(message: &str, hint: Option<&str>) -> String {
     let v = serde_json::json!({
-        "schema_version": super::SCHEMA_VERSION,
+        "schema_version": SCHEMA_VERSION,
         "status": "unknown",
         "error": message,
         "hint": hint,

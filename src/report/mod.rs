@@ -1,14 +1,10 @@
-//! The report: one serde model ([`model`], [`probe`]) and the renderers that print it; the text
+//! The renderers: each turns a [`crate::model::Report`] into text for one output format. The text
 //! renderers show network strings only through [`safe`].
 
+pub mod batch;
 pub mod human;
-pub mod inbound;
 pub mod json;
-pub mod model;
 pub mod nagios;
-pub mod probe;
+pub mod roundtrip;
 pub mod safe;
 pub mod schema;
-
-pub use model::*;
-pub use probe::*;

@@ -4,18 +4,8 @@
 
 use std::fmt::Write;
 
-use super::*;
-
-/// Thresholds shown in the perfdata (the same values decide the status, see `thresholds`).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct PerfThresholds {
-    pub warn_cert_days: Option<i64>,
-    pub crit_cert_days: Option<i64>,
-    pub warn_latency_s: Option<f64>,
-    pub crit_latency_s: Option<f64>,
-    pub warn_time_s: Option<f64>,
-    pub crit_time_s: Option<f64>,
-}
+use super::safe;
+use crate::model::*;
 
 /// One perfdata item.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,7 +64,7 @@ fn step_ms(p: &Probe, names: &[&str]) -> Option<u64> {
 }
 
 /// Perfdata for a report.
-pub fn perfdata(r: &Report, t: &PerfThresholds) -> Vec<Perf> {
+pub fn perfdata(r: &Report, t: &Thresholds) -> Vec<Perf> {
     let mut out = Vec::new();
     // Per protocol: the probe behind the chosen setting, else the first working probe.
     let chosen = |proto: Protocol| -> Option<&Probe> {
@@ -123,8 +113,8 @@ pub fn perfdata(r: &Report, t: &PerfThresholds) -> Vec<Perf> {
             label: format!("cert_days_{h}"),
             value: d as f64,
             uom: "",
-            warn: t.warn_cert_days.map(|v| v as f64),
-            crit: t.crit_cert_days.map(|v| v as f64),
+            warn: Some(t.warn_cert_days as f64),
+            crit: Some(t.crit_cert_days as f64),
             min: None,
         });
     }
@@ -192,7 +182,7 @@ pub fn summary(r: &Report) -> String {
 
 /// Render the plugin output. Every string is shown escaped ([`safe`]), so no control character
 /// (newline included) reaches the output from the report; `|` would start the perfdata: replaced.
-pub fn render(r: &Report, t: &PerfThresholds) -> String {
+pub fn render(r: &Report, t: &Thresholds) -> String {
     let r = &safe::report(r);
     let clean = |s: &str| s.replace(['\n', '\r'], " ").replace('|', "/");
     let perf: Vec<String> = perfdata(r, t).iter().map(Perf::render).collect();

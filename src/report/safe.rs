@@ -17,7 +17,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use super::Report;
+use crate::model::Report;
 
 /// Bidirectional formatting characters (Unicode TR #9 §2): ALM, LRM, RLM, LRE, RLE, PDF, LRO,
 /// RLO, LRI, RLI, FSI, PDI; and the line and paragraph separators, which some terminals break on.
@@ -101,7 +101,7 @@ fn escape_value(v: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{Finding, Severity};
+    use crate::model::{Finding, Severity};
 
     #[test]
     fn escapes_controls_and_bidi_only() {

@@ -3,7 +3,7 @@
 
 /// The schema as pretty JSON.
 pub fn report_schema() -> String {
-    let schema = schemars::schema_for!(super::Report);
+    let schema = schemars::schema_for!(crate::model::Report);
     let mut s = serde_json::to_string_pretty(&schema).unwrap_or_default();
     s.push('\n');
     s

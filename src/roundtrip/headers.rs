@@ -3,39 +3,8 @@
 //! §2.2) for SPF, DKIM, DMARC and the like.
 
 use mail_parser::{HeaderName, Host, MessageParser};
-use serde::{Deserialize, Serialize};
 
-/// One relay step, oldest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Hop {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub by: Option<String>,
-    /// `ESMTPSA`, `LMTP`, ...
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub with: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// RFC 3339.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub date: Option<String>,
-    /// Seconds since the previous hop (by the two hosts' clocks).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub delay_s: Option<i64>,
-}
-
-/// One method's verdict, e.g. `spf=pass`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct AuthResult {
-    /// The authserv-id (the host that evaluated).
-    pub authserv_id: String,
-    pub method: String,
-    pub result: String,
-    /// The rest of the resinfo (`smtp.mailfrom=...`, `header.d=...`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
+use crate::model::{AuthResult, Hop};
 
 fn host(h: &Host<'_>) -> String {
     match h {

@@ -7,24 +7,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::auth::Authenticator;
+use crate::model::{AuthAttempt, Deletion, Setting};
 use crate::net::Net;
 use crate::proto::imap::{self, Capabilities, Command, ListEntry};
 use crate::proto::{Capability, CapabilitySet, ImapResponse, Session};
-use crate::report::probe::{AuthAttempt, Setting};
-
-/// What happened to the test message afterwards.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum Deletion {
-    Deleted,
-    /// `--keep`.
-    Kept,
-    /// Left in place: deleting could have expunged other messages flagged `\Deleted`.
-    LeftOthersDeleted,
-    Failed,
-}
 
 /// The message as found.
 #[derive(Debug, Default)]

@@ -2,31 +2,26 @@
 //! submit it through the working outgoing server (authenticated), wait for it in the mailbox
 //! over IMAP (or POP3), report latency, hops and authentication verdicts, and delete it again.
 //!
-//! Entry point: [`run`] → [`RoundtripReport`] (serde + JSON schema; `latency_ms` is a plain
-//! field for monitoring); [`RoundtripReport::summary_lines`] for the human renderer.
+//! Entry point: [`run`] → [`RoundtripReport`] (its data lives in [`crate::model`]).
 
 pub mod headers;
 pub mod imap_fetch;
 pub mod message;
 pub mod pop3_fetch;
 pub mod submit;
-mod summary;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use serde::{Deserialize, Serialize};
-
 use crate::address::Address;
 use crate::auth::{Authenticator, Credentials, Secret, refusal};
+use crate::model::{
+    AuthAttempt, Candidate, Deletion, Finding, Probe, Protocol, RoundtripReport, RoundtripResult,
+    Setting, Severity,
+};
 use crate::net::Net;
 use crate::proto::session::MAILBOX_MAX_TOTAL;
 use crate::proto::{OpenOptions, Session, open_and_login};
-use crate::report::model::{Candidate, Finding, Protocol, Severity};
-use crate::report::probe::{AuthAttempt, Probe, Setting, Step};
-
-pub use headers::{AuthResult, Hop};
-pub use imap_fetch::Deletion;
 
 /// `mailprobe roundtrip` options.
 #[derive(Debug, Clone)]
@@ -57,67 +52,6 @@ impl Default for RoundtripOptions {
             to_password: None,
         }
     }
-}
-
-/// Result of the round trip.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum RoundtripResult {
-    /// Submitted, found in the mailbox.
-    Delivered,
-    /// Submitted and accepted; not fetched back (`--to` without its credentials).
-    Accepted,
-    /// Submitted but not found within `--wait`.
-    NotArrived,
-    SubmitFailed,
-    /// Submitted, but the mailbox could not be opened or searched.
-    FetchFailed,
-}
-
-/// What `mailprobe roundtrip` reports.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct RoundtripReport {
-    pub result: RoundtripResult,
-    pub from: String,
-    pub to: String,
-    /// With angle brackets.
-    pub message_id: String,
-    pub token: String,
-    /// `smtp://host:port` (security) the message went through.
-    pub submit_server: String,
-    /// Each SMTP step with its time and the server's reply.
-    pub submit_steps: Vec<Step>,
-    /// From the final `250` (Postfix `queued as …`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub queue_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fetch_server: Option<String>,
-    /// `IDLE` or `polling`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fetch_method: Option<String>,
-    /// `INBOX` or the Junk folder's name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub folder: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub uid: Option<u32>,
-    /// IMAP INTERNALDATE as the server gave it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub internal_date: Option<String>,
-    /// From the final 250 of the submission to the message being found.
-    pub latency_ms: Option<u64>,
-    /// The whole round trip, connect to delete.
-    pub total_ms: u64,
-    /// Relay steps from `Received:`, oldest first.
-    pub hops: Vec<Hop>,
-    /// `Authentication-Results` verdicts (SPF, DKIM, DMARC...).
-    pub auth_results: Vec<AuthResult>,
-    /// What happened to the test message; null when it was not found.
-    pub deleted: Option<Deletion>,
-    /// Login attempts on the outgoing server.
-    pub submit_auth: Vec<AuthAttempt>,
-    /// Login attempts on the incoming server (the first poll's, over POP3).
-    pub fetch_auth: Vec<AuthAttempt>,
-    pub findings: Vec<Finding>,
 }
 
 fn url(s: &Setting) -> String {

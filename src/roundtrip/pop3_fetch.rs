@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::auth::Authenticator;
+use crate::model::{Deletion, Setting};
 use crate::net::Net;
 use crate::proto::pop3::{self, Command};
 use crate::proto::{Pop3Response, Session};
-use crate::report::probe::Setting;
 
-use super::imap_fetch::{Deletion, Found};
+use super::imap_fetch::Found;
 
 /// The `Message-ID` value of a header block given as lines (unfolded, RFC 5322 §2.2.3).
 pub fn message_id_of(lines: &[String]) -> Option<String> {

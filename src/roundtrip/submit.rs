@@ -5,11 +5,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::auth::Authenticator;
+use crate::model::{AuthAttempt, Setting, Step, StepStatus};
 use crate::net::Net;
 use crate::proto::session::MAX_TOTAL;
 use crate::proto::smtp::{self, Command};
 use crate::proto::{Session, SessionError};
-use crate::report::probe::{AuthAttempt, Setting, Step, StepStatus};
 
 use super::message::dot_stuff;
 

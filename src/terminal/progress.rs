@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use mailprobe::app::Reporter;
-use mailprobe::report::Report;
+use mailprobe::model::Report;
 
 /// A [`Reporter`] that draws an indicatif bar (when `enabled`) and prints the side summary on
 /// standard error.

@@ -9,9 +9,9 @@ use std::time::Duration;
 use mailprobe::address;
 use mailprobe::auth::{self, Authenticator, Credentials, Secret};
 use mailprobe::config::{ConnectTo, NetConfig};
+use mailprobe::model::{Candidate, Probe, Protocol, Report, Security, Source, Status};
 use mailprobe::net::Net;
 use mailprobe::probe::{ProbeOptions, probe_one};
-use mailprobe::report::{Candidate, Probe, Protocol, Report, Security, Source, Status};
 
 use crate::support::mailstack::{self, MailStack};
 
@@ -82,7 +82,7 @@ fn alice() -> address::Address {
     address::parse("alice@example.test").unwrap()
 }
 
-fn codes(f: &[mailprobe::report::Finding]) -> Vec<&str> {
+fn codes(f: &[mailprobe::model::Finding]) -> Vec<&str> {
     f.iter().map(|f| f.code.as_str()).collect()
 }
 
@@ -212,7 +212,7 @@ async fn wrong_password_is_decoded_and_critical() {
         let json = serde_json::to_string(&p).unwrap();
         assert!(!json.contains("not-the-password"), "{json}");
         // The verdict drops a server whose login failed (no other server logged in).
-        let setting = mailprobe::report::Setting {
+        let setting = mailprobe::model::Setting {
             protocol: proto,
             host: host.into(),
             port,
@@ -221,19 +221,19 @@ async fn wrong_password_is_decoded_and_critical() {
             auth: vec![],
         };
         let s = if proto.is_incoming() {
-            mailprobe::report::Settings {
+            mailprobe::model::Settings {
                 incoming: Some(setting),
                 outgoing: None,
             }
         } else {
-            mailprobe::report::Settings {
+            mailprobe::model::Settings {
                 incoming: None,
                 outgoing: Some(setting),
             }
         };
         assert_eq!(
             auth::settings_with_login(&[p], s),
-            mailprobe::report::Settings::default()
+            mailprobe::model::Settings::default()
         );
     }
 }
@@ -278,7 +278,7 @@ async fn no_credentials_before_tls_unless_allowed() {
     assert!(p.auth.iter().any(|a| a.success), "{:?}", p.auth);
     let f = auth::login_findings(&[p]);
     assert_eq!(codes(&f), ["auth-plaintext"]);
-    assert_eq!(f[0].severity, mailprobe::report::Severity::Critical);
+    assert_eq!(f[0].severity, mailprobe::model::Severity::Critical);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -309,8 +309,8 @@ async fn the_other_username_form_is_tried() {
     assert_eq!(codes(&f), ["auth-username-form"]);
     assert!(f[0].message.contains("alice@example.test"));
     // settings_with_login carries the working user name.
-    let s = mailprobe::report::Settings {
-        incoming: Some(mailprobe::report::Setting {
+    let s = mailprobe::model::Settings {
+        incoming: Some(mailprobe::model::Setting {
             protocol: Protocol::Imap,
             host: "imap.example.test".into(),
             port: 993,

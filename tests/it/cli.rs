@@ -1,7 +1,8 @@
 //! CLI contract tests: exit codes, global option placement, renderers (insta snapshots), and the
 //! committed JSON schema.
 
-use mailprobe::report::*;
+use mailprobe::model::*;
+use mailprobe::report::{human, json, schema};
 
 fn mailprobe() -> assert_cmd::Command {
     let mut c = assert_cmd::Command::cargo_bin("mailprobe").expect("binary built");

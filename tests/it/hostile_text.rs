@@ -2,7 +2,8 @@
 //! every free-text field holds control and bidi characters, and a probe of a scripted server
 //! whose greeting and replies carry terminal escapes.
 
-use mailprobe::report::{self, Report, human, nagios};
+use mailprobe::model::{Report, Thresholds};
+use mailprobe::report::{self, human, nagios};
 use serde_json::{Value, json};
 
 use crate::support::cmd::mailprobe;
@@ -145,7 +146,7 @@ fn renderers_escape_every_string_field() {
     let text = human::render(&r, human::HumanOptions { all_attempts: true });
     assert_eq!(raw_unsafe(&text), Vec::<char>::new(), "{text}");
     assert!(text.contains("\\x1b]0;owned\\x07\\x1b[2J\\x1b[31mOK\\u{202e}gnp.exe\\x0d\\x0a"));
-    let text = nagios::render(&r, &nagios::PerfThresholds::default());
+    let text = nagios::render(&r, &Thresholds::default());
     assert_eq!(raw_unsafe(&text), Vec::<char>::new(), "{text}");
     assert!(text.contains("\\x1b[2J"), "{text}");
     let text = nagios::render_error(HOSTILE);

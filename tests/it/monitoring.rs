@@ -1,9 +1,8 @@
 //! Monitoring contract: the Nagios line and perfdata (parsed back), and each threshold's effect
 //! on the status.
 
+use mailprobe::model::*;
 use mailprobe::report::nagios;
-use mailprobe::report::*;
-use mailprobe::thresholds::{self, Thresholds};
 
 fn step(name: &str, ms: u64) -> Step {
     Step {
@@ -114,8 +113,8 @@ fn nagios_line_and_perfdata_parse_back() {
         crit_time_s: Some(10.0),
         ..Thresholds::default()
     };
-    thresholds::apply(&mut r, &t);
-    let text = nagios::render(&r, &t.perf());
+    r.apply_thresholds(&t);
+    let text = nagios::render(&r, &t);
     let first = text.lines().next().unwrap();
     let (head, perf) = first.split_once(" | ").expect("perfdata separator");
     assert!(
@@ -154,11 +153,11 @@ fn nagios_line_and_perfdata_parse_back() {
 fn each_threshold_moves_the_status() {
     let t = Thresholds::default();
     let mut ok = check_report(200, 100);
-    thresholds::apply(&mut ok, &t);
+    ok.apply_thresholds(&t);
     assert_eq!(ok.status, Status::Ok);
 
     let mut crit_cert = check_report(3, 100);
-    thresholds::apply(&mut crit_cert, &t);
+    crit_cert.apply_thresholds(&t);
     assert_eq!(crit_cert.status, Status::Critical);
     assert!(
         crit_cert
@@ -171,7 +170,7 @@ fn each_threshold_moves_the_status() {
         ..t
     };
     let mut fine = check_report(3, 100);
-    thresholds::apply(&mut fine, &custom);
+    fine.apply_thresholds(&custom);
     assert_eq!(fine.status, Status::Ok);
 
     for (ms, expect) in [
@@ -180,14 +179,11 @@ fn each_threshold_moves_the_status() {
         (11_000, Status::Critical),
     ] {
         let mut r = check_report(200, ms);
-        thresholds::apply(
-            &mut r,
-            &Thresholds {
-                warn_time_s: Some(5.0),
-                crit_time_s: Some(10.0),
-                ..t
-            },
-        );
+        r.apply_thresholds(&Thresholds {
+            warn_time_s: Some(5.0),
+            crit_time_s: Some(10.0),
+            ..t
+        });
         assert_eq!(r.status, expect, "{ms} ms");
         assert_eq!(
             r.status.exit_code(),

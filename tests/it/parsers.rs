@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use mailprobe::address::{self, Address};
 use mailprobe::discover::{autoconfig, autodiscover};
-use mailprobe::report::{Protocol, Source};
+use mailprobe::model::{Protocol, Source};
 use serde_json::{Value, json};
 
 fn fixtures(area: &str) -> PathBuf {

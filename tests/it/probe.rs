@@ -20,9 +20,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mailprobe::config::{NetConfig, parse_connect_to};
+use mailprobe::model::{Candidate, Outcome, Probe, Protocol, Security, Source};
 use mailprobe::net::Net;
 use mailprobe::probe::{ProbeOptions, ProbeRun};
-use mailprobe::report::{Candidate, Outcome, Probe, Protocol, Security, Source};
 
 use crate::support::certs::{TestCa, TlsVersions, Validity, server_config};
 use crate::support::scripted::{ScriptedServer, Step, closed_port};

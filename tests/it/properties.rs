@@ -9,7 +9,7 @@ use std::path::Path;
 use mailprobe::address::{self, Address};
 use mailprobe::auth::sasl::oauth_status;
 use mailprobe::discover::{autoconfig, autodiscover};
-use mailprobe::report::Source;
+use mailprobe::model::Source;
 use proptest::prelude::*;
 
 /// Shorter than every placeholder (`%EMAILDOMAIN%` is 13 bytes), so a resolved placeholder never

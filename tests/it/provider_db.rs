@@ -5,8 +5,8 @@
 use std::collections::{BTreeSet, HashSet};
 
 use mailprobe::address;
+use mailprobe::model::{AuthMethod, Protocol, Security, Severity, Source};
 use mailprobe::provider_db::{self, by_domain, by_mx};
-use mailprobe::report::{AuthMethod, Protocol, Security, Severity, Source};
 
 fn id_of(p: Option<&provider_db::Provider>) -> Option<&str> {
     p.map(|p| p.id.as_str())

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use mailprobe::address;
 use mailprobe::auth::{Credentials, Secret};
-use mailprobe::report::{Protocol, Security, Setting};
-use mailprobe::roundtrip::{self, Deletion, RoundtripOptions, RoundtripReport, RoundtripResult};
+use mailprobe::model::{Deletion, Protocol, RoundtripReport, RoundtripResult, Security, Setting};
+use mailprobe::roundtrip::{self, RoundtripOptions};
 
 use crate::auth::stack_net;
 use crate::support::mailstack::{MailStack, StackOptions};

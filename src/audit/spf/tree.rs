@@ -5,8 +5,8 @@
 
 use super::{Raw, RawError};
 use crate::audit::finding;
-use crate::report::inbound::{Spf, SpfNode};
-use crate::report::{Finding, Severity};
+use crate::model::{Finding, Severity};
+use crate::model::{Spf, SpfNode};
 
 /// RFC 7208 §4.6.4.
 pub const LOOKUP_LIMIT: u32 = 10;

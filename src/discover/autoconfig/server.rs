@@ -4,7 +4,7 @@
 
 use super::{IgnoredServer, ServerEntry};
 use crate::address::Address;
-use crate::report::{AuthMethod, Protocol, Security};
+use crate::model::{AuthMethod, Protocol, Security};
 
 /// Longest user name kept (RFC 5321 §4.5.3.1.3 path limit; real ones are an address).
 const MAX_USERNAME: usize = 256;

@@ -1,7 +1,7 @@
 //! Table tests for the autoconfig parser over small inline documents.
 
 use super::*;
-use crate::report::{AuthMethod as A, Protocol as P, Security as S};
+use crate::model::{AuthMethod as A, Protocol as P, Security as S};
 
 fn addr() -> Address {
     crate::address::parse("Fred.Bloggs@Example.COM").unwrap()

@@ -1,7 +1,7 @@
 //! Table tests for the POX Autodiscover request builder and response parser.
 
 use super::*;
-use crate::report::{AuthMethod as A, Protocol as P, Security as S};
+use crate::model::{AuthMethod as A, Protocol as P, Security as S};
 
 fn addr() -> Address {
     crate::address::parse("alice@example.com").unwrap()

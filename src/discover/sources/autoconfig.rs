@@ -9,9 +9,9 @@ use std::time::Instant;
 use super::{SourceResult, attempt, failed};
 use crate::address::Address;
 use crate::discover::autoconfig as parser;
+use crate::model::{Attempt, AttemptOutcome, Finding, Severity, Source};
 use crate::net::Net;
 use crate::net::http::{self, HttpRequest};
-use crate::report::{Attempt, AttemptOutcome, Finding, Severity, Source};
 use futures::FutureExt;
 
 /// The autoconfig URLs for `domain`, each with its source.

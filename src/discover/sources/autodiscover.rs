@@ -14,9 +14,9 @@ use std::time::Instant;
 use super::{SourceResult, attempt, failed};
 use crate::address::{self, Address};
 use crate::discover::autodiscover::{self as parser, AutodiscoverResponse};
+use crate::model::{AttemptOutcome, Finding, Severity, Source};
 use crate::net::Net;
 use crate::net::http::{self, HttpRequest, Origin};
-use crate::report::{AttemptOutcome, Finding, Severity, Source};
 
 /// Redirects (`redirectUrl`, `redirectAddr`, HTTP 3xx) followed at most, per the issue and
 /// [MS-OXDSCLI] §3.1.5.

@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use super::{SourceResult, attempt};
 use crate::address::Address;
+use crate::model::{AttemptOutcome, AuthMethod, Candidate, Protocol, Security, Source};
 use crate::net::Net;
-use crate::report::{AttemptOutcome, AuthMethod, Candidate, Protocol, Security, Source};
 
 /// (prefix, what to try there). Empty prefix = the bare domain.
 type Try = (Protocol, u16, Security);

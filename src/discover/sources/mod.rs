@@ -11,7 +11,7 @@ pub mod srv;
 
 use std::time::Instant;
 
-use crate::report::{Attempt, AttemptOutcome, Candidate, Finding, ProviderInfo, Source};
+use crate::model::{Attempt, AttemptOutcome, Candidate, Finding, ProviderInfo, Source};
 
 /// What one source contributed.
 #[derive(Debug, Default)]

@@ -13,9 +13,9 @@ use futures::FutureExt;
 use super::{SourceResult, attempt, failed};
 use crate::address::Address;
 use crate::dns::Mx;
+use crate::model::{AttemptOutcome, Finding, Severity, Source};
 use crate::net::Net;
 use crate::provider_db;
-use crate::report::{AttemptOutcome, Finding, Severity, Source};
 
 /// Domains to ask about, given the MX host: its registrable domain and its parent, never above
 /// the registrable domain, never the address's own domain (the other sources cover it).

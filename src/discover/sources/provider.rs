@@ -4,8 +4,8 @@ use std::time::Instant;
 
 use super::{SourceResult, attempt};
 use crate::address::Address;
+use crate::model::{AttemptOutcome, Source};
 use crate::provider_db::{self, Provider};
-use crate::report::{AttemptOutcome, Source};
 
 pub fn lookup(addr: &Address) -> SourceResult {
     let started = Instant::now();

@@ -9,10 +9,10 @@ use std::time::Instant;
 use super::{SourceResult, attempt, failed};
 use crate::address::Address;
 use crate::discover::cap;
-use crate::net::Net;
-use crate::report::{
+use crate::model::{
     AttemptOutcome, AuthMethod, Candidate, Finding, Protocol, Security, Severity, Source,
 };
+use crate::net::Net;
 
 /// The SRV services asked, with what they mean.
 pub const SERVICES: [(&str, Protocol, Security); 6] = [

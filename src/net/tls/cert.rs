@@ -11,7 +11,7 @@ use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::oid_registry::OID_PKIX_ACCESS_DESCRIPTOR_CA_ISSUERS;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use crate::report::probe::CertInfo;
+use crate::model::CertInfo;
 
 /// One [`CertInfo`] per certificate, in the order the server sent them (leaf first).
 /// A certificate that does not parse is left out (webpki rejects it anyway; its fingerprint

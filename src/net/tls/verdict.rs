@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use rustls::{CertificateError, Error};
 
-use crate::report::probe::CertInfo;
+use crate::model::CertInfo;
 
 /// Every certificate problem found, most important first (webpki's order: time, trust, name).
 /// Empty: the chain verified for the name.

@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 
 use super::cert::{has_ca_issuers_url, inspect_chain, raw_names};
 use super::verdict::{Facts, Problem, Shape, VerdictSlot, chain_shape, classify, judge};
-use crate::report::probe::CertInfo;
+use crate::model::CertInfo;
 
 /// A verifier that asks webpki, records the verdict in its slot and always accepts the chain.
 #[derive(Debug)]

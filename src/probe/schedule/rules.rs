@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use super::super::verdict;
+use crate::model::{Candidate, Outcome, Probe, Protocol, Source, Step, StepStatus};
 use crate::proto::open::blank_probe;
-use crate::report::{Candidate, Outcome, Probe, Protocol, Source, Step, StepStatus};
 
 /// A request to stop a pending probe at `at` (after the grace, or now at the deadline).
 #[derive(Debug, Clone)]
@@ -92,7 +92,7 @@ pub fn stopped(c: &Candidate, phase: &str, reason: String, elapsed: Duration) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::Security;
+    use crate::model::Security;
 
     fn cand(protocol: Protocol, port: u16, security: Security, source: Source) -> Candidate {
         Candidate {

@@ -5,9 +5,9 @@
 use std::time::Instant;
 
 use super::{Fail, Run, fail, session_fail};
+use crate::model::{Protocol, Security, StepStatus};
 use crate::proto::imap::{self, ImapStatus};
 use crate::proto::{Capability, CapabilitySet, Offered, pop3, smtp};
-use crate::report::{Protocol, Security, StepStatus};
 
 impl Run<'_> {
     /// Does the server offer `cap`, by what the dialogue learnt last?

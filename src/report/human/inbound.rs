@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use colored::Colorize;
 
-use crate::report::inbound::{DkimKey, Dmarc, DmarcUri, Inbound, MtaSts, Spf, SpfNode, TlsRpt};
+use crate::model::{DkimKey, Dmarc, DmarcUri, Inbound, MtaSts, Spf, SpfNode, TlsRpt};
 
 /// Text from the network with control characters (escape sequences, newlines) escaped.
 fn safe(s: &str) -> String {

@@ -8,8 +8,8 @@ use std::time::Duration;
 use mailprobe::auth::refusal::{self, TABLE};
 use mailprobe::auth::sasl::{self, Mech};
 use mailprobe::auth::{self, Authenticator, Credentials, Secret, Target};
+use mailprobe::model::{Probe, Protocol, Security};
 use mailprobe::proto::connect_ready;
-use mailprobe::report::{Probe, Protocol, Security};
 
 use super::{alice, codes, creds, plain_net};
 use crate::support::scripted::{ScriptedServer, Step};
@@ -19,7 +19,7 @@ async fn scripted_login(
     proto: Protocol,
     script: Vec<Step>,
     c: Credentials,
-) -> (Vec<mailprobe::report::AuthAttempt>, ScriptedServer) {
+) -> (Vec<mailprobe::model::AuthAttempt>, ScriptedServer) {
     let srv = ScriptedServer::start(script);
     let net = plain_net();
     let mut o = connect_ready(&net, proto, "127.0.0.1", srv.port(), Security::Plain)
@@ -223,7 +223,7 @@ async fn every_refusal_table_row_over_a_scripted_server() {
     );
 }
 
-fn fake_probe(proto: Protocol, attempts: Vec<mailprobe::report::AuthAttempt>) -> Probe {
+fn fake_probe(proto: Protocol, attempts: Vec<mailprobe::model::AuthAttempt>) -> Probe {
     Probe {
         protocol: proto,
         host: "127.0.0.1".into(),
@@ -238,7 +238,7 @@ fn fake_probe(proto: Protocol, attempts: Vec<mailprobe::report::AuthAttempt>) ->
         capabilities: vec![],
         sasl: vec![],
         tls: None,
-        outcome: mailprobe::report::Outcome::Working { tls_valid: true },
+        outcome: mailprobe::model::Outcome::Working { tls_valid: true },
         auth: attempts,
         transcript: None,
         elapsed_ms: 0,

@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
+use mailprobe::model::{Candidate, Outcome, Protocol, Security};
 use mailprobe::probe::{ProbeOptions, ProbeRun, probe_all};
-use mailprobe::report::{Candidate, Outcome, Protocol, Security};
 
 use super::{HOST, cand, codes, dump, net_with, opts, phase};
 use crate::support::certs::{Cert, TestCa, TlsVersions, Validity, server_config};
@@ -228,7 +228,7 @@ async fn different_certificates_on_implicit_and_starttls_ports() {
         .expect("certificate-differs");
     assert_eq!(
         f.severity,
-        mailprobe::report::Severity::Info,
+        mailprobe::model::Severity::Info,
         "both verify: only informational"
     );
 }

@@ -8,9 +8,9 @@
 
 use std::path::PathBuf;
 
+use mailprobe::model::{Outcome, Protocol, Security};
 use mailprobe::probe::probe_all;
 use mailprobe::proto::{imap, pop3, smtp};
-use mailprobe::report::{Outcome, Protocol, Security};
 
 use super::{HOST, cand, codes, net_with, opts, transcript};
 use crate::support::certs::{TestCa, TlsVersions, Validity, server_config};

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
+use mailprobe::model::{Outcome, Protocol, Security, StepStatus};
 use mailprobe::probe::{ProbeOptions, parse_url, probe_all, probe_one};
-use mailprobe::report::{Outcome, Protocol, Security, StepStatus};
 
 use super::{cand, codes, dump, error, net_with, opts, phase};
 use crate::support::scripted::{ScriptedServer, Step};

@@ -6,9 +6,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use mailprobe::model::{AuthAttempt, Candidate, Outcome, Protocol, Security, Source};
 use mailprobe::probe::{Feed, LoginHook, ProbeOptions, probe_feed};
 use mailprobe::proto::Session;
-use mailprobe::report::{AuthAttempt, Candidate, Outcome, Protocol, Security, Source};
 use tokio::sync::mpsc;
 
 use super::{cand_from, dump, imaps_server, net_with, opts, phase};

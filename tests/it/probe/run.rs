@@ -8,10 +8,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use mailprobe::config::{NetConfig, parse_resolve};
+use mailprobe::model::{AuthAttempt, Candidate, Outcome, Protocol, Security, Source};
 use mailprobe::net::Net;
 use mailprobe::probe::{LoginHook, ProbeOptions, probe_all, probe_one};
 use mailprobe::proto::{Redact, Session};
-use mailprobe::report::{AuthAttempt, Candidate, Outcome, Protocol, Security, Source};
 
 use super::{HOST, cand, cand_from, codes, dump, imaps_server, net_with, opts, phase, transcript};
 use crate::support::certs::{TestCa, TlsVersions, Validity, server_config};
@@ -405,7 +405,7 @@ async fn whole_run_stays_under_the_deadline() {
     assert!(run.settings.incoming.is_none() && run.settings.outgoing.is_none());
     assert_eq!(
         mailprobe::probe::status_of(&run),
-        mailprobe::report::Status::Critical
+        mailprobe::model::Status::Critical
     );
 }
 

@@ -6,10 +6,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use mailprobe::model::{AuthAttempt, Candidate, Outcome, Protocol, Security, Status, StepStatus};
 use mailprobe::net::Net;
 use mailprobe::probe::{LoginHook, open_session, probe_all, probe_one, status_of};
 use mailprobe::proto::{Redact, Session};
-use mailprobe::report::{AuthAttempt, Candidate, Outcome, Protocol, Security, Status, StepStatus};
 
 use super::{cand, codes, dump, net_with, opts, transcript};
 use crate::support::mailstack::{self, MailStack, StackOptions};
@@ -118,7 +118,7 @@ async fn real_stack_probe_all_picks_imaps_and_465_status_ok() {
     }
 }
 
-fn phase_is_working(p: &mailprobe::report::Probe) -> bool {
+fn phase_is_working(p: &mailprobe::model::Probe) -> bool {
     matches!(p.outcome, Outcome::Working { .. })
 }
 

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use mailprobe::auth::{Authenticator, Credentials, Secret};
 use mailprobe::config::NetConfig;
+use mailprobe::model::{Deletion, Protocol, Security, Setting};
 use mailprobe::net::Net;
-use mailprobe::report::{Protocol, Security, Setting};
-use mailprobe::roundtrip::imap_fetch::{Deletion, wait_and_fetch};
+use mailprobe::roundtrip::imap_fetch::wait_and_fetch;
 
 use crate::support::scripted::{ScriptedServer, Step};
 

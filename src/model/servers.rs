@@ -1,9 +1,10 @@
-//! Report model of the probing stage (issue #3): one [`Probe`] per server tried, each a list of
-//! timed [`Step`]s, the TLS facts, and the [`Settings`] verdict chosen from all probes.
+//! The probing stage's data: one [`Probe`] per server tried, each a list of timed [`Step`]s,
+//! the addresses tried, the TLS facts and certificate chain, the login attempts and the
+//! transcript, and the [`Settings`] verdict chosen from all probes.
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{AuthMethod, Protocol, Security, Source};
+use super::discovery::{AuthMethod, Protocol, Security, Source};
 
 /// Status of one probe step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -26,7 +27,7 @@ pub struct Step {
     pub detail: Option<String>,
 }
 
-/// Outcome of a whole probe. A failed step is data, not an `Err` (DEVELOPERS.md).
+/// Outcome of a whole probe. A failed step is data, not an `Err`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Outcome {
@@ -102,7 +103,7 @@ pub struct TranscriptLine {
     pub line: String,
 }
 
-/// Result of a login attempt (issue #4).
+/// Result of a login attempt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuthAttempt {
     pub mechanism: String,

@@ -1,12 +1,9 @@
-//! The one serde `Report` model every command fills and every renderer reads.
+//! Discovery's data: the protocol, security and source vocabulary, the [`Candidate`] settings
+//! every source suggests, and the [`Attempt`]s made to find them.
 //!
-//! Key names are public (issue #2, #3): monitoring jobs parse them, so fields are only ever
-//! *added* within a `schema_version`; renaming or removing one bumps [`SCHEMA_VERSION`].
+//! Wire names (lowercase or kebab-case) are public JSON keys and values; see the README.
 
 use serde::{Deserialize, Serialize};
-
-/// Version of the JSON document. Fields may be added within a version, never renamed or removed.
-pub const SCHEMA_VERSION: u32 = 1;
 
 /// Mail access protocol of a candidate or probe.
 #[derive(
@@ -214,93 +211,6 @@ pub struct Attempt {
     pub elapsed_ms: u64,
 }
 
-/// Severity of a finding.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Warning,
-    Critical,
-}
-
-/// Something a helpdesk should know: a problem, a risk or a hint.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Finding {
-    pub severity: Severity,
-    /// Stable kebab-case identifier, e.g. `sources-disagree`.
-    pub code: String,
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-}
-
-impl Finding {
-    pub fn new(severity: Severity, code: &str, message: impl Into<String>) -> Self {
-        Finding {
-            severity,
-            code: code.to_string(),
-            message: message.into(),
-            hint: None,
-        }
-    }
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
-        self
-    }
-    /// `INFO`, `WARNING`, `CRITICAL`.
-    pub fn severity_label(&self) -> &'static str {
-        match self.severity {
-            Severity::Info => "INFO",
-            Severity::Warning => "WARNING",
-            Severity::Critical => "CRITICAL",
-        }
-    }
-}
-
-/// Overall verdict, mapped one to one to the Nagios exit codes.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Ok,
-    Warning,
-    Critical,
-    Unknown,
-}
-
-impl Status {
-    /// 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (monitoring-plugins guidelines).
-    pub fn exit_code(self) -> i32 {
-        match self {
-            Status::Ok => 0,
-            Status::Warning => 1,
-            Status::Critical => 2,
-            Status::Unknown => 3,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Ok => "ok",
-            Status::Warning => "warning",
-            Status::Critical => "critical",
-            Status::Unknown => "unknown",
-        }
-    }
-}
-
 /// What the built-in database knows about the provider, when it matched.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ProviderInfo {
@@ -324,67 +234,4 @@ pub struct Discovery {
     pub attempts: Vec<Attempt>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub provider: Option<ProviderInfo>,
-}
-
-/// The whole result of one command run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Report {
-    pub schema_version: u32,
-    /// `discover`, `check`, `probe` or `roundtrip`.
-    pub command: String,
-    /// The address as given, domain in punycode.
-    pub address: String,
-    /// ASCII (punycode) domain.
-    pub domain: String,
-    /// The domain in Unicode, when it differs from `domain`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub domain_unicode: Option<String>,
-    pub discovery: Discovery,
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub probes: Vec<crate::report::probe::Probe>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub settings: Option<crate::report::probe::Settings>,
-    /// The send-and-fetch-back test (`mailprobe roundtrip`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub roundtrip: Option<crate::roundtrip::RoundtripReport>,
-    /// The receiving side of the domain (`mailprobe audit`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub inbound: Option<crate::report::inbound::Inbound>,
-    pub findings: Vec<Finding>,
-    pub status: Status,
-    pub elapsed_ms: u64,
-}
-
-impl Report {
-    pub fn new(command: &str, address: &str, domain: &str) -> Self {
-        Report {
-            schema_version: SCHEMA_VERSION,
-            command: command.to_string(),
-            address: address.to_string(),
-            domain: domain.to_string(),
-            domain_unicode: None,
-            discovery: Discovery::default(),
-            probes: Vec::new(),
-            settings: None,
-            roundtrip: None,
-            inbound: None,
-            findings: Vec::new(),
-            status: Status::Ok,
-            elapsed_ms: 0,
-        }
-    }
-
-    /// Submit→arrival latency of the round trip, when one ran and the message arrived.
-    pub fn roundtrip_latency_ms(&self) -> Option<u64> {
-        self.roundtrip.as_ref().and_then(|r| r.latency_ms)
-    }
-
-    /// Worst severity among the findings, as a status (no finding: OK).
-    pub fn status_from_findings(&self) -> Status {
-        match self.findings.iter().map(|f| f.severity).max() {
-            Some(Severity::Critical) => Status::Critical,
-            Some(Severity::Warning) => Status::Warning,
-            _ => Status::Ok,
-        }
-    }
 }
