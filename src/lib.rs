@@ -1,9 +1,11 @@
 //! mailprobe: find, probe and verify the mail server settings of an email address.
 //!
-//! Data flows one way: [`app::Settings`] (resolved by the binary from the command line) →
-//! [`app`] → [`address`] → [`discover`] → probe → auth → roundtrip → [`report`] → renderers.
-//! [`dns`] is the only module that imports hickory. Nothing here prints, prompts or draws
-//! progress: the binary does, through [`app::Io`].
+//! Layers, each importing only those below it: [`model`] (the report's data, importing nothing
+//! of ours) → [`dns`], [`net`] (the only modules touching hickory, sockets and TLS) → [`proto`]
+//! (sessions and typed IMAP/POP3/SMTP commands and replies) → [`discover`], [`probe`],
+//! [`auth`], [`roundtrip`], [`audit`] → [`app`] (orchestration, from [`app::Settings`] resolved
+//! by the binary from the command line) → [`report`] (renderers) → the binary. Nothing here
+//! prints, prompts or draws progress: the binary does, through [`app::Io`].
 
 pub mod address;
 pub mod app;
