@@ -9,6 +9,10 @@ use thiserror::Error;
 pub enum AddressError {
     #[error("'{0}' is not an email address: it has no '@'")]
     NoAt(String),
+    #[error(
+        "'{0}' has {1} '@' signs; an address has exactly one, between the local part and the domain"
+    )]
+    ManyAt(String, usize),
     #[error("'{0}' has an empty local part (the part before '@')")]
     EmptyLocal(String),
     #[error("'{0}' has an empty domain (the part after '@')")]
@@ -30,6 +34,17 @@ pub struct Address {
     pub domain: String,
     /// The domain in Unicode, when it differs from `domain`.
     pub domain_unicode: Option<String>,
+}
+
+impl AddressError {
+    /// Is the input missing a part of an address altogether (rather than an address with a
+    /// bad part)? Then an example of a full address helps.
+    pub fn not_an_address(&self) -> bool {
+        matches!(
+            self,
+            AddressError::NoAt(_) | AddressError::EmptyLocal(_) | AddressError::EmptyDomain(_)
+        )
+    }
 }
 
 impl Address {
@@ -66,6 +81,7 @@ fn shorten(e: AddressError, s: &str) -> AddressError {
     let fix = |x: String| if x == s { short.clone() } else { x };
     match e {
         AddressError::NoAt(x) => AddressError::NoAt(fix(x)),
+        AddressError::ManyAt(x, n) => AddressError::ManyAt(fix(x), n),
         AddressError::EmptyLocal(x) => AddressError::EmptyLocal(fix(x)),
         AddressError::EmptyDomain(x) => AddressError::EmptyDomain(fix(x)),
         AddressError::LocalTooLong(x) => AddressError::LocalTooLong(fix(x)),
@@ -78,6 +94,11 @@ fn parse_inner(s: &str) -> Result<Address, AddressError> {
     let (local, domain) = s
         .rsplit_once('@')
         .ok_or_else(|| AddressError::NoAt(s.to_string()))?;
+    // An '@' inside a quoted local part is legal (RFC 5321 §4.1.2); anywhere else it is a typo.
+    let quoted = local.len() >= 2 && local.starts_with('"') && local.ends_with('"');
+    if local.contains('@') && !quoted {
+        return Err(AddressError::ManyAt(s.to_string(), s.matches('@').count()));
+    }
     if local.is_empty() {
         return Err(AddressError::EmptyLocal(s.to_string()));
     }
@@ -118,8 +139,28 @@ fn check_local(local: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Lowercase, IDNA-map to ASCII (UTS #46), then check LDH rules and lengths (RFC 1035 §2.3.4).
+/// A mail domain: a host name ([`normalise_host`]) of at least two labels whose top-level
+/// label is not numeric.
 pub fn normalise_domain(domain: &str) -> Result<(String, Option<String>), String> {
+    let (ascii, unicode) = normalise_host(domain)?;
+    let labels: Vec<&str> = ascii.split('.').collect();
+    if labels.len() < 2 {
+        return Err(format!(
+            "'{ascii}' has a single label; a mail domain needs at least two (like example.com)"
+        ));
+    }
+    if labels
+        .last()
+        .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit()))
+    {
+        return Err("the top-level label is numeric; an IP address is not a mail domain".into());
+    }
+    Ok((ascii, unicode))
+}
+
+/// A host name: lowercase, IDNA-map to ASCII (UTS #46), then check LDH rules and lengths
+/// (RFC 1035 §2.3.4). Returns the ASCII form and the Unicode form when it differs.
+pub fn normalise_host(domain: &str) -> Result<(String, Option<String>), String> {
     let d = domain.trim_end_matches('.');
     if d.starts_with('[') {
         return Err("address literals ([IP]) cannot be looked up; use a domain name".into());
@@ -142,13 +183,7 @@ pub fn normalise_domain(domain: &str) -> Result<(String, Option<String>), String
             ascii.len()
         ));
     }
-    let labels: Vec<&str> = ascii.split('.').collect();
-    if labels.len() < 2 {
-        return Err(format!(
-            "'{ascii}' has a single label; a mail domain needs at least two (like example.com)"
-        ));
-    }
-    for label in &labels {
+    for label in ascii.split('.') {
         if label.is_empty() {
             return Err("empty label (two dots in a row)".into());
         }
@@ -166,12 +201,6 @@ pub fn normalise_domain(domain: &str) -> Result<(String, Option<String>), String
                 "label '{label}' has characters other than letters, digits and hyphens"
             ));
         }
-    }
-    if labels
-        .last()
-        .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit()))
-    {
-        return Err("the top-level label is numeric; an IP address is not a mail domain".into());
     }
     let unicode = idna::domain_to_unicode(&ascii).0;
     let unicode = (unicode != ascii).then_some(unicode);
@@ -194,6 +223,7 @@ mod tests {
         assert_eq!(a.domain_unicode.as_deref(), Some("bücher.example"));
         assert_eq!(a.ascii(), "jörg@xn--bcher-kva.example");
         assert!(parse("\"a b\"@example.com").is_ok());
+        assert!(parse("\"a@b\"@example.com").is_ok());
         assert!(parse("first.last+tag@sub.example.co.uk.").is_ok());
     }
 
@@ -212,6 +242,8 @@ mod tests {
             ("a b@example.com", "not allowed"),
             ("a@exa mple.com", "not valid"),
             ("a@1.2.3.4", "numeric"),
+            ("alice@gmail.com@", "2 '@' signs"),
+            ("a@b@example.com", "2 '@' signs"),
         ];
         for (input, needle) in cases {
             let err = parse(input).unwrap_err().to_string();

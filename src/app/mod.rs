@@ -47,7 +47,9 @@ impl AppError {
     /// A `hint:` line for the user, when there is something to suggest.
     pub fn hint(&self) -> Option<&'static str> {
         match self {
-            AppError::Address(_) => Some("give a full address such as alice@example.com"),
+            AppError::Address(e) if e.not_an_address() => {
+                Some("give a full address such as alice@example.com")
+            }
             AppError::Config(ConfigError::Resolve(_)) => {
                 Some("example: --resolve mail.example.com:993:192.0.2.10")
             }
@@ -168,6 +170,11 @@ fn roundtrip_inputs(
     io: &mut Io<'_>,
 ) -> Result<(address::Address, Credentials, RoundtripOptions), AppError> {
     let addr = check::parse_address(&t.address)?;
+    for (flag, value) in [("--to", &t.to), ("--from", &t.from)] {
+        if let Some(v) = value {
+            address::parse(v).map_err(|e| AppError::Usage(format!("{flag}: {e}")))?;
+        }
+    }
     let creds = creds::credentials(&s.credentials, Need::Required, io)?;
     let to_password = t
         .to_password_env

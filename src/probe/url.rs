@@ -18,6 +18,8 @@ pub enum UrlError {
     Scheme(String, String),
     #[error("'{0}': invalid port")]
     Port(String),
+    #[error("'{0}': the host '{1}' is not a valid host name: {2}")]
+    Host(String, String, String),
     #[error("'{0}': invalid query (only security=plain|starttls|tls is understood)")]
     Query(String),
 }
@@ -69,6 +71,7 @@ pub fn parse_url(s: &str) -> Result<Candidate, UrlError> {
     if host.is_empty() || host == "[]" {
         return Err(syntax());
     }
+    let host = valid_host(&host).map_err(|why| UrlError::Host(s.to_string(), host.clone(), why))?;
     let port = match port {
         None => default_port,
         Some(p) => match p.parse::<u16>() {
@@ -94,13 +97,29 @@ pub fn parse_url(s: &str) -> Result<Candidate, UrlError> {
     }
     Ok(Candidate {
         protocol,
-        host: host.trim_end_matches('.').to_ascii_lowercase(),
+        host,
         port,
         security,
         username: None,
         auth: Vec::new(),
         sources: vec![Source::User],
     })
+}
+
+/// The host of a URL, checked before any lookup: an IP address (IPv6 in brackets), or a host
+/// name by the LDH rules (RFC 1035 §2.3.4, IDNA to ASCII) — so `mail..example.com` is a usage
+/// error, not a DNS failure.
+fn valid_host(host: &str) -> Result<String, String> {
+    if let Some(v6) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return match v6.parse::<std::net::Ipv6Addr>() {
+            Ok(_) => Ok(host.to_ascii_lowercase()),
+            Err(_) => Err("not an IPv6 address".into()),
+        };
+    }
+    if host.parse::<std::net::Ipv4Addr>().is_ok() {
+        return Ok(host.to_string());
+    }
+    crate::address::normalise_host(host).map(|(ascii, _)| ascii)
 }
 
 #[cfg(test)]
@@ -220,5 +239,20 @@ mod tests {
         ] {
             assert!(parse_url(url).is_err(), "{url}");
         }
+        for url in [
+            "imaps://mail..example.com",
+            "imaps://-mail.example.com",
+            "imaps://mail_1.example.com",
+            "imaps://[nope]",
+            "imaps://mail example.com",
+        ] {
+            assert!(
+                matches!(parse_url(url), Err(UrlError::Host(..))),
+                "{url}: {:?}",
+                parse_url(url)
+            );
+        }
+        let c = parse_url("imaps://Mail.Bücher.example.").unwrap();
+        assert_eq!(c.host, "mail.xn--bcher-kva.example");
     }
 }
