@@ -122,6 +122,14 @@ async fn run_network_sources(
         match tokio::time::timeout_at(deadline, set.next()).await {
             Ok(Some((i, mut r))) => {
                 done[i] = true;
+                for a in &r.attempts {
+                    tracing::debug!(source = ?a.source, target = ?a.target, outcome = ?a.outcome, reason = ?a.reason, ms = a.elapsed_ms, "discovery attempt");
+                }
+                tracing::info!(
+                    source = pending[i].1,
+                    candidates = r.candidates.len(),
+                    "discovery source answered"
+                );
                 let (kept, capped) = cap::per_source(std::mem::take(&mut r.candidates));
                 r.candidates = kept;
                 r.findings.extend(capped);

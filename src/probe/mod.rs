@@ -137,7 +137,18 @@ pub async fn probe_one(net: &Net, candidate: &Candidate, opts: &ProbeOptions) ->
 /// ended by LOGOUT/QUIT.
 pub async fn probe_with_facts(net: &Net, c: &Candidate, opts: &ProbeOptions) -> (Probe, Facts) {
     let o = opts.open_options();
-    open_and_login(net, c, &o).await.finish().await
+    let (probe, facts) = open_and_login(net, c, &o).await.finish().await;
+    log_probe(&probe);
+    (probe, facts)
+}
+
+/// `-v` logs each probe's outcome, `-vv` each of its steps (the binary sets the levels; Debug
+/// formatting escapes whatever the network put in a string).
+fn log_probe(p: &Probe) {
+    for s in &p.steps {
+        tracing::debug!(host = ?p.host, port = p.port, step = ?s.name, status = ?s.status, ms = s.elapsed_ms, "probe step");
+    }
+    tracing::info!(protocol = ?p.protocol, host = ?p.host, port = p.port, outcome = ?p.outcome, "probe done");
 }
 
 /// The probe dialogue up to the capabilities over TLS, handing out the live session instead of
