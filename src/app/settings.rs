@@ -71,8 +71,12 @@ impl Task {
     }
 
     /// Does the command connect to mail servers (and so make no sense with `--offline`)?
+    /// `discover` falls back on the built-in database; `audit` reports `dns-unavailable`.
     pub fn needs_network(&self) -> bool {
-        !matches!(self, Task::Discover { .. })
+        matches!(
+            self,
+            Task::Check { .. } | Task::Batch { .. } | Task::Probe { .. } | Task::Roundtrip(_)
+        )
     }
 }
 
@@ -154,7 +158,7 @@ impl Settings {
     pub fn validate(&self) -> Result<(), AppError> {
         if self.net.offline && self.task.needs_network() {
             return Err(AppError::Usage(format!(
-                "`{}` connects to mail servers and cannot run with --offline (only `discover` can)",
+                "`{}` connects to mail servers and cannot run with --offline (`discover` can)",
                 self.task.name()
             )));
         }

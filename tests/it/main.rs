@@ -17,4 +17,5 @@ mod properties;
 mod provenance;
 mod provider_db;
 mod roundtrip;
+mod usage;
 mod verdict;
