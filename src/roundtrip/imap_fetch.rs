@@ -87,58 +87,10 @@ async fn session(
         }
     };
     let conn = &mut o;
-    // RFC 9051 §6.2.2: capabilities may change with the login (IDLE, UIDPLUS, SPECIAL-USE).
-    let r = imap_command(conn, Command::Capability).await?;
-    let caps = r.capabilities().unwrap_or_default();
-    completion(r)?;
-    // RFC 6154 §5.1: with SPECIAL-USE, `RETURN (SPECIAL-USE)` makes the server include the
-    // attributes (\Junk); without it they are optional, and the folder names are the fallback.
-    let list_cmd = Command::ListAll {
-        special_use: caps.has(Capability::SpecialUse),
-    };
-    let lines = command(conn, list_cmd).await?;
-    let list: Vec<_> = lines.iter().filter_map(|l| imap::parse_list(l)).collect();
-    // INBOX last, so that it is the folder selected while IDLE waits.
-    let mut folders: Vec<String> = junk_folder(&list).into_iter().collect();
-    folders.push("INBOX".to_string());
+    let (caps, folders) = capabilities_and_folders(conn).await?;
     let idle = caps.has(Capability::Idle);
     found.method = Some(if idle { "IDLE" } else { "polling" }.into());
-    let deadline = Instant::now() + wait;
-    let search = Command::UidSearchHeader {
-        field: "Message-ID",
-        value: message_id,
-    };
-    let mut backoff = Duration::from_millis(100);
-    let hit = 'wait: loop {
-        for f in &folders {
-            let r = imap_command(conn, Command::Select(f)).await?;
-            if completion(r).is_err() {
-                continue;
-            }
-            let lines = command(conn, search).await?;
-            if let Some(uid) = imap::parse_search(&lines).into_iter().max() {
-                break 'wait Some((f.clone(), uid));
-            }
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            break None;
-        }
-        // IDLE on INBOX wakes up at once for it (RFC 2177 §3: EXISTS is sent as mail arrives);
-        // a Junk folder is not watched, so with one the IDLE cycles follow the polling backoff.
-        let nap = backoff.min(left);
-        if idle {
-            let cycle = if folders.len() > 1 {
-                nap
-            } else {
-                Duration::from_secs(5).min(left)
-            };
-            conn.imap_idle(cycle).await.map_err(|e| e.to_string())?;
-        } else {
-            tokio::time::sleep(nap).await;
-        }
-        backoff = (backoff * 2).min(Duration::from_secs(2));
-    };
+    let hit = wait_for(conn, &folders, message_id, wait, idle).await?;
     let Some((folder, uid)) = hit else {
         logout(conn).await;
         return Err(format!(
@@ -158,6 +110,74 @@ async fn session(
     });
     logout(conn).await;
     Ok(())
+}
+
+/// The capabilities after the login and the folders to search: the Junk folder, if any, then
+/// INBOX (last, so that it is the folder selected while IDLE waits).
+async fn capabilities_and_folders(
+    conn: &mut Session,
+) -> Result<(Capabilities, Vec<String>), String> {
+    // RFC 9051 §6.2.2: capabilities may change with the login (IDLE, UIDPLUS, SPECIAL-USE).
+    let r = imap_command(conn, Command::Capability).await?;
+    let caps = r.capabilities().unwrap_or_default();
+    completion(r)?;
+    // RFC 6154 §5.1: with SPECIAL-USE, `RETURN (SPECIAL-USE)` makes the server include the
+    // attributes (\Junk); without it they are optional, and the folder names are the fallback.
+    let list_cmd = Command::ListAll {
+        special_use: caps.has(Capability::SpecialUse),
+    };
+    let lines = command(conn, list_cmd).await?;
+    let list: Vec<_> = lines.iter().filter_map(|l| imap::parse_list(l)).collect();
+    let mut folders: Vec<String> = junk_folder(&list).into_iter().collect();
+    folders.push("INBOX".to_string());
+    Ok((caps, folders))
+}
+
+/// Search `folders` for `message_id` until it turns up or `wait` runs out, idling on INBOX
+/// between rounds when the server has IDLE, else sleeping with backoff. The folder and UID.
+async fn wait_for(
+    conn: &mut Session,
+    folders: &[String],
+    message_id: &str,
+    wait: Duration,
+    idle: bool,
+) -> Result<Option<(String, u32)>, String> {
+    let deadline = Instant::now() + wait;
+    let search = Command::UidSearchHeader {
+        field: "Message-ID",
+        value: message_id,
+    };
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        for f in folders {
+            let r = imap_command(conn, Command::Select(f)).await?;
+            if completion(r).is_err() {
+                continue;
+            }
+            let lines = command(conn, search).await?;
+            if let Some(uid) = imap::parse_search(&lines).into_iter().max() {
+                return Ok(Some((f.clone(), uid)));
+            }
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(None);
+        }
+        // IDLE on INBOX wakes up at once for it (RFC 2177 §3: EXISTS is sent as mail arrives);
+        // a Junk folder is not watched, so with one the IDLE cycles follow the polling backoff.
+        let nap = backoff.min(left);
+        if idle {
+            let cycle = if folders.len() > 1 {
+                nap
+            } else {
+                Duration::from_secs(5).min(left)
+            };
+            conn.imap_idle(cycle).await.map_err(|e| e.to_string())?;
+        } else {
+            tokio::time::sleep(nap).await;
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(2));
+    }
 }
 
 async fn imap_command(conn: &mut Session, cmd: Command<'_>) -> Result<ImapResponse, String> {

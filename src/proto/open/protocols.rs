@@ -4,7 +4,8 @@
 
 use std::time::Instant;
 
-use super::{Fail, Run, fail, session_fail};
+use super::Run;
+use super::steps::{Fail, fail, session_fail};
 use crate::model::{Protocol, Security, StepStatus};
 use crate::proto::imap::{self, ImapStatus};
 use crate::proto::{Capability, CapabilitySet, Offered, pop3, smtp};

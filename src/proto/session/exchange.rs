@@ -153,29 +153,9 @@ impl Session {
             if untagged.len() > MAX_RESPONSE_LINES {
                 return Err(SessionError::Protocol("too many untagged lines".into()));
             }
-            let line = self.read_line_until(until).await?;
-            // RFC 9051 §4.3: a literal's bytes follow the line; the response goes on after them.
-            let mut shown = String::from_utf8_lossy(&line)
-                .trim_end_matches(['\r', '\n'])
-                .to_string();
-            let mut last = line.clone();
-            while let Some(n) = imap::literal_len(&last) {
-                if let Some(max) = keep_literals {
-                    if n > max {
-                        return Err(SessionError::TooMuchData(max));
-                    }
-                    let announced = String::from_utf8_lossy(&last)
-                        .trim_end_matches(['\r', '\n'])
-                        .to_string();
-                    literals.push((announced, self.read_bytes_until(n, until).await?));
-                } else {
-                    self.read_bytes_until(n, until).await?;
-                }
-                let more = self.read_line_until(until).await?;
-                shown.push_str(&format!("<{n} bytes>"));
-                shown.push_str(String::from_utf8_lossy(&more).trim_end_matches(['\r', '\n']));
-                last = more;
-            }
+            let shown = self
+                .read_imap_line(until, keep_literals, &mut literals)
+                .await?;
             match imap::parse_line(shown.as_bytes()) {
                 Ok(ImapLine::Tagged {
                     tag: t,
@@ -224,6 +204,40 @@ impl Session {
                 Err(e) => return Err(SessionError::Protocol(e.to_string())),
             }
         }
+    }
+
+    /// Read one response line with the literals it announces (RFC 9051 §4.3: a literal's bytes
+    /// follow the line; the response goes on after them). Returns the line as shown, each
+    /// literal replaced by `<N bytes>`; with `keep_literals: Some(max)` each literal (at most
+    /// `max` bytes) is added to `literals` with the line text that announced it.
+    async fn read_imap_line(
+        &mut self,
+        until: Instant,
+        keep_literals: Option<usize>,
+        literals: &mut Vec<Literal>,
+    ) -> Result<String, SessionError> {
+        let mut last = self.read_line_until(until).await?;
+        let text = |b: &[u8]| {
+            String::from_utf8_lossy(b)
+                .trim_end_matches(['\r', '\n'])
+                .to_string()
+        };
+        let mut shown = text(&last);
+        while let Some(n) = imap::literal_len(&last) {
+            if let Some(max) = keep_literals {
+                if n > max {
+                    return Err(SessionError::TooMuchData(max));
+                }
+                let bytes = self.read_bytes_until(n, until).await?;
+                literals.push((text(&last), bytes));
+            } else {
+                self.read_bytes_until(n, until).await?;
+            }
+            last = self.read_line_until(until).await?;
+            shown.push_str(&format!("<{n} bytes>"));
+            shown.push_str(&text(&last));
+        }
+        Ok(shown)
     }
 
     /// Send a POP3 command and read its status line, and for `multiline` the data block after
