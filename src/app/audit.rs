@@ -27,23 +27,36 @@ pub fn parse_target(target: &str) -> Result<(String, Option<String>), AppError> 
 }
 
 /// The audit options from the settings.
-pub fn options(dkim_selectors: &[String]) -> Result<AuditOptions, AppError> {
-    for s in dkim_selectors {
-        let ok = !s.is_empty()
-            && s.len() <= 63 * 4
-            && s.split('.').all(|l| {
+pub fn options(
+    s: &Settings,
+    dkim_selectors: &[String],
+    relay_test_rcpt: &str,
+) -> Result<AuditOptions, AppError> {
+    for sel in dkim_selectors {
+        let ok = !sel.is_empty()
+            && sel.len() <= 63 * 4
+            && sel.split('.').all(|l| {
                 !l.is_empty()
                     && l.bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
             });
         if !ok {
             return Err(AppError::Usage(format!(
-                "--dkim-selector '{s}' is not a selector (letters, digits, '-', '_', dot-separated)"
+                "--dkim-selector '{sel}' is not a selector (letters, digits, '-', '_', dot-separated)"
             )));
         }
     }
+    let rcpt = address::parse(relay_test_rcpt)
+        .map_err(|e| AppError::Usage(format!("--relay-test-rcpt '{relay_test_rcpt}': {e}")))?;
     Ok(AuditOptions {
         dkim_selectors: dkim_selectors.to_vec(),
+        probe: crate::audit::port25::ProbeOptions {
+            relay_rcpt: rcpt.ascii(),
+            ..Default::default()
+        },
+        per_host: s.per_host.max(1),
+        warn_cert_days: s.thresholds.warn_cert_days,
+        crit_cert_days: s.thresholds.crit_cert_days,
     })
 }
 

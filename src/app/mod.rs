@@ -135,8 +135,9 @@ pub async fn run(s: &Settings, io: &mut Io<'_>, out: &mut dyn Write) -> Result<S
         Task::Audit {
             target,
             dkim_selectors,
+            relay_test_rcpt,
         } => {
-            let opts = audit::options(dkim_selectors)?;
+            let opts = audit::options(s, dkim_selectors, relay_test_rcpt)?;
             let (domain, unicode) = audit::parse_target(target)?;
             let net = Net::new(s.net.clone())?;
             let r = audit::audit_report(&net, target.trim(), &domain, unicode, &opts).await;
@@ -145,8 +146,9 @@ pub async fn run(s: &Settings, io: &mut Io<'_>, out: &mut dyn Write) -> Result<S
         Task::AuditBatch {
             input,
             dkim_selectors,
+            relay_test_rcpt,
         } => {
-            let opts = audit::options(dkim_selectors)?;
+            let opts = audit::options(s, dkim_selectors, relay_test_rcpt)?;
             let net = Net::new(s.net.clone())?;
             audit::run_batch(s, input, &opts, &net, io, out).await
         }

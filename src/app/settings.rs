@@ -50,11 +50,14 @@ pub enum Task {
     Audit {
         target: String,
         dkim_selectors: Vec<String>,
+        /// `--relay-test-rcpt`: recipient of the safe open-relay test.
+        relay_test_rcpt: String,
     },
     /// `audit --batch FILE` (`-`: standard input).
     AuditBatch {
         input: String,
         dkim_selectors: Vec<String>,
+        relay_test_rcpt: String,
     },
 }
 

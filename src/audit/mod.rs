@@ -8,6 +8,7 @@ pub mod dkim;
 pub mod dmarc;
 pub mod mta_sts;
 pub mod mx;
+pub mod port25;
 pub mod spf;
 pub mod tags;
 pub mod tlsrpt;
@@ -18,8 +19,9 @@ use std::sync::Arc;
 
 use crate::dns::{DnsError, Resolver};
 use crate::model::{Finding, Severity};
-use crate::model::{Inbound, Policies};
+use crate::model::{Inbound, MxHost, Policies};
 use crate::net::Net;
+use tokio::sync::Semaphore;
 
 /// Selectors tried when none is given: the common defaults of large providers and MTAs.
 pub const COMMON_DKIM_SELECTORS: [&str; 9] = [
@@ -35,10 +37,28 @@ pub const COMMON_DKIM_SELECTORS: [&str; 9] = [
 ];
 
 /// What the audit looks at besides the domain.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AuditOptions {
     /// Selectors named with `--dkim-selector`, tried before the common ones.
     pub dkim_selectors: Vec<String>,
+    /// The port-25 probe's relay-test recipient and EHLO name.
+    pub probe: port25::ProbeOptions,
+    /// Connections to one MX host at once (`--per-host`).
+    pub per_host: usize,
+    pub warn_cert_days: i64,
+    pub crit_cert_days: i64,
+}
+
+impl Default for AuditOptions {
+    fn default() -> Self {
+        AuditOptions {
+            dkim_selectors: Vec::new(),
+            probe: port25::ProbeOptions::default(),
+            per_host: 4,
+            warn_cert_days: 30,
+            crit_cert_days: 7,
+        }
+    }
 }
 
 /// One finished part of the audit.
@@ -69,7 +89,11 @@ pub async fn audit(net: &Arc<Net>, domain: &str, opts: &AuditOptions) -> (Inboun
         }
     };
     let jobs: Vec<Job> = vec![
-        Box::pin(async { Part::Mx(mx::analyse(&resolver, domain).await) }),
+        Box::pin(async {
+            let mut set = mx::analyse(&resolver, domain).await;
+            probe_all(net, &resolver, &mut set.hosts, opts).await;
+            Part::Mx(set)
+        }),
         Box::pin(async {
             let (p, f) = mta_sts::fetch(net, &resolver, domain).await;
             Part::Policy(PolicyPart::MtaSts(p), f)
@@ -129,6 +153,16 @@ pub async fn audit(net: &Arc<Net>, domain: &str, opts: &AuditOptions) -> (Inboun
         findings.extend(f);
         policies.mta_sts = Some(report);
     }
+    let ctx = port25::judge::Context {
+        sts_mode: policies
+            .mta_sts
+            .as_ref()
+            .and_then(|m| m.policy.as_ref())
+            .map(|p| p.mode.as_str()),
+        warn_cert_days: opts.warn_cert_days,
+        crit_cert_days: opts.crit_cert_days,
+    };
+    findings.extend(port25::judge::judge(&inbound.mx, ctx));
     // A domain that sends no mail (`v=spf1 -all`) needs no DKIM key (RFC 7208 §10.1.2).
     if dkim_none && sends_no_mail {
         for f in findings.iter_mut().filter(|f| f.code == "dkim-none") {
@@ -137,6 +171,36 @@ pub async fn audit(net: &Arc<Net>, domain: &str, opts: &AuditOptions) -> (Inboun
     }
     inbound.policies = policies;
     (inbound, findings)
+}
+
+/// Probe every address of every MX host on port 25 at once: at most `--per-host` per host,
+/// `--concurrency` in all. The IP literal of a bad MX is never contacted.
+async fn probe_all(net: &Net, resolver: &Resolver, hosts: &mut [MxHost], opts: &AuditOptions) {
+    let gates: Vec<Semaphore> = hosts
+        .iter()
+        .map(|_| Semaphore::new(opts.per_host.max(1)))
+        .collect();
+    let mut jobs = Vec::new();
+    for (hi, h) in hosts.iter().enumerate() {
+        if mx::is_ip_literal(&h.host) {
+            continue;
+        }
+        for (ai, a) in h.addresses.iter().enumerate() {
+            let Ok(ip) = a.ip.parse() else { continue };
+            let (gate, host) = (&gates[hi], h.host.clone());
+            jobs.push(async move {
+                let _permit = gate.acquire().await;
+                (
+                    hi,
+                    ai,
+                    port25::probe(net, resolver, &host, ip, &opts.probe).await,
+                )
+            });
+        }
+    }
+    for (hi, ai, p) in net.join_bounded(jobs).await {
+        hosts[hi].addresses[ai].probe = Some(p);
+    }
 }
 
 /// TXT records of `name` that start with `v=<version>`; `Ok(vec![])` when there are none.

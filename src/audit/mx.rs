@@ -153,7 +153,10 @@ async fn host(resolver: &Resolver, preference: u16, name: &str) -> (MxHost, Vec<
 
 fn addresses(ips: Vec<IpAddr>) -> Vec<MxAddress> {
     ips.into_iter()
-        .map(|ip| MxAddress { ip: ip.to_string() })
+        .map(|ip| MxAddress {
+            ip: ip.to_string(),
+            probe: None,
+        })
         .collect()
 }
 

@@ -76,6 +76,9 @@ pub struct AuditArgs {
     /// DKIM selector to check besides the common ones (repeatable)
     #[arg(long = "dkim-selector", value_name = "S", help_heading = AUDIT)]
     pub dkim_selectors: Vec<String>,
+    /// Recipient of the safe open-relay test on each MX (MAIL FROM:<>, RCPT TO, never DATA)
+    #[arg(long, value_name = "ADDRESS", default_value = mailprobe::audit::port25::DEFAULT_RELAY_RCPT, help_heading = AUDIT)]
+    pub relay_test_rcpt: String,
     /// Audit every domain or address of FILE ('-' for stdin): one per line, '#' comments
     #[arg(long, value_name = "FILE", conflicts_with = "target", help_heading = BATCH)]
     pub batch: Option<String>,

@@ -86,14 +86,17 @@ fn task(c: &Command) -> (Task, Option<&SessionArgs>, Option<&CredArgs>) {
         ),
         Command::Audit(a) => {
             let dkim_selectors = a.dkim_selectors.clone();
+            let relay_test_rcpt = a.relay_test_rcpt.clone();
             let task = match &a.batch {
                 Some(input) => Task::AuditBatch {
                     input: input.clone(),
                     dkim_selectors,
+                    relay_test_rcpt,
                 },
                 None => Task::Audit {
                     target: a.target.clone().unwrap_or_default(),
                     dkim_selectors,
+                    relay_test_rcpt,
                 },
             };
             (task, None, None)

@@ -39,6 +39,80 @@ pub struct MxHost {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MxAddress {
     pub ip: String,
+    /// The port-25 probe of this address (`audit`); null when it was not probed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probe: Option<Port25>,
+}
+
+/// What one address of an MX says on port 25 (RFC 5321, RFC 3207).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Port25 {
+    /// `ip:port` actually connected to, when `--connect-to` changed it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connected_to: Option<String>,
+    pub connect_ms: Option<u64>,
+    /// The greeting: code, text, the host name it starts with, and how long it took.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub banner: Option<Banner>,
+    /// The EHLO answer before TLS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ehlo: Option<Ehlo>,
+    pub starttls_offered: bool,
+    /// STARTTLS was offered and the handshake completed.
+    pub starttls_ok: bool,
+    /// Why STARTTLS failed (the reply or the handshake error).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub starttls_error: Option<String>,
+    /// Version, cipher, key exchange, chain, names and expiry of the TLS session; `verified`
+    /// is the WebPKI check of the MX host name (RFC 8461 §4.2 asks exactly this).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<super::TlsInfo>,
+    /// The EHLO answer after TLS (RFC 3207 §4.2: the client forgets the first one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ehlo_tls: Option<Ehlo>,
+    /// The safe relay test: `MAIL FROM:<>`, `RCPT TO:` a foreign address, never DATA.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relay_test: Option<RelayTest>,
+    /// PTR names of the address.
+    pub ptr: Vec<String>,
+    /// Some PTR name resolves back to the address (forward-confirmed reverse DNS).
+    pub fcrdns: bool,
+    /// The step that failed (`connect`, `banner`, `ehlo`) and why; null when the dialogue ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub elapsed_ms: u64,
+}
+
+/// An SMTP greeting (RFC 5321 §4.2).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Banner {
+    pub code: u16,
+    pub text: String,
+    /// The first word of a 220 greeting: the server's name for itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// From the connection to the greeting.
+    pub delay_ms: u64,
+}
+
+/// An EHLO answer (RFC 5321 §4.1.1.1).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Ehlo {
+    pub name: String,
+    pub extensions: Vec<String>,
+    /// RFC 1870 SIZE, when announced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+}
+
+/// The safe open-relay test.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RelayTest {
+    pub rcpt: String,
+    /// The reply to `RCPT TO:` (or to `MAIL FROM:` when that was refused).
+    pub reply: String,
+    /// The server accepted the foreign recipient (2xx).
+    pub accepted: bool,
 }
 
 /// The policies a sender looks up for the domain.

@@ -4,6 +4,7 @@
 
 mod keys;
 mod policies;
+mod port25;
 
 use serde_json::Value;
 
@@ -13,26 +14,53 @@ use crate::support::dns::{DnsServer, Zone};
 use crate::support::fence::Fence;
 use crate::support::http::{HttpServer, Routes};
 
-/// A test world: DNS, one HTTPS server per certificate, the CA file, the fence.
+/// A test world: DNS, one HTTPS server per certificate, the CA file, the fence. Port 25 of
+/// every address in the zones goes to the server [`World::smtp`] maps it to, or is refused.
 pub struct World {
     pub dns: DnsServer,
     pub https: Vec<(Vec<String>, HttpServer)>,
     ca_file: tempfile::NamedTempFile,
     fence: Fence,
     names: Vec<String>,
+    ips: Vec<String>,
+    smtp: Vec<(String, u16)>,
+}
+
+/// Every A-record address in the zones' text.
+fn zone_ips(zones: &[Zone]) -> Vec<String> {
+    let mut ips: Vec<String> = zones
+        .iter()
+        .flat_map(|z| {
+            z.text()
+                .lines()
+                .filter_map(|l| {
+                    let mut t = l.split_whitespace();
+                    let (_, kind, ip) = (t.next()?, t.next()?, t.next()?);
+                    (kind == "A").then(|| ip.to_string())
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    ips.sort();
+    ips.dedup();
+    ips
 }
 
 impl World {
     /// `servers`: for each HTTPS server, the names its certificate holds, the names it serves
     /// (mapped with `--connect-to`) and its routes.
     pub fn new(zones: &[Zone], servers: Vec<(&[&str], &[&str], Routes)>) -> World {
-        let ca = TestCa::new();
+        Self::with_ca(&TestCa::new(), zones, servers)
+    }
+
+    /// [`World::new`] with certificates from `ca` (e.g. the mail stack's).
+    pub fn with_ca(ca: &TestCa, zones: &[Zone], servers: Vec<(&[&str], &[&str], Routes)>) -> World {
         let ca_file = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(ca_file.path(), ca.pem()).unwrap();
         let https = servers
             .into_iter()
             .map(|(cert, serves, routes)| {
-                let srv = HttpServer::start(&ca, cert, routes);
+                let srv = HttpServer::start(ca, cert, routes);
                 (serves.iter().map(|s| s.to_string()).collect(), srv)
             })
             .collect();
@@ -45,7 +73,15 @@ impl World {
             ca_file,
             fence: Fence::new(),
             names,
+            ips: zone_ips(zones),
+            smtp: Vec::new(),
         }
+    }
+
+    /// Send port 25 of `ip` to `127.0.0.1:port`.
+    pub fn smtp(mut self, ip: &str, port: u16) -> World {
+        self.smtp.push((ip.to_string(), port));
+        self
     }
 
     pub fn args(&self) -> Vec<String> {
@@ -62,7 +98,14 @@ impl World {
                 a.extend(srv.connect_to_args(h));
             }
         }
-        let names: Vec<&str> = self.names.iter().map(String::as_str).collect();
+        for (ip, port) in &self.smtp {
+            a.extend([
+                "--connect-to".to_string(),
+                format!("{ip}:25:127.0.0.1:{port}"),
+            ]);
+        }
+        let mut names: Vec<&str> = self.names.iter().map(String::as_str).collect();
+        names.extend(self.ips.iter().map(String::as_str));
         a.extend(self.fence.args(&names));
         a
     }

@@ -41,6 +41,8 @@ pub enum Command<'a> {
     RcptTo(&'a str),
     /// RFC 5321 §4.1.1.4.
     Data,
+    /// RFC 5321 §4.1.1.5.
+    Rset,
     /// RFC 5321 §4.1.1.9.
     Noop,
     /// RFC 5321 §4.1.1.10.
@@ -60,6 +62,7 @@ impl Command<'_> {
             Command::MailFrom(a) => format!("MAIL FROM:<{a}>"),
             Command::RcptTo(a) => format!("RCPT TO:<{a}>"),
             Command::Data => "DATA".into(),
+            Command::Rset => "RSET".into(),
             Command::Noop => "NOOP".into(),
             Command::Quit => "QUIT".into(),
         }

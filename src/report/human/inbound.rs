@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use colored::Colorize;
 
-use crate::model::{DkimKey, Dmarc, DmarcUri, Inbound, MtaSts, Spf, SpfNode, TlsRpt};
+use crate::model::{DkimKey, Dmarc, DmarcUri, Inbound, MtaSts, Port25, Spf, SpfNode, TlsRpt};
 
 /// Text from the network with control characters (escape sequences, newlines) escaped.
 fn safe(s: &str) -> String {
@@ -35,6 +35,8 @@ pub fn render(o: &mut String, i: &Inbound) {
             format!("no address: {}", safe(m.error.as_deref().unwrap_or("none")))
                 .red()
                 .to_string()
+        } else if m.addresses.iter().any(|a| a.probe.is_some()) {
+            String::new()
         } else {
             m.addresses
                 .iter()
@@ -54,10 +56,19 @@ pub fn render(o: &mut String, i: &Inbound) {
             .unwrap_or_default();
         let _ = writeln!(
             o,
-            "  {:>5}  {:<hw$}  {addrs}{alias}{implicit}",
-            m.preference,
-            safe(&m.host)
+            "{}",
+            format!(
+                "  {:>5}  {:<hw$}  {addrs}{alias}{implicit}",
+                m.preference,
+                safe(&m.host)
+            )
+            .trim_end()
         );
+        for a in &m.addresses {
+            if let Some(p) = &a.probe {
+                let _ = writeln!(o, "         {:<15}  {}", a.ip, port25(p));
+            }
+        }
     }
     o.push_str("\nPolicies\n");
     let p = &i.policies;
@@ -202,4 +213,55 @@ fn dkim(k: &DkimKey) -> String {
         s
     };
     format!("{}: {what}", safe(&k.selector))
+}
+
+/// `220 mx.example.com (120 ms), STARTTLS TLSv1.3 verified, relay refused, PTR ok`.
+fn port25(p: &Port25) -> String {
+    if let Some(e) = &p.error {
+        return safe(e).red().to_string();
+    }
+    let mut parts = Vec::new();
+    if let Some(b) = &p.banner {
+        if b.code != 220 {
+            let refused = format!("{} {} ({} ms)", b.code, safe(&b.text), b.delay_ms);
+            return refused.red().to_string();
+        }
+        let name = b.name.as_deref().map(safe).unwrap_or_default();
+        parts.push(format!("{} {name} ({} ms)", b.code, b.delay_ms));
+    }
+    parts.push(match (&p.tls, p.starttls_offered, p.starttls_ok) {
+        (_, false, _) => "no STARTTLS".red().to_string(),
+        (Some(t), _, true) => {
+            let v = if t.verified {
+                "verified".green().to_string()
+            } else {
+                format!(
+                    "NOT verified ({})",
+                    t.verify_error.as_deref().unwrap_or("?")
+                )
+                .yellow()
+                .to_string()
+            };
+            format!("STARTTLS {} {} {v}", t.version, t.cipher)
+        }
+        _ => format!(
+            "STARTTLS failed: {}",
+            safe(p.starttls_error.as_deref().unwrap_or("?"))
+        )
+        .red()
+        .to_string(),
+    });
+    if let Some(r) = &p.relay_test {
+        parts.push(if r.accepted {
+            "ACCEPTS relay".red().bold().to_string()
+        } else {
+            "relay refused".to_string()
+        });
+    }
+    parts.push(match (p.ptr.first(), p.fcrdns) {
+        (None, _) => "no PTR".to_string(),
+        (Some(n), true) => format!("PTR {}", safe(n)),
+        (Some(n), false) => format!("PTR {} (not confirmed)", safe(n)),
+    });
+    parts.join(", ")
 }

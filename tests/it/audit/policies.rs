@@ -7,15 +7,11 @@ use super::{POLICY_PATH, World, findings, has};
 use crate::support::dns::Zone;
 use crate::support::http::{Reply, Routes};
 
-const GOOD_POLICY: &str = "version: STSv1\r\nmode: enforce\r\nmx: mx1.good.test\r\nmx: *.good.test\r\nmax_age: 604800\r\n";
+const GOOD_POLICY: &str = "version: STSv1\r\nmode: enforce\r\nmx: mail.example.test\r\nmx: *.good.test\r\nmax_age: 604800\r\n";
 
 fn good_zone() -> Zone {
     Zone::new("good.test")
-        .mx(10, "mx1.good.test")
-        .mx(20, "mx2.good.test")
-        .a("mx1", "127.0.0.1")
-        .aaaa("mx1", "::1")
-        .a("mx2", "127.0.0.1")
+        .mx(10, "mail.example.test")
         .a("mta-sts", "127.0.0.1")
         .txt("_mta-sts", "v=STSv1; id=20261206T0000")
         .txt("_smtp._tls", "v=TLSRPTv1; rua=mailto:tls@good.test")
@@ -35,6 +31,12 @@ fn reports_zone() -> Zone {
     Zone::new("reports.test").txt("good.test._report._dmarc", "v=DMARC1")
 }
 
+/// The real Postfix of the shared stack is `mail.example.test` (127.0.0.1). (The resolver
+/// answers loopback PTR queries itself with `localhost`, RFC 6761 §6.3, so no reverse zone.)
+fn stack_zones() -> [Zone; 1] {
+    [Zone::new("example.test").a("mail", "127.0.0.1")]
+}
+
 fn bad_zone() -> Zone {
     Zone::new("bad.test")
         .raw("@ MX 0 .")
@@ -43,7 +45,7 @@ fn bad_zone() -> Zone {
         .mx(30, "dead.bad.test")
         .mx(40, "mx1.bad.test")
         .raw("@ MX 50 192.0.2.1.")
-        .a("mx1", "127.0.0.1")
+        .a("mx1", "127.0.3.1")
         .cname("alias", "mx1.bad.test")
         .a("mta-sts", "127.0.0.1")
         .txt("_mta-sts", "v=STSv1; id=not-valid!")
@@ -73,12 +75,16 @@ fn world() -> World {
             POLICY_PATH,
             Reply::text("version: STSv1\nmode: enforce\nmx: mx1.bad.test\nmax_age: 3600\n"),
         );
-    World::new(
+    let stack = crate::support::mailstack::shared();
+    let [example] = stack_zones();
+    World::with_ca(
+        &stack.ca,
         &[
             good_zone(),
             bad_zone(),
             reports_zone(),
             Zone::new("unauth.test"),
+            example,
         ],
         vec![(
             &["mta-sts.good.test", "mta-sts.bad.test"],
@@ -86,6 +92,7 @@ fn world() -> World {
             routes,
         )],
     )
+    .smtp("127.0.0.1", stack.ports.smtp)
 }
 
 #[test]
@@ -100,8 +107,13 @@ fn a_domain_that_does_everything_right_is_clean() {
     assert_eq!(code, 0);
     assert_eq!(v["command"], "audit");
     let i = &v["inbound"];
-    assert_eq!(i["mx"][0]["host"], "mx1.good.test");
-    assert_eq!(i["mx"][0]["addresses"].as_array().unwrap().len(), 2);
+    assert_eq!(i["mx"][0]["host"], "mail.example.test");
+    let p = &i["mx"][0]["addresses"][0]["probe"];
+    assert_eq!(p["banner"]["code"], 220, "{p:#}");
+    assert_eq!(p["banner"]["name"], "mail.example.test");
+    assert_eq!(p["starttls_ok"], true, "{p:#}");
+    assert_eq!(p["tls"]["verified"], true, "{p:#}");
+    assert_eq!(p["relay_test"]["accepted"], false, "{p:#}");
     assert_eq!(i["policies"]["mta_sts"]["policy"]["mode"], "enforce");
     assert_eq!(i["policies"]["tls_rpt"]["rua"][0], "mailto:tls@good.test");
     assert_eq!(i["policies"]["spf"]["lookups"], 2);

@@ -1,0 +1,231 @@
+//! The port-25 probe of one MX address (RFC 5321, RFC 3207): connect, greeting (code, name,
+//! delay), EHLO, STARTTLS and the TLS session, EHLO again, the safe relay test (RFC 5321
+//! §3.9 / RFC 2505: `MAIL FROM:<>`, `RCPT TO:` a foreign address, never DATA, always RSET and
+//! QUIT), and the PTR and forward-confirmed reverse DNS of the address. Every step's failure is
+//! data in [`Port25`]; [`judge`] turns the results into findings.
+
+pub mod judge;
+
+use std::net::IpAddr;
+use std::time::Instant;
+
+use crate::dns::Resolver;
+use crate::model::{Banner, Ehlo, Port25, RelayTest};
+use crate::net::Net;
+use crate::proto::open::DEFAULT_EHLO_NAME;
+use crate::proto::session::Session;
+use crate::proto::smtp::{self, Command, SmtpReply};
+use crate::proto::transport;
+
+/// Default recipient of the relay test: a domain IANA reserves (RFC 2606 §3), which no MX of
+/// the audited domain may host.
+pub const DEFAULT_RELAY_RCPT: &str = "relay-test@example.net";
+
+/// What the probe needs besides the address.
+#[derive(Debug, Clone)]
+pub struct ProbeOptions {
+    pub relay_rcpt: String,
+    pub ehlo_name: String,
+}
+
+impl Default for ProbeOptions {
+    fn default() -> Self {
+        ProbeOptions {
+            relay_rcpt: DEFAULT_RELAY_RCPT.to_string(),
+            ehlo_name: DEFAULT_EHLO_NAME.to_string(),
+        }
+    }
+}
+
+/// Probe `ip` of MX `host` on port 25; the reverse DNS is looked up meanwhile.
+pub async fn probe(
+    net: &Net,
+    resolver: &Resolver,
+    host: &str,
+    ip: IpAddr,
+    opts: &ProbeOptions,
+) -> Port25 {
+    let started = Instant::now();
+    let (mut p, (ptr, fcrdns)) = tokio::join!(dialogue(net, host, ip, opts), reverse(resolver, ip));
+    p.ptr = ptr;
+    p.fcrdns = fcrdns;
+    p.elapsed_ms = started.elapsed().as_millis() as u64;
+    p
+}
+
+/// PTR names of `ip` and whether one of them resolves back to it.
+async fn reverse(resolver: &Resolver, ip: IpAddr) -> (Vec<String>, bool) {
+    let Ok(names) = resolver.ptr(ip).await else {
+        return (Vec::new(), false);
+    };
+    let checks = names
+        .iter()
+        .map(|n| async move { resolver.ips(n).await.is_ok_and(|ips| ips.contains(&ip)) });
+    let confirmed = futures::future::join_all(checks)
+        .await
+        .into_iter()
+        .any(|ok| ok);
+    (names, confirmed)
+}
+
+/// The host to connect to for this address: the address itself, so that `--connect-to
+/// IP:25:…` applies per address; the MX name only when `--connect-to`/`--resolve` rewrite the
+/// name and not the address.
+fn connect_host(net: &Net, host: &str, ip: IpAddr) -> String {
+    let ip_s = ip.to_string();
+    let by_ip = net.cfg.connect_target(&ip_s, 25) != (ip_s.clone(), 25);
+    let by_name = net.cfg.connect_target(host, 25) != (host.to_string(), 25)
+        || net.cfg.pinned(host, 25).is_some();
+    if by_name && !by_ip {
+        host.to_string()
+    } else {
+        ip_s
+    }
+}
+
+async fn dialogue(net: &Net, host: &str, ip: IpAddr, opts: &ProbeOptions) -> Port25 {
+    let mut p = Port25::default();
+    let t0 = Instant::now();
+    let c = match transport::connect(net, &connect_host(net, host, ip), 25).await {
+        Ok(c) => c,
+        Err(e) => {
+            p.error = Some(format!("connect: {}", e.message));
+            return p;
+        }
+    };
+    p.connect_ms = Some(c.connect_ms);
+    p.connected_to = c.redirected_to.clone();
+    let greeted = Instant::now();
+    let mut s = Session::new(c.tcp, net, t0);
+    let banner = match s.read_smtp_reply().await {
+        Ok(r) => r,
+        Err(e) => {
+            p.error = Some(format!(
+                "banner: {e} (after {} ms)",
+                greeted.elapsed().as_millis()
+            ));
+            s.close().await;
+            return p;
+        }
+    };
+    p.banner = Some(Banner {
+        code: banner.code,
+        text: banner.text(),
+        name: (banner.code == 220)
+            .then(|| {
+                banner
+                    .lines
+                    .first()
+                    .and_then(|l| l.split_whitespace().next())
+                    .map(str::to_ascii_lowercase)
+            })
+            .flatten(),
+        delay_ms: greeted.elapsed().as_millis() as u64,
+    });
+    if banner.code != 220 {
+        // RFC 5321 §3.1: 554 (or 421) instead of 220 refuses the session; QUIT is still polite.
+        let _ = s.smtp(&Command::Quit).await;
+        s.close().await;
+        return p;
+    }
+    let ehlo = match s.smtp(&Command::Ehlo(&opts.ehlo_name)).await {
+        Ok(r) if r.code == 250 => r,
+        Ok(r) => {
+            p.error = Some(format!("ehlo: {}", r.one_line()));
+            quit(&mut s).await;
+            return p;
+        }
+        Err(e) => {
+            p.error = Some(format!("ehlo: {e}"));
+            s.close().await;
+            return p;
+        }
+    };
+    let info = smtp::parse_ehlo(&ehlo);
+    p.starttls_offered = info.starttls;
+    p.ehlo = Some(ehlo_of(&ehlo));
+    let usable = !info.starttls || starttls(net, host, opts, &mut s, &mut p).await;
+    if usable && p.error.is_none() {
+        p.relay_test = relay_test(&mut s, &opts.relay_rcpt).await;
+    }
+    quit(&mut s).await;
+    p
+}
+
+/// STARTTLS, the handshake for the MX name, EHLO again; false when the session is no longer
+/// usable (a broken handshake leaves the connection in an unknown state).
+async fn starttls(
+    net: &Net,
+    host: &str,
+    opts: &ProbeOptions,
+    s: &mut Session,
+    p: &mut Port25,
+) -> bool {
+    match s.smtp(&Command::StartTls).await {
+        Ok(r) if r.code == 220 => {}
+        Ok(r) => {
+            p.starttls_error = Some(format!("STARTTLS refused: {}", r.one_line()));
+            return true;
+        }
+        Err(e) => {
+            p.starttls_error = Some(format!("STARTTLS: {e}"));
+            return false;
+        }
+    }
+    match s.starttls(net, host).await {
+        Ok(info) => {
+            p.starttls_ok = true;
+            p.tls = Some(info);
+        }
+        Err(e) => {
+            p.starttls_error = Some(format!("TLS handshake: {}", e.message));
+            return false;
+        }
+    }
+    match s.smtp(&Command::Ehlo(&opts.ehlo_name)).await {
+        Ok(r) if r.code == 250 => {
+            p.ehlo_tls = Some(ehlo_of(&r));
+            true
+        }
+        Ok(r) => {
+            p.starttls_error = Some(format!("EHLO after TLS: {}", r.one_line()));
+            false
+        }
+        Err(e) => {
+            p.starttls_error = Some(format!("EHLO after TLS: {e}"));
+            false
+        }
+    }
+}
+
+/// `MAIL FROM:<>`, `RCPT TO:<rcpt>`, then `RSET`. Never DATA.
+async fn relay_test(s: &mut Session, rcpt: &str) -> Option<RelayTest> {
+    let mail = s.smtp(&Command::MailFrom("")).await.ok()?;
+    let mut t = RelayTest {
+        rcpt: rcpt.to_string(),
+        ..RelayTest::default()
+    };
+    if mail.code != 250 {
+        t.reply = format!("MAIL FROM refused: {}", mail.one_line());
+        return Some(t);
+    }
+    let reply = s.smtp(&Command::RcptTo(rcpt)).await.ok()?;
+    t.accepted = (200..300).contains(&reply.code);
+    t.reply = reply.one_line();
+    let _ = s.smtp(&Command::Rset).await;
+    Some(t)
+}
+
+async fn quit(s: &mut Session) {
+    let _ = s.smtp(&Command::Quit).await;
+    s.close().await;
+}
+
+fn ehlo_of(r: &SmtpReply) -> Ehlo {
+    let info = smtp::parse_ehlo(r);
+    Ehlo {
+        name: info.hostname.to_ascii_lowercase(),
+        extensions: info.keywords.clone(),
+        size: info.size.map(|n| n as u64),
+    }
+}

@@ -1,0 +1,226 @@
+//! The port-25 probe of `audit` against scripted MXs, one address each: no STARTTLS, STARTTLS
+//! failing, a certificate for another name (with and without an enforcing MTA-STS policy),
+//! 421 at the greeting, a tarpit, an open relay (and never a DATA). The real Postfix case is
+//! the clean domain of `policies`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{POLICY_PATH, World, findings, has};
+use crate::support::certs::{TestCa, TlsVersions, Validity, server_config};
+use crate::support::dns::Zone;
+use crate::support::http::{Reply, Routes};
+use crate::support::scripted::{ScriptedServer, Step};
+
+/// EHLO answer, then the relay test answered with `rcpt`, RSET, QUIT.
+fn after_greeting(
+    name: &str,
+    starttls: Option<Arc<rustls::ServerConfig>>,
+    rcpt: &str,
+) -> Vec<Step> {
+    let mut s = vec![Step::expect("EHLO")];
+    let ehlo = |tls: bool| {
+        let mut e = format!("250-{name}\r\n250-SIZE 10240000\r\n");
+        if tls {
+            e.push_str("250-STARTTLS\r\n");
+        }
+        e.push_str("250 8BITMIME\r\n");
+        Step::Send(e.into_bytes())
+    };
+    match starttls {
+        Some(cfg) => s.extend([
+            ehlo(true),
+            Step::expect("STARTTLS"),
+            Step::line("220 2.0.0 go ahead"),
+            Step::StartTls(cfg),
+            Step::expect("EHLO"),
+            ehlo(false),
+        ]),
+        None => s.push(ehlo(false)),
+    }
+    s.extend([
+        Step::expect("MAIL FROM:<>"),
+        Step::line("250 2.1.0 ok"),
+        Step::expect("RCPT TO:"),
+        Step::line(rcpt),
+        Step::expect("RSET"),
+        Step::line("250 2.0.0 ok"),
+        Step::expect("QUIT"),
+        Step::line("221 bye"),
+        Step::Close,
+    ]);
+    s
+}
+
+fn greet(name: &str, rest: Vec<Step>) -> ScriptedServer {
+    let mut s = vec![Step::line(&format!("220 {name} ESMTP"))];
+    s.extend(rest);
+    ScriptedServer::start(s)
+}
+
+const DENY: &str = "554 5.7.1 relay access denied";
+
+#[test]
+fn every_mx_address_is_probed_and_named() {
+    let ca = TestCa::new();
+    let good_tls = server_config(
+        &ca.issue(&["tls.mxes.test"], Validity::Valid),
+        TlsVersions::Default,
+    );
+    let wrong = server_config(
+        &ca.issue(&["other.example"], Validity::Valid),
+        TlsVersions::Default,
+    );
+    let tls = greet(
+        "tls.mxes.test",
+        after_greeting("tls.mxes.test", Some(good_tls), DENY),
+    );
+    let notls = greet(
+        "notls.mxes.test",
+        after_greeting("notls.mxes.test", None, DENY),
+    );
+    let wrongname = greet(
+        "wrongname.mxes.test",
+        after_greeting("wrongname.mxes.test", Some(wrong), DENY),
+    );
+    let tlsfail = greet(
+        "tlsfail.mxes.test",
+        vec![
+            Step::expect("EHLO"),
+            Step::line("250-tlsfail.mxes.test\r\n250 STARTTLS"),
+            Step::expect("STARTTLS"),
+            Step::line("220 go ahead"),
+            Step::Send(b"this is not TLS\r\n".to_vec()),
+            Step::Close,
+        ],
+    );
+    let busy = ScriptedServer::start(vec![
+        Step::line("421 4.3.2 busy, try later"),
+        Step::expect("QUIT"),
+        Step::Close,
+    ]);
+    let tarpit = ScriptedServer::start(vec![
+        Step::Sleep(Duration::from_secs(4)),
+        Step::line("220 late"),
+    ]);
+    let relay = greet(
+        "relay.mxes.test",
+        after_greeting("relay.mxes.test", None, "250 2.1.5 ok"),
+    );
+    let hosts = [
+        ("tls", "127.0.4.1", &tls),
+        ("notls", "127.0.4.2", &notls),
+        ("wrongname", "127.0.4.3", &wrongname),
+        ("tlsfail", "127.0.4.4", &tlsfail),
+        ("busy", "127.0.4.5", &busy),
+        ("tarpit", "127.0.4.6", &tarpit),
+        ("relay", "127.0.4.7", &relay),
+    ];
+    let mut zone = Zone::new("mxes.test");
+    for (k, (h, ip, _)) in hosts.iter().enumerate() {
+        zone = zone
+            .mx(10 * (k as u16 + 1), &format!("{h}.mxes.test"))
+            .a(h, ip);
+    }
+    let mut w = World::with_ca(&ca, &[zone], vec![]);
+    for (_, ip, srv) in &hosts {
+        w = w.smtp(ip, srv.port());
+    }
+    let (v, code) = w.audit("mxes.test", &["--timeout", "2"]);
+    assert_eq!(code, 2, "{:#}", v["findings"]);
+    let msg = |c: &str| -> String {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == c)
+            .map(|f| f["message"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+            .join(" | ")
+    };
+    for (sev, c, who) in [
+        (
+            "warning",
+            "mx-starttls-missing",
+            "notls.mxes.test (127.0.4.2)",
+        ),
+        (
+            "info",
+            "certificate-host-mismatch",
+            "wrongname.mxes.test (127.0.4.3)",
+        ),
+        (
+            "warning",
+            "mx-starttls-failed",
+            "tlsfail.mxes.test (127.0.4.4)",
+        ),
+        ("warning", "mx-banner-refused", "busy.mxes.test (127.0.4.5)"),
+        (
+            "warning",
+            "mx-banner-timeout",
+            "tarpit.mxes.test (127.0.4.6)",
+        ),
+        ("critical", "mx-open-relay", "relay.mxes.test (127.0.4.7)"),
+    ] {
+        assert!(has(&v, sev, c), "{sev} {c}: {:#}", v["findings"]);
+        assert!(msg(c).contains(who), "{c} names {who}: {}", msg(c));
+    }
+    // the good MX has no finding of its own, beyond the missing PTR
+    let own: Vec<_> = findings(&v)
+        .into_iter()
+        .filter(|(_, c)| msg(c).contains("tls.mxes.test (127.0.4.1)"))
+        .collect();
+    assert!(own.iter().all(|(s, _)| s == "info"), "{own:?}");
+    let p = &v["inbound"]["mx"][0]["addresses"][0]["probe"];
+    assert_eq!(p["tls"]["verified"], true, "{p:#}");
+    assert_eq!(p["ehlo"]["size"], 10240000);
+    assert_eq!(p["ehlo_tls"]["name"], "tls.mxes.test");
+    // the relay test never sends DATA, always RSET and QUIT
+    for srv in [&tls, &notls, &relay] {
+        let lines = srv.lines();
+        assert!(
+            !lines
+                .iter()
+                .any(|l| l.to_ascii_uppercase().starts_with("DATA")),
+            "{lines:?}"
+        );
+        assert!(lines.iter().any(|l| l.starts_with("RSET")), "{lines:?}");
+        assert!(lines.iter().any(|l| l.starts_with("QUIT")), "{lines:?}");
+    }
+}
+
+#[test]
+fn with_mta_sts_enforce_a_wrong_name_certificate_is_critical() {
+    let ca = TestCa::new();
+    let wrong = server_config(
+        &ca.issue(&["other.example"], Validity::Valid),
+        TlsVersions::Default,
+    );
+    let mx = greet(
+        "mx.sts.test",
+        after_greeting("mx.sts.test", Some(wrong), DENY),
+    );
+    let zone = Zone::new("sts.test")
+        .mx(10, "mx.sts.test")
+        .a("mx", "127.0.5.1")
+        .a("mta-sts", "127.0.5.2")
+        .txt("_mta-sts", "v=STSv1; id=1");
+    let routes = Routes::new().route(
+        "mta-sts.sts.test",
+        POLICY_PATH,
+        Reply::text("version: STSv1\nmode: enforce\nmx: mx.sts.test\nmax_age: 604800\n"),
+    );
+    let w = World::with_ca(
+        &ca,
+        &[zone],
+        vec![(&["mta-sts.sts.test"], &["mta-sts.sts.test"], routes)],
+    )
+    .smtp("127.0.5.1", mx.port());
+    let (v, code) = w.audit("sts.test", &[]);
+    assert!(
+        has(&v, "critical", "certificate-host-mismatch"),
+        "{:#}",
+        v["findings"]
+    );
+    assert_eq!(code, 2);
+}
