@@ -1,7 +1,8 @@
 //! IMAP responses as pure functions over one line each (RFC 9051 §7, RFC 3501 §7): greeting,
 //! tagged status, untagged data, continuation requests and bracketed response codes, plus
-//! literal detection so a `{N}` never confuses the reader. Typed commands are in
-//! [`command`]; the data of untagged responses (CAPABILITY, LIST, SEARCH, FETCH) in [`data`].
+//! literal detection so a `{N}` never confuses the reader. Typed commands: [`Command`]; the
+//! data of untagged responses: [`Capabilities`], [`parse_list`], [`parse_search`],
+//! [`parse_internaldate`].
 
 mod command;
 mod data;

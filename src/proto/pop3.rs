@@ -1,6 +1,6 @@
 //! POP3 responses as pure functions over lines (RFC 1939 §3, RFC 2449 for `CAPA` and the
 //! bracketed response codes, RFC 2595 §4 for `STLS`, RFC 5034 §4 for the `+ ` continuation of
-//! a SASL exchange). Typed commands are in [`command`].
+//! a SASL exchange). Typed commands: [`Command`].
 
 mod command;
 

@@ -1,7 +1,7 @@
 //! SMTP replies (RFC 5321 §4.2): line framing by hand, code and enhanced code (RFC 3463)
 //! through `smtp-proto` (the same parser Stalwart uses), and what EHLO offers as a
 //! [`ServerInfo`] — well-known extensions through `smtp-proto`, plus the keyword list as sent,
-//! which `smtp-proto`'s bitflags cannot give back. Typed commands are in [`command`].
+//! which `smtp-proto`'s bitflags cannot give back. Typed commands: [`Command`].
 
 mod command;
 
