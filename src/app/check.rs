@@ -137,8 +137,8 @@ pub async fn probe_urls(
         .iter()
         .map(|u| probe::parse_url(u).map_err(|e| AppError::Usage(e.to_string())))
         .collect::<Result<_, _>>()?;
-    let hosts: Vec<&str> = cands.iter().map(|c| c.host.as_str()).collect();
-    let mut report = Report::new("probe", "", hosts.first().copied().unwrap_or(""));
+    // No address and no domain: the report is about the servers named.
+    let mut report = Report::for_servers("probe");
     report.discovery.candidates = cands.clone();
     let run = probe::probe_all(net.clone(), &cands, opts).await;
     report.findings.extend(
@@ -166,6 +166,13 @@ pub async fn probe_urls(
             report.findings.push(f);
         }
     }
+    // The settings the named servers make up: the best working one of each direction (null
+    // when none of the named servers works for it, or none was named).
+    report.settings = Some(if opts.login.is_some() {
+        auth::settings_with_login(&run.probes, run.settings)
+    } else {
+        run.settings
+    });
     report.probes = run.probes;
     report.status = report.status_from_findings();
     report.elapsed_ms = started.elapsed().as_millis() as u64;

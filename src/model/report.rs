@@ -108,10 +108,14 @@ pub struct Report {
     pub schema_version: u32,
     /// `discover`, `check`, `probe` or `roundtrip`.
     pub command: String,
-    /// The address as given, domain in punycode.
-    pub address: String,
-    /// ASCII (punycode) domain.
-    pub domain: String,
+    /// The address as given, domain in punycode; null for `probe`, which is given servers, not an
+    /// address.
+    // Always present, null when there is none: required and nullable in the schema.
+    #[schemars(required, extend("type" = ["string", "null"]))]
+    pub address: Option<String>,
+    /// ASCII (punycode) domain; null for `probe`.
+    #[schemars(required, extend("type" = ["string", "null"]))]
+    pub domain: Option<String>,
     /// The domain in Unicode, when it differs from `domain`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub domain_unicode: Option<String>,
@@ -134,10 +138,19 @@ pub struct Report {
 impl Report {
     pub fn new(command: &str, address: &str, domain: &str) -> Self {
         Report {
+            address: Some(address.to_string()),
+            domain: Some(domain.to_string()),
+            ..Report::for_servers(command)
+        }
+    }
+
+    /// A report about servers the user named (`probe`): no address, no domain.
+    pub fn for_servers(command: &str) -> Self {
+        Report {
             schema_version: SCHEMA_VERSION,
             command: command.to_string(),
-            address: address.to_string(),
-            domain: domain.to_string(),
+            address: None,
+            domain: None,
             domain_unicode: None,
             discovery: Discovery::default(),
             probes: Vec::new(),
@@ -265,7 +278,9 @@ impl BatchSummary {
     /// Count one finished check.
     pub fn add(&mut self, r: &Report) {
         self.counts[r.status.exit_code() as usize] += 1;
-        self.checks.push((r.address.clone(), r.elapsed_ms));
+        let who = r.address.as_ref().or(r.domain.as_ref());
+        self.checks
+            .push((who.cloned().unwrap_or_default(), r.elapsed_ms));
     }
     /// The worst status of any check (OK for an empty batch): the batch's exit code.
     pub fn worst(&self) -> Status {

@@ -37,7 +37,7 @@ pub fn table_row(r: &Report) -> String {
     format!(
         "{:<8} {:<36} {:<40} {:<40} {:>7} ms  {why}\n",
         r.status.as_str().to_uppercase(),
-        r.address,
+        super::subject(r),
         inc,
         out,
         r.elapsed_ms
@@ -69,7 +69,7 @@ pub fn audit_table_row(r: &Report) -> String {
     format!(
         "{:<8} {:<36} {:<64} {:>7} ms  {why}\n",
         r.status.as_str().to_uppercase(),
-        r.address,
+        super::subject(r),
         inbound,
         r.elapsed_ms
     )

@@ -60,12 +60,7 @@ fn sources_list(s: &[Source]) -> String {
 pub fn render(r: &Report, opts: HumanOptions) -> String {
     let r = &safe::report(r);
     let mut o = String::new();
-    let who = if r.address.is_empty() {
-        &r.domain
-    } else {
-        &r.address
-    };
-    let _ = write!(o, "{} {}", r.command.bold(), who);
+    let _ = write!(o, "{} {}", r.command.bold(), super::subject(r));
     if let Some(u) = &r.domain_unicode {
         let _ = write!(o, "  ({u})");
     }
@@ -86,8 +81,16 @@ pub fn render(r: &Report, opts: HumanOptions) -> String {
     }
     if let Some(s) = &r.settings {
         o.push_str("\nWorking settings\n");
-        setting_line(&mut o, "Incoming", s.incoming.as_ref());
-        setting_line(&mut o, "Outgoing", s.outgoing.as_ref());
+        // `probe` may name servers of one direction only: the other one was not asked about.
+        let asked = |incoming: bool| {
+            r.address.is_some()
+                || r.discovery
+                    .candidates
+                    .iter()
+                    .any(|c| c.protocol.is_incoming() == incoming)
+        };
+        setting_line(&mut o, "Incoming", s.incoming.as_ref(), asked(true));
+        setting_line(&mut o, "Outgoing", s.outgoing.as_ref(), asked(false));
     }
     if let Some(i) = &r.inbound {
         inbound::render(&mut o, i);
@@ -213,7 +216,7 @@ fn attempts_section(o: &mut String, all_attempts: &[Attempt], all: bool) {
     }
 }
 
-fn setting_line(o: &mut String, label: &str, s: Option<&Setting>) {
+fn setting_line(o: &mut String, label: &str, s: Option<&Setting>, asked: bool) {
     match s {
         Some(s) => {
             let _ = writeln!(
@@ -226,8 +229,11 @@ fn setting_line(o: &mut String, label: &str, s: Option<&Setting>) {
                 s.username.as_deref().unwrap_or("(your address)"),
             );
         }
-        None => {
+        None if asked => {
             let _ = writeln!(o, "  {label}  {}", "none works".red());
+        }
+        None => {
+            let _ = writeln!(o, "  {label}  none named");
         }
     }
 }

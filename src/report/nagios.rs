@@ -162,11 +162,7 @@ pub fn summary(r: &Report) -> String {
     } else {
         settings
     };
-    let who = if r.address.is_empty() {
-        &r.domain
-    } else {
-        &r.address
-    };
+    let who = super::subject(r);
     let base = settings.unwrap_or_else(|| {
         format!(
             "{} candidate(s) from {} attempt(s)",

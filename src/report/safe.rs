@@ -79,7 +79,9 @@ pub fn report(r: &Report) -> Report {
 /// Never expected (the model round-trips through serde, a test proves it); if it ever fails, the
 /// bare verdict, which still shows nothing raw.
 fn fallback(r: &Report) -> Report {
-    let mut out = Report::new(&escape(&r.command), &escape(&r.address), &escape(&r.domain));
+    let mut out = Report::for_servers(&escape(&r.command));
+    out.address = r.address.as_deref().map(|a| escape(a).into_owned());
+    out.domain = r.domain.as_deref().map(|d| escape(d).into_owned());
     out.status = r.status;
     out.elapsed_ms = r.elapsed_ms;
     out
@@ -133,7 +135,7 @@ mod tests {
         );
         r.elapsed_ms = 42;
         let s = report(&r);
-        assert_eq!(s.address, "a@\\x1b[2Jexample.test");
+        assert_eq!(s.address.as_deref(), Some("a@\\x1b[2Jexample.test"));
         assert_eq!(s.findings[0].message, "server says \\u{202e}KO");
         assert_eq!(s.findings[0].hint.as_deref(), Some("\\x1b]0;title\\x07"));
         assert_eq!(s.findings[0].code, "tls-weak");

@@ -148,3 +148,56 @@ fn unreachable_ispdb_and_failed_lookups_are_errors_not_not_found() {
         .unwrap();
     assert!(msg.contains("lookups failed with an error"), "{msg}");
 }
+
+#[test]
+fn probe_reports_the_settings_of_the_named_servers_and_no_fake_address() {
+    let stack = crate::support::mailstack::shared();
+    let urls = [
+        "imaps://mail.example.test",
+        "submission://mail.example.test",
+    ];
+    let mut args: Vec<String> = vec!["probe".into()];
+    args.extend(urls.map(String::from));
+    args.extend(crate::support::cmd::stack_args(stack, "mail.example.test"));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (v, _) = json(&[&args[..], &["--json"]].concat());
+    assert!(v["address"].is_null() && v["domain"].is_null(), "{v:#}");
+    let inc = &v["settings"]["incoming"];
+    let out = &v["settings"]["outgoing"];
+    assert_eq!(
+        (
+            &inc["protocol"],
+            &inc["host"],
+            &inc["port"],
+            &inc["security"]
+        ),
+        (
+            &"imap".into(),
+            &"mail.example.test".into(),
+            &993.into(),
+            &"tls".into()
+        ),
+        "{:#}",
+        v["settings"]
+    );
+    assert_eq!(
+        (&out["port"], &out["security"]),
+        (&587.into(), &"starttls".into())
+    );
+    let (text, _) = run(&args);
+    let first = text.lines().next().unwrap_or_default();
+    assert_eq!(
+        first,
+        "probe imaps://mail.example.test:993 submission://mail.example.test:587"
+    );
+    assert!(
+        text.contains("\nWorking settings\n  Incoming  IMAP  mail.example.test  993  SSL/TLS"),
+        "{text}"
+    );
+    // Only the incoming server named: the outgoing setting is null, not a failure.
+    let (v, _) = json(&[&args[..2], &args[3..], &["--json"]].concat());
+    assert!(v["settings"]["outgoing"].is_null(), "{:#}", v["settings"]);
+    assert_eq!(v["settings"]["incoming"]["port"], 993);
+    let (text, _) = run(&[&args[..2], &args[3..]].concat());
+    assert!(text.contains("\n  Outgoing  none named\n"), "{text}");
+}
