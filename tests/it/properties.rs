@@ -1,15 +1,18 @@
-//! Property tests of the parsers that read network bytes in discovery and login: autoconfig and
-//! Autodiscover XML, and the SASL (XOAUTH2 / OAUTHBEARER) error JSON. Over arbitrary bytes and
-//! over the golden fixtures with bytes spliced in or cut off: no panic, and output bounded by the
-//! input (no amplification, whatever entities or placeholders the document holds). The SRV answer
-//! handling is property-tested next to the code, in `src/dns.rs` and `src/discover/sources/srv.rs`.
+//! Property tests of the parsers that read network bytes in discovery, login and the audit:
+//! autoconfig and Autodiscover XML, the SASL (XOAUTH2 / OAUTHBEARER) error JSON, the TXT record
+//! linters (DMARC, DKIM, TLS-RPT, SPF) and the MTA-STS policy. Over arbitrary input and over the
+//! golden fixtures with bytes spliced in or cut off: no panic, and output bounded by the input (no
+//! amplification, whatever entities or placeholders the document holds). The SRV and TXT answer
+//! handling is property-tested next to the code, in `src/dns.rs`, `src/dns/records.rs` and
+//! `src/discover/sources/srv.rs`.
 
 use std::path::Path;
 
 use mailprobe::address::{self, Address};
+use mailprobe::audit::{dkim, dmarc, mta_sts, spf, tags, tlsrpt};
 use mailprobe::auth::sasl::oauth_status;
 use mailprobe::discover::{autoconfig, autodiscover};
-use mailprobe::model::Source;
+use mailprobe::model::{Finding, Source};
 use proptest::prelude::*;
 
 /// Shorter than every placeholder (`%EMAILDOMAIN%` is 13 bytes), so a resolved placeholder never
@@ -127,4 +130,68 @@ fn deeply_nested_json_is_not_a_status() {
         "]".repeat(10_000)
     );
     assert_eq!(oauth_status(&deep), None);
+}
+
+/// TXT record text: anything, or a version tag and real tag names with any values.
+fn txt_records() -> impl Strategy<Value = String> {
+    let tag = prop::sample::select(vec![
+        "v", "p", "sp", "rua", "ruf", "pct", "adkim", "aspf", "fo", "k", "t", "h", "s", "n",
+        "include", "redirect",
+    ]);
+    let version = prop::sample::select(vec!["DMARC1", "DKIM1", "TLSRPTv1", "STSv1", "spf1"]);
+    prop_oneof![
+        ".{0,512}",
+        (version, prop::collection::vec((tag, "[^;]{0,40}"), 0..24)).prop_map(|(v, tags)| {
+            let mut s = format!("v={v}");
+            for (k, val) in tags {
+                s.push_str(&format!("; {k}={val}"));
+            }
+            s
+        }),
+    ]
+}
+
+/// An MTA-STS policy body: anything, or `key: value` lines of real and random keys.
+fn sts_bodies() -> impl Strategy<Value = String> {
+    let key = prop::sample::select(vec!["version", "mode", "mx", "max_age", "x"]);
+    prop_oneof![
+        ".{0,512}",
+        prop::collection::vec((key, "[^\r\n]{0,40}", prop::bool::ANY), 0..24).prop_map(|lines| {
+            lines
+                .into_iter()
+                .map(|(k, v, crlf)| format!("{k}: {v}{}", if crlf { "\r\n" } else { "\n" }))
+                .collect()
+        }),
+    ]
+}
+
+proptest! {
+    /// The TXT record linters (DMARC, DKIM, TLS-RPT, SPF selection) and the MTA-STS policy
+    /// parser: no panic; tags never longer than the record; a bounded number of findings, each
+    /// quoting at most the record.
+    #[test]
+    fn txt_record_parsers_are_total_and_bounded(rec in txt_records(), body in sts_bodies()) {
+        let n = rec.len();
+        let t = tags::parse(&rec);
+        prop_assert!(t.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>() <= n);
+        prop_assert!(t.len() <= rec.matches(';').count() + 1);
+        let bounded = |f: &[Finding]| {
+            f.len() <= t.len() + 16 && f.iter().all(|f| f.message.len() <= 2 * n + 512)
+        };
+        let (d, f) = dmarc::lint(&rec, "example.test", "example.test");
+        prop_assert!(bounded(&f), "{f:?}");
+        prop_assert!(size(&d) <= 4 * n + 1024);
+        let (k, f) = dkim::lint("sel", "sel._domainkey.example.test", &rec, false);
+        prop_assert!(bounded(&f), "{f:?}");
+        prop_assert!(size(&k) <= 4 * n + 1024);
+        let _ = dkim::rsa_bits(&rec);
+        let (rua, problem) = tlsrpt::lint(&rec);
+        prop_assert!(rua.iter().map(String::len).sum::<usize>() <= n);
+        prop_assert!(problem.is_none_or(|p| p.len() <= n + 256));
+        let spf = spf::spf_records(vec![rec.clone(), body.clone()]);
+        prop_assert!(spf.len() <= 2);
+        if let Ok(p) = mta_sts::parse_policy(&body) {
+            prop_assert!(size(&p) <= 4 * body.len() + 256);
+        }
+    }
 }
