@@ -52,6 +52,7 @@ pub fn credentials(
         mech: c.mech,
         all_mechs: c.all_mechs,
         allow_plaintext: c.allow_plaintext,
+        allow_invalid_cert: c.allow_invalid_cert,
     })
 }
 

@@ -118,6 +118,9 @@ pub struct CredentialSettings {
     pub all_mechs: bool,
     /// `--allow-plaintext-auth`: credentials may go over a connection without TLS.
     pub allow_plaintext: bool,
+    /// `--allow-invalid-cert-auth` (global): credentials may go over TLS whose certificate did
+    /// not verify.
+    pub allow_invalid_cert: bool,
 }
 
 /// How the report is written.

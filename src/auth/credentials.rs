@@ -228,6 +228,8 @@ pub struct Credentials {
     pub all_mechs: bool,
     /// `--allow-plaintext-auth`: allow credentials on a connection without TLS.
     pub allow_plaintext: bool,
+    /// `--allow-invalid-cert-auth`: allow credentials over TLS whose certificate did not verify.
+    pub allow_invalid_cert: bool,
 }
 
 impl Credentials {

@@ -4,7 +4,9 @@
 
 use std::collections::HashSet;
 
-use super::{NO_MECHANISM, NOT_SENT_NO_TLS, refusal};
+use super::{
+    ALLOW_INVALID_CERT_FLAG, NO_MECHANISM, NOT_SENT_INVALID_CERT, NOT_SENT_NO_TLS, refusal,
+};
 use crate::model::{AuthMethod, Finding, Protocol, Severity};
 use crate::model::{Outcome, Probe, Setting, Settings};
 
@@ -43,6 +45,24 @@ pub fn login_findings(probes: &[Probe]) -> Vec<Finding> {
             );
             continue;
         }
+        if let Some(note) = p.auth.iter().find_map(|a| {
+            a.response
+                .as_deref()
+                .filter(|r| a.is_note() && r.starts_with(NOT_SENT_INVALID_CERT))
+        }) {
+            out.push(
+                Finding::new(
+                    Severity::Warning,
+                    "auth-skipped-invalid-cert",
+                    format!("{srv}: credentials {note}"),
+                )
+                .hint(format!(
+                    "A mail client would refuse this server too: fix the certificate. \
+                     {ALLOW_INVALID_CERT_FLAG} sends them anyway (unsafe)."
+                )),
+            );
+            continue;
+        }
         let real: Vec<_> = p
             .auth
             .iter()
@@ -52,6 +72,16 @@ pub fn login_findings(probes: &[Probe]) -> Vec<Finding> {
             out.push(
                 Finding::new(Severity::Critical, "auth-plaintext", format!("{srv}: credentials were sent without TLS (--allow-plaintext-auth)"))
                     .hint("Anyone on the network path could read them: change the password if this was a real account."),
+            );
+        }
+        if p.tls.as_ref().is_some_and(|t| !t.verified) && !real.is_empty() {
+            out.push(
+                Finding::new(
+                    Severity::Critical,
+                    "auth-invalid-cert",
+                    format!("{srv}: the password was exposed to an unverified server: credentials were sent over TLS whose certificate did not verify ({ALLOW_INVALID_CERT_FLAG})"),
+                )
+                .hint("Whoever answered could be anyone on the network path: change the password if this was a real account."),
             );
         }
         for a in p.auth.iter().filter(|a| a.mechanism == NO_MECHANISM) {

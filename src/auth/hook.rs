@@ -24,7 +24,6 @@ impl LoginHook for Authenticator {
                 host: &candidate.host,
                 port: candidate.port,
                 security: candidate.security,
-                tls_active: session.is_tls(),
                 discovered_user: candidate.username.as_deref(),
             };
             self.login_on(session, &target, caps, sasl).await

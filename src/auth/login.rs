@@ -12,21 +12,28 @@ use super::sasl::{self, Mech, Proto, SaslClient};
 use crate::model::Protocol;
 use crate::proto::login::{LoginLine, SASL_CANCEL, challenge_response, classify, initial_response};
 pub use crate::proto::login::{Wire, WireError};
-use crate::proto::{Capability, CapabilitySet, Offered, Redact, imap, pop3, smtp};
+use crate::proto::transcript::{Secrets, secret_part};
+use crate::proto::{Capability, CapabilitySet, Channel, Offered, Redact, imap, pop3, smtp};
 
-/// Passes lines through and remembers the credential tokens sent (the last word of each
-/// redacted line), so that they can be scrubbed from what the server says back.
+/// Passes lines through and remembers every form of the credential sent (what each sent line
+/// redacts, and each form registered with [`Wire::hide`]), so that they can be scrubbed from
+/// what the server says back into the attempt's response.
 struct Recording<'w, W> {
     inner: &'w mut W,
-    tokens: Vec<String>,
+    secrets: Secrets,
 }
 
 impl<W: Wire> Wire for Recording<'_, W> {
+    fn channel(&self) -> Channel {
+        self.inner.channel()
+    }
+    fn hide(&mut self, form: &str) {
+        self.secrets.add(form);
+        self.inner.hide(form);
+    }
     async fn send_line(&mut self, line: &str, redact: Redact) -> Result<(), WireError> {
-        if redact != Redact::No
-            && let Some(t) = line.rsplit(' ').next()
-        {
-            self.tokens.push(t.to_string());
+        if let Some(part) = secret_part(line, redact) {
+            self.secrets.add(part);
         }
         self.inner.send_line(line, redact).await
     }
@@ -38,15 +45,14 @@ impl<W: Wire> Wire for Recording<'_, W> {
     }
 }
 
-impl<W> Recording<'_, W> {
-    fn scrub(&self, mut text: String) -> String {
-        for t in self.tokens.iter().filter(|t| t.len() >= 3) {
-            if text.contains(t.as_str()) {
-                text = text.replace(t.as_str(), "<redacted>");
-            }
-        }
-        text
-    }
+/// Every form of `secret` a server could echo that the sent lines do not show as such: the
+/// secret itself (inside a decoded SASL response), its base64 (SASL LOGIN's answer), and its
+/// RFC 9051 §4.3 quoted form (IMAP `LOGIN`).
+fn hide_secret<W: Wire>(w: &mut W, secret: &str) {
+    w.hide(secret);
+    w.hide(&sasl::b64(secret.as_bytes()));
+    let quoted = imap::quote(secret);
+    w.hide(&quoted[1..quoted.len() - 1]);
 }
 
 fn protocol(p: Proto) -> Protocol {
@@ -101,7 +107,7 @@ impl Outcome {
 /// One login attempt with `mech` as `user`. `caps` are the capabilities in effect (for IMAP
 /// `SASL-IR`); `host`/`port` go into OAUTHBEARER's GS2 header.
 #[allow(clippy::too_many_arguments)]
-pub async fn attempt<W: Wire>(
+pub(crate) async fn attempt<W: Wire>(
     w: &mut W,
     proto: Proto,
     mech: Mech,
@@ -114,8 +120,9 @@ pub async fn attempt<W: Wire>(
     let start = Instant::now();
     let mut rec = Recording {
         inner: w,
-        tokens: vec![secret.expose().to_string()],
+        secrets: Secrets::default(),
     };
+    hide_secret(&mut rec, secret.expose());
     let w = &mut rec;
     let r = match (proto, mech) {
         (Proto::Imap, Mech::LoginCmd) => imap_login_cmd(w, user, secret).await,
@@ -141,8 +148,8 @@ pub async fn attempt<W: Wire>(
     // A server that echoes the client's line in its error must not put the credential into the
     // report: scrub the secret and every credential token sent.
     let r = match r {
-        Ok(x) => Ok(rec.scrub(x)),
-        Err(Fail::Refused(x)) => Err(Fail::Refused(rec.scrub(x))),
+        Ok(x) => Ok(rec.secrets.scrub(&x)),
+        Err(Fail::Refused(x)) => Err(Fail::Refused(rec.secrets.scrub(&x))),
         Err(e) => Err(e),
     };
     match r {
@@ -214,6 +221,9 @@ async fn sasl_exchange<W: Wire>(
         String::new()
     };
     let mut pending_initial = client.initial();
+    if let Some(ir) = &pending_initial {
+        hide_response(w, mech, ir);
+    }
     let with_ir = pending_initial
         .as_ref()
         .filter(|_| allow_ir)
@@ -264,6 +274,7 @@ async fn sasl_exchange<W: Wire>(
                 };
                 match reply {
                     Ok(bytes) => {
+                        hide_response(w, mech, &bytes);
                         let enc = challenge_response(&bytes);
                         // An empty OAuth response acknowledges an error challenge (RFC 7628
                         // §3.2.3): nothing secret in it.
@@ -279,6 +290,23 @@ async fn sasl_exchange<W: Wire>(
                 }
             }
         }
+    }
+}
+
+/// Hide one SASL response (raw bytes) in every form a server could echo: its base64 (also
+/// what the sent line redacts), the text itself, and for CRAM-MD5 the digest alone
+/// (RFC 2195 §2: the response is `user SP digest`). An empty response is not secret.
+fn hide_response<W: Wire>(w: &mut W, mech: Mech, bytes: &[u8]) {
+    if bytes.is_empty() {
+        return;
+    }
+    w.hide(&sasl::b64(bytes));
+    let text = String::from_utf8_lossy(bytes);
+    w.hide(&text);
+    if mech == Mech::CramMd5
+        && let Some(digest) = text.rsplit(' ').next()
+    {
+        w.hide(digest);
     }
 }
 
@@ -341,6 +369,10 @@ mod tests {
         replies: VecDeque<String>,
     }
     impl Wire for Script {
+        fn channel(&self) -> Channel {
+            Channel::Verified
+        }
+        fn hide(&mut self, _form: &str) {}
         async fn send_line(&mut self, line: &str, redact: Redact) -> Result<(), WireError> {
             self.sent.push((line.to_string(), redact != Redact::No));
             Ok(())

@@ -22,14 +22,19 @@ use crate::address::Address;
 use crate::model::AuthAttempt;
 use crate::model::{Protocol, Security};
 use crate::net::Net;
-use crate::proto::{Capability, CapabilitySet, Offered, Wire};
+use crate::proto::{Capability, CapabilitySet, Channel, Offered, Wire};
 use sasl::{Mech, Proto};
 
 /// `AuthAttempt.response` when no credential was sent because the connection had no TLS.
 pub const NOT_SENT_NO_TLS: &str =
     "not sent: the connection is not encrypted (use --allow-plaintext-auth to send it anyway)";
+/// Start of `AuthAttempt.response` when no credential was sent because the certificate did
+/// not verify.
+pub const NOT_SENT_INVALID_CERT: &str = "not sent: the certificate did not verify";
+/// The flag that sends credentials over TLS whose certificate did not verify.
+pub const ALLOW_INVALID_CERT_FLAG: &str = "--allow-invalid-cert-auth";
 /// `AuthAttempt.mechanism` for a note rather than an attempt.
-pub const NO_MECHANISM: &str = "none";
+pub const NO_MECHANISM: &str = AuthAttempt::NO_MECHANISM;
 
 /// Where a login happens.
 #[derive(Debug, Clone)]
@@ -38,8 +43,6 @@ pub struct Target<'a> {
     pub host: &'a str,
     pub port: u16,
     pub security: Security,
-    /// TLS is up on the connection right now.
-    pub tls_active: bool,
     /// The user name the discovered settings give, if any.
     pub discovered_user: Option<&'a str>,
 }
@@ -121,9 +124,25 @@ impl Authenticator {
         }
     }
 
+    /// Why no credential may go over this connection, from what the connection itself says
+    /// protects it: no TLS without `--allow-plaintext-auth`; TLS whose certificate did not
+    /// verify (self-signed, wrong name, expired, …) without `--allow-invalid-cert-auth` —
+    /// anyone on the path could be the server. Every login passes here ([`Self::try_users`]).
+    fn refusal(&self, channel: &Channel) -> Option<String> {
+        match channel {
+            Channel::Plain if !self.creds.allow_plaintext => Some(NOT_SENT_NO_TLS.to_string()),
+            Channel::Unverified(why) if !self.creds.allow_invalid_cert => Some(format!(
+                "{NOT_SENT_INVALID_CERT} ({why}) (use {ALLOW_INVALID_CERT_FLAG} to send it anyway)"
+            )),
+            _ => None,
+        }
+    }
+
     /// Log in on an open connection. Port 25 (MX) is never logged into; no credential goes
-    /// over a connection without TLS unless `--allow-plaintext-auth`. Tries the other user name
-    /// form once after an authentication error (RFC 6186 §4). Returns every attempt.
+    /// over a connection without TLS unless `--allow-plaintext-auth`, nor over TLS whose
+    /// certificate did not verify unless `--allow-invalid-cert-auth` (see [`Self::refusal`]).
+    /// Tries the other user name form once after an authentication error (RFC 6186 §4).
+    /// Returns every attempt.
     pub async fn login_on<W: Wire>(
         &self,
         w: &mut W,
@@ -134,8 +153,8 @@ impl Authenticator {
         if !self.creds.present() || (t.protocol == Protocol::Smtp && t.port == 25) {
             return Vec::new();
         }
-        if !t.tls_active && !self.creds.allow_plaintext {
-            return vec![self.note(t, NO_MECHANISM, NOT_SENT_NO_TLS.to_string())];
+        if let Some(why) = self.refusal(&w.channel()) {
+            return vec![self.note(t, NO_MECHANISM, why)];
         }
         let mechs = match self.mechanisms(t.protocol, caps, sasl_offered) {
             Ok(m) if !m.is_empty() => m,
@@ -220,6 +239,11 @@ impl Authenticator {
                 None,
             );
         };
+        // The one gate before any credential leaves: this connection (a reconnect for
+        // --all-mechs included) as it is now.
+        if let Some(why) = self.refusal(&w.channel()) {
+            return (vec![self.note(t, NO_MECHANISM, why)], None);
+        }
         let mut out = Vec::new();
         for u in users {
             let o = login::attempt(

@@ -50,6 +50,7 @@ pub fn settings(cli: &Cli) -> Result<Settings, AppError> {
     if let Some(c) = creds {
         s.credentials = credentials(c);
     }
+    s.credentials.allow_invalid_cert = cli.global.allow_invalid_cert_auth;
     Ok(s)
 }
 
@@ -180,6 +181,7 @@ fn credentials(a: &CredArgs) -> CredentialSettings {
         mech: a.auth_mech.map(mech),
         all_mechs: a.all_mechs,
         allow_plaintext: a.allow_plaintext_auth,
+        allow_invalid_cert: false,
     }
 }
 

@@ -114,6 +114,16 @@ pub struct AuthAttempt {
     pub response: Option<String>,
 }
 
+impl AuthAttempt {
+    /// `mechanism` of a note: nothing was sent, `response` says why.
+    pub const NO_MECHANISM: &'static str = "none";
+
+    /// A note rather than an attempt: no credential was sent (`response` says why).
+    pub fn is_note(&self) -> bool {
+        self.mechanism == Self::NO_MECHANISM
+    }
+}
+
 /// One server probed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Probe {

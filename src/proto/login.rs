@@ -38,8 +38,24 @@ impl std::fmt::Display for WireError {
     }
 }
 
+/// What protects a connection, as the connection itself knows it (never as a caller says).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Channel {
+    /// No TLS.
+    Plain,
+    /// TLS whose certificate verified for the name asked for.
+    Verified,
+    /// TLS whose certificate did not verify: why (expired, wrong name, self-signed, …).
+    Unverified(String),
+}
+
 /// Line I/O the login dialogues need.
 pub trait Wire: Send {
+    /// What protects the connection right now; credentials depend on it.
+    fn channel(&self) -> Channel;
+    /// Register one form of a secret the client is about to send (the password, a token, a
+    /// SASL response): a transcript stores none of them, in either direction.
+    fn hide(&mut self, form: &str);
     /// Send one line, stored in a transcript as `redact` says.
     fn send_line(
         &mut self,
@@ -53,6 +69,24 @@ pub trait Wire: Send {
 }
 
 impl Wire for Session {
+    fn channel(&self) -> Channel {
+        match self.tls() {
+            None => Channel::Plain,
+            Some(t) if t.verified && self.tls_problems().is_empty() => Channel::Verified,
+            Some(t) => {
+                let code = t.verify_error.as_deref().unwrap_or("unknown reason");
+                let detail = super::transport::describe(self.tls_problems());
+                Channel::Unverified(if detail.is_empty() {
+                    code.to_string()
+                } else {
+                    format!("{code}: {detail}")
+                })
+            }
+        }
+    }
+    fn hide(&mut self, form: &str) {
+        Session::hide(self, form)
+    }
     async fn send_line(&mut self, line: &str, redact: Redact) -> Result<(), WireError> {
         Session::send_line(self, line, redact)
             .await

@@ -34,7 +34,7 @@ pub mod transcript;
 pub mod transport;
 
 pub use caps::{Capability, CapabilitySet, Offered};
-pub use login::{LoginLine, Wire, WireError};
+pub use login::{Channel, LoginLine, Wire, WireError};
 pub use open::{LoginHook, OpenOptions, Opened, Ready, connect_ready, open_and_login};
 pub use session::{ImapResponse, Pop3Response, Session, SessionError};
-pub use transcript::{Redact, Transcript, redact_line};
+pub use transcript::{Redact, Secrets, Transcript, redact_line};

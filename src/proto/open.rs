@@ -7,8 +7,10 @@
 //! - [`open_and_login`] runs it and returns an [`Opened`]: the record, and the live session
 //!   when every step worked. The probe ends it with [`Opened::finish`] (LOGOUT/QUIT, close);
 //!   the round trip takes the session ([`Opened::into_session`]) to submit or fetch.
-//! - [`connect_ready`]: the same without a login, for a connection that will carry credentials
-//!   (`--all-mechs` reconnects), refused when its certificate does not verify.
+//! - [`connect_ready`]: the same without a login, for a connection of its own (`--all-mechs`
+//!   reconnects). Whether a credential may go over a session (no TLS, a certificate that did
+//!   not verify) is the login's decision (`crate::auth`), from the session's own TLS state
+//!   ([`super::Wire::channel`]).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -62,9 +64,6 @@ pub struct OpenOptions<'a> {
     pub slow_greeting: Duration,
     /// Keep the redacted dialogue in `Probe.transcript` when the dialogue ends.
     pub transcript: bool,
-    /// Close a TLS session whose certificate does not verify before anything is sent over it
-    /// but the dialogue's own commands ([`Opened::error`] says why).
-    pub require_verified: bool,
     /// Most bytes read over the session ([`Session::max_total`]).
     pub max_total: usize,
     /// Called after the capabilities over TLS; never on port 25 (server-to-server: no client
@@ -78,7 +77,6 @@ impl Default for OpenOptions<'_> {
             ehlo_name: DEFAULT_EHLO_NAME,
             slow_greeting: Duration::from_secs(5),
             transcript: false,
-            require_verified: false,
             max_total: MAX_TOTAL,
             login: None,
         }
@@ -139,23 +137,6 @@ impl Run<'_> {
         why
     }
 
-    /// `None`, or why a session that will carry credentials is refused: its certificate did
-    /// not verify.
-    fn unverified(&self) -> Option<String> {
-        let s = self.session.as_ref()?;
-        let tls = s.tls().filter(|t| !t.verified)?;
-        let why = tls
-            .verify_error
-            .clone()
-            .unwrap_or_else(|| "unknown reason".into());
-        let detail = transport::describe(s.tls_problems());
-        Some(format!(
-            "certificate of {} not verified ({why}{}{detail}): no credentials sent",
-            self.c.host,
-            if detail.is_empty() { "" } else { ": " }
-        ))
-    }
-
     /// Close the session (if any) and keep its transcript when asked.
     async fn close(&mut self) {
         match self.session.take() {
@@ -210,8 +191,7 @@ pub fn blank_probe(c: &Candidate) -> Probe {
 /// A dialogue after [`open_and_login`].
 pub struct Opened<'a> {
     run: Run<'a>,
-    /// Why there is no session: `phase: error` of the failed step, or the unverified
-    /// certificate ([`OpenOptions::require_verified`]).
+    /// Why there is no session: `phase: error` of the failed step.
     pub error: Option<String>,
 }
 
@@ -263,13 +243,10 @@ pub async fn open_and_login<'a>(
         started,
         mark: started,
     };
-    let mut error = match run.handshake().await {
+    let error = match run.handshake().await {
         Ok(()) => None,
         Err(f) => Some(run.failed(f)),
     };
-    if error.is_none() && opts.require_verified {
-        error = run.unverified();
-    }
     if error.is_none() {
         run.login().await;
     }
@@ -292,10 +269,9 @@ pub struct Ready {
 }
 
 /// Connect to `host:port` (through `--connect-to`/`--resolve`), read the greeting, do TLS as
-/// `security` says and learn the capabilities; no login. `Security::Plain` leaves the session
-/// without TLS: the caller decides whether a credential may go over it
-/// (`--allow-plaintext-auth`). A TLS session whose certificate does not verify is closed and
-/// refused.
+/// `security` says and learn the capabilities; no login. Whether a credential may go over the
+/// session (no TLS, or a certificate that did not verify) is the login's decision
+/// (`crate::auth`), made from the session's own TLS state.
 pub async fn connect_ready(
     net: &Net,
     protocol: Protocol,
@@ -312,10 +288,7 @@ pub async fn connect_ready(
         auth: Vec::new(),
         sources: Vec::new(),
     };
-    let opts = OpenOptions {
-        require_verified: true,
-        ..OpenOptions::default()
-    };
+    let opts = OpenOptions::default();
     let opened = open_and_login(net, &candidate, &opts).await;
     let error = opened.error.clone();
     let (probe, session) = opened.into_session();

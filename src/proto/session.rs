@@ -117,6 +117,12 @@ impl Session {
         self.transcript.take()
     }
 
+    /// Never store `form` (one form of a secret about to be sent) in the transcript, whichever
+    /// side of the connection says it.
+    pub fn hide(&mut self, form: &str) {
+        self.transcript.hide(form);
+    }
+
     /// Add a `*` note line (TLS established, timeout, …).
     pub fn note(&mut self, text: impl Into<String>) {
         self.transcript.note(text);

@@ -2,9 +2,11 @@
 //! before it is stored), every line the server sent, and `*` notes (TLS established, timeout,
 //! literal sizes). Times count from the start of the connection attempt.
 //!
-//! [`Transcript::client`] and [`Transcript::server`] are the only ways a line gets in, so a
-//! rule about what may be stored (a credential never, in either direction) has one place to
-//! live: client lines are redacted here; server lines pass through [`Transcript::server`].
+//! [`Transcript::client`], [`Transcript::server`] and [`Transcript::note`] are the only ways a
+//! line gets in, so the rule about what may be stored (a credential never, in either direction)
+//! lives here: the redacted part of every sent line, and every form of a secret registered with
+//! [`Transcript::hide`] (the password, its base64, a token, a SASL response), is replaced by
+//! `<redacted>` wherever it appears — a server that echoes the client's line back included.
 
 use std::time::Instant;
 
@@ -39,11 +41,58 @@ pub fn redact_line(line: &str, redact: Redact) -> String {
     }
 }
 
+/// The part of a sent line that `redact` hides (None: nothing hidden).
+pub fn secret_part(line: &str, redact: Redact) -> Option<&str> {
+    match redact {
+        Redact::No => None,
+        Redact::All | Redact::KeepWords(0) => Some(line),
+        Redact::KeepWords(n) => line.splitn(n + 1, ' ').nth(n),
+    }
+}
+
+/// Is `form` worth hiding? Empty SASL responses (`=`, an empty line) and the cancel `*` carry
+/// nothing secret (RFC 4959 §3, RFC 4954 §4).
+fn is_secret_form(form: &str) -> bool {
+    !matches!(form.trim(), "" | "=" | "*")
+}
+
+/// Replace every one of `secrets` in `text` with `<redacted>` (`secrets` longest first, so a
+/// secret inside a longer one is not cut out of it first).
+pub fn scrub(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_string();
+    for s in secrets {
+        if out.contains(s.as_str()) {
+            out = out.replace(s.as_str(), "<redacted>");
+        }
+    }
+    out
+}
+
+/// Forms of secrets to hide, longest first, without duplicates.
+#[derive(Debug, Clone, Default)]
+pub struct Secrets(Vec<String>);
+
+impl Secrets {
+    /// Add one form (ignored when it carries nothing secret).
+    pub fn add(&mut self, form: &str) {
+        if is_secret_form(form) && !self.0.iter().any(|s| s == form) {
+            self.0.push(form.to_string());
+            self.0.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        }
+    }
+
+    /// `text` with every form replaced by `<redacted>`.
+    pub fn scrub(&self, text: &str) -> String {
+        scrub(text, &self.0)
+    }
+}
+
 /// The lines of one connection so far.
 #[derive(Debug, Clone)]
 pub struct Transcript {
     started: Instant,
     lines: Vec<TranscriptLine>,
+    secrets: Secrets,
 }
 
 impl Transcript {
@@ -52,11 +101,13 @@ impl Transcript {
         Transcript {
             started,
             lines: Vec::new(),
+            secrets: Secrets::default(),
         }
     }
 
     fn push(&mut self, dir: &str, line: String) {
         let t_ms = self.started.elapsed().as_millis() as u64;
+        let line = self.secrets.scrub(&line);
         self.lines.push(TranscriptLine {
             t_ms,
             dir: dir.into(),
@@ -64,8 +115,21 @@ impl Transcript {
         });
     }
 
-    /// A line the client sent, stored as `redact` says.
+    /// Never store `form` (one form of a secret about to be sent), in any line, from now on;
+    /// lines already stored are scrubbed too.
+    pub fn hide(&mut self, form: &str) {
+        self.secrets.add(form);
+        for l in &mut self.lines {
+            l.line = self.secrets.scrub(&l.line);
+        }
+    }
+
+    /// A line the client sent, stored as `redact` says; what it redacts is hidden from then on
+    /// (a server echoing it back).
     pub fn client(&mut self, line: &str, redact: Redact) {
+        if let Some(part) = secret_part(line, redact) {
+            self.secrets.add(part);
+        }
         self.push("C", redact_line(line, redact));
     }
 
@@ -119,6 +183,35 @@ mod tests {
         for (line, r, want) in cases {
             assert_eq!(redact_line(line, *r), *want);
         }
+    }
+
+    #[test]
+    fn echoed_secrets_are_scrubbed_in_both_directions() {
+        let mut t = Transcript::new(Instant::now());
+        t.hide("hunter22");
+        t.hide("=");
+        t.client(
+            "a1 AUTHENTICATE PLAIN AGFsAGh1bnRlcjIy",
+            Redact::KeepWords(3),
+        );
+        t.server("a1 NO cannot decode AGFsAGh1bnRlcjIy".into());
+        t.server("a1 NO bad password hunter22 = *".into());
+        t.client("a2 NOOP hunter22", Redact::No);
+        t.note("read error near hunter22");
+        let lines: Vec<&str> = t.lines().iter().map(|l| l.line.as_str()).collect();
+        assert_eq!(
+            lines,
+            [
+                "a1 AUTHENTICATE PLAIN <redacted>",
+                "a1 NO cannot decode <redacted>",
+                "a1 NO bad password <redacted> = *",
+                "a2 NOOP <redacted>",
+                "read error near <redacted>",
+            ]
+        );
+        assert_eq!(secret_part("PASS pw", Redact::KeepWords(1)), Some("pw"));
+        assert_eq!(secret_part("AUTH LOGIN", Redact::KeepWords(2)), None);
+        assert_eq!(secret_part("x", Redact::No), None);
     }
 
     #[test]

@@ -297,6 +297,11 @@ fn probe_block(o: &mut String, p: &Probe) {
         );
     }
     for a in &p.auth {
+        if a.is_note() {
+            let why = a.response.as_deref().unwrap_or("");
+            let _ = writeln!(o, "      login {}: {why}", "skipped".yellow());
+            continue;
+        }
         let res = if a.success {
             "ok".green().to_string()
         } else {

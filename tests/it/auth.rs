@@ -15,7 +15,9 @@ use mailprobe::probe::{ProbeOptions, probe_one};
 
 use crate::support::mailstack::{self, MailStack};
 
+mod echo;
 mod scripted;
+mod unverified;
 
 /// A network context that sends every standard mail port of any host to `st`, trusting its CA.
 pub fn stack_net(st: &MailStack) -> Arc<Net> {

@@ -195,7 +195,9 @@ impl Run<'_> {
         let caps = self.s().capabilities().to_vec();
         let sasl = self.s().sasl().to_vec();
         let attempts = hook.login(self.s(), c, &caps, &sasl).await;
-        let status = if attempts.is_empty() {
+        // A hook that sent nothing says why in a note (no mechanism): the step is skipped.
+        let sent = attempts.iter().filter(|a| !a.is_note()).count();
+        let status = if sent == 0 {
             StepStatus::Skipped
         } else if attempts.iter().any(|a| a.success) {
             StepStatus::Ok
@@ -204,12 +206,9 @@ impl Run<'_> {
         };
         let detail = attempts
             .iter()
-            .map(|a| {
-                format!(
-                    "{} {}",
-                    a.mechanism,
-                    if a.success { "ok" } else { "failed" }
-                )
+            .map(|a| match (a.is_note(), a.success) {
+                (true, _) => a.response.clone().unwrap_or_default(),
+                (false, ok) => format!("{} {}", a.mechanism, if ok { "ok" } else { "failed" }),
             })
             .collect::<Vec<_>>()
             .join(", ");

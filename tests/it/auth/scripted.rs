@@ -3,8 +3,6 @@
 //! mechanisms the real stack does not offer (CRAM-MD5, OAUTHBEARER) plus SASL LOGIN without
 //! SASL-IR.
 
-use std::time::Duration;
-
 use mailprobe::auth::refusal::{self, TABLE};
 use mailprobe::auth::sasl::{self, Mech};
 use mailprobe::auth::{self, Authenticator, Credentials, Secret, Target};
@@ -38,7 +36,6 @@ async fn scripted_login(
         host: "127.0.0.1",
         port: srv.port(),
         security: Security::Plain,
-        tls_active: false,
         discovered_user: None,
     };
     let attempts = a.login_on(&mut o.session, &t, &o.caps, &o.sasl).await;
@@ -350,44 +347,4 @@ async fn cram_md5_oauthbearer_and_login_succeed_on_scripted_servers() {
     assert!(srv.failures().is_empty(), "{:?}", srv.failures());
     assert!(attempts[0].success, "{attempts:?}");
     assert_eq!(Mech::from_name("cram-md5"), Some(Mech::CramMd5));
-}
-
-/// A connection of its own (`--all-mechs` reconnect, round trip) carries credentials, so one
-/// whose certificate does not verify is refused before any login; a valid one is ready.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reconnects_refuse_an_unverified_certificate() {
-    use crate::probe::{HOST, net_with};
-    use crate::support::certs::{TestCa, TlsVersions, Validity, server_config};
-    let ca = TestCa::new();
-    let tmp = tempfile::tempdir().unwrap();
-    let net = net_with(&[], Duration::from_secs(3), Some(&ca.write_pem(tmp.path())));
-    let script = || {
-        vec![
-            Step::line("* OK ready"),
-            Step::expect("a1 CAPABILITY"),
-            Step::line("* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\na1 OK done"),
-        ]
-    };
-    for (validity, ok) in [(Validity::Expired, false), (Validity::Valid, true)] {
-        let cert = ca.issue(&[HOST], validity);
-        let srv = ScriptedServer::start_tls(server_config(&cert, TlsVersions::Default), script());
-        let r = connect_ready(&net, Protocol::Imap, HOST, srv.port(), Security::Tls).await;
-        match r {
-            Ok(mut ready) => {
-                assert!(ok);
-                assert_eq!(ready.sasl, ["PLAIN"]);
-                ready.session.close().await;
-            }
-            Err(e) => {
-                assert!(!ok && e.contains("not verified"), "{e}");
-            }
-        }
-        assert!(
-            srv.lines()
-                .iter()
-                .all(|l| !l.contains("AUTHENTICATE") && !l.contains("LOGIN")),
-            "{:?}",
-            srv.lines()
-        );
-    }
 }

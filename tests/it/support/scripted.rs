@@ -49,6 +49,12 @@ pub enum Step {
     StartTls(Arc<ServerConfig>),
     /// Send these bytes unchanged (same as `Send`; reads better for binary data).
     SendRaw(Vec<u8>),
+    /// Read and record one line, then send `before` + that line + `after` + CRLF: a server
+    /// that quotes the client's line in its reply.
+    Echo {
+        before: String,
+        after: String,
+    },
 }
 
 impl std::fmt::Debug for Step {
@@ -65,6 +71,7 @@ impl std::fmt::Debug for Step {
             Step::Stall => write!(f, "Stall"),
             Step::Drip { bytes, every } => write!(f, "Drip({} bytes every {every:?})", bytes.len()),
             Step::StartTls(_) => write!(f, "StartTls"),
+            Step::Echo { before, after } => write!(f, "Echo({before:?}, {after:?})"),
         }
     }
 }
@@ -78,6 +85,14 @@ impl Step {
     /// `ExpectLine(prefix)`.
     pub fn expect(prefix: &str) -> Step {
         Step::ExpectLine(prefix.to_string())
+    }
+
+    /// `Echo`: the client's next line sent back between `before` and `after`.
+    pub fn echo(before: &str, after: &str) -> Step {
+        Step::Echo {
+            before: before.to_string(),
+            after: after.to_string(),
+        }
     }
 }
 
@@ -409,6 +424,11 @@ impl Conn {
                     }
                 }
                 Step::StartTls(cfg) => self.start_tls(cfg.clone()).await?,
+                Step::Echo { before, after } => {
+                    let line = self.read_line().await?;
+                    self.write(format!("{before}{line}{after}\r\n").as_bytes())
+                        .await?;
+                }
             }
         }
         Ok(())
