@@ -1,12 +1,13 @@
 //! The protocol layer: the one place that speaks IMAP (RFC 9051, RFC 3501), POP3 (RFC 1939,
 //! RFC 2449) and SMTP (RFC 5321, RFC 3207, RFC 4954). It sits above `net` (sockets, TLS) and
-//! the report model, and below `probe`, `auth` and `roundtrip`, which hold decisions and never
+//! `model` (the report's data), and below `probe`, `auth` and `roundtrip`, which hold decisions and never
 //! parse a server line themselves.
 //!
 //! - [`Session`] ([`session`]): one connection — TCP, then TLS on the same socket (implicit or
 //!   STARTTLS) — with a bounded line reader ([`session::MAX_LINE`], [`session::MAX_TOTAL`]),
 //!   per-step timeouts from `Net`, and a [`Transcript`] ([`transcript`]) where every sent line
-//!   is stored as its [`Redact`] flag says. `session.imap(&imap::Command)`,
+//!   is stored as its [`Redact`] flag says and every server line passes through
+//!   [`Transcript::server`]. `session.imap(&imap::Command)`,
 //!   `session.pop3(&pop3::Command)` and `session.smtp(&smtp::Command)` send one typed command
 //!   and read its whole typed reply ([`ImapResponse`], [`Pop3Response`], [`smtp::SmtpReply`]).
 //! - [`imap`], [`pop3`], [`smtp`]: per protocol, typed commands (each knows its line, its
@@ -15,8 +16,9 @@
 //! - [`caps`]: one capability set per protocol ([`imap::Capabilities`], [`pop3::Capabilities`],
 //!   [`smtp::ServerInfo`] from EHLO) and one way to ask them: `has(Capability::StartTls)`,
 //!   `has(Capability::Auth("PLAIN"))`, `Idle`, `UidPlus`, `SpecialUse`, `LoginDisabled`, ….
-//! - [`login`]: the line interface of the login dialogues ([`Wire`]) and what a server line
-//!   means inside a login ([`login::classify`]).
+//! - [`login`]: the line interface of the login dialogues ([`Wire`]), what a server line
+//!   means inside a login ([`login::classify`]), SASL response framing, and the codes of a
+//!   refused login ([`login::response_codes`]).
 //! - [`open`]: [`open_and_login`] — connect, greeting, capabilities, STARTTLS, capabilities
 //!   again, login through a [`LoginHook`] — each step timed and recorded in a `Probe`; the one
 //!   way the probe, the login with `--all-mechs` ([`connect_ready`]) and the round trip open a
