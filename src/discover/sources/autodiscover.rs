@@ -2,7 +2,9 @@
 //!
 //! Four starting points, asked concurrently: POST to `https://<domain>/autodiscover/
 //! autodiscover.xml` and `https://autodiscover.<domain>/…`, the plain-http GET redirect method on
-//! `autodiscover.<domain>` (only its `Location` is used, and only if it is https), and SRV
+//! `autodiscover.<domain>` (only its `Location` is used, only if it is https, and only within the
+//! address's registrable domain: anyone on the path can forge a plain-http answer, which is
+//! why [MS-OXDSCLI] §3.1.5.2 has the client ask the user first, and there is no one to ask), and SRV
 //! `_autodiscover._tcp.<domain>`. HTTP 302 answers to the POST ([MS-OXDSCLI] §3.1.5.2) and
 //! `redirectUrl`/`redirectAddr` answers (§3.1.5.3) are followed one hop at a time, for at most
 //! [`MAX_HOPS`] hops, only to https URLs (the request is re-POSTed there) and under the redirect
@@ -24,6 +26,28 @@ pub const MAX_HOPS: usize = 10;
 
 fn registrable(host: &str) -> String {
     psl::domain_str(host).unwrap_or(host).to_string()
+}
+
+/// The host of `url` when it lies outside the address's registrable domain.
+fn leaves_domain(url: &str, addr: &Address) -> Option<String> {
+    let host = reqwest::Url::parse(url).ok()?.host_str()?.to_string();
+    (registrable(&host) != registrable(&addr.domain)).then_some(host)
+}
+
+/// `autodiscover-leaves-domain` for a redirect to `host`; `how` says how it was reached.
+fn leaves_finding(addr: &Address, host: &str, how: &str) -> Finding {
+    let home = registrable(&addr.domain);
+    Finding::new(
+        Severity::Warning,
+        "autodiscover-leaves-domain",
+        format!(
+            "Autodiscover for {} leads to {host}, outside {home}{how}",
+            addr.domain
+        ),
+    )
+    .hint(
+        "Normal for hosted Exchange (e.g. outlook.com); otherwise check the redirect is intended.",
+    )
 }
 
 pub async fn run(net: &Net, addr: &Address) -> SourceResult {
@@ -60,6 +84,20 @@ async fn http_redirect_method(net: &Net, addr: &Address) -> SourceResult {
     };
     match http::fetch(net, &req).await {
         Ok(resp) if (300..400).contains(&resp.status) => match resp.location {
+            Some(loc) if loc.starts_with("https://") && leaves_domain(&loc, addr).is_some() => {
+                let host = leaves_domain(&loc, addr).unwrap_or_default();
+                out.findings
+                    .push(leaves_finding(addr, &host, " by a plain-http redirect"));
+                out.attempts.push(attempt(
+                    Source::Autodiscover,
+                    url,
+                    AttemptOutcome::Error,
+                    Some(format!(
+                        "redirect over plain http to another domain not followed: {loc}"
+                    )),
+                    started,
+                ));
+            }
             Some(loc) if loc.starts_with("https://") => {
                 out.attempts.push(attempt(
                     Source::Autodiscover,
@@ -156,7 +194,6 @@ async fn chain(
     mut from: Option<Origin>,
 ) -> SourceResult {
     let mut out = SourceResult::default();
-    let home = registrable(&addr.domain);
     let mut email: Address = addr.clone();
     let mut seen: Vec<String> = Vec::new();
     for hop in 0..=MAX_HOPS {
@@ -183,19 +220,8 @@ async fn chain(
             break;
         }
         seen.push(key);
-        if let Some(host) = reqwest::Url::parse(&url)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_string))
-            && registrable(&host) != home
-        {
-            out.findings.push(
-                Finding::new(
-                    Severity::Warning,
-                    "autodiscover-leaves-domain",
-                    format!("Autodiscover for {} leads to {host}, outside {home}", addr.domain),
-                )
-                .hint("Normal for hosted Exchange (e.g. outlook.com); otherwise check the redirect is intended."),
-            );
+        if let Some(host) = leaves_domain(&url, addr) {
+            out.findings.push(leaves_finding(addr, &host, ""));
         }
         let req = HttpRequest {
             post: Some((

@@ -203,3 +203,40 @@ fn redirects_to_private_addresses_need_the_users_choice() {
             .any(|(m, h, _)| m == "POST" && h == "pinned.test")
     );
 }
+
+#[test]
+fn plain_http_autodiscover_redirect_to_another_domain_is_not_followed() {
+    let ex = Zone::new("ex.test").a("autodiscover", "127.0.0.1");
+    let routes = Routes::new()
+        .route(
+            "autodiscover.example.test",
+            "/autodiscover/autodiscover.xml",
+            Reply::Redirect(
+                302,
+                "https://autodiscover.ex.test/autodiscover/autodiscover.xml".into(),
+            ),
+        )
+        .route(
+            "autodiscover.ex.test",
+            "/autodiscover/autodiscover.xml",
+            Reply::xml(AUTODISCOVER_SETTINGS),
+        );
+    // No certificate for autodiscover.example.test: only its plain-http GET gets an answer.
+    let w = World::new(&[zone(), ex], &["autodiscover.ex.test"], routes);
+    let hosts = ["autodiscover.ex.test", "autodiscover.example.test"];
+    let (v, _) = w.discover("alice@example.test", &hosts, &[]);
+    let a = attempt(&v, "autodiscover", "http://autodiscover.example.test");
+    assert_eq!(a["outcome"], "error");
+    assert_eq!(
+        a["reason"],
+        "redirect over plain http to another domain not followed: \
+         https://autodiscover.ex.test/autodiscover/autodiscover.xml"
+    );
+    assert!(finding_codes(&v).contains(&"autodiscover-leaves-domain".into()));
+    assert!(!candidates(&v).iter().any(|c| c.1 == "outlook.ex.test"));
+    let seen = paths(&w);
+    assert!(
+        !seen.iter().any(|(_, h, _)| h == "autodiscover.ex.test"),
+        "{seen:?}"
+    );
+}
