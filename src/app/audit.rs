@@ -10,7 +10,7 @@ use futures::StreamExt;
 use super::{AppError, Format, Io, Settings, batch};
 use crate::address;
 use crate::audit::{self, AuditOptions};
-use crate::model::{BatchSummary, Finding, Report, Severity, Status};
+use crate::model::{BatchSummary, Finding, FindingCode, Report, Severity, Status};
 use crate::net::Net;
 use crate::report;
 
@@ -122,7 +122,7 @@ pub async fn run_batch(
                     let mut r = Report::new("audit", line, "");
                     r.findings.push(Finding::new(
                         Severity::Critical,
-                        "invalid-input",
+                        FindingCode::InvalidInput,
                         format!("line {n}: {e}"),
                     ));
                     r.status = Status::Unknown;

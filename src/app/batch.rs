@@ -16,7 +16,7 @@ use super::{AppError, Format, Io, Reporter, Settings};
 use crate::address::{self, Address};
 use crate::auth::{Credentials, PasswordSource, read_secret};
 use crate::discover::{self, Discovered};
-use crate::model::{BatchSummary, Report, Status};
+use crate::model::{BatchSummary, FindingCode, Report, Status};
 use crate::net::Net;
 use crate::report::batch;
 
@@ -133,7 +133,7 @@ fn error_report(e: &Entry, err: &str) -> Report {
     );
     r.findings.push(crate::model::Finding::new(
         crate::model::Severity::Critical,
-        "invalid-input",
+        FindingCode::InvalidInput,
         format!("line {}: {err}", e.line),
     ));
     r.status = Status::Unknown;

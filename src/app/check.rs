@@ -7,7 +7,7 @@ use std::time::Instant;
 use crate::address::{self, Address};
 use crate::auth::{self, Authenticator, Credentials};
 use crate::discover::{self, Discovered};
-use crate::model::{Candidate, Finding, Outcome, Report, Severity, Status};
+use crate::model::{Candidate, Finding, FindingCode, Outcome, Report, Severity, Status};
 use crate::net::Net;
 use crate::probe::{self, Feed, ProbeOptions, ProbeRun};
 use crate::roundtrip::{self, RoundtripOptions};
@@ -144,7 +144,7 @@ pub async fn probe_urls(
     report.findings.extend(
         run.findings
             .iter()
-            .filter(|f| f.code != "no-incoming" && f.code != "no-outgoing")
+            .filter(|f| !matches!(f.code, FindingCode::NoIncoming | FindingCode::NoOutgoing))
             .cloned(),
     );
     if opts.login.is_some() {
@@ -154,7 +154,7 @@ pub async fn probe_urls(
         if let Outcome::Failed { phase, error, hint } = &p.outcome {
             let mut f = Finding::new(
                 Severity::Critical,
-                "probe-failed",
+                FindingCode::ProbeFailed,
                 format!(
                     "{}://{}:{} failed at {phase}: {error}",
                     p.protocol.as_str(),
@@ -200,7 +200,7 @@ pub async fn roundtrip(
         }
         _ => {
             report.findings.push(
-                Finding::new(Severity::Critical, "roundtrip-not-started", "no working incoming and outgoing pair to test with")
+                Finding::new(Severity::Critical, FindingCode::RoundtripNotStarted, "no working incoming and outgoing pair to test with")
                     .hint("Fix the settings `mailprobe check` reports first; a round trip needs both to log in."),
             );
             report.status = Status::Critical;

@@ -11,7 +11,7 @@ use x509_parser::prelude::FromDer;
 use super::{COMMON_DKIM_SELECTORS, finding, tags};
 use crate::dns::{DnsError, Resolver};
 use crate::model::DkimKey;
-use crate::model::{Finding, Severity};
+use crate::model::{Finding, FindingCode, Severity};
 use crate::net::Net;
 
 /// RSA keys shorter than this are critical (RFC 8301 §3.2: verifiers MUST NOT accept < 1024).
@@ -77,7 +77,7 @@ pub async fn check(
             if user {
                 out.push(finding(
                     Severity::Warning,
-                    "dkim-selector-missing",
+                    FindingCode::DkimSelectorMissing,
                     format!("no DKIM key at {name}"),
                     "publish the selector's key record, or check the selector name in the DKIM-Signature s= tag",
                 ));
@@ -95,14 +95,14 @@ pub async fn check(
     if set.domainkey.as_deref() == Some("nxdomain") && set.keys.iter().all(|k| !k.found) {
         out.push(finding(
             Severity::Warning,
-            "dkim-none",
+            FindingCode::DkimNone,
             format!("{base} does not exist (NXDOMAIN): {domain} publishes no DKIM key, so its mail is never DKIM-signed"),
             "sign outgoing mail with DKIM and publish the key at <selector>._domainkey.<domain>",
         ));
     } else if set.keys.iter().all(|k| !k.found) {
         out.push(finding(
             Severity::Info,
-            "dkim-selector-unknown",
+            FindingCode::DkimSelectorUnknown,
             format!("no DKIM key under the common selectors of {domain}"),
             "name the selector of the domain's DKIM-Signature s= tag with --dkim-selector S",
         ));
@@ -137,7 +137,7 @@ pub fn lint(selector: &str, name: &str, record: &str, user: bool) -> (DkimKey, V
                 } else {
                     Severity::Info
                 },
-                "dkim-key-revoked",
+                FindingCode::DkimKeyRevoked,
                 format!("the DKIM key at {name} is revoked (empty p=): mail signed with it fails"),
             ));
             return (key, out);
@@ -150,7 +150,7 @@ pub fn lint(selector: &str, name: &str, record: &str, user: bool) -> (DkimKey, V
             key.error = Some(e.to_string());
             out.push(finding(
                 Severity::Warning,
-                "dkim-key-invalid",
+                FindingCode::DkimKeyInvalid,
                 format!("the DKIM key record at {name} is not valid ({e})"),
                 "RFC 6376 §3.6.1: \"v=DKIM1; k=rsa; p=<base64 public key>\"",
             ));
@@ -162,13 +162,13 @@ pub fn lint(selector: &str, name: &str, record: &str, user: bool) -> (DkimKey, V
         match key.key_bits {
             Some(b) if b < RSA_CRITICAL_BITS => out.push(finding(
                 Severity::Critical,
-                "dkim-key-weak",
+                FindingCode::DkimKeyWeak,
                 format!("the DKIM key at {name} is RSA {b} bits: verifiers reject it and it can be factored"),
                 "RFC 8301 §3.2: publish a 2048-bit RSA key (or Ed25519 next to it) and re-sign",
             )),
             Some(b) if b < RSA_WARNING_BITS => out.push(finding(
                 Severity::Warning,
-                "dkim-key-short",
+                FindingCode::DkimKeyShort,
                 format!("the DKIM key at {name} is RSA {b} bits, shorter than 2048"),
                 "RFC 8301 §3.2: rotate to a 2048-bit RSA key",
             )),
@@ -177,7 +177,7 @@ pub fn lint(selector: &str, name: &str, record: &str, user: bool) -> (DkimKey, V
                 key.error = Some("the RSA public key does not parse".into());
                 out.push(finding(
                     Severity::Warning,
-                    "dkim-key-invalid",
+                    FindingCode::DkimKeyInvalid,
                     format!("the DKIM key at {name} holds no RSA public key in p="),
                     "RFC 6376 §3.6.1: p= is the base64 SubjectPublicKeyInfo of the key",
                 ));
@@ -187,7 +187,7 @@ pub fn lint(selector: &str, name: &str, record: &str, user: bool) -> (DkimKey, V
     if key.testing {
         out.push(finding(
             Severity::Warning,
-            "dkim-key-testing",
+            FindingCode::DkimKeyTesting,
             format!("the DKIM key at {name} has t=y: verifiers treat its signatures as absent"),
             "RFC 6376 §3.6.1: remove t=y once signing works",
         ));
@@ -246,11 +246,11 @@ mod tests {
         );
         let (k, f) = lint("s", "n", "v=DKIM1; p=", true);
         assert!(k.revoked);
-        assert_eq!(f[0].code, "dkim-key-revoked");
+        assert_eq!(f[0].code.as_str(), "dkim-key-revoked");
         let (k, f) = lint("s", "n", &format!("v=DKIM1; t=y; p={RSA1024}"), false);
         assert!(k.testing);
-        assert!(f.iter().any(|f| f.code == "dkim-key-testing"));
+        assert!(f.iter().any(|f| f.code.as_str() == "dkim-key-testing"));
         let (_, f) = lint("s", "n", "v=DKIM1; k=rsa; p=AAAA", false);
-        assert_eq!(f[0].code, "dkim-key-invalid");
+        assert_eq!(f[0].code.as_str(), "dkim-key-invalid");
     }
 }

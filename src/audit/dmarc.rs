@@ -7,7 +7,7 @@ use mail_auth::dmarc::{Alignment, Policy};
 
 use super::{finding, tags, versioned_txt};
 use crate::dns::Resolver;
-use crate::model::{Dmarc, DmarcUri};
+use crate::model::{Dmarc, DmarcUri, FindingCode};
 use crate::model::{Finding, Severity};
 use crate::net::Net;
 
@@ -33,7 +33,7 @@ pub async fn check(net: &Net, resolver: &Resolver, domain: &str) -> (Option<Dmar
         Err(e) => {
             let f = Finding::new(
                 Severity::Warning,
-                "dmarc-lookup-failed",
+                FindingCode::DmarcLookupFailed,
                 format!("the DMARC lookup failed: {e}"),
             );
             return (None, vec![f]);
@@ -44,7 +44,7 @@ pub async fn check(net: &Net, resolver: &Resolver, domain: &str) -> (Option<Dmar
         0 => {
             out.push(finding(
                 Severity::Warning,
-                "dmarc-none",
+                FindingCode::DmarcNone,
                 format!("{domain} publishes no DMARC record: receivers apply no policy to forged mail"),
                 "publish _dmarc TXT \"v=DMARC1; p=quarantine; rua=mailto:dmarc@<domain>\" (start with p=none only while reviewing reports)",
             ));
@@ -54,7 +54,7 @@ pub async fn check(net: &Net, resolver: &Resolver, domain: &str) -> (Option<Dmar
         n => {
             out.push(finding(
                 Severity::Warning,
-                "dmarc-multiple-records",
+                FindingCode::DmarcMultipleRecords,
                 format!("_dmarc.{at} has {n} v=DMARC1 records: receivers apply none of them"),
                 "RFC 7489 §6.6.3: publish exactly one record",
             ));
@@ -89,7 +89,7 @@ pub fn lint(record: &str, at: &str, domain: &str) -> (Dmarc, Vec<Finding>) {
     let invalid = |why: String| {
         finding(
             Severity::Warning,
-            "dmarc-invalid",
+            FindingCode::DmarcInvalid,
             format!("the DMARC record of {at} {why}: \"{record}\""),
             "RFC 7489 §6.3: \"v=DMARC1; p=none|quarantine|reject\" then optional tags",
         )
@@ -116,7 +116,7 @@ pub fn lint(record: &str, at: &str, domain: &str) -> (Dmarc, Vec<Finding>) {
     if at != domain {
         out.push(Finding::new(
             Severity::Info,
-            "dmarc-inherited",
+            FindingCode::DmarcInherited,
             format!("{domain} has no DMARC record of its own: the one of {at} applies (sp=)"),
         ));
     }
@@ -125,7 +125,7 @@ pub fn lint(record: &str, at: &str, domain: &str) -> (Dmarc, Vec<Finding>) {
         Policy::Unspecified => out.push(invalid("has no p= tag".into())),
         Policy::None => out.push(finding(
             Severity::Warning,
-            "dmarc-policy-none",
+            FindingCode::DmarcPolicyNone,
             format!("the DMARC policy of {domain} is none: forged mail is only reported, never rejected"),
             "move to p=quarantine, then p=reject, once the aggregate reports show all real mail aligned",
         )),
@@ -138,7 +138,7 @@ pub fn lint(record: &str, at: &str, domain: &str) -> (Dmarc, Vec<Finding>) {
     {
         out.push(finding(
             Severity::Warning,
-            "dmarc-subdomain-policy-none",
+            FindingCode::DmarcSubdomainPolicyNone,
             format!(
                 "the DMARC record of {domain} has sp=none: its subdomains can be forged freely"
             ),
@@ -148,7 +148,7 @@ pub fn lint(record: &str, at: &str, domain: &str) -> (Dmarc, Vec<Finding>) {
     if d.pct < 100 && effective != Policy::None {
         out.push(finding(
             Severity::Warning,
-            "dmarc-pct-partial",
+            FindingCode::DmarcPctPartial,
             format!(
                 "the DMARC policy applies to {}% of failing mail only (pct={})",
                 d.pct, d.pct
@@ -159,7 +159,7 @@ pub fn lint(record: &str, at: &str, domain: &str) -> (Dmarc, Vec<Finding>) {
     if d.rua.is_empty() {
         out.push(Finding::new(
             Severity::Info,
-            "dmarc-no-rua",
+            FindingCode::DmarcNoRua,
             format!("the DMARC record of {at} asks for no aggregate reports (rua=)"),
         ));
     }
@@ -250,7 +250,7 @@ async fn authorise(
             let h = host.unwrap_or_default();
             out.push(finding(
                 Severity::Warning,
-                "dmarc-report-unauthorized",
+                FindingCode::DmarcReportUnauthorized,
                 format!(
                     "{h} does not agree to receive DMARC reports for {at}: {} is dropped",
                     u.uri

@@ -18,7 +18,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use crate::dns::{DnsError, Resolver};
-use crate::model::{Finding, Severity};
+use crate::model::{Finding, FindingCode, Severity};
 use crate::model::{Inbound, MxHost, Policies};
 use crate::net::Net;
 use tokio::sync::Semaphore;
@@ -84,7 +84,11 @@ pub async fn audit(net: &Arc<Net>, domain: &str, opts: &AuditOptions) -> (Inboun
     let resolver = match net.resolver() {
         Ok(r) => r.clone(),
         Err(e) => {
-            let f = Finding::new(Severity::Critical, "dns-unavailable", e.to_string());
+            let f = Finding::new(
+                Severity::Critical,
+                FindingCode::DnsUnavailable,
+                e.to_string(),
+            );
             return (inbound, vec![f]);
         }
     };
@@ -165,7 +169,10 @@ pub async fn audit(net: &Arc<Net>, domain: &str, opts: &AuditOptions) -> (Inboun
     findings.extend(port25::judge::judge(&inbound.mx, ctx));
     // A domain that sends no mail (`v=spf1 -all`) needs no DKIM key (RFC 7208 §10.1.2).
     if dkim_none && sends_no_mail {
-        for f in findings.iter_mut().filter(|f| f.code == "dkim-none") {
+        for f in findings
+            .iter_mut()
+            .filter(|f| f.code == FindingCode::DkimNone)
+        {
             f.severity = Severity::Info;
         }
     }
@@ -220,7 +227,7 @@ pub(crate) async fn versioned_txt(
 }
 
 /// A finding with its hint.
-pub(crate) fn finding(sev: Severity, code: &str, message: String, hint: &str) -> Finding {
+pub(crate) fn finding(sev: Severity, code: FindingCode, message: String, hint: &str) -> Finding {
     let f = Finding::new(sev, code, message);
     if hint.is_empty() { f } else { f.hint(hint) }
 }

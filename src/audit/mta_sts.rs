@@ -7,7 +7,7 @@ use mail_auth::common::parse::TxtRecordParser;
 
 use super::{finding, versioned_txt};
 use crate::dns::Resolver;
-use crate::model::{Finding, Severity};
+use crate::model::{Finding, FindingCode, Severity};
 use crate::model::{MtaSts, MtaStsPolicy, MxHost};
 use crate::net::Net;
 use crate::net::http::{self, HttpError, HttpRequest};
@@ -35,7 +35,7 @@ pub async fn fetch(
         Err(e) => {
             let f = finding(
                 Severity::Warning,
-                "mta-sts-lookup-failed",
+                FindingCode::MtaStsLookupFailed,
                 format!("the MTA-STS record lookup failed: {e}"),
                 "senders treat the domain as having no MTA-STS policy until this answers",
             );
@@ -45,7 +45,7 @@ pub async fn fetch(
     if records.is_empty() {
         let f = Finding::new(
             Severity::Info,
-            "mta-sts-none",
+            FindingCode::MtaStsNone,
             format!("{domain} publishes no MTA-STS policy (RFC 8461)"),
         )
         .hint("publish _mta-sts TXT \"v=STSv1; id=…\" and a policy at https://mta-sts.<domain>/.well-known/mta-sts.txt, or use DANE");
@@ -60,7 +60,7 @@ pub async fn fetch(
     if records.len() > 1 {
         findings.push(finding(
             Severity::Warning,
-            "mta-sts-multiple-records",
+            FindingCode::MtaStsMultipleRecords,
             format!(
                 "{name} has {} v=STSv1 records: senders ignore the policy",
                 records.len()
@@ -72,7 +72,7 @@ pub async fn fetch(
         Ok(r) if valid_id(&r.id) => report.id = Some(r.id),
         _ => findings.push(finding(
             Severity::Warning,
-            "mta-sts-record-invalid",
+            FindingCode::MtaStsRecordInvalid,
             format!("the MTA-STS record \"{}\" is not valid", records[0]),
             "RFC 8461 §3.1: \"v=STSv1; id=\" with an id of 1 to 32 letters and digits",
         )),
@@ -85,8 +85,8 @@ pub async fn fetch(
                 word,
                 format!("the MTA-STS policy {}: {reason}", report.policy_url),
                 match word {
-                    "sts-webpki-invalid" => "the policy host needs a certificate for mta-sts.<domain> from a public CA",
-                    "sts-policy-invalid" => "RFC 8461 §3.2: lines \"version: STSv1\", \"mode: enforce|testing|none\", \"mx: <pattern>\", \"max_age: <seconds>\"",
+                    FindingCode::StsWebpkiInvalid => "the policy host needs a certificate for mta-sts.<domain> from a public CA",
+                    FindingCode::StsPolicyInvalid => "RFC 8461 §3.2: lines \"version: STSv1\", \"mode: enforce|testing|none\", \"mx: <pattern>\", \"max_age: <seconds>\"",
                     _ => "RFC 8461 §3.3: serve it with status 200, text/plain, without redirects",
                 },
             ));
@@ -102,7 +102,7 @@ fn valid_id(id: &str) -> bool {
 }
 
 /// Fetch and parse the policy; the error is an RFC 8460 result type and a reason.
-async fn get_policy(net: &Net, url: &str) -> Result<MtaStsPolicy, (&'static str, String)> {
+async fn get_policy(net: &Net, url: &str) -> Result<MtaStsPolicy, (FindingCode, String)> {
     let req = HttpRequest {
         max_body: MAX_POLICY,
         max_redirects: 0,
@@ -110,12 +110,12 @@ async fn get_policy(net: &Net, url: &str) -> Result<MtaStsPolicy, (&'static str,
     };
     let resp = match http::fetch(net, &req).await {
         Ok(r) => r,
-        Err(HttpError::Tls(e)) => return Err(("sts-webpki-invalid", e)),
-        Err(e) => return Err(("sts-policy-fetch-error", e.to_string())),
+        Err(HttpError::Tls(e)) => return Err((FindingCode::StsWebpkiInvalid, e)),
+        Err(e) => return Err((FindingCode::StsPolicyFetchError, e.to_string())),
     };
     if (300..400).contains(&resp.status) {
         return Err((
-            "sts-policy-fetch-error",
+            FindingCode::StsPolicyFetchError,
             format!(
                 "HTTP {} redirect to {} (RFC 8461 §3.3: redirects are not followed)",
                 resp.status,
@@ -127,12 +127,12 @@ async fn get_policy(net: &Net, url: &str) -> Result<MtaStsPolicy, (&'static str,
     let media = ctype.split(';').next().unwrap_or_default().trim();
     if !media.eq_ignore_ascii_case("text/plain") {
         return Err((
-            "sts-policy-fetch-error",
+            FindingCode::StsPolicyFetchError,
             format!("served as \"{ctype}\", not text/plain (RFC 8461 §3.2)"),
         ));
     }
     let body = String::from_utf8_lossy(&resp.body);
-    parse_policy(&body).map_err(|e| ("sts-policy-invalid", e))
+    parse_policy(&body).map_err(|e| (FindingCode::StsPolicyInvalid, e))
 }
 
 /// Parse a policy body (RFC 8461 §3.2): `key: value` lines ending in LF or CRLF; `version`,
@@ -223,13 +223,13 @@ pub fn compare(fetched: Fetched, mx: &[MxHost]) -> (MtaSts, Vec<Finding>) {
     match p.mode.as_str() {
         "none" => out.push(Finding::new(
             Severity::Info,
-            "mta-sts-mode-none",
+            FindingCode::MtaStsModeNone,
             "the MTA-STS policy has mode none: it is being withdrawn and protects nothing",
         )),
         "testing" => out.push(
             Finding::new(
                 Severity::Info,
-                "mta-sts-testing",
+                FindingCode::MtaStsTesting,
                 "the MTA-STS policy is in testing mode: senders report failures but deliver anyway",
             )
             .hint("switch to \"mode: enforce\" once the TLS-RPT reports are clean"),
@@ -250,7 +250,7 @@ pub fn compare(fetched: Fetched, mx: &[MxHost]) -> (MtaSts, Vec<Finding>) {
             };
             out.push(finding(
                 sev,
-                "mta-sts-mx-not-covered",
+                FindingCode::MtaStsMxNotCovered,
                 format!(
                     "no mx pattern of the MTA-STS policy ({}) covers {}",
                     p.mx.join(", "),
@@ -262,7 +262,7 @@ pub fn compare(fetched: Fetched, mx: &[MxHost]) -> (MtaSts, Vec<Finding>) {
         if p.max_age < 86_400 {
             out.push(finding(
                 Severity::Warning,
-                "mta-sts-max-age-short",
+                FindingCode::MtaStsMaxAgeShort,
                 format!(
                     "the MTA-STS policy's max_age is {} s: senders forget it within a day",
                     p.max_age

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use super::finding;
 use crate::dns::{DnsError, Resolver};
-use crate::model::{Finding, Severity};
+use crate::model::{Finding, FindingCode, Severity};
 use crate::model::{MxAddress, MxHost};
 
 /// The analysed MX set.
@@ -27,7 +27,7 @@ pub async fn analyse(resolver: &Resolver, domain: &str) -> MxSet {
         Err(DnsError::NxDomain(_)) => {
             set.findings.push(finding(
                 Severity::Critical,
-                "domain-not-found",
+                FindingCode::DomainNotFound,
                 format!("{domain} does not exist (NXDOMAIN): mail to it bounces"),
                 "check the spelling of the domain, or its delegation at the registrar",
             ));
@@ -36,7 +36,7 @@ pub async fn analyse(resolver: &Resolver, domain: &str) -> MxSet {
         Err(e) => {
             set.findings.push(finding(
                 Severity::Critical,
-                "mx-lookup-failed",
+                FindingCode::MxLookupFailed,
                 format!("the MX lookup of {domain} failed: {e}"),
                 "senders retry and then bounce; check the domain's name servers",
             ));
@@ -49,14 +49,14 @@ pub async fn analyse(resolver: &Resolver, domain: &str) -> MxSet {
         if nulls == records.len() {
             set.findings.push(Finding::new(
                 Severity::Info,
-                "mx-null",
+                FindingCode::MxNull,
                 format!("{domain} publishes a null MX (RFC 7505): it accepts no mail"),
             ));
             return set;
         }
         set.findings.push(finding(
             Severity::Critical,
-            "mx-null-mixed",
+            FindingCode::MxNullMixed,
             format!("{domain} has a null MX (\".\") next to real MX records"),
             "RFC 7505 §3: a null MX must be the only MX record; remove it or the others",
         ));
@@ -67,7 +67,7 @@ pub async fn analyse(resolver: &Resolver, domain: &str) -> MxSet {
         if seen.contains(&m.exchange) {
             set.findings.push(finding(
                 Severity::Warning,
-                "mx-duplicate",
+                FindingCode::MxDuplicate,
                 format!("{} is listed more than once in the MX set", m.exchange),
                 "keep one MX record per host",
             ));
@@ -95,7 +95,7 @@ async fn implicit(resolver: &Resolver, domain: &str) -> MxSet {
         Ok(ips) => {
             set.findings.push(finding(
                 Severity::Warning,
-                "mx-implicit",
+                FindingCode::MxImplicit,
                 format!("{domain} has no MX record: senders fall back to its A/AAAA address (RFC 5321 §5.1)"),
                 "publish an MX record; a domain that takes no mail publishes a null MX (RFC 7505)",
             ));
@@ -108,7 +108,7 @@ async fn implicit(resolver: &Resolver, domain: &str) -> MxSet {
         }
         Err(e) => set.findings.push(finding(
             Severity::Critical,
-            "mx-none",
+            FindingCode::MxNone,
             format!("{domain} has neither an MX record nor an address: it receives no mail ({e})"),
             "publish an MX record; a domain that takes no mail publishes a null MX (RFC 7505)",
         )),
@@ -127,7 +127,7 @@ async fn host(resolver: &Resolver, preference: u16, name: &str) -> (MxHost, Vec<
     if is_ip_literal(name) {
         out.push(finding(
             Severity::Critical,
-            "mx-ip-literal",
+            FindingCode::MxIpLiteral,
             format!("the MX target {name} is an IP address, not a host name"),
             "RFC 5321 §5.1: an MX names a host; publish an A/AAAA record and point the MX at its name",
         ));
@@ -138,7 +138,7 @@ async fn host(resolver: &Resolver, preference: u16, name: &str) -> (MxHost, Vec<
     if let Ok(Some(target)) = cname {
         out.push(finding(
             Severity::Warning,
-            "mx-cname",
+            FindingCode::MxCname,
             format!("the MX target {name} is an alias (CNAME) of {target}"),
             "RFC 2181 §10.3 and RFC 5321 §5.1: point the MX at the canonical name",
         ));
@@ -190,7 +190,7 @@ fn summarise(domain: &str, set: &mut MxSet) {
             .collect();
         set.findings.push(finding(
             if all { Severity::Critical } else { Severity::Warning },
-            "mx-unresolvable",
+            FindingCode::MxUnresolvable,
             format!("MX host without an address: {}", names.join(", ")),
             if all {
                 "no MX host resolves: mail to this domain bounces; fix the MX or the hosts' A/AAAA records"
@@ -207,7 +207,7 @@ fn summarise(domain: &str, set: &mut MxSet) {
     if live.len() == 1 {
         set.findings.push(Finding::new(
             Severity::Info,
-            "mx-single",
+            FindingCode::MxSingle,
             format!("{domain} has one MX host: senders queue mail while it is down"),
         ));
     }
@@ -217,7 +217,7 @@ fn summarise(domain: &str, set: &mut MxSet) {
     if !live.is_empty() && !v6 {
         set.findings.push(Finding::new(
             Severity::Info,
-            "mx-no-ipv6",
+            FindingCode::MxNoIpv6,
             format!("no MX host of {domain} has an IPv6 address"),
         ));
     }

@@ -7,7 +7,7 @@ use mail_auth::mta_sts::ReportUri;
 use super::{finding, tags, versioned_txt};
 use crate::dns::Resolver;
 use crate::model::TlsRpt;
-use crate::model::{Finding, Severity};
+use crate::model::{Finding, FindingCode, Severity};
 
 /// Look up and lint the TLS-RPT record of `domain`.
 pub async fn check(resolver: &Resolver, domain: &str) -> (Option<TlsRpt>, Vec<Finding>) {
@@ -17,7 +17,7 @@ pub async fn check(resolver: &Resolver, domain: &str) -> (Option<TlsRpt>, Vec<Fi
         Err(e) => {
             let f = Finding::new(
                 Severity::Warning,
-                "tls-rpt-lookup-failed",
+                FindingCode::TlsRptLookupFailed,
                 format!("the TLS-RPT record lookup failed: {e}"),
             );
             return (None, vec![f]);
@@ -26,7 +26,7 @@ pub async fn check(resolver: &Resolver, domain: &str) -> (Option<TlsRpt>, Vec<Fi
     if records.is_empty() {
         let f = Finding::new(
             Severity::Info,
-            "tls-rpt-none",
+            FindingCode::TlsRptNone,
             format!("{domain} asks for no SMTP TLS reports (RFC 8460)"),
         )
         .hint("publish _smtp._tls TXT \"v=TLSRPTv1; rua=mailto:tls-reports@<domain>\" to hear about TLS failures");
@@ -36,7 +36,7 @@ pub async fn check(resolver: &Resolver, domain: &str) -> (Option<TlsRpt>, Vec<Fi
     if records.len() > 1 {
         out.push(finding(
             Severity::Warning,
-            "tls-rpt-multiple-records",
+            FindingCode::TlsRptMultipleRecords,
             format!(
                 "{name} has {} v=TLSRPTv1 records: senders send no report",
                 records.len()
@@ -48,7 +48,7 @@ pub async fn check(resolver: &Resolver, domain: &str) -> (Option<TlsRpt>, Vec<Fi
     if let Some(problem) = problem {
         out.push(finding(
             Severity::Warning,
-            "tls-rpt-invalid",
+            FindingCode::TlsRptInvalid,
             format!("the TLS-RPT record \"{}\" {problem}", records[0]),
             "RFC 8460 §3: \"v=TLSRPTv1; rua=mailto:addr\" or \"rua=https://…\", several separated by commas",
         ));

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use super::{
     ALLOW_INVALID_CERT_FLAG, NO_MECHANISM, NOT_SENT_INVALID_CERT, NOT_SENT_NO_TLS, refusal,
 };
-use crate::model::{AuthMethod, Finding, Protocol, Severity};
+use crate::model::{AuthMethod, Finding, FindingCode, Protocol, Severity};
 use crate::model::{Outcome, Probe, Setting, Settings};
 
 fn server(p: &Probe) -> String {
@@ -36,7 +36,7 @@ pub fn login_findings(probes: &[Probe]) -> Vec<Finding> {
             out.push(
                 Finding::new(
                     Severity::Warning,
-                    "auth-skipped-no-tls",
+                    FindingCode::AuthSkippedNoTls,
                     format!("{srv}: credentials not sent: the connection is not encrypted"),
                 )
                 .hint(
@@ -53,7 +53,7 @@ pub fn login_findings(probes: &[Probe]) -> Vec<Finding> {
             out.push(
                 Finding::new(
                     Severity::Warning,
-                    "auth-skipped-invalid-cert",
+                    FindingCode::AuthSkippedInvalidCert,
                     format!("{srv}: credentials {note}"),
                 )
                 .hint(format!(
@@ -70,7 +70,7 @@ pub fn login_findings(probes: &[Probe]) -> Vec<Finding> {
             .collect();
         if p.tls.is_none() && !real.is_empty() {
             out.push(
-                Finding::new(Severity::Critical, "auth-plaintext", format!("{srv}: credentials were sent without TLS (--allow-plaintext-auth)"))
+                Finding::new(Severity::Critical, FindingCode::AuthPlaintext, format!("{srv}: credentials were sent without TLS (--allow-plaintext-auth)"))
                     .hint("Anyone on the network path could read them: change the password if this was a real account."),
             );
         }
@@ -78,7 +78,7 @@ pub fn login_findings(probes: &[Probe]) -> Vec<Finding> {
             out.push(
                 Finding::new(
                     Severity::Critical,
-                    "auth-invalid-cert",
+                    FindingCode::AuthInvalidCert,
                     format!("{srv}: the password was exposed to an unverified server: credentials were sent over TLS whose certificate did not verify ({ALLOW_INVALID_CERT_FLAG})"),
                 )
                 .hint("Whoever answered could be anyone on the network path: change the password if this was a real account."),
@@ -87,7 +87,7 @@ pub fn login_findings(probes: &[Probe]) -> Vec<Finding> {
         for a in p.auth.iter().filter(|a| a.mechanism == NO_MECHANISM) {
             out.push(Finding::new(
                 Severity::Warning,
-                "auth-no-mechanism",
+                FindingCode::AuthNoMechanism,
                 format!("{srv}: {}", a.response.as_deref().unwrap_or("")),
             ));
         }
@@ -101,7 +101,7 @@ pub fn login_findings(probes: &[Probe]) -> Vec<Finding> {
                     out.push(
                         Finding::new(
                             Severity::Info,
-                            "auth-username-form",
+                            FindingCode::AuthUsernameForm,
                             format!("{srv}: login works with user name '{}'", good.username),
                         )
                         .hint("Configure the mail client with this user name."),
@@ -117,7 +117,7 @@ pub fn login_findings(probes: &[Probe]) -> Vec<Finding> {
                         out.push(
                             Finding::new(
                                 Severity::Warning,
-                                "auth-mechanism-failed",
+                                FindingCode::AuthMechanismFailed,
                                 format!(
                                     "{srv}: mechanism {} is offered but failed: {resp}",
                                     a.mechanism
@@ -139,7 +139,7 @@ pub fn login_findings(probes: &[Probe]) -> Vec<Finding> {
                 }
                 if matches!(p.outcome, Outcome::Working { .. }) {
                     out.push(
-                        Finding::new(Severity::Critical, "auth-login-failed", format!("{srv} works, but the login failed"))
+                        Finding::new(Severity::Critical, FindingCode::AuthLoginFailed, format!("{srv} works, but the login failed"))
                             .hint("See the decoded refusal above; the server itself is reachable and answers."),
                     );
                 }

@@ -2,7 +2,7 @@
 //! the end-to-end round trip"). The mapping is one table, [`TABLE`], each row with its source;
 //! the first matching row wins, so provider-specific texts come before the generic codes.
 
-use crate::model::{Finding, Severity};
+use crate::model::{Finding, FindingCode, Severity};
 use crate::proto::login::{ResponseCodes, response_codes};
 
 /// What a refusal means for the person at the helpdesk.
@@ -30,23 +30,23 @@ pub enum RefusalKind {
 
 impl RefusalKind {
     /// Stable finding code.
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> FindingCode {
         match self {
-            RefusalKind::WrongPassword => "auth-wrong-password",
-            RefusalKind::AccountLocked => "auth-account-locked",
-            RefusalKind::AppPasswordRequired => "auth-app-password-required",
-            RefusalKind::ProtocolDisabled => "auth-protocol-disabled",
-            RefusalKind::BasicAuthDisabled => "auth-basic-disabled",
-            RefusalKind::WebLoginRequired => "auth-web-login-required",
-            RefusalKind::TlsRequired => "auth-tls-required",
-            RefusalKind::MechanismTooWeak => "auth-mechanism-too-weak",
-            RefusalKind::PasswordExpired => "auth-password-expired",
-            RefusalKind::NotAuthorized => "auth-not-authorized",
-            RefusalKind::TokenInvalid => "auth-token-invalid",
-            RefusalKind::Temporary => "auth-temporary-failure",
-            RefusalKind::ServerError => "auth-server-error",
-            RefusalKind::ConnectionDropped => "auth-connection-dropped",
-            RefusalKind::Unknown => "auth-failed",
+            RefusalKind::WrongPassword => FindingCode::AuthWrongPassword,
+            RefusalKind::AccountLocked => FindingCode::AuthAccountLocked,
+            RefusalKind::AppPasswordRequired => FindingCode::AuthAppPasswordRequired,
+            RefusalKind::ProtocolDisabled => FindingCode::AuthProtocolDisabled,
+            RefusalKind::BasicAuthDisabled => FindingCode::AuthBasicDisabled,
+            RefusalKind::WebLoginRequired => FindingCode::AuthWebLoginRequired,
+            RefusalKind::TlsRequired => FindingCode::AuthTlsRequired,
+            RefusalKind::MechanismTooWeak => FindingCode::AuthMechanismTooWeak,
+            RefusalKind::PasswordExpired => FindingCode::AuthPasswordExpired,
+            RefusalKind::NotAuthorized => FindingCode::AuthNotAuthorized,
+            RefusalKind::TokenInvalid => FindingCode::AuthTokenInvalid,
+            RefusalKind::Temporary => FindingCode::AuthTemporaryFailure,
+            RefusalKind::ServerError => FindingCode::AuthServerError,
+            RefusalKind::ConnectionDropped => FindingCode::AuthConnectionDropped,
+            RefusalKind::Unknown => FindingCode::AuthFailed,
         }
     }
     fn message(self) -> &'static str {
@@ -374,7 +374,7 @@ mod tests {
         let r = decode("a1 NO [ALERT] Go away now");
         assert_eq!(r.alert.as_deref(), Some("Go away now"));
         let f = finding(&r, "imap.x:993", "a1 NO [ALERT] Go away now");
-        assert_eq!(f.code, "auth-failed");
+        assert_eq!(f.code, FindingCode::AuthFailed);
         assert!(f.message.contains("server alert: Go away now"));
         assert!(f.hint.unwrap().contains("RFC 9051"));
     }

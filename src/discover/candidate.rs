@@ -18,7 +18,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{Candidate, Finding, Protocol, Security, Severity, Source};
+use crate::model::{Candidate, Finding, FindingCode, Protocol, Security, Severity, Source};
 
 /// Where a source put a candidate: the source (most trusted of those that named it) and the
 /// 0-based position in that source's own order for the protocol.
@@ -158,7 +158,7 @@ pub fn findings(cands: &[Candidate]) -> Vec<Finding> {
                     out.push(
                         Finding::new(
                             Severity::Warning,
-                            "sources-disagree",
+                            FindingCode::SourcesDisagree,
                             format!(
                                 "{} says {}, {} says {}",
                                 a.as_str(),
@@ -181,7 +181,7 @@ pub fn findings(cands: &[Candidate]) -> Vec<Finding> {
             out.push(
                 Finding::new(
                     Severity::Warning,
-                    "plaintext-only",
+                    FindingCode::PlaintextOnly,
                     format!(
                         "only unencrypted {} settings are published",
                         proto.as_str().to_uppercase()
@@ -198,7 +198,7 @@ pub fn findings(cands: &[Candidate]) -> Vec<Finding> {
             out.push(
                 Finding::new(
                     Severity::Warning,
-                    "untrusted-source-only",
+                    FindingCode::UntrustedSourceOnly,
                     format!("{} settings come only from plain-http autoconfig", proto.as_str().to_uppercase()),
                 )
                 .hint("Anyone on the network path could have changed them; publish autoconfig over https."),

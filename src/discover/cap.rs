@@ -18,16 +18,13 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{Candidate, Finding, Protocol, Security, Severity, Source};
+use crate::model::{Candidate, Finding, FindingCode, Protocol, Security, Severity, Source};
 
 /// Targets tried per SRV name (`_imaps._tcp.<domain>`, …).
 pub const MAX_SRV_TARGETS: usize = 10;
 
 /// Distinct servers (protocol, host, port, security) taken from one network source.
 pub const MAX_PER_SOURCE: usize = 20;
-
-/// The finding code of every cap.
-pub const CODE: &str = "source-capped";
 
 const HINT: &str = "A source naming this many servers is broken or hostile; mailprobe tries at most \
      10 targets per SRV name and 20 servers per source, the first of each protocol first.";
@@ -36,7 +33,7 @@ const HINT: &str = "A source naming this many servers is broken or hostile; mail
 pub fn finding(what: &str, offered: usize, kept: usize) -> Finding {
     Finding::new(
         Severity::Warning,
-        CODE,
+        FindingCode::SourceCapped,
         format!("{what} offered {offered} servers; only the first {kept} are tried"),
     )
     .hint(HINT)
@@ -186,7 +183,7 @@ mod tests {
         assert_eq!(tls, (0..18).map(|i| format!("t{i}")).collect::<Vec<_>>());
         assert!(out.iter().any(|c| c.host == "other"));
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].code, CODE);
+        assert_eq!(f[0].code, FindingCode::SourceCapped);
         assert_eq!(
             f[0].message,
             "autodiscover offered 102 servers; only the first 20 are tried"

@@ -20,7 +20,7 @@ use futures::stream::FuturesUnordered;
 
 use crate::address::Address;
 use crate::model::{
-    Attempt, AttemptOutcome, Candidate, Discovery, Finding, Protocol, Severity, Source,
+    Attempt, AttemptOutcome, Candidate, Discovery, Finding, FindingCode, Protocol, Severity, Source,
 };
 use crate::net::Net;
 use sources::SourceResult;
@@ -172,14 +172,14 @@ fn finish(all: SourceResult, addr: &Address, offline: bool) -> Discovered {
         if !has(Protocol::is_incoming) {
             findings.push(Finding::new(
                 Severity::Critical,
-                "no-incoming-found",
+                FindingCode::NoIncomingFound,
                 "no IMAP or POP3 server found",
             ));
         }
         if !has(|p| p == Protocol::Smtp) {
             findings.push(Finding::new(
                 Severity::Critical,
-                "no-outgoing-found",
+                FindingCode::NoOutgoingFound,
                 "no SMTP submission server found",
             ));
         }
@@ -202,7 +202,7 @@ fn nothing_found(attempts: &[Attempt], domain: &str, offline: bool) -> Finding {
     if offline {
         return Finding::new(
             Severity::Critical,
-            "no-settings-found",
+            FindingCode::NoSettingsFound,
             format!(
                 "the built-in provider database does not know {domain}, and the network sources \
                  were skipped (--offline)"
@@ -226,7 +226,7 @@ fn nothing_found(attempts: &[Attempt], domain: &str, offline: bool) -> Finding {
     } else {
         "Check the spelling of the domain, or ask the provider for its IMAP and SMTP settings."
     };
-    Finding::new(Severity::Critical, "no-settings-found", message).hint(hint)
+    Finding::new(Severity::Critical, FindingCode::NoSettingsFound, message).hint(hint)
 }
 
 /// Same code and message from several sources (e.g. provider hints via domain and MX) once.

@@ -4,12 +4,14 @@
 //! public, see `schema/report.schema.json`); this module imports nothing else of the crate.
 
 mod discovery;
+mod finding;
 mod inbound;
 mod report;
 mod roundtrip;
 mod servers;
 
 pub use discovery::*;
+pub use finding::*;
 pub use inbound::*;
 pub use report::*;
 pub use roundtrip::*;

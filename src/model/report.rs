@@ -8,67 +8,13 @@
 use serde::{Deserialize, Serialize};
 
 use super::discovery::Discovery;
+use super::finding::{Finding, FindingCode, Severity};
 use super::inbound::Inbound;
 use super::roundtrip::RoundtripReport;
 use super::servers::{Probe, Settings};
 
 /// Version of the JSON document. Fields may be added within a version, never renamed or removed.
 pub const SCHEMA_VERSION: u32 = 1;
-
-/// Severity of a finding.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Warning,
-    Critical,
-}
-
-/// Something a helpdesk should know: a problem, a risk or a hint.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Finding {
-    pub severity: Severity,
-    /// Stable kebab-case identifier, e.g. `sources-disagree`.
-    pub code: String,
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-}
-
-impl Finding {
-    pub fn new(severity: Severity, code: &str, message: impl Into<String>) -> Self {
-        Finding {
-            severity,
-            code: code.to_string(),
-            message: message.into(),
-            hint: None,
-        }
-    }
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
-        self
-    }
-    /// `INFO`, `WARNING`, `CRITICAL`.
-    pub fn severity_label(&self) -> &'static str {
-        match self.severity {
-            Severity::Info => "INFO",
-            Severity::Warning => "WARNING",
-            Severity::Critical => "CRITICAL",
-        }
-    }
-}
 
 /// Overall verdict, mapped one to one to the Nagios exit codes.
 #[derive(
@@ -231,7 +177,7 @@ impl Report {
                 add.push(
                     Finding::new(
                         Severity::Critical,
-                        "cert-expires-critical",
+                        FindingCode::CertificateExpiresCritical,
                         format!(
                             "the certificate of {} expires in {d} day(s) (critical below {})",
                             p.host, t.crit_cert_days
@@ -247,7 +193,7 @@ impl Report {
             if let Some(sev) = level(s, t.warn_latency_s, t.crit_latency_s) {
                 r.findings.push(Finding::new(
                     sev,
-                    "latency-threshold",
+                    FindingCode::LatencyThreshold,
                     format!("round trip took {s:.1} s"),
                 ));
             }
@@ -256,7 +202,7 @@ impl Report {
         if let Some(sev) = level(s, t.warn_time_s, t.crit_time_s) {
             r.findings.push(Finding::new(
                 sev,
-                "time-threshold",
+                FindingCode::TimeThreshold,
                 format!("the check took {s:.1} s"),
             ));
         }

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::report::Finding;
+use super::finding::Finding;
 use super::servers::{AuthAttempt, Step};
 
 /// Result of the round trip.

@@ -15,7 +15,8 @@ use std::collections::BTreeMap;
 use super::ProbeOptions;
 use super::verdict;
 use crate::model::{
-    Candidate, Finding, Outcome, Probe, Protocol, Security, Settings, Severity, Source, StepStatus,
+    Candidate, Finding, FindingCode, Outcome, Probe, Protocol, Security, Settings, Severity,
+    Source, StepStatus,
 };
 use crate::proto::open::Facts;
 use crate::proto::{Capability, CapabilitySet, Offered};
@@ -76,41 +77,53 @@ fn starttls_advertised(p: &Probe) -> bool {
     })
 }
 
-fn cert_code(err: &str) -> (&'static str, &'static str) {
+fn cert_code(err: &str) -> (FindingCode, &'static str) {
     match err {
-        "expired" => ("certificate-expired", "the certificate has expired"),
+        "expired" => (
+            FindingCode::CertificateExpired,
+            "the certificate has expired",
+        ),
         "not-yet-valid" => (
-            "certificate-not-yet-valid",
+            FindingCode::CertificateNotYetValid,
             "the certificate is not valid yet (check the server clock)",
         ),
         "hostname-mismatch" => (
-            "certificate-hostname-mismatch",
+            FindingCode::CertificateHostnameMismatch,
             "the certificate is for another name",
         ),
         "unknown-issuer" => (
-            "certificate-unknown-issuer",
+            FindingCode::CertificateUnknownIssuer,
             "the certificate is signed by an unknown authority",
         ),
-        "self-signed" => ("certificate-self-signed", "the certificate is self-signed"),
+        "self-signed" => (
+            FindingCode::CertificateSelfSigned,
+            "the certificate is self-signed",
+        ),
         "incomplete-chain" => (
-            "certificate-incomplete-chain",
+            FindingCode::CertificateIncompleteChain,
             "the server does not send the intermediate certificates",
         ),
-        "revoked" => ("certificate-revoked", "the certificate has been revoked"),
-        _ => ("certificate-invalid", "the certificate does not verify"),
+        "revoked" => (
+            FindingCode::CertificateRevoked,
+            "the certificate has been revoked",
+        ),
+        _ => (
+            FindingCode::CertificateInvalid,
+            "the certificate does not verify",
+        ),
     }
 }
 
-fn cert_hint(code: &str) -> &'static str {
+fn cert_hint(code: FindingCode) -> &'static str {
     match code {
-        "certificate-expired" => "renew the certificate (and check the renewal job)",
-        "certificate-hostname-mismatch" => {
+        FindingCode::CertificateExpired => "renew the certificate (and check the renewal job)",
+        FindingCode::CertificateHostnameMismatch => {
             "use a server name the certificate covers, or add this name to it"
         }
-        "certificate-incomplete-chain" => {
+        FindingCode::CertificateIncompleteChain => {
             "configure the full chain (leaf + intermediates) on the server"
         }
-        "certificate-self-signed" | "certificate-unknown-issuer" => {
+        FindingCode::CertificateSelfSigned | FindingCode::CertificateUnknownIssuer => {
             "mail clients will warn; use a certificate from a public CA (e.g. Let's Encrypt)"
         }
         _ => "mail clients will refuse or warn about this server",
@@ -126,7 +139,7 @@ fn probe_findings(p: &Probe, facts: &Facts, opts: &ProbeOptions) -> Vec<Finding>
         Some("starttls" | "tls") if starttls_probe && starttls_advertised(p) => out.push(
             Finding::new(
                 Severity::Warning,
-                "starttls-failed",
+                FindingCode::StarttlsFailed,
                 format!("{l}: STARTTLS is advertised but fails"),
             )
             .hint("TLS on this port is broken; clients configured for STARTTLS cannot connect"),
@@ -134,7 +147,7 @@ fn probe_findings(p: &Probe, facts: &Facts, opts: &ProbeOptions) -> Vec<Finding>
         Some("starttls") if starttls_probe => out.push(
             Finding::new(
                 Severity::Warning,
-                "starttls-missing",
+                FindingCode::StarttlsMissing,
                 format!("{l}: the server does not offer STARTTLS"),
             )
             .hint("without STARTTLS passwords and mail travel in clear on this port"),
@@ -149,7 +162,7 @@ fn probe_findings(p: &Probe, facts: &Facts, opts: &ProbeOptions) -> Vec<Finding>
         out.push(
             Finding::new(
                 Severity::Warning,
-                "starttls-missing",
+                FindingCode::StarttlsMissing,
                 format!("{l}: the server does not offer STARTTLS"),
             )
             .hint("mail from other servers reaches this host in clear"),
@@ -168,7 +181,7 @@ fn probe_findings(p: &Probe, facts: &Facts, opts: &ProbeOptions) -> Vec<Finding>
                 .collect::<Vec<_>>()
                 .join(", ");
             out.push(
-                Finding::new(Severity::Warning, "auth-before-tls", format!("{l} offers {list} before TLS: credentials could travel in clear"))
+                Finding::new(Severity::Warning, FindingCode::AuthBeforeTls, format!("{l} offers {list} before TLS: credentials could travel in clear"))
                     .hint("offer authentication only after STARTTLS (Dovecot: disable_plaintext_auth; Postfix: smtpd_tls_auth_only)"),
             );
         }
@@ -177,7 +190,7 @@ fn probe_findings(p: &Probe, facts: &Facts, opts: &ProbeOptions) -> Vec<Finding>
                 .has(Capability::LoginDisabled)
         {
             out.push(
-                Finding::new(Severity::Warning, "imap-no-logindisabled", format!("{l} does not announce LOGINDISABLED before TLS: the IMAP LOGIN command is accepted in clear"))
+                Finding::new(Severity::Warning, FindingCode::ImapNoLogindisabled, format!("{l} does not announce LOGINDISABLED before TLS: the IMAP LOGIN command is accepted in clear"))
                     .hint("RFC 9051 §6.2.3: servers should refuse LOGIN before TLS"),
             );
         }
@@ -215,7 +228,7 @@ fn probe_findings(p: &Probe, facts: &Facts, opts: &ProbeOptions) -> Vec<Finding>
             out.push(
                 Finding::new(
                     Severity::Warning,
-                    "certificate-expires-soon",
+                    FindingCode::CertificateExpiresSoon,
                     format!("{l}: the certificate expires in {days} days"),
                 )
                 .hint("renew it before clients start refusing the server"),
@@ -228,7 +241,7 @@ fn probe_findings(p: &Probe, facts: &Facts, opts: &ProbeOptions) -> Vec<Finding>
         out.push(
             Finding::new(
                 Severity::Warning,
-                "slow-greeting",
+                FindingCode::SlowGreeting,
                 format!(
                     "{l}: the greeting took {:.1} s",
                     g.elapsed_ms as f64 / 1000.0
@@ -239,7 +252,7 @@ fn probe_findings(p: &Probe, facts: &Facts, opts: &ProbeOptions) -> Vec<Finding>
     }
     if let Some(v) = &facts.legacy_tls {
         out.push(
-            Finding::new(Severity::Warning, "tls-legacy-only", format!("{l} only speaks {v}"))
+            Finding::new(Severity::Warning, FindingCode::TlsLegacyOnly, format!("{l} only speaks {v}"))
                 .hint("TLS 1.0 and 1.1 are deprecated (RFC 8996); current clients refuse them; enable TLS 1.2 or 1.3"),
         );
     }
@@ -257,7 +270,7 @@ pub fn findings(
     let (inc, outg) = verdict::chosen(probes, candidates);
     let mut out: Vec<Finding> = Vec::new();
     // Per probe, grouped by (code, message) so one bad certificate on three ports is one finding.
-    let mut grouped: BTreeMap<(String, String), Finding> = BTreeMap::new();
+    let mut grouped: BTreeMap<(&str, String), Finding> = BTreeMap::new();
     for (i, p) in probes.iter().enumerate() {
         if is_cancelled(p) {
             continue;
@@ -270,7 +283,7 @@ pub fn findings(
                 f.severity = Severity::Info;
             }
             grouped
-                .entry((f.code.clone(), f.message.clone()))
+                .entry((f.code.as_str(), f.message.clone()))
                 .or_insert(f);
         }
     }
@@ -284,7 +297,7 @@ pub fn findings(
             out.push(
                 Finding::new(
                     Severity::Warning,
-                    "plaintext-chosen",
+                    FindingCode::PlaintextChosen,
                     format!("the only working {what} server, {}, has no TLS", label(p)),
                 )
                 .hint("passwords and mail would travel in clear"),
@@ -296,7 +309,7 @@ pub fn findings(
             out.push(
                 Finding::new(
                     Severity::Critical,
-                    "no-valid-certificate",
+                    FindingCode::NoValidCertificate,
                     format!(
                         "no {what} server has a valid certificate: mail clients will refuse {} ({})",
                         label(p),
@@ -310,14 +323,14 @@ pub fn findings(
     if settings.incoming.is_none() {
         out.push(Finding::new(
             Severity::Critical,
-            "no-incoming",
+            FindingCode::NoIncoming,
             "no working incoming (IMAP or POP3) server found",
         ));
     }
     if settings.outgoing.is_none() {
         out.push(Finding::new(
             Severity::Critical,
-            "no-outgoing",
+            FindingCode::NoOutgoing,
             "no working outgoing (submission) server found",
         ));
     }
@@ -354,7 +367,7 @@ fn cross_findings(probes: &[Probe]) -> Vec<Finding> {
                 out.push(
                     Finding::new(
                         sev,
-                        "certificate-differs",
+                        FindingCode::CertificateDiffers,
                         format!(
                             "{} and {} present different certificates",
                             label(a),
@@ -381,7 +394,7 @@ fn cross_findings(probes: &[Probe]) -> Vec<Finding> {
     if !p25_dead.is_empty() && sub_ok {
         let hosts: Vec<String> = p25_dead.iter().map(|p| p.host.clone()).collect();
         out.push(
-            Finding::new(Severity::Info, "port25-blocked", format!("port 25 of {} is unreachable from here while 587/465 work", hosts.join(", ")))
+            Finding::new(Severity::Info, FindingCode::Port25Blocked, format!("port 25 of {} is unreachable from here while 587/465 work", hosts.join(", ")))
                 .hint("typical of an ISP or network blocking outgoing port 25; mail clients use 587 or 465, so this is no problem for them"),
         );
     }
@@ -392,7 +405,7 @@ fn cross_findings(probes: &[Probe]) -> Vec<Finding> {
             && hosts_done.insert(p.host.as_str())
         {
             out.push(
-                Finding::new(Severity::Warning, "ipv6-broken", format!("{}: {msg}", p.host))
+                Finding::new(Severity::Warning, FindingCode::Ipv6Broken, format!("{}: {msg}", p.host))
                     .hint("clients on IPv6 networks will see delays or failures; fix the AAAA record or the IPv6 firewall"),
             );
         }
@@ -434,7 +447,7 @@ fn source_findings(probes: &[Probe]) -> Vec<Finding> {
                 out.push(
                     Finding::new(
                         Severity::Warning,
-                        "source-wrong",
+                        FindingCode::SourceWrong,
                         format!(
                             "{} suggests {} which does not work, while {} (from {}) works",
                             s.as_str(),

@@ -136,7 +136,7 @@ pub fn status_of(run: &ProbeRun) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Source;
+    use crate::model::{FindingCode, Source};
     use crate::proto::open::blank_probe;
 
     fn cand(protocol: Protocol, port: u16, security: Security) -> Candidate {
@@ -260,11 +260,17 @@ mod tests {
         run.settings.incoming = Some(setting(&c, &p));
         run.settings.outgoing = Some(setting(&c, &p));
         assert_eq!(status_of(&run), Status::Ok);
-        run.findings
-            .push(crate::model::Finding::new(Severity::Info, "x", "y"));
+        run.findings.push(crate::model::Finding::new(
+            Severity::Info,
+            FindingCode::SlowGreeting,
+            "y",
+        ));
         assert_eq!(status_of(&run), Status::Ok);
-        run.findings
-            .push(crate::model::Finding::new(Severity::Warning, "x", "y"));
+        run.findings.push(crate::model::Finding::new(
+            Severity::Warning,
+            FindingCode::SlowGreeting,
+            "y",
+        ));
         assert_eq!(status_of(&run), Status::Warning);
     }
 }

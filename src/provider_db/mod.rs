@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use crate::address::Address;
-use crate::model::{AuthMethod, Candidate, Finding, ProviderInfo, Severity, Source};
+use crate::model::{AuthMethod, Candidate, Finding, FindingCode, ProviderInfo, Severity, Source};
 pub use crate::model::{Protocol, Security};
 pub use model::{Access, AppPassword, Auth, OAuth2, Provider, Server};
 
@@ -132,7 +132,7 @@ impl Provider {
             out.push(
                 Finding::new(
                     Severity::Info,
-                    "provider-entry-unverified",
+                    FindingCode::ProviderEntryUnverified,
                     format!(
                         "the built-in servers for {} (provider-db/{}.toml) were not checked \
                          against the provider's published settings",
@@ -154,7 +154,7 @@ impl Provider {
             Access::None => out.push(with_doc(
                 Finding::new(
                     Severity::Critical,
-                    "no-standard-access",
+                    FindingCode::NoStandardAccess,
                     format!("{} offers no IMAP, POP3 or SMTP access", self.name),
                 ),
                 "Use the provider's own apps or web mail; ordinary mail clients cannot connect."
@@ -163,7 +163,7 @@ impl Provider {
             Access::Bridge => out.push(with_doc(
                 Finding::new(
                     Severity::Info,
-                    "bridge-required",
+                    FindingCode::BridgeRequired,
                     format!(
                         "{} is reached through a local bridge program, not over the Internet",
                         self.name
@@ -178,7 +178,7 @@ impl Provider {
             AppPassword::Required => out.push(with_doc(
                 Finding::new(
                     Severity::Info,
-                    "app-password-required",
+                    FindingCode::AppPasswordRequired,
                     format!(
                         "{} requires an app-specific password for mail clients",
                         self.name
@@ -191,7 +191,7 @@ impl Provider {
             AppPassword::RequiredWith2fa => out.push(with_doc(
                 Finding::new(
                     Severity::Info,
-                    "app-password-with-2fa",
+                    FindingCode::AppPasswordWith2fa,
                     format!(
                         "{} requires an app password when two-factor authentication is on",
                         self.name
@@ -207,7 +207,7 @@ impl Provider {
             out.push(if self.oauth2_only() {
                 Finding::new(
                     Severity::Info,
-                    "oauth2-required",
+                    FindingCode::Oauth2Required,
                     format!(
                         "{} accepts only OAuth2 sign-in; passwords are refused",
                         self.name
@@ -217,7 +217,7 @@ impl Provider {
             } else {
                 Finding::new(
                     Severity::Info,
-                    "oauth2-available",
+                    FindingCode::Oauth2Available,
                     format!("{} supports OAuth2 sign-in", self.name),
                 )
             });
@@ -226,7 +226,7 @@ impl Provider {
             out.push(
                 Finding::new(
                     Severity::Info,
-                    "enable-imap-first",
+                    FindingCode::EnableImapFirst,
                     format!(
                         "{} needs mail-client access switched on before the first login",
                         self.name

@@ -5,7 +5,7 @@
 use std::cmp::Reverse;
 
 use super::safe::Safe;
-use crate::model::{BatchSummary, Report, Setting, Severity};
+use crate::model::{BatchSummary, FindingCode, Report, Setting, Severity};
 
 /// The table's heading, printed once before the first row.
 pub fn table_header() -> String {
@@ -29,9 +29,9 @@ pub fn table_row(r: &Report) -> String {
         .iter()
         .filter(|f| f.severity != Severity::Info)
         .max_by_key(|f| f.severity)
-        .map(|f| match f.code.as_str() {
-            "invalid-input" => f.message.as_str(),
-            code => code,
+        .map(|f| match f.code {
+            FindingCode::InvalidInput => f.message.as_str(),
+            code => code.as_str(),
         })
         .unwrap_or("");
     format!(

@@ -140,7 +140,7 @@ pub fn render(r: &Report, opts: HumanOptions) -> String {
                 o,
                 "  {}  {}: {}",
                 severity_word(f.severity),
-                f.code.bold(),
+                f.code.as_str().bold(),
                 f.message
             );
             if let Some(h) = &f.hint {

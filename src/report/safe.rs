@@ -103,7 +103,7 @@ fn escape_value(v: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Finding, Severity};
+    use crate::model::{Finding, FindingCode, Severity};
 
     #[test]
     fn escapes_controls_and_bidi_only() {
@@ -130,15 +130,19 @@ mod tests {
     fn report_copy_escapes_every_string_and_keeps_the_rest() {
         let mut r = Report::new("check", "a@\x1b[2Jexample.test", "example.test");
         r.findings.push(
-            Finding::new(Severity::Warning, "tls-weak", "server says \u{202e}KO")
-                .hint("\x1b]0;title\x07"),
+            Finding::new(
+                Severity::Warning,
+                FindingCode::TlsLegacyOnly,
+                "server says \u{202e}KO",
+            )
+            .hint("\x1b]0;title\x07"),
         );
         r.elapsed_ms = 42;
         let s = report(&r);
         assert_eq!(s.address.as_deref(), Some("a@\\x1b[2Jexample.test"));
         assert_eq!(s.findings[0].message, "server says \\u{202e}KO");
         assert_eq!(s.findings[0].hint.as_deref(), Some("\\x1b]0;title\\x07"));
-        assert_eq!(s.findings[0].code, "tls-weak");
+        assert_eq!(s.findings[0].code, FindingCode::TlsLegacyOnly);
         assert_eq!((s.status, s.elapsed_ms), (r.status, 42));
     }
 }

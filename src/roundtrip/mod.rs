@@ -16,8 +16,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::address::Address;
 use crate::auth::{Authenticator, Credentials, Secret, refusal};
 use crate::model::{
-    AuthAttempt, Candidate, Deletion, Finding, Probe, Protocol, RoundtripReport, RoundtripResult,
-    Setting, Severity,
+    AuthAttempt, Candidate, Deletion, Finding, FindingCode, Probe, Protocol, RoundtripReport,
+    RoundtripResult, Setting, Severity,
 };
 use crate::net::Net;
 use crate::proto::session::MAILBOX_MAX_TOTAL;
@@ -117,7 +117,7 @@ pub async fn run(
         rep.findings.push(
             Finding::new(
                 Severity::Critical,
-                "roundtrip-submit-failed",
+                FindingCode::RoundtripSubmitFailed,
                 format!(
                     "the test message was not accepted by {}: {}",
                     rep.submit_server,
@@ -161,7 +161,7 @@ pub async fn run(
         rep.findings.push(
             Finding::new(
                 Severity::Info,
-                "roundtrip-accepted-only",
+                FindingCode::RoundtripAcceptedOnly,
                 format!("the message to {to} was accepted for delivery; it was not fetched back"),
             )
             .hint("Give --to-user and --to-password-env to check that it arrives."),
@@ -220,7 +220,7 @@ pub async fn run(
         {
             rep.result = RoundtripResult::NotArrived;
             rep.findings.push(
-                Finding::new(Severity::Critical, "roundtrip-not-arrived", format!("the test message did not arrive within {} s (searched INBOX and Junk)", opts.wait.as_secs()))
+                Finding::new(Severity::Critical, FindingCode::RoundtripNotArrived, format!("the test message did not arrive within {} s (searched INBOX and Junk)", opts.wait.as_secs()))
                     .hint("Check the server's mail log for the queue id; delivery may be delayed or the message filtered."),
             );
         }
@@ -228,7 +228,7 @@ pub async fn run(
             rep.result = RoundtripResult::FetchFailed;
             rep.findings.push(Finding::new(
                 Severity::Critical,
-                "roundtrip-fetch-failed",
+                FindingCode::RoundtripFetchFailed,
                 format!(
                     "cannot check the mailbox: {}",
                     found.error.unwrap_or_default()
@@ -257,7 +257,7 @@ fn outcome_findings(rep: &mut RoundtripReport) {
         rep.findings.push(
             Finding::new(
                 Severity::Warning,
-                "roundtrip-junk",
+                FindingCode::RoundtripJunk,
                 format!("the test message arrived in '{folder}', not in INBOX"),
             )
             .hint(
@@ -267,10 +267,10 @@ fn outcome_findings(rep: &mut RoundtripReport) {
     }
     match rep.deleted {
         Some(Deletion::LeftOthersDeleted) => rep.findings.push(
-            Finding::new(Severity::Info, "roundtrip-message-left", "the test message was left in the mailbox: other messages are flagged deleted and the server lacks UIDPLUS")
+            Finding::new(Severity::Info, FindingCode::RoundtripMessageLeft, "the test message was left in the mailbox: other messages are flagged deleted and the server lacks UIDPLUS")
                 .hint("Delete it by hand (its subject contains the token)."),
         ),
-        Some(Deletion::Failed) => rep.findings.push(Finding::new(Severity::Warning, "roundtrip-delete-failed", "the test message could not be deleted")),
+        Some(Deletion::Failed) => rep.findings.push(Finding::new(Severity::Warning, FindingCode::RoundtripDeleteFailed, "the test message could not be deleted")),
         _ => {}
     }
     for r in rep
@@ -279,7 +279,7 @@ fn outcome_findings(rep: &mut RoundtripReport) {
         .filter(|r| matches!(r.result.as_str(), "fail" | "permerror" | "softfail"))
     {
         rep.findings.push(
-            Finding::new(Severity::Warning, "roundtrip-auth-results", format!("{} says {}={}", r.authserv_id, r.method, r.result))
+            Finding::new(Severity::Warning, FindingCode::RoundtripAuthResults, format!("{} says {}={}", r.authserv_id, r.method, r.result))
                 .hint("Receivers may reject or junk this domain's mail: check its SPF, DKIM and DMARC records."),
         );
     }

@@ -58,7 +58,7 @@ fn sample_report() -> Report {
     r.findings = vec![
         Finding::new(
             Severity::Warning,
-            "sources-disagree",
+            FindingCode::SourcesDisagree,
             "autoconfig says imap mail.example.com:993, guess says imap imap.example.com:143",
         )
         .hint("Probe both to see which is right."),

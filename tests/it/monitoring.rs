@@ -163,7 +163,7 @@ fn each_threshold_moves_the_status() {
         crit_cert
             .findings
             .iter()
-            .any(|f| f.code == "cert-expires-critical")
+            .any(|f| f.code.as_str() == "certificate-expires-critical")
     );
     let custom = Thresholds {
         crit_cert_days: 2,

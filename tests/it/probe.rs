@@ -94,7 +94,7 @@ pub fn codes(run: &ProbeRun) -> Vec<String> {
     let mut v: Vec<String> = run
         .findings
         .iter()
-        .map(|f| f.code.clone())
+        .map(|f| f.code.as_str().to_string())
         .filter(|c| c != "no-incoming" && c != "no-outgoing")
         .collect();
     v.sort();

@@ -167,7 +167,7 @@ fn findings_and_info() {
             .unwrap();
         p.findings()
             .into_iter()
-            .map(|f| (f.code, f.severity))
+            .map(|f| (f.code.as_str().to_string(), f.severity))
             .collect()
     };
     let has = |id: &str, code: &str, sev: Severity| {
@@ -194,7 +194,7 @@ fn findings_and_info() {
     let f = gmx
         .findings()
         .into_iter()
-        .find(|f| f.code == "enable-imap-first")
+        .find(|f| f.code.as_str() == "enable-imap-first")
         .unwrap();
     assert!(f.hint.unwrap().contains("POP3"));
 

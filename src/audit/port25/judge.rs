@@ -4,7 +4,7 @@
 //! named with RFC 8460's result types.
 
 use crate::audit::finding;
-use crate::model::{Finding, MxHost, Port25, Severity};
+use crate::model::{Finding, FindingCode, MxHost, Port25, Severity};
 
 /// A greeting later than this is reported (greet pause / tarpit, RFC 5321 §4.5.3.2 lets
 /// clients wait 5 minutes, but many give up sooner).
@@ -37,7 +37,7 @@ pub fn judge(hosts: &[MxHost], ctx: Context<'_>) -> Vec<Finding> {
     if probed > 0 && usable == 0 {
         out.push(finding(
             Severity::Critical,
-            "mx-unreachable",
+            FindingCode::MxUnreachable,
             "no MX address accepts mail on port 25: senders queue and then bounce".into(),
             "check that the MX hosts run an SMTP server reachable on port 25 from the Internet",
         ));
@@ -50,17 +50,17 @@ fn address(who: &str, host: &str, p: &Port25, ctx: Context<'_>, out: &mut Vec<Fi
     if let Some(e) = &p.error {
         let (code, hint) = if e.starts_with("connect") {
             (
-                "mx-connect-failed",
+                FindingCode::MxConnectFailed,
                 "senders try the next address or MX; check the firewall and that the server listens on port 25",
             )
         } else if e.starts_with("banner") {
             (
-                "mx-banner-timeout",
+                FindingCode::MxBannerTimeout,
                 "no greeting: an overloaded server or a tarpit; senders give up and retry later",
             )
         } else {
             (
-                "mx-ehlo-failed",
+                FindingCode::MxEhloFailed,
                 "RFC 5321 §4.1.1.1: the server must answer EHLO with 250",
             )
         };
@@ -76,7 +76,7 @@ fn address(who: &str, host: &str, p: &Port25, ctx: Context<'_>, out: &mut Vec<Fi
     if b.code != 220 {
         out.push(finding(
             Severity::Warning,
-            "mx-banner-refused",
+            FindingCode::MxBannerRefused,
             format!("{who} refuses the session: {} {}", b.code, b.text),
             if b.code == 421 {
                 "421: the service is unavailable for now (overload, or the prober's address is refused); senders retry"
@@ -89,7 +89,7 @@ fn address(who: &str, host: &str, p: &Port25, ctx: Context<'_>, out: &mut Vec<Fi
     if b.delay_ms >= SLOW_BANNER_MS {
         out.push(Finding::new(
             Severity::Info,
-            "mx-banner-slow",
+            FindingCode::MxBannerSlow,
             format!(
                 "{who} greets after {:.1} s (a greet pause or tarpit)",
                 b.delay_ms as f64 / 1000.0
@@ -102,7 +102,7 @@ fn address(who: &str, host: &str, p: &Port25, ctx: Context<'_>, out: &mut Vec<Fi
     {
         out.push(finding(
             Severity::Critical,
-            "mx-open-relay",
+            FindingCode::MxOpenRelay,
             format!("{who} accepts mail for {} from anyone: it may be an open relay ({})", r.rcpt, r.reply),
             "RFC 5321 §3.9, RFC 2505: accept RCPT only for the domains the server hosts (some servers accept and discard: check)",
         ));
@@ -121,7 +121,7 @@ fn tls(who: &str, host: &str, p: &Port25, ctx: Context<'_>, out: &mut Vec<Findin
     if !p.starttls_offered {
         out.push(finding(
             weigh(Severity::Warning),
-            "mx-starttls-missing",
+            FindingCode::MxStarttlsMissing,
             format!("{who} does not offer STARTTLS: mail to it travels in clear text"),
             "enable STARTTLS (RFC 3207) with a certificate for the MX name",
         ));
@@ -130,7 +130,7 @@ fn tls(who: &str, host: &str, p: &Port25, ctx: Context<'_>, out: &mut Vec<Findin
     let Some(t) = p.tls.as_ref().filter(|_| p.starttls_ok) else {
         out.push(finding(
             weigh(Severity::Warning),
-            "mx-starttls-failed",
+            FindingCode::MxStarttlsFailed,
             format!("{who}: STARTTLS is offered but fails: {}", p.starttls_error.as_deref().unwrap_or("?")),
             "senders fall back to clear text or, with MTA-STS or DANE, do not deliver; fix the TLS setup",
         ));
@@ -139,12 +139,12 @@ fn tls(who: &str, host: &str, p: &Port25, ctx: Context<'_>, out: &mut Vec<Findin
     if !t.verified {
         let err = t.verify_error.as_deref().unwrap_or("not verified");
         let code = match err {
-            e if e.contains("hostname") => "certificate-host-mismatch",
-            e if e.contains("expired") => "certificate-expired",
+            e if e.contains("hostname") => FindingCode::CertificateHostMismatch,
+            e if e.contains("expired") => FindingCode::CertificateExpired,
             e if e.contains("issuer") || e.contains("self-signed") || e.contains("incomplete") => {
-                "certificate-not-trusted"
+                FindingCode::CertificateNotTrusted
             }
-            _ => "validation-failure",
+            _ => FindingCode::ValidationFailure,
         };
         let consequence = match ctx.sts_mode {
             Some("enforce") => ": MTA-STS senders do not deliver to it",
@@ -166,7 +166,7 @@ fn tls(who: &str, host: &str, p: &Port25, ctx: Context<'_>, out: &mut Vec<Findin
     if let Some((d, sev)) = sev {
         out.push(finding(
             sev,
-            "mx-certificate-expiring",
+            FindingCode::MxCertificateExpiring,
             format!("{who}: the certificate expires in {d} days"),
             "renew it (and automate renewal)",
         ));
@@ -178,13 +178,13 @@ fn reverse(who: &str, host: &str, p: &Port25, out: &mut Vec<Finding>) {
     if p.ptr.is_empty() {
         out.push(Finding::new(
             Severity::Info,
-            "mx-ptr-missing",
+            FindingCode::MxPtrMissing,
             format!("{who} has no reverse DNS (PTR)"),
         ));
     } else if !p.fcrdns {
         out.push(Finding::new(
             Severity::Info,
-            "mx-fcrdns-failed",
+            FindingCode::MxFcrdnsFailed,
             format!(
                 "{who}: no PTR name ({}) resolves back to the address",
                 p.ptr.join(", ")
@@ -197,7 +197,7 @@ fn reverse(who: &str, host: &str, p: &Port25, out: &mut Vec<Finding>) {
     {
         out.push(Finding::new(
             Severity::Info,
-            "mx-banner-name-mismatch",
+            FindingCode::MxBannerNameMismatch,
             format!("{who} greets as {name}, neither the MX name nor its PTR"),
         ));
     }
@@ -257,7 +257,7 @@ mod tests {
         };
         judge(&host(p), ctx)
             .into_iter()
-            .map(|f| (f.severity, f.code))
+            .map(|f| (f.severity, f.code.as_str().to_string()))
             .collect()
     }
 

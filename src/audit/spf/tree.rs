@@ -5,7 +5,7 @@
 
 use super::{Raw, RawError};
 use crate::audit::finding;
-use crate::model::{Finding, Severity};
+use crate::model::{Finding, FindingCode, Severity};
 use crate::model::{Spf, SpfNode};
 
 /// RFC 7208 §4.6.4.
@@ -29,7 +29,7 @@ pub fn evaluate(domain: &str, raw: &Raw) -> (Option<Spf>, Vec<Finding>) {
         Some(RawError::Missing(_)) => {
             let f = finding(
                 Severity::Warning,
-                "spf-none",
+                FindingCode::SpfNone,
                 format!("{domain} publishes no SPF record: anyone may send as it"),
                 "publish TXT \"v=spf1 mx -all\" (or your provider's include); \"v=spf1 -all\" if the domain sends no mail",
             );
@@ -38,7 +38,7 @@ pub fn evaluate(domain: &str, raw: &Raw) -> (Option<Spf>, Vec<Finding>) {
         Some(RawError::Lookup(e)) => {
             let f = finding(
                 Severity::Warning,
-                "spf-lookup-failed",
+                FindingCode::SpfLookupFailed,
                 format!("the SPF lookup of {domain} failed: {e}"),
                 "receivers get a temperror and may defer mail; check the name servers",
             );
@@ -58,7 +58,7 @@ pub fn evaluate(domain: &str, raw: &Raw) -> (Option<Spf>, Vec<Finding>) {
     if let Some(term) = c.over {
         out.push(finding(
             Severity::Critical,
-            "spf-too-many-lookups",
+            FindingCode::SpfTooManyLookups,
             format!(
                 "SPF needs {} DNS lookups, more than {LOOKUP_LIMIT}: lookup {} is {term}; receivers return permerror",
                 spf.lookups,
@@ -69,7 +69,7 @@ pub fn evaluate(domain: &str, raw: &Raw) -> (Option<Spf>, Vec<Finding>) {
     } else if spf.lookups + 1 >= LOOKUP_LIMIT {
         out.push(Finding::new(
             Severity::Info,
-            "spf-lookups-near-limit",
+            FindingCode::SpfLookupsNearLimit,
             format!(
                 "SPF needs {} of at most {LOOKUP_LIMIT} DNS lookups",
                 spf.lookups
@@ -79,7 +79,7 @@ pub fn evaluate(domain: &str, raw: &Raw) -> (Option<Spf>, Vec<Finding>) {
     if let Some(term) = c.void_over {
         out.push(finding(
             Severity::Critical,
-            "spf-too-many-void-lookups",
+            FindingCode::SpfTooManyVoidLookups,
             format!(
                 "SPF has {} lookups that find nothing, more than {VOID_LIMIT}: the third is {term}; receivers may return permerror",
                 spf.void_lookups
@@ -145,25 +145,25 @@ fn problems(raw: &Raw, c: &mut Count, path: &[String]) {
         None => {}
         Some(RawError::Loop(p)) => c.findings.push(finding(
             Severity::Critical,
-            "spf-loop",
+            FindingCode::SpfLoop,
             format!("the SPF includes loop: {}", p.join(" → ")),
             "receivers stop at the lookup limit with permerror; remove the include that points back",
         )),
         Some(RawError::Missing(why)) if !top => c.findings.push(finding(
             Severity::Critical,
-            "spf-include-missing",
+            FindingCode::SpfIncludeMissing,
             format!("{} via {chain}: {why}; receivers return permerror", raw.via),
             "RFC 7208 §5.2: an include of a domain without SPF record is a permerror; fix or remove it",
         )),
         Some(RawError::Multiple(n)) => c.findings.push(finding(
             Severity::Critical,
-            "spf-multiple-records",
+            FindingCode::SpfMultipleRecords,
             format!("{} has {n} SPF records ({chain}): receivers return permerror", raw.domain),
             "RFC 7208 §3.2: merge them into one v=spf1 record",
         )),
         Some(RawError::Syntax(e)) => c.findings.push(finding(
             Severity::Critical,
-            "spf-invalid",
+            FindingCode::SpfInvalid,
             format!(
                 "the SPF record of {} does not parse ({e}): \"{}\"",
                 raw.domain,
@@ -173,7 +173,7 @@ fn problems(raw: &Raw, c: &mut Count, path: &[String]) {
         )),
         Some(RawError::Lookup(e)) => c.findings.push(Finding::new(
             Severity::Warning,
-            "spf-lookup-failed",
+            FindingCode::SpfLookupFailed,
             format!("the SPF lookup of {} ({chain}) failed: {e}", raw.domain),
         )),
         Some(RawError::Missing(_)) | Some(RawError::NotFollowed) => {}
@@ -181,7 +181,7 @@ fn problems(raw: &Raw, c: &mut Count, path: &[String]) {
     if raw.uses_ptr {
         c.findings.push(finding(
             Severity::Warning,
-            "spf-ptr",
+            FindingCode::SpfPtr,
             format!("the SPF record of {} uses the ptr mechanism", raw.domain),
             "RFC 7208 §5.5: ptr is slow and unreliable and SHOULD NOT be used; list the addresses",
         ));
@@ -189,7 +189,7 @@ fn problems(raw: &Raw, c: &mut Count, path: &[String]) {
     if !top && raw.all.as_deref() == Some("all") {
         c.findings.push(finding(
             Severity::Critical,
-            "spf-all-pass",
+            FindingCode::SpfAllPass,
             format!(
                 "{} (included via {chain}) ends in +all: the include passes every sender",
                 raw.domain
@@ -206,13 +206,13 @@ fn lint_all(domain: &str, raw: &Raw) -> Option<Finding> {
     match raw.all.as_deref() {
         Some("all") => Some(finding(
             Severity::Critical,
-            "spf-all-pass",
+            FindingCode::SpfAllPass,
             format!("the SPF record of {domain} ends in +all: every sender passes"),
             "end it in -all (or ~all while DMARC reports are reviewed)",
         )),
         Some("?all") => Some(finding(
             Severity::Warning,
-            "spf-all-neutral",
+            FindingCode::SpfAllNeutral,
             format!(
                 "the SPF record of {domain} ends in ?all: it asserts nothing about other senders"
             ),
@@ -220,7 +220,7 @@ fn lint_all(domain: &str, raw: &Raw) -> Option<Finding> {
         )),
         None if !has_redirect && raw.error.is_none() => Some(finding(
             Severity::Warning,
-            "spf-all-missing",
+            FindingCode::SpfAllMissing,
             format!("the SPF record of {domain} has no all mechanism: other senders get neutral"),
             "end it in -all (or ~all)",
         )),

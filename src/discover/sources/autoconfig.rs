@@ -9,7 +9,7 @@ use std::time::Instant;
 use super::{SourceResult, attempt, failed};
 use crate::address::Address;
 use crate::discover::autoconfig as parser;
-use crate::model::{Attempt, AttemptOutcome, Finding, Severity, Source};
+use crate::model::{Attempt, AttemptOutcome, Finding, FindingCode, Severity, Source};
 use crate::net::Net;
 use crate::net::http::{self, HttpRequest};
 use futures::FutureExt;
@@ -129,7 +129,7 @@ async fn fetch_doc(
                 out.findings.push(
                     Finding::new(
                         Severity::Info,
-                        "autoconfig-section-ignored",
+                        FindingCode::AutoconfigSectionIgnored,
                         format!("{url}: {w}"),
                     )
                     .hint("The rest of the document was used; fix the section for other clients."),
@@ -138,7 +138,7 @@ async fn fetch_doc(
             if let Some(o) = &doc.oauth2 {
                 out.findings.push(Finding::new(
                     Severity::Info,
-                    "oauth2-available",
+                    FindingCode::Oauth2Available,
                     format!(
                         "{} announces OAuth2 (issuer {})",
                         src.as_str(),
@@ -155,8 +155,9 @@ async fn fetch_doc(
                     .instruction()
                     .unwrap_or("Enable IMAP/POP in the webmail settings.")
                     .to_string();
-                out.findings
-                    .push(Finding::new(Severity::Info, "enable-first", msg).hint(hint));
+                out.findings.push(
+                    Finding::new(Severity::Info, FindingCode::EnableImapFirst, msg).hint(hint),
+                );
             }
             out.candidates = cands;
         }

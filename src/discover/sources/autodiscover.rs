@@ -16,7 +16,7 @@ use std::time::Instant;
 use super::{SourceResult, attempt, failed};
 use crate::address::{self, Address};
 use crate::discover::autodiscover::{self as parser, AutodiscoverResponse};
-use crate::model::{AttemptOutcome, Finding, Severity, Source};
+use crate::model::{AttemptOutcome, Finding, FindingCode, Severity, Source};
 use crate::net::Net;
 use crate::net::http::{self, HttpRequest, Origin};
 
@@ -39,7 +39,7 @@ fn leaves_finding(addr: &Address, host: &str, how: &str) -> Finding {
     let home = registrable(&addr.domain);
     Finding::new(
         Severity::Warning,
-        "autodiscover-leaves-domain",
+        FindingCode::AutodiscoverLeavesDomain,
         format!(
             "Autodiscover for {} leads to {host}, outside {home}{how}",
             addr.domain

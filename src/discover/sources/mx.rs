@@ -13,7 +13,7 @@ use futures::FutureExt;
 use super::{SourceResult, attempt, failed};
 use crate::address::Address;
 use crate::dns::Mx;
-use crate::model::{AttemptOutcome, Finding, Severity, Source};
+use crate::model::{AttemptOutcome, Finding, FindingCode, Severity, Source};
 use crate::net::Net;
 use crate::provider_db;
 
@@ -74,7 +74,7 @@ pub async fn run(net: &Net, addr: &Address) -> SourceResult {
         out.findings.push(
             Finding::new(
                 Severity::Warning,
-                "null-mx",
+                FindingCode::MxNull,
                 format!(
                     "{} publishes a null MX (RFC 7505): it receives no mail",
                     addr.domain

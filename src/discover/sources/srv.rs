@@ -10,7 +10,8 @@ use super::{SourceResult, attempt, failed};
 use crate::address::Address;
 use crate::discover::cap;
 use crate::model::{
-    AttemptOutcome, AuthMethod, Candidate, Finding, Protocol, Security, Severity, Source,
+    AttemptOutcome, AuthMethod, Candidate, Finding, FindingCode, Protocol, Security, Severity,
+    Source,
 };
 use crate::net::Net;
 
@@ -90,7 +91,7 @@ fn answer(
         ));
         out.findings.push(Finding::new(
             Severity::Info,
-            "srv-not-offered",
+            FindingCode::SrvNotOffered,
             format!("{name} says the service is not offered (target \".\", RFC 6186 §4)"),
         ));
         return out;
@@ -109,7 +110,7 @@ fn answer(
             out.findings.push(
                 Finding::new(
                     Severity::Info,
-                    "srv-target-outside-domain",
+                    FindingCode::SrvTargetOutsideDomain,
                     format!("{name} points outside {}: {}:{}", addr.domain, r.target, r.port),
                 )
                 .hint("Normal for hosted mail; without DNSSEC the name is only as trustworthy as the DNS answer (RFC 6186 §6)."),

@@ -199,7 +199,7 @@ async fn every_refusal_table_row_over_a_scripted_server() {
         let probe = fake_probe(*proto, attempts);
         let f = auth::login_findings(&[probe]);
         assert!(
-            codes(&f).contains(&TABLE[row].kind.code()),
+            codes(&f).contains(&TABLE[row].kind.code().as_str()),
             "{answer}: {f:?}"
         );
         assert!(f.iter().any(|f| {

@@ -220,7 +220,7 @@ async fn with_the_flag_the_login_happens_and_is_critical() {
     let f = auth::login_findings(&[p]);
     let exposed = f
         .iter()
-        .find(|f| f.code == "auth-invalid-cert")
+        .find(|f| f.code.as_str() == "auth-invalid-cert")
         .expect("finding");
     assert_eq!(exposed.severity, Severity::Critical);
     assert!(

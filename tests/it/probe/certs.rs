@@ -115,13 +115,17 @@ async fn bad_certificates_are_findings_not_failures() {
         assert!(
             run.findings
                 .iter()
-                .any(|f| f.code == code && f.message.len() > 40),
+                .any(|f| f.code.as_str() == code && f.message.len() > 40),
             "{what}"
         );
         // Still chosen: no server has a valid certificate.
         assert!(run.settings.incoming.is_some());
         if what == "hostname-mismatch" {
-            let f = run.findings.iter().find(|f| f.code == code).unwrap();
+            let f = run
+                .findings
+                .iter()
+                .find(|f| f.code.as_str() == code)
+                .unwrap();
             assert!(f.message.contains("other.example.test"), "{}", f.message);
         }
     }
@@ -224,7 +228,7 @@ async fn different_certificates_on_implicit_and_starttls_ports() {
     let f = run
         .findings
         .iter()
-        .find(|f| f.code == "certificate-differs")
+        .find(|f| f.code.as_str() == "certificate-differs")
         .expect("certificate-differs");
     assert_eq!(
         f.severity,

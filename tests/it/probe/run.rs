@@ -214,7 +214,7 @@ async fn port25_blocked_and_wrong_source_findings() {
     let f = run
         .findings
         .iter()
-        .find(|f| f.code == "source-wrong")
+        .find(|f| f.code.as_str() == "source-wrong")
         .expect("source-wrong");
     assert!(f.message.starts_with("autoconfig"), "{}", f.message);
     assert!(f.message.contains("provider-db"), "{}", f.message);
