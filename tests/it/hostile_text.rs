@@ -51,7 +51,8 @@ fn full_report() -> Value {
     let step = json!({"name": "data", "status": "ok", "elapsed_ms": 1, "detail": "250 ok"});
     let login = json!({"mechanism": "PLAIN", "username": "u", "success": true, "elapsed_ms": 1,
         "response": "235 ok"});
-    let finding = json!({"severity": "warning", "code": "tls-legacy-only", "message": "m", "hint": "h"});
+    let finding =
+        json!({"severity": "warning", "code": "tls-legacy-only", "message": "m", "hint": "h"});
     json!({
         "schema_version": 1, "command": "check", "address": "a@example.test",
         "domain": "example.test", "domain_unicode": "example.test",
