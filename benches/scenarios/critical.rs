@@ -451,3 +451,75 @@ pub fn check_sequential(report: &Value) -> u32 {
         .sum();
     disc + probes
 }
+
+/// The critical path of an `audit` (bench/README.md "Critical path"), in RTTs, with what it is:
+/// every part runs at once, so it is the longest of
+/// - MX: the MX query (1), the hosts' A+AAAA+CNAME queries (1, concurrent), then the longest
+///   port-25 dialogue of one address, counted from the steps its probe shows: TCP + greeting
+///   (2), EHLO (1), STARTTLS (1) and its TLS 1.3 handshake (1), EHLO again (1), `MAIL FROM`,
+///   `RCPT TO`, `RSET` (1 each), `QUIT` (1). Loopback PTR queries are answered by the resolver
+///   itself (RFC 6761 §6.3): 0.
+/// - MTA-STS: the TXT query (1), then the policy fetch (DNS, TCP, TLS, GET: 4).
+/// - SPF: one TXT query per level of the tree, and the `a`/`mx` lookups of the deepest level.
+/// - DMARC and DKIM: 1 each (selectors at once).
+pub fn audit(report: &Value) -> (u32, String) {
+    let mx = &report["inbound"]["mx"];
+    let dialogue = |p: &Value| -> u32 {
+        let mut n = 2 + 1; // TCP + greeting, EHLO
+        if p["starttls_offered"] == true {
+            n += 2; // STARTTLS, handshake
+            if p["ehlo_tls"].is_object() {
+                n += 1;
+            }
+        }
+        if p["relay_test"].is_object() {
+            n += 3; // MAIL, RCPT, RSET
+        }
+        n + 1 // QUIT
+    };
+    let probe = mx
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|h| h["addresses"].as_array().into_iter().flatten())
+        .map(|a| dialogue(&a["probe"]))
+        .max()
+        .unwrap_or(0);
+    let mx_chain = 2 + probe;
+    let sts = if report["inbound"]["policies"]["mta_sts"].is_object() {
+        1 + 4
+    } else {
+        1
+    };
+    fn depth(n: &Value) -> u32 {
+        let kids = n["children"]
+            .as_array()
+            .map(|c| c.iter().map(depth).max().unwrap_or(0))
+            .unwrap_or(0);
+        1 + kids
+    }
+    let spf_tree = &report["inbound"]["policies"]["spf"]["tree"];
+    let spf = if spf_tree.is_object() {
+        depth(spf_tree) + 1
+    } else {
+        1
+    };
+    let parts = [
+        ("MX + port 25", mx_chain),
+        ("MTA-STS", sts),
+        ("SPF", spf),
+        ("DMARC", 1),
+        ("DKIM", 1),
+    ];
+    let (name, n) = parts
+        .iter()
+        .max_by_key(|p| p.1)
+        .copied()
+        .unwrap_or(("none", 0));
+    let what = if name == "MX + port 25" {
+        format!("MX: 2 DNS + {probe} port 25")
+    } else {
+        name.to_string()
+    };
+    (n, format!("{n} RTT ({what})"))
+}

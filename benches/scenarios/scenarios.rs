@@ -146,6 +146,9 @@ pub fn run_all(w: &World, cfg: &Config) -> Results {
     if wanted("roundtrip") {
         res.rows.push(roundtrip(w, cfg));
     }
+    if wanted("audit") {
+        res.rows.push(audit(w, cfg));
+    }
     if wanted("batch") && !cfg.batches.is_empty() {
         let one = check(w, cfg, View::Plain, "check-hosted", "user@d0000.test");
         let default = BatchKind {
@@ -527,4 +530,58 @@ fn count_reports(out: &str) -> usize {
     out.lines()
         .filter(|l| serde_json::from_str::<Value>(l).is_ok())
         .count()
+}
+
+/// `audit` of a domain with 3 MX × 2 addresses and every policy.
+fn audit(w: &World, cfg: &Config) -> Row {
+    let cmd = ["audit", crate::world::AUDIT_DOMAIN];
+    eprintln!("scenarios: audit");
+    let mut args: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
+    args.extend(
+        [
+            "--json",
+            "--timeout",
+            &STEP_TIMEOUT_S.to_string(),
+            "--deadline",
+            "60",
+        ]
+        .map(String::from),
+    );
+    // The per-address mappings first: the first matching --connect-to wins.
+    args.extend(w.audit_args());
+    args.extend(w.args(View::Plain));
+    let r = reps(cfg, &args, &[], Duration::from_secs(60), cfg.reps);
+    let r1 = one_at_a_time(cfg, "audit", &args, &[], Duration::from_secs(60));
+    dump("audit", &r);
+    let mut row = Row {
+        key: "audit".into(),
+        name: "audit, 3 MX × 2 addresses, all policies".into(),
+        command: shown(&cmd, ""),
+        wall: Some(r.wall),
+        rss_kib: r.rss_kib,
+        wall_c1: r1.code.map(|_| r1.wall),
+        ..Row::default()
+    };
+    match r.json() {
+        Some(v) if v["inbound"].is_object() => {
+            let (n, desc) = critical::audit(&v);
+            row.cp = Some(w.rtt() * n);
+            row.cp_desc = desc;
+            let probed = v["inbound"]["mx"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|h| h["addresses"].as_array().into_iter().flatten())
+                .filter(|a| a["probe"]["starttls_ok"] == true)
+                .count();
+            row.note = format!(
+                "{probed} addresses with working STARTTLS, {} findings, status {}",
+                v["findings"].as_array().map_or(0, Vec::len),
+                v["status"].as_str().unwrap_or("?")
+            );
+        }
+        Some(v) => row.note = format!("no inbound object (status {})", v["status"]),
+        None => row.note = failure(&r),
+    }
+    row
 }

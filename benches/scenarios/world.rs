@@ -25,12 +25,47 @@ use crate::support::http::{HttpServer, Reply, Routes};
 use crate::support::mailstack::{MailStack, StackOptions};
 use crate::support::scripted::ScriptedServer;
 
-/// Hosts with an autoconfig / ISPDB HTTPS endpoint; all on the one HTTP server's certificate.
-pub const WEB_HOSTS: [&str; 3] = [
+/// Hosts with an autoconfig / ISPDB / MTA-STS HTTPS endpoint; all on the one HTTP server's
+/// certificate.
+pub const WEB_HOSTS: [&str; 4] = [
     "autoconfig.example.test",
     "autoconfig.mailhost.test",
     "ispdb.bench.test",
+    "mta-sts.audit.test",
 ];
+
+/// The audited domain: 3 MX hosts × 2 addresses, every policy published.
+pub const AUDIT_DOMAIN: &str = "audit.test";
+/// (MX host, its two addresses): port 25 of each address goes to the stack's Postfix proxy.
+pub const AUDIT_MX: [(&str, [&str; 2]); 3] = [
+    ("mx1.audit.test", ["127.0.1.1", "127.0.1.2"]),
+    ("mx2.audit.test", ["127.0.1.3", "127.0.1.4"]),
+    ("mx3.audit.test", ["127.0.1.5", "127.0.1.6"]),
+];
+const AUDIT_POLICY: &str = "version: STSv1\nmode: enforce\nmx: *.audit.test\nmax_age: 604800\n";
+
+/// `audit.test`: MX, MTA-STS, TLS-RPT, an SPF tree two includes deep, DMARC, one DKIM key.
+fn audit_zone() -> Zone {
+    let mut z = Zone::new(AUDIT_DOMAIN)
+        .a("mta-sts", "127.0.0.1")
+        .txt("_mta-sts", "v=STSv1; id=1")
+        .txt("_smtp._tls", "v=TLSRPTv1; rua=mailto:tls@audit.test")
+        .txt("@", "v=spf1 mx include:_spf.audit.test -all")
+        .txt("_spf", "v=spf1 include:_spf2.audit.test -all")
+        .txt("_spf2", "v=spf1 ip4:192.0.2.0/24 -all")
+        .txt("_dmarc", "v=DMARC1; p=reject; rua=mailto:dmarc@audit.test")
+        .txt(
+            "default._domainkey",
+            "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
+        );
+    for (k, (host, ips)) in AUDIT_MX.iter().enumerate() {
+        z = z.mx(10 * (k as u16 + 1), host);
+        for ip in ips {
+            z = z.a(host, ip);
+        }
+    }
+    z
+}
 /// ISPDB base URL (HTTPS, port 443 → proxy).
 pub const ISPDB_URL: &str = "https://ispdb.bench.test/v1.1/";
 
@@ -116,16 +151,25 @@ impl World {
     /// Start everything; `batch` hosted domains for the batch scenarios.
     pub fn start(delay: Duration, batch: usize) -> World {
         let live_delay = Delay::new(delay);
-        let stack = MailStack::start(StackOptions::default());
-        let routes = Routes::new().route(
-            "autoconfig.example.test",
-            "/mail/config-v1.1.xml",
-            autoconfig_reply(),
-        );
+        let stack = MailStack::start(StackOptions {
+            extra_sans: AUDIT_MX.iter().map(|(h, _)| h.to_string()).collect(),
+            ..StackOptions::default()
+        });
+        let routes = Routes::new()
+            .route(
+                "autoconfig.example.test",
+                "/mail/config-v1.1.xml",
+                autoconfig_reply(),
+            )
+            .route(
+                "mta-sts.audit.test",
+                "/.well-known/mta-sts.txt",
+                Reply::text(AUDIT_POLICY),
+            );
         let http = HttpServer::start(&stack.ca, &WEB_HOSTS, routes);
 
         let (others, batch_domains) = other_zones(batch);
-        let mut plain = vec![provider_zone()];
+        let mut plain = vec![provider_zone(), audit_zone()];
         plain.extend(others.iter().cloned());
         let bh_zone = provider_zone()
             .srv("_imap._tcp", 0, 1, 143, "bh1.example.test")
@@ -215,6 +259,27 @@ impl World {
             a.push(format!(":{std_port}::{}", p.port()));
         }
         a
+    }
+
+    /// `--connect-to IP:25:127.0.0.1:PORT` for every audited MX address, onto the port-25 proxy
+    /// (the generic `:25::PORT` would keep the address, where nothing listens).
+    pub fn audit_args(&self) -> Vec<String> {
+        let port = self
+            .proxies
+            .iter()
+            .find(|(p, _)| *p == 25)
+            .map(|(_, proxy)| proxy.port())
+            .unwrap_or(0);
+        AUDIT_MX
+            .iter()
+            .flat_map(|(_, ips)| ips.iter())
+            .flat_map(|ip| {
+                [
+                    "--connect-to".to_string(),
+                    format!("{ip}:25:127.0.0.1:{port}"),
+                ]
+            })
+            .collect()
     }
 
     /// A batch file of `n` addresses over the hosted domains (one per line).
