@@ -120,6 +120,18 @@ fn a_domain_that_does_everything_right_is_clean() {
     assert_eq!(i["policies"]["dmarc"]["p"], "reject");
     assert_eq!(i["policies"]["dmarc"]["rua"][1]["authorized"], true);
     assert_eq!(i["policies"]["dkim"][0]["key_bits"], 2048);
+    // the same thresholds and exit codes as `check`, in Nagios form
+    let out = crate::support::cmd::mailprobe()
+        .args(["audit", "good.test", "--format", "nagios"])
+        .args(w.args())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("MAILPROBE OK - good.test: 1 MX, MTA-STS enforce, SPF 2/10 lookups, DMARC p=reject, DKIM 1 key(s)"),
+        "{text}"
+    );
+    assert_eq!(out.status.code(), Some(0));
     // an address audits its domain
     let (v, code) = w.audit("alice@good.test", &[]);
     assert_eq!((v["domain"].as_str(), code), (Some("good.test"), 0));
