@@ -213,8 +213,7 @@ pub async fn run(
         summary.add(&r);
         let text = match format {
             Format::Json => crate::report::json::render_line(&r),
-            // The table shows network strings (host names): escaped like every text renderer.
-            Format::Human => batch::table_row(&crate::report::safe::report(&r)),
+            Format::Human => batch::table_row(&r),
             Format::Nagios => String::new(),
         };
         let _ = out.write_all(text.as_bytes());

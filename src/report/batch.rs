@@ -1,5 +1,5 @@
-//! Batch renderers (`mailprobe check --batch`): one table row per address in human mode (the
-//! caller passes a [`super::safe::report`] copy), one JSON document a line (JSON Lines, [`super::json::render_line`]) in json mode, and the aggregated summary: a few lines of
+//! Batch renderers (`mailprobe check --batch`): one table row per address in human mode (every
+//! string escaped, [`super::safe::report`]), one JSON document a line (JSON Lines, [`super::json::render_line`]) in json mode, and the aggregated summary: a few lines of
 //! counts and the slowest checks, or one Nagios status line with a perfdata item per status.
 
 use std::cmp::Reverse;
@@ -17,6 +17,7 @@ pub fn table_header() -> String {
 
 /// One address: status, address, chosen settings, time and the code of its worst finding.
 pub fn table_row(r: &Report) -> String {
+    let r = &super::safe::report(r);
     let one = |s: Option<&Setting>| s.map(|s| s.summary()).unwrap_or_else(|| "-".into());
     let (inc, out) = match &r.settings {
         Some(s) => (one(s.incoming.as_ref()), one(s.outgoing.as_ref())),
@@ -54,6 +55,7 @@ pub fn audit_table_header() -> String {
 
 /// One audited domain: status, domain, its receiving side in a few words, time, worst finding.
 pub fn audit_table_row(r: &Report) -> String {
+    let r = &super::safe::report(r);
     let why = r
         .findings
         .iter()

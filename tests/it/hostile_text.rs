@@ -1,9 +1,9 @@
-//! Hostile text never reaches a terminal raw: the human and Nagios renderers over a report whose
-//! every free-text field holds control and bidi characters, and a probe of a scripted server
+//! Hostile text never reaches a terminal raw: the human, Nagios and batch-table renderers over a
+//! report whose every free-text field holds control and bidi characters, and a probe of a scripted server
 //! whose greeting and replies carry terminal escapes.
 
 use mailprobe::model::{Report, Thresholds};
-use mailprobe::report::{self, human, nagios};
+use mailprobe::report::{self, batch, human, nagios};
 use serde_json::{Value, json};
 
 use crate::support::cmd::mailprobe;
@@ -80,6 +80,12 @@ fn full_report() -> Value {
             "findings": [finding]
         },
         "findings": [finding],
+        "inbound": {
+            "mx": [{"preference": 10, "host": "mx.example.test", "cname": "alias.example.test",
+                "addresses": [{"ip": "192.0.2.1"}], "error": "e"}],
+            "policies": {"mta_sts": null, "tls_rpt": null, "spf": null, "dmarc": null,
+                "dkim": [], "dkim_domainkey": "exists"}
+        },
         "status": "warning", "elapsed_ms": 10
     })
 }
@@ -150,6 +156,11 @@ fn renderers_escape_every_string_field() {
     let text = nagios::render(&r, &Thresholds::default());
     assert_eq!(raw_unsafe(&text), Vec::<char>::new(), "{text}");
     assert!(text.contains("\\x1b[2J"), "{text}");
+    // The batch tables of `check --batch` and `audit`.
+    for text in [batch::table_row(&r), batch::audit_table_row(&r)] {
+        assert_eq!(raw_unsafe(&text), Vec::<char>::new(), "{text}");
+        assert!(text.contains("\\x1b[2J"), "{text}");
+    }
     let text = nagios::render_error(HOSTILE);
     assert_eq!(raw_unsafe(&text), Vec::<char>::new(), "{text}");
     // JSON keeps the data as it was (serde writes \u001b).
