@@ -24,7 +24,20 @@ fn main() -> ExitCode {
     terminal::init_color(cli.global.color);
     terminal::init_logging(cli.global.verbose, cli.global.color);
     let format = cli::resolve::format(&cli.global);
-    let result = cli::resolve::settings(&cli).and_then(|settings| run(&settings));
+    let output = match &cli.command {
+        cli::Command::Export(a) => a.output.clone(),
+        _ => None,
+    };
+    let result = cli::resolve::settings(&cli).and_then(|settings| {
+        if let app::Task::Export(t) = &settings.task
+            && t.include_password
+        {
+            eprintln!(
+                "warning: the profile will contain the password in clear text: keep the file private and delete it once installed"
+            );
+        }
+        run(&settings, output.as_deref())
+    });
     let mut out = std::io::stdout().lock();
     match result {
         Ok(status) => ExitCode::from(status.exit_code() as u8),
@@ -42,8 +55,12 @@ fn main() -> ExitCode {
     }
 }
 
-/// Run the settings on a multi-threaded runtime with the terminal as the front end.
-fn run(settings: &app::Settings) -> Result<mailprobe::model::Status, AppError> {
+/// Run the settings on a multi-threaded runtime with the terminal as the front end; the output
+/// goes to standard output, or to `output` (`export -o FILE`, created mode 0600).
+fn run(
+    settings: &app::Settings,
+    output: Option<&std::path::Path>,
+) -> Result<mailprobe::model::Status, AppError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -54,8 +71,30 @@ fn run(settings: &app::Settings) -> Result<mailprobe::model::Status, AppError> {
         prompt: Box::new(terminal::prompt_password),
         stdin: Box::new(std::io::stdin()),
     };
-    let mut out = std::io::stdout().lock();
-    let result = rt.block_on(app::run(settings, &mut io, &mut out));
-    let _ = out.flush();
-    result
+    let Some(path) = output else {
+        let mut out = std::io::stdout().lock();
+        let result = rt.block_on(app::run(settings, &mut io, &mut out));
+        let _ = out.flush();
+        return result;
+    };
+    // The file is written only once the run produced something: a failed export leaves none.
+    let mut buf = Vec::new();
+    let status = rt.block_on(app::run(settings, &mut io, &mut buf))?;
+    write_private(path, &buf)
+        .map_err(|e| AppError::Usage(format!("cannot write {}: {e}", path.display())))?;
+    Ok(status)
+}
+
+/// Write `bytes` to `path`, created (or truncated) readable by the owner only: an exported
+/// profile may hold a password.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(bytes)?;
+    f.flush()
 }

@@ -22,12 +22,15 @@ pub mod audit;
 pub mod batch;
 pub mod check;
 pub mod creds;
+pub mod export;
 mod io;
 pub mod settings;
 
 use creds::Need;
 pub use io::{Io, NoReporter, PasswordPrompt, Reporter};
-pub use settings::{CredentialSettings, Format, OutputSettings, RoundtripTask, Settings, Task};
+pub use settings::{
+    CredentialSettings, ExportTask, Format, OutputSettings, RoundtripTask, Settings, Task,
+};
 
 /// Why a run could not even start (exit 3, UNKNOWN).
 #[derive(Debug, Error)]
@@ -152,6 +155,7 @@ pub async fn run(s: &Settings, io: &mut Io<'_>, out: &mut dyn Write) -> Result<S
             let net = Net::new(s.net.clone())?;
             audit::run_batch(s, input, &opts, &net, io, out).await
         }
+        Task::Export(t) => export::run(s, t, io, out).await,
         Task::Roundtrip(t) => {
             let (addr, creds, rt) = roundtrip_inputs(s, t, io)?;
             // The wait comes on top of the discovery and probing deadline.

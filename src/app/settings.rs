@@ -15,6 +15,7 @@ use crate::auth::PasswordSource;
 use crate::auth::sasl::Mech;
 use crate::config::NetConfig;
 use crate::model::Thresholds;
+use crate::report::export::ExportFormat;
 
 /// Output format of the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -53,6 +54,8 @@ pub enum Task {
         /// `--relay-test-rcpt`: recipient of the safe open-relay test.
         relay_test_rcpt: String,
     },
+    /// `export ADDRESS --to FORMAT`: the working (or discovered) settings as a client file.
+    Export(ExportTask),
     /// `audit --batch FILE` (`-`: standard input).
     AuditBatch {
         input: String,
@@ -70,6 +73,7 @@ impl Task {
             Task::Probe { .. } => "probe",
             Task::Roundtrip(_) => "roundtrip",
             Task::Audit { .. } | Task::AuditBatch { .. } => "audit",
+            Task::Export(_) => "export",
         }
     }
 
@@ -79,7 +83,7 @@ impl Task {
         matches!(
             self,
             Task::Check { .. } | Task::Batch { .. } | Task::Probe { .. } | Task::Roundtrip(_)
-        )
+        ) || matches!(self, Task::Export(t) if !t.from_discovery)
     }
 }
 
@@ -100,6 +104,18 @@ pub struct RoundtripTask {
     pub to_user: Option<String>,
     /// `--to-password-env`: the variable holding the `to` mailbox's password.
     pub to_password_env: Option<String>,
+}
+
+/// `export` operands and options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportTask {
+    pub address: String,
+    /// `--to`.
+    pub format: ExportFormat,
+    /// `--from-discovery`: the top-ranked discovered candidates, without probing.
+    pub from_discovery: bool,
+    /// `--include-password`: put the password in the file (mobileconfig only).
+    pub include_password: bool,
 }
 
 /// What the user gave for logging in (the secrets themselves are read by `app::creds`).
@@ -185,6 +201,18 @@ impl Settings {
             return Err(AppError::Usage(
                 "--warn-time must not be above --crit-time".into(),
             ));
+        }
+        if let Task::Export(e) = &self.task {
+            if e.include_password && e.format != ExportFormat::Mobileconfig {
+                return Err(AppError::Usage(
+                    "--include-password applies to --to mobileconfig only: the other formats are published, and never carry a secret".into(),
+                ));
+            }
+            if e.include_password && self.credentials.password.is_none() {
+                return Err(AppError::Usage(
+                    "--include-password needs the password: give --password-env, --password-stdin or --password-file".into(),
+                ));
+            }
         }
         let batch_stdin = matches!(&self.task, Task::Batch { input, .. } | Task::AuditBatch { input, .. } if input == "-");
         if self.credentials.password == Some(PasswordSource::Stdin) && batch_stdin {

@@ -34,6 +34,7 @@ const THRESHOLDS: &str = "Thresholds";
 const BATCH: &str = "Batch";
 const ROUNDTRIP: &str = "Round trip";
 const AUDIT: &str = "Audit";
+const EXPORT: &str = "Export";
 
 #[derive(Debug, Parser)]
 #[command(name = "mailprobe", version = VERSION, args_override_self = true, about = "Find, probe and verify the mail server settings of an email address", after_help = EXIT_CODES, propagate_version = true)]
@@ -64,6 +65,43 @@ pub enum Command {
     /// Audit the receiving side of a domain: MX set, MTA-STS, TLS-RPT, SPF, DMARC, DKIM
     #[command(after_help = EXIT_CODES)]
     Audit(AuditArgs),
+    /// Write the working settings as a client file: Thunderbird autoconfig, Apple profile, Autodiscover, SRV records, JSON
+    #[command(after_help = EXIT_CODES)]
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub headings: HeadingOrder,
+    /// Email address, e.g. alice@example.com
+    pub address: String,
+    /// Format: thunderbird (autoconfig config-v1.1 XML), mobileconfig (Apple profile), autodiscover (POX XML), srv (zone lines), json
+    #[arg(long, value_enum, value_name = "FORMAT", help_heading = EXPORT)]
+    pub to: ExportTo,
+    /// Export the top-ranked discovered candidates without probing them (the file says so)
+    #[arg(long, help_heading = EXPORT)]
+    pub from_discovery: bool,
+    /// Write to FILE instead of standard output
+    #[arg(short = 'o', long, value_name = "FILE", help_heading = EXPORT)]
+    pub output: Option<PathBuf>,
+    /// Put the password in the profile (mobileconfig only; a warning is printed)
+    #[arg(long, help_heading = EXPORT)]
+    pub include_password: bool,
+    #[command(flatten)]
+    pub session: SessionArgs,
+    #[command(flatten)]
+    pub creds: CredArgs,
+}
+
+/// `export --to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportTo {
+    Thunderbird,
+    Mobileconfig,
+    Autodiscover,
+    Srv,
+    Json,
 }
 
 #[derive(Debug, Args)]

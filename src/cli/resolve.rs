@@ -7,12 +7,15 @@
 use std::time::Duration;
 
 use mailprobe::app::batch::input::DEFAULT_ENV_PREFIX;
-use mailprobe::app::{AppError, CredentialSettings, Format, RoundtripTask, Settings, Task};
+use mailprobe::app::{
+    AppError, CredentialSettings, ExportTask, Format, RoundtripTask, Settings, Task,
+};
 use mailprobe::auth::PasswordSource;
 use mailprobe::auth::sasl::Mech;
 use mailprobe::config;
+use mailprobe::report::export::ExportFormat;
 
-use super::{AuthMech, Cli, Command, CredArgs, FormatArg, GlobalArgs, SessionArgs};
+use super::{AuthMech, Cli, Command, CredArgs, ExportTo, FormatArg, GlobalArgs, SessionArgs};
 
 /// The output format the flags ask for, also for rendering an error that stops resolution.
 pub fn format(g: &GlobalArgs) -> Format {
@@ -102,6 +105,22 @@ fn task(c: &Command) -> (Task, Option<&SessionArgs>, Option<&CredArgs>) {
             };
             (task, None, None)
         }
+        Command::Export(a) => (
+            Task::Export(ExportTask {
+                address: a.address.clone(),
+                format: match a.to {
+                    ExportTo::Thunderbird => ExportFormat::Thunderbird,
+                    ExportTo::Mobileconfig => ExportFormat::Mobileconfig,
+                    ExportTo::Autodiscover => ExportFormat::Autodiscover,
+                    ExportTo::Srv => ExportFormat::Srv,
+                    ExportTo::Json => ExportFormat::Json,
+                },
+                from_discovery: a.from_discovery,
+                include_password: a.include_password,
+            }),
+            Some(&a.session),
+            Some(&a.creds),
+        ),
         Command::Roundtrip(a) => (
             Task::Roundtrip(RoundtripTask {
                 address: a.address.clone(),

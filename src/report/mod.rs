@@ -2,6 +2,7 @@
 //! renderers show network strings only through [`safe`].
 
 pub mod batch;
+pub mod export;
 pub mod human;
 pub mod json;
 pub mod nagios;

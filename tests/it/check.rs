@@ -18,7 +18,7 @@ use crate::support::mailstack::{MailStack, StackOptions};
 /// A production-like stack: on 127.0.0.2 Dovecot does not count the client as local, so
 /// nothing offers authentication before TLS (on 127.0.0.1 it would, and `check` would rightly
 /// warn about it).
-fn stack() -> &'static MailStack {
+pub(crate) fn stack() -> &'static MailStack {
     static STACK: OnceLock<MailStack> = OnceLock::new();
     STACK.get_or_init(|| {
         MailStack::start(StackOptions {
@@ -29,7 +29,7 @@ fn stack() -> &'static MailStack {
 }
 
 /// example.test with RFC 6186/8314 SRV records on the standard ports, all at mail.example.test.
-fn zone(stack: &MailStack) -> Zone {
+pub(crate) fn zone(stack: &MailStack) -> Zone {
     let ip = stack.addr.to_string();
     Zone::new("example.test")
         .mx(10, "mail.example.test")

@@ -8,6 +8,7 @@ mod batch_input;
 mod check;
 mod cli;
 mod discover;
+mod export;
 mod hostile_text;
 mod monitoring;
 mod newcomer;
