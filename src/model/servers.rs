@@ -27,6 +27,72 @@ pub struct Step {
     pub detail: Option<String>,
 }
 
+/// The step at which a probe stopped, serialised kebab-case (`Outcome::Failed.phase`). Each is
+/// also the name of the failed step in `steps[]`, except `cancelled` and `deadline`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// The host name did not resolve (or `--resolve` named no address).
+    Resolve,
+    /// No address of the host accepted a TCP connection.
+    Connect,
+    /// The TLS handshake (implicit TLS, or after STARTTLS) failed.
+    Tls,
+    /// The server's greeting was missing, refused the session or was not the expected protocol.
+    Greeting,
+    /// The capabilities (IMAP CAPABILITY, POP3 CAPA, SMTP EHLO/HELO) before TLS were refused.
+    Capabilities,
+    /// STARTTLS (IMAP, SMTP) or STLS (POP3) was not offered or failed.
+    Starttls,
+    /// The capabilities after TLS were refused.
+    CapabilitiesTls,
+    /// Not run: a better server of the same kind already works (pipelined probing).
+    Cancelled,
+    /// Not finished before `--deadline`.
+    Deadline,
+}
+
+impl Phase {
+    /// The wire name, which is also the failed step's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Resolve => "resolve",
+            Phase::Connect => "connect",
+            Phase::Tls => "tls",
+            Phase::Greeting => "greeting",
+            Phase::Capabilities => "capabilities",
+            Phase::Starttls => "starttls",
+            Phase::CapabilitiesTls => "capabilities-tls",
+            Phase::Cancelled => "cancelled",
+            Phase::Deadline => "deadline",
+        }
+    }
+}
+
+impl AsRef<str> for Phase {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Outcome of a whole probe. A failed step is data, not an `Err`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "result", rename_all = "snake_case")]
@@ -34,7 +100,7 @@ pub enum Outcome {
     /// The server answered every step; `tls_valid` is false when the certificate did not verify.
     Working { tls_valid: bool },
     Failed {
-        phase: String,
+        phase: Phase,
         error: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         hint: Option<String>,

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use super::ProbeOptions;
 use super::verdict;
 use crate::model::{
-    Candidate, Finding, FindingCode, Outcome, Probe, Protocol, Security, Settings, Severity,
+    Candidate, Finding, FindingCode, Outcome, Phase, Probe, Protocol, Security, Settings, Severity,
     Source, StepStatus,
 };
 use crate::proto::open::Facts;
@@ -35,12 +35,18 @@ fn label(p: &Probe) -> String {
 }
 
 fn is_cancelled(p: &Probe) -> bool {
-    matches!(&p.outcome, Outcome::Failed { phase, .. } if phase == "cancelled" || phase == "deadline")
+    matches!(
+        &p.outcome,
+        Outcome::Failed {
+            phase: Phase::Cancelled | Phase::Deadline,
+            ..
+        }
+    )
 }
 
-fn failed_phase(p: &Probe) -> Option<&str> {
+fn failed_phase(p: &Probe) -> Option<Phase> {
     match &p.outcome {
-        Outcome::Failed { phase, .. } => Some(phase),
+        Outcome::Failed { phase, .. } => Some(*phase),
         Outcome::Working { .. } => None,
     }
 }
@@ -136,7 +142,7 @@ fn probe_findings(p: &Probe, facts: &Facts, opts: &ProbeOptions) -> Vec<Finding>
     let l = label(p);
     let starttls_probe = p.security == Security::Starttls;
     match failed_phase(p) {
-        Some("starttls" | "tls") if starttls_probe && starttls_advertised(p) => out.push(
+        Some(Phase::Starttls | Phase::Tls) if starttls_probe && starttls_advertised(p) => out.push(
             Finding::new(
                 Severity::Warning,
                 FindingCode::StarttlsFailed,
@@ -144,7 +150,7 @@ fn probe_findings(p: &Probe, facts: &Facts, opts: &ProbeOptions) -> Vec<Finding>
             )
             .hint("TLS on this port is broken; clients configured for STARTTLS cannot connect"),
         ),
-        Some("starttls") if starttls_probe => out.push(
+        Some(Phase::Starttls) if starttls_probe => out.push(
             Finding::new(
                 Severity::Warning,
                 FindingCode::StarttlsMissing,
@@ -385,7 +391,7 @@ fn cross_findings(probes: &[Probe]) -> Vec<Finding> {
         .filter(|p| {
             p.protocol == Protocol::Smtp
                 && p.port == 25
-                && matches!(failed_phase(p), Some("connect"))
+                && matches!(failed_phase(p), Some(Phase::Connect))
         })
         .collect();
     let sub_ok = live

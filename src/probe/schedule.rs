@@ -34,7 +34,7 @@ use tokio::sync::{mpsc, watch};
 use super::limits::Limits;
 use super::probe_with_facts;
 use super::{LoginHook, ProbeOptions, ProbeRun, findings, verdict};
-use crate::model::{AuthAttempt, Candidate, Outcome, Probe};
+use crate::model::{AuthAttempt, Candidate, Outcome, Phase, Probe};
 use crate::net::Net;
 use crate::proto::Session;
 use crate::proto::open::Facts;
@@ -96,7 +96,7 @@ pub async fn probe_all(net: Arc<Net>, candidates: &[Candidate], opts: &ProbeOpti
 }
 
 /// A finished probe future: its spawn id, and the probe or why it was stopped.
-type Done = (usize, Result<(Probe, Facts), (&'static str, String)>);
+type Done = (usize, Result<(Probe, Facts), (Phase, String)>);
 
 /// Probe candidates as they arrive from `feed` (see the module docs). If the feed closes without
 /// [`Feed::Settled`], the candidates seen so far, in arrival order, are the final list.
@@ -279,7 +279,7 @@ pub async fn probe_feed(
                 (p, f)
             }
             None => (
-                stopped(c, "deadline", "not run".into(), started.elapsed()),
+                stopped(c, Phase::Deadline, "not run".into(), started.elapsed()),
                 Facts::default(),
             ),
         })
@@ -295,7 +295,7 @@ pub async fn probe_feed(
 
 fn deadline_cancel() -> Cancel {
     Cancel {
-        phase: "deadline",
+        phase: Phase::Deadline,
         reason: "the run's --deadline passed".to_string(),
         at: tokio::time::Instant::now(),
     }
@@ -332,7 +332,7 @@ fn cancel_outranked(
                 return false;
             }
             *v = Some(Cancel {
-                phase: "cancelled",
+                phase: Phase::Cancelled,
                 reason: why.clone(),
                 at,
             });

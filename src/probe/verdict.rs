@@ -136,7 +136,7 @@ pub fn status_of(run: &ProbeRun) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{FindingCode, Source};
+    use crate::model::{FindingCode, Phase, Source};
     use crate::proto::open::blank_probe;
 
     fn cand(protocol: Protocol, port: u16, security: Security) -> Candidate {
@@ -163,7 +163,7 @@ mod tests {
 
     fn failed() -> Outcome {
         Outcome::Failed {
-            phase: "connect".into(),
+            phase: Phase::Connect,
             error: "refused".into(),
             hint: None,
         }

@@ -124,13 +124,18 @@ impl Run<'_> {
 
     /// Record the failure: its step (even one that failed inside a read) and the outcome.
     fn failed(&mut self, f: Fail) -> String {
-        if self.probe.steps.last().is_none_or(|s| s.name != f.phase) {
+        if self
+            .probe
+            .steps
+            .last()
+            .is_none_or(|s| s.name != f.phase.as_str())
+        {
             let mark = self.mark;
             self.step(f.phase, StepStatus::Failed, mark, Some(f.error.clone()));
         }
         let why = format!("{}: {}", f.phase, f.error);
         self.probe.outcome = Outcome::Failed {
-            phase: f.phase.to_string(),
+            phase: f.phase,
             error: f.error,
             hint: f.hint,
         };

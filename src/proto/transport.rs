@@ -7,7 +7,7 @@
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
 
-use crate::model::{AddressResult, TlsInfo};
+use crate::model::{AddressResult, Phase, TlsInfo};
 use crate::net::Net;
 use crate::net::connect::{self, ConnectErrorKind};
 use crate::net::tls::{self, TlsFailureKind};
@@ -101,7 +101,7 @@ pub struct Connected {
 #[derive(Debug, Clone)]
 pub struct ConnectError {
     /// `resolve` when the name did not resolve, `connect` otherwise.
-    pub phase: &'static str,
+    pub phase: Phase,
     pub message: String,
     pub hint: Option<String>,
     pub addresses: Vec<AddressResult>,
@@ -121,8 +121,8 @@ pub async fn connect(net: &Net, host: &str, port: u16) -> Result<Connected, Conn
         }),
         Err(f) => Err(ConnectError {
             phase: match f.kind {
-                ConnectErrorKind::Dns | ConnectErrorKind::NotFound => "resolve",
-                _ => "connect",
+                ConnectErrorKind::Dns | ConnectErrorKind::NotFound => Phase::Resolve,
+                _ => Phase::Connect,
             },
             message: f.error,
             hint: f.hint,

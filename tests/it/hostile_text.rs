@@ -40,7 +40,7 @@ fn full_report() -> Value {
                 "not_before": "2020-01-01T00:00:00Z", "not_after": "2030-01-01T00:00:00Z",
                 "days_left": 100, "self_signed": false, "sha256": "ab"}]
         },
-        "outcome": {"result": "failed", "phase": "auth", "error": "e", "hint": "h"},
+        "outcome": {"result": "failed", "phase": "greeting", "error": "e", "hint": "h"},
         "auth": [{"mechanism": "PLAIN", "username": "u", "success": false, "elapsed_ms": 1,
             "response": "a1 NO nope"}],
         "transcript": [{"t_ms": 0, "dir": "S", "line": "* OK ready"}],

@@ -77,7 +77,7 @@ pub fn opts() -> ProbeOptions {
 
 pub fn phase(p: &Probe) -> Option<&str> {
     match &p.outcome {
-        Outcome::Failed { phase, .. } => Some(phase),
+        Outcome::Failed { phase, .. } => Some(phase.as_str()),
         Outcome::Working { .. } => None,
     }
 }

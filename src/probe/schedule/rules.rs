@@ -5,13 +5,13 @@
 use std::time::Duration;
 
 use super::super::verdict;
-use crate::model::{Candidate, Outcome, Probe, Protocol, Source, Step, StepStatus};
+use crate::model::{Candidate, Outcome, Phase, Probe, Protocol, Source, Step, StepStatus};
 use crate::proto::open::blank_probe;
 
 /// A request to stop a pending probe at `at` (after the grace, or now at the deadline).
 #[derive(Debug, Clone)]
 pub struct Cancel {
-    pub phase: &'static str,
+    pub phase: Phase,
     pub reason: String,
     pub at: tokio::time::Instant,
 }
@@ -71,7 +71,7 @@ pub fn outranked(candidates: &[Candidate], winner: usize, pending: &[usize]) -> 
 }
 
 /// The record of a probe stopped before it finished (`cancelled`, `deadline`).
-pub fn stopped(c: &Candidate, phase: &str, reason: String, elapsed: Duration) -> Probe {
+pub fn stopped(c: &Candidate, phase: Phase, reason: String, elapsed: Duration) -> Probe {
     let mut p = blank_probe(c);
     let ms = elapsed.as_millis() as u64;
     p.steps.push(Step {
@@ -81,7 +81,7 @@ pub fn stopped(c: &Candidate, phase: &str, reason: String, elapsed: Duration) ->
         detail: Some(reason.clone()),
     });
     p.outcome = Outcome::Failed {
-        phase: phase.to_string(),
+        phase,
         error: reason,
         hint: None,
     };

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use super::Run;
 use super::steps::{Fail, fail, session_fail};
-use crate::model::{Protocol, Security, StepStatus};
+use crate::model::{Phase, Protocol, Security, StepStatus};
 use crate::proto::imap::{self, ImapStatus};
 use crate::proto::{Capability, CapabilitySet, Offered, pop3, smtp};
 
@@ -46,14 +46,15 @@ impl Run<'_> {
             .s()
             .read_line()
             .await
-            .map_err(|e| session_fail("greeting", e))?;
-        let g = imap::parse_greeting(&line)
-            .map_err(|e| fail("greeting", e.to_string()).hint("this port does not speak IMAP"))?;
+            .map_err(|e| session_fail(Phase::Greeting, e))?;
+        let g = imap::parse_greeting(&line).map_err(|e| {
+            fail(Phase::Greeting, e.to_string()).hint("this port does not speak IMAP")
+        })?;
         let text = String::from_utf8_lossy(&line).trim_end().to_string();
         if g.status == ImapStatus::Bye {
             self.step("greeting", StepStatus::Failed, t, Some(text));
             return Err(fail(
-                "greeting",
+                Phase::Greeting,
                 format!("server refused the connection: {}", g.text),
             )
             .hint("the server may limit connections per IP or be in maintenance"));
@@ -82,18 +83,18 @@ impl Run<'_> {
                     t,
                     Some("STARTTLS not offered".into()),
                 );
-                return Err(fail("starttls", "the server does not offer STARTTLS")
+                return Err(fail(Phase::Starttls, "the server does not offer STARTTLS")
                     .hint("use implicit TLS (imaps, port 993) or enable STARTTLS on the server"));
             }
             let r = self
                 .s()
                 .imap(&imap::Command::StartTls)
                 .await
-                .map_err(|e| session_fail("starttls", e))?;
+                .map_err(|e| session_fail(Phase::Starttls, e))?;
             if r.status != ImapStatus::Ok || r.continuation.is_some() {
                 let msg = format!("STARTTLS answered {} {}", r.status.as_str(), r.text);
                 self.step("starttls", StepStatus::Failed, t, Some(msg.clone()));
-                return Err(fail("starttls", msg).hint(
+                return Err(fail(Phase::Starttls, msg).hint(
                     "STARTTLS is advertised but refused: TLS is misconfigured on the server",
                 ));
             }
@@ -138,12 +139,12 @@ impl Run<'_> {
             .s()
             .read_pop3_response(false)
             .await
-            .map_err(|e| session_fail("greeting", e))?;
+            .map_err(|e| session_fail(Phase::Greeting, e))?;
         let text = r.status.line();
         if !r.status.ok || r.continuation.is_some() {
             self.step("greeting", StepStatus::Failed, t, Some(text.clone()));
             return Err(fail(
-                "greeting",
+                Phase::Greeting,
                 format!("server refused the connection: {text}"),
             ));
         }
@@ -160,18 +161,18 @@ impl Run<'_> {
                     t,
                     Some("STLS not offered".into()),
                 );
-                return Err(fail("starttls", "the server does not offer STLS")
+                return Err(fail(Phase::Starttls, "the server does not offer STLS")
                     .hint("use implicit TLS (pop3s, port 995) or enable STLS on the server"));
             }
             let r = self
                 .s()
                 .pop3(&pop3::Command::Stls)
                 .await
-                .map_err(|e| session_fail("starttls", e))?;
+                .map_err(|e| session_fail(Phase::Starttls, e))?;
             if !r.status.ok || r.continuation.is_some() {
                 let msg = format!("STLS answered -ERR {}", r.status.text);
                 self.step("starttls", StepStatus::Failed, t, Some(msg.clone()));
-                return Err(fail("starttls", msg));
+                return Err(fail(Phase::Starttls, msg));
             }
             self.step("starttls", StepStatus::Ok, t, None);
             self.tls().await?;
@@ -228,11 +229,14 @@ impl Run<'_> {
             .s()
             .read_smtp_reply()
             .await
-            .map_err(|e| session_fail("greeting", e))?;
+            .map_err(|e| session_fail(Phase::Greeting, e))?;
         let text = format!("{} {}", r.code, r.lines.join(" / "));
         if r.code != smtp::code::READY {
             self.step("greeting", StepStatus::Failed, t, Some(text.clone()));
-            let f = fail("greeting", format!("server refused the session: {text}"));
+            let f = fail(
+                Phase::Greeting,
+                format!("server refused the session: {text}"),
+            );
             return Err(if r.code == smtp::code::NO_SERVICE {
                 f.hint("554 at connect: the server refuses this client (IP blocklist or policy)")
             } else {
@@ -259,18 +263,18 @@ impl Run<'_> {
                     t,
                     Some("STARTTLS not offered".into()),
                 );
-                return Err(fail("starttls", "the server does not offer STARTTLS")
+                return Err(fail(Phase::Starttls, "the server does not offer STARTTLS")
                     .hint("use implicit TLS (port 465) or enable STARTTLS on the server"));
             } else {
                 let r = self
                     .s()
                     .smtp(&smtp::Command::StartTls)
                     .await
-                    .map_err(|e| session_fail("starttls", e))?;
+                    .map_err(|e| session_fail(Phase::Starttls, e))?;
                 if r.code != smtp::code::READY {
                     let msg = format!("STARTTLS answered {} {}", r.code, r.text());
                     self.step("starttls", StepStatus::Failed, t, Some(msg.clone()));
-                    return Err(fail("starttls", msg).hint(
+                    return Err(fail(Phase::Starttls, msg).hint(
                         "STARTTLS is advertised but refused: TLS is misconfigured on the server",
                     ));
                 }

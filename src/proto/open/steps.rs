@@ -6,18 +6,18 @@
 use std::time::Instant;
 
 use super::Run;
-use crate::model::{Step, StepStatus};
+use crate::model::{Phase, Step, StepStatus};
 use crate::proto::caps::{CapabilitySet, Offered};
 use crate::proto::{Session, SessionError, transport};
 
 /// Why the dialogue stopped.
 pub(super) struct Fail {
-    pub(super) phase: &'static str,
+    pub(super) phase: Phase,
     pub(super) error: String,
     pub(super) hint: Option<String>,
 }
 
-pub(super) fn fail(phase: &'static str, error: impl Into<String>) -> Fail {
+pub(super) fn fail(phase: Phase, error: impl Into<String>) -> Fail {
     Fail {
         phase,
         error: error.into(),
@@ -32,14 +32,14 @@ impl Fail {
     }
 }
 
-pub(super) fn session_fail(phase: &'static str, e: SessionError) -> Fail {
+pub(super) fn session_fail(phase: Phase, e: SessionError) -> Fail {
     let hint = match &e {
-        SessionError::Timeout(_) if phase == "greeting" => Some(
+        SessionError::Timeout(_) if phase == Phase::Greeting => Some(
             "the port accepts connections but the server says nothing: wrong protocol on this \
              port (implicit TLS expected?), or an overloaded/tarpitting server"
                 .to_string(),
         ),
-        SessionError::Protocol(_) if phase == "greeting" => {
+        SessionError::Protocol(_) if phase == Phase::Greeting => {
             Some("this port does not speak the expected protocol".to_string())
         }
         SessionError::LineTooLong(_) | SessionError::TooMuchData(_) => {
@@ -57,13 +57,13 @@ pub(super) fn session_fail(phase: &'static str, e: SessionError) -> Fail {
 impl Run<'_> {
     pub(super) fn step(
         &mut self,
-        name: &str,
+        name: impl AsRef<str>,
         status: StepStatus,
         t: Instant,
         detail: Option<String>,
     ) {
         self.probe.steps.push(Step {
-            name: name.to_string(),
+            name: name.as_ref().to_string(),
             status,
             elapsed_ms: t.elapsed().as_millis() as u64,
             detail,
@@ -86,11 +86,11 @@ impl Run<'_> {
         self.s().set_offered(offered);
     }
 
-    pub(super) fn caps_step_name(&mut self) -> &'static str {
+    pub(super) fn caps_step_name(&mut self) -> Phase {
         if self.s().is_tls() {
-            "capabilities-tls"
+            Phase::CapabilitiesTls
         } else {
-            "capabilities"
+            Phase::Capabilities
         }
     }
 
@@ -163,7 +163,7 @@ impl Run<'_> {
             Err(e) => {
                 self.step("tls", StepStatus::Failed, t, Some(e.message.clone()));
                 self.facts.legacy_tls = e.legacy_version.clone();
-                let mut f = fail("tls", e.message);
+                let mut f = fail(Phase::Tls, e.message);
                 f.hint = e.hint;
                 Err(f)
             }

@@ -103,7 +103,7 @@ async fn real_stack_probe_all_picks_imaps_and_465_status_ok() {
         assert_eq!((p.protocol, p.port), (c.protocol, c.port));
         match &p.outcome {
             Outcome::Working { tls_valid } => assert!(tls_valid, "{}", dump(p)),
-            Outcome::Failed { phase, .. } => assert_eq!(phase, "cancelled", "{}", dump(p)),
+            Outcome::Failed { phase, .. } => assert_eq!(phase.as_str(), "cancelled", "{}", dump(p)),
         }
     }
     // Production-like: LOGINDISABLED and no AUTH before STARTTLS.
