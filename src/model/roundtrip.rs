@@ -77,7 +77,8 @@ pub enum Deletion {
     Deleted,
     /// `--keep`.
     Kept,
-    /// Left in place: deleting could have expunged other messages flagged `\Deleted`.
+    /// Flagged `\Deleted` but not expunged: without UIDPLUS an EXPUNGE would also have removed
+    /// the other messages flagged `\Deleted`.
     LeftOthersDeleted,
     Failed,
 }

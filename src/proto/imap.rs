@@ -9,7 +9,7 @@ mod data;
 
 pub use command::{Command, quote};
 pub use data::{
-    Capabilities, ListEntry, capabilities_from_code, capabilities_from_untagged,
+    Capabilities, ListEntry, capabilities_from_code, capabilities_from_untagged, fetch_uid,
     parse_internaldate, parse_list, parse_search, sasl_mechanisms,
 };
 

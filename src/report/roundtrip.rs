@@ -84,7 +84,9 @@ pub fn summary_lines(rep: &RoundtripReport) -> Vec<String> {
         let text = match d {
             Deletion::Deleted => "the test message was deleted",
             Deletion::Kept => "the test message was kept (--keep)",
-            Deletion::LeftOthersDeleted => "the test message was left in place (see findings)",
+            Deletion::LeftOthersDeleted => {
+                "the test message was flagged \\Deleted, not expunged (see findings)"
+            }
             Deletion::Failed => "deleting the test message failed",
         };
         out.push(format!("  cleanup  {text}"));

@@ -1,6 +1,7 @@
 //! What the delivered message's header says: the hops from the `Received:` fields (RFC 5321
-//! §4.4) in the order they happened, and the verdicts of `Authentication-Results:` (RFC 8601
-//! §2.2) for SPF, DKIM, DMARC and the like.
+//! §4.4) in the order they happened, the verdicts of `Authentication-Results:` (RFC 8601
+//! §2.2) for SPF, DKIM, DMARC and the like, and whether a message is provably our test message
+//! ([`is_ours`]: its `Message-ID` and its token both match).
 
 use mail_parser::{HeaderName, Host, MessageParser};
 
@@ -11,6 +12,43 @@ fn host(h: &Host<'_>) -> String {
         Host::Name(n) => n.to_string(),
         Host::IpAddr(ip) => ip.to_string(),
     }
+}
+
+/// The value of the first `name:` field of a header block (RFC 5322 §2.2: name case-insensitive,
+/// folded lines unfolded, §2.2.3), trimmed; the block ends at the first empty line.
+pub fn field(raw: &[u8], name: &str) -> Option<String> {
+    let text = String::from_utf8_lossy(raw);
+    let mut lines = text
+        .split('\n')
+        .map(|l| l.trim_end_matches('\r'))
+        .peekable();
+    while let Some(l) = lines.next() {
+        if l.is_empty() {
+            return None;
+        }
+        let Some((n, v)) = l.split_once(':') else {
+            continue;
+        };
+        if n.trim_end().eq_ignore_ascii_case(name) {
+            let mut value = v.trim().to_string();
+            while let Some(next) = lines.peek().filter(|n| n.starts_with([' ', '\t'])) {
+                value.push(' ');
+                value.push_str(next.trim());
+                lines.next();
+            }
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// Is this header block our test message's: its `Message-ID` equals `message_id` and its
+/// `X-Mailprobe-Token` equals `token`? A server may answer a search with any message, so
+/// nothing is deleted without both.
+pub fn is_ours(raw: &[u8], message_id: &str, token: &str) -> bool {
+    let id = field(raw, "Message-ID").map(|v| v.replace(' ', ""));
+    id.as_deref() == Some(message_id)
+        && field(raw, super::message::TOKEN_HEADER).as_deref() == Some(token)
 }
 
 /// Hops from a header block (or a whole message), oldest first.
@@ -110,6 +148,32 @@ fn strip_comments(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ours_only_with_both_the_message_id_and_the_token() {
+        let h = |id: &str, tok: &str| {
+            format!("Subject: x\r\nMessage-ID: {id}\r\nX-Mailprobe-Token: {tok}\r\n\r\nbody")
+        };
+        let cases: &[(String, bool)] = &[
+            (h("<m.1@x>", "t1"), true),
+            (h("<m.2@x>", "t1"), false),
+            (h("<m.1@x>", "t2"), false),
+            (
+                "message-id:\r\n <m.1@x>\r\nx-mailprobe-token: t1\r\n".into(),
+                true,
+            ),
+            ("Message-ID: <m.1@x>\r\n".into(), false),
+            ("X-Mailprobe-Token: t1\r\n".into(), false),
+            (
+                "\r\nMessage-ID: <m.1@x>\r\nX-Mailprobe-Token: t1\r\n".into(),
+                false,
+            ),
+            (String::new(), false),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(is_ours(raw.as_bytes(), "<m.1@x>", "t1"), *want, "{raw:?}");
+        }
+    }
 
     const HDR: &[u8] = b"Return-Path: <alice@example.test>\r\n\
 Authentication-Results: mx.example.net; spf=pass (sender IP is 192.0.2.1) smtp.mailfrom=example.test;\r\n\tdkim=fail header.d=example.test; dmarc=none\r\n\

@@ -1,16 +1,35 @@
 //! Waiting for the test message over IMAP and removing it again: IDLE (RFC 2177) when offered,
 //! else polling with backoff; `UID SEARCH HEADER Message-ID` (RFC 9051 §6.4.4) in INBOX and the
-//! Junk folder (SPECIAL-USE `\Junk`, RFC 6154 §2, or a usual name); `UID FETCH` of INTERNALDATE
-//! and the header; deletion by UID only (`UID EXPUNGE`, RFC 4315 §2.1).
+//! Junk folder (SPECIAL-USE `\Junk`, RFC 6154 §2, or a usual name). A server may answer the
+//! search with any UIDs, so each one found (newest first, at most [`MAX_CANDIDATES`]) is
+//! proven ours by its own `Message-ID` and `X-Mailprobe-Token` fields before anything else;
+//! then `UID FETCH` of INTERNALDATE and the header, and deletion of that UID only: `UID
+//! EXPUNGE` (RFC 4315 §2.1) with UIDPLUS; without it a plain EXPUNGE only when no other message
+//! of the folder is flagged `\Deleted` (else ours is left, and the report says so).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::headers;
+use super::message::TOKEN_HEADER;
 use crate::auth::Authenticator;
 use crate::model::{AuthAttempt, Deletion, Setting};
 use crate::net::Net;
 use crate::proto::imap::{self, Capabilities, Command, ListEntry};
 use crate::proto::{Capability, CapabilitySet, ImapResponse, Session};
+
+/// Most UIDs of one search answer whose header is checked (newest first): an honest server
+/// answers one.
+pub const MAX_CANDIDATES: usize = 20;
+
+/// What proves a message is our test message.
+#[derive(Debug, Clone, Copy)]
+pub struct Ours<'a> {
+    /// With angle brackets.
+    pub message_id: &'a str,
+    /// The `X-Mailprobe-Token` value.
+    pub token: &'a str,
+}
 
 /// The message as found.
 #[derive(Debug, Default)]
@@ -50,17 +69,17 @@ pub fn junk_folder(list: &[ListEntry]) -> Option<String> {
         .map(|e| e.name.clone())
 }
 
-/// Log in, wait up to `wait` for `message_id`, fetch its header, delete it unless `keep`.
+/// Log in, wait up to `wait` for our message, fetch its header, delete it unless `keep`.
 pub async fn wait_and_fetch(
     net: &Arc<Net>,
     server: &Setting,
     auth: &Authenticator,
-    message_id: &str,
+    ours: Ours<'_>,
     wait: Duration,
     keep: bool,
 ) -> Found {
     let mut found = Found::default();
-    if let Err(e) = session(net, server, auth, message_id, wait, keep, &mut found).await {
+    if let Err(e) = session(net, server, auth, ours, wait, keep, &mut found).await {
         found.error = Some(e);
     }
     found
@@ -71,7 +90,7 @@ async fn session(
     net: &Arc<Net>,
     server: &Setting,
     auth: &Authenticator,
-    message_id: &str,
+    ours: Ours<'_>,
     wait: Duration,
     keep: bool,
     found: &mut Found,
@@ -90,7 +109,7 @@ async fn session(
     let (caps, folders) = capabilities_and_folders(conn).await?;
     let idle = caps.has(Capability::Idle);
     found.method = Some(if idle { "IDLE" } else { "polling" }.into());
-    let hit = wait_for(conn, &folders, message_id, wait, idle).await?;
+    let hit = wait_for(conn, &folders, ours, wait, idle).await?;
     let Some((folder, uid)) = hit else {
         logout(conn).await;
         return Err(format!(
@@ -133,19 +152,20 @@ async fn capabilities_and_folders(
     Ok((caps, folders))
 }
 
-/// Search `folders` for `message_id` until it turns up or `wait` runs out, idling on INBOX
-/// between rounds when the server has IDLE, else sleeping with backoff. The folder and UID.
+/// Search `folders` for our message until it turns up or `wait` runs out, idling on INBOX
+/// between rounds when the server has IDLE, else sleeping with backoff. The folder and the UID
+/// whose header proved it ours.
 async fn wait_for(
     conn: &mut Session,
     folders: &[String],
-    message_id: &str,
+    ours: Ours<'_>,
     wait: Duration,
     idle: bool,
 ) -> Result<Option<(String, u32)>, String> {
     let deadline = Instant::now() + wait;
     let search = Command::UidSearchHeader {
         field: "Message-ID",
-        value: message_id,
+        value: ours.message_id,
     };
     let mut backoff = Duration::from_millis(100);
     loop {
@@ -155,8 +175,13 @@ async fn wait_for(
                 continue;
             }
             let lines = command(conn, search).await?;
-            if let Some(uid) = imap::parse_search(&lines).into_iter().max() {
-                return Ok(Some((f.clone(), uid)));
+            let mut uids = imap::parse_search(&lines);
+            uids.sort_unstable_by(|a, b| b.cmp(a));
+            uids.dedup();
+            for uid in uids.into_iter().take(MAX_CANDIDATES) {
+                if is_ours(conn, uid, ours).await? {
+                    return Ok(Some((f.clone(), uid)));
+                }
             }
         }
         let left = deadline.saturating_duration_since(Instant::now());
@@ -198,6 +223,25 @@ async fn command(conn: &mut Session, cmd: Command<'_>) -> Result<Vec<String>, St
     completion(imap_command(conn, cmd).await?)
 }
 
+/// Fetch the `Message-ID` and token fields of `uid` in the selected folder: is it ours? Only a
+/// FETCH answer about that very UID counts.
+async fn is_ours(conn: &mut Session, uid: u32, ours: Ours<'_>) -> Result<bool, String> {
+    let fields = ["Message-ID", TOKEN_HEADER];
+    let cmd = Command::UidFetchHeaderFields {
+        uid,
+        fields: &fields,
+    };
+    let (r, literals) = conn
+        .imap_command_literals(&cmd)
+        .await
+        .map_err(|e| e.to_string())?;
+    completion(r)?;
+    Ok(literals.iter().any(|(announced, bytes)| {
+        imap::fetch_uid(announced) == Some(uid)
+            && headers::is_ours(bytes, ours.message_id, ours.token)
+    }))
+}
+
 async fn fetch_header(conn: &mut Session, uid: u32, found: &mut Found) -> Result<(), String> {
     let (r, literals) = conn
         .imap_command_literals(&Command::UidFetchHeader(uid))
@@ -216,18 +260,22 @@ async fn fetch_header(conn: &mut Session, uid: u32, found: &mut Found) -> Result
     Ok(())
 }
 
-/// Delete only `uid` (RFC 4315 §2.1 `UID EXPUNGE`); without UIDPLUS only when nothing else in
-/// the folder is flagged `\Deleted`, since a plain EXPUNGE removes all of them.
+/// Delete only `uid` (RFC 4315 §2.1 `UID EXPUNGE`). Without UIDPLUS a plain EXPUNGE removes
+/// every message flagged `\Deleted`: it is sent only when no other one is; otherwise ours is
+/// left flagged (`LeftOthersDeleted`) for the user's client to expunge.
 async fn delete(conn: &mut Session, uid: u32, caps: &Capabilities) -> Deletion {
     let uidplus = caps.has(Capability::UidPlus);
     let r: Result<Deletion, String> = async {
-        if !uidplus {
+        let others = if uidplus {
+            false
+        } else {
             let lines = command(conn, Command::UidSearchDeleted).await?;
-            if imap::parse_search(&lines).iter().any(|u| *u != uid) {
-                return Ok(Deletion::LeftOthersDeleted);
-            }
-        }
+            imap::parse_search(&lines).iter().any(|u| *u != uid)
+        };
         command(conn, Command::UidStoreDeleted(uid)).await?;
+        if others {
+            return Ok(Deletion::LeftOthersDeleted);
+        }
         let cmd = if uidplus {
             Command::UidExpunge(uid)
         } else {

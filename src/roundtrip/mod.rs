@@ -171,28 +171,18 @@ pub async fn run(
     };
 
     rep.fetch_server = Some(url(incoming));
+    let ours = imap_fetch::Ours {
+        message_id: &msg.message_id,
+        token: &msg.token,
+    };
     let found = match incoming.protocol {
         Protocol::Pop3 => {
-            pop3_fetch::wait_and_fetch(
-                &net,
-                incoming,
-                &fetch_auth,
-                &msg.message_id,
-                opts.wait,
-                opts.keep,
-            )
-            .await
+            pop3_fetch::wait_and_fetch(&net, incoming, &fetch_auth, ours, opts.wait, opts.keep)
+                .await
         }
         _ => {
-            imap_fetch::wait_and_fetch(
-                &net,
-                incoming,
-                &fetch_auth,
-                &msg.message_id,
-                opts.wait,
-                opts.keep,
-            )
-            .await
+            imap_fetch::wait_and_fetch(&net, incoming, &fetch_auth, ours, opts.wait, opts.keep)
+                .await
         }
     };
     refusal_findings(
@@ -267,8 +257,8 @@ fn outcome_findings(rep: &mut RoundtripReport) {
     }
     match rep.deleted {
         Some(Deletion::LeftOthersDeleted) => rep.findings.push(
-            Finding::new(Severity::Info, FindingCode::RoundtripMessageLeft, "the test message was left in the mailbox: other messages are flagged deleted and the server lacks UIDPLUS")
-                .hint("Delete it by hand (its subject contains the token)."),
+            Finding::new(Severity::Info, FindingCode::RoundtripMessageLeft, "the test message was flagged \\Deleted but not expunged: other messages in the folder are flagged \\Deleted too and the server lacks UIDPLUS (RFC 4315), so an EXPUNGE would have removed them")
+                .hint("Your mail client removes it at its next expunge (or delete it by hand: its subject contains the token)."),
         ),
         Some(Deletion::Failed) => rep.findings.push(Finding::new(Severity::Warning, FindingCode::RoundtripDeleteFailed, "the test message could not be deleted")),
         _ => {}

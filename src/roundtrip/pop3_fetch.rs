@@ -1,7 +1,7 @@
 //! Waiting for the test message over POP3 when that is the only incoming protocol. A POP3
 //! session sees the maildrop as it was at login (RFC 1939 §8), so each poll is a new session;
-//! the message is recognised by `TOP n 0` (RFC 1939 §7) and removed with `DELE` of that number
-//! only.
+//! the message is recognised by `TOP n 0` (RFC 1939 §7) — its `Message-ID` and its
+//! `X-Mailprobe-Token` both match — and removed with `DELE` of that number only.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -12,29 +12,8 @@ use crate::net::Net;
 use crate::proto::pop3::{self, Command};
 use crate::proto::{Pop3Response, Session};
 
-use super::imap_fetch::Found;
-
-/// The `Message-ID` value of a header block given as lines (unfolded, RFC 5322 §2.2.3).
-pub fn message_id_of(lines: &[String]) -> Option<String> {
-    let mut it = lines.iter().peekable();
-    while let Some(l) = it.next() {
-        if l.is_empty() {
-            return None;
-        }
-        let Some((name, value)) = l.split_once(':') else {
-            continue;
-        };
-        if name.eq_ignore_ascii_case("Message-ID") {
-            let mut v = value.trim().to_string();
-            while let Some(next) = it.peek().filter(|n| n.starts_with([' ', '\t'])) {
-                v.push_str(next.trim());
-                it.next();
-            }
-            return Some(v);
-        }
-    }
-    None
-}
+use super::headers;
+use super::imap_fetch::{Found, Ours};
 
 /// One command that must be answered `+OK`; its answer, or the `-ERR` as the error.
 async fn cmd(conn: &mut Session, c: Command<'_>) -> Result<Pop3Response, String> {
@@ -47,12 +26,12 @@ async fn cmd(conn: &mut Session, c: Command<'_>) -> Result<Pop3Response, String>
     }
 }
 
-/// Poll until `message_id` shows up or `wait` runs out; delete it unless `keep`.
+/// Poll until our message shows up or `wait` runs out; delete it unless `keep`.
 pub async fn wait_and_fetch(
     net: &Arc<Net>,
     server: &Setting,
     auth: &Authenticator,
-    message_id: &str,
+    ours: Ours<'_>,
     wait: Duration,
     keep: bool,
 ) -> Found {
@@ -64,7 +43,7 @@ pub async fn wait_and_fetch(
     let deadline = Instant::now() + wait;
     let mut backoff = Duration::from_millis(200);
     loop {
-        match poll(net, server, auth, message_id, keep, &mut found).await {
+        match poll(net, server, auth, ours, keep, &mut found).await {
             Ok(true) => return found,
             Ok(false) => {}
             Err(e) => {
@@ -90,7 +69,7 @@ async fn poll(
     net: &Arc<Net>,
     server: &Setting,
     auth: &Authenticator,
-    message_id: &str,
+    ours: Ours<'_>,
     keep: bool,
     found: &mut Found,
 ) -> Result<bool, String> {
@@ -115,16 +94,15 @@ async fn poll(
         if !r.is_ok() {
             break;
         }
-        let lines = r.lines;
-        if message_id_of(&lines).as_deref() == Some(message_id) {
-            hit = Some((n, lines));
+        let mut header = r.lines.join("\r\n").into_bytes();
+        header.extend_from_slice(b"\r\n\r\n");
+        if headers::is_ours(&header, ours.message_id, ours.token) {
+            hit = Some((n, header));
             break;
         }
     }
-    if let Some((n, lines)) = hit {
+    if let Some((n, header)) = hit {
         found.found_at = Some(Instant::now());
-        let mut header = lines.join("\r\n").into_bytes();
-        header.extend_from_slice(b"\r\n\r\n");
         found.header = header;
         found.deletion = Some(if keep {
             Deletion::Kept
@@ -141,26 +119,4 @@ async fn poll(
     }
     conn.close().await;
     Ok(found.found_at.is_some())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn message_id_lines() {
-        let l = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(
-            message_id_of(&l(&["From: a", "Message-ID: <x@y>", ""])).as_deref(),
-            Some("<x@y>")
-        );
-        assert_eq!(
-            message_id_of(&l(&["message-id:", " <long@y>", "To: b"])).as_deref(),
-            Some("<long@y>")
-        );
-        assert_eq!(
-            message_id_of(&l(&["From: a", "", "Message-ID: <body@y>"])),
-            None
-        );
-    }
 }

@@ -34,6 +34,8 @@ pub enum Command<'a> {
     UidSearchDeleted,
     /// `UID FETCH n (INTERNALDATE BODY.PEEK[HEADER])` (RFC 9051 §6.4.5; PEEK leaves `\Seen`).
     UidFetchHeader(u32),
+    /// `UID FETCH n (BODY.PEEK[HEADER.FIELDS (F1 F2)])` (RFC 9051 §6.4.5): only these fields.
+    UidFetchHeaderFields { uid: u32, fields: &'a [&'a str] },
     /// `UID STORE n +FLAGS.SILENT (\Deleted)` (RFC 9051 §6.4.6).
     UidStoreDeleted(u32),
     /// `UID EXPUNGE n` (RFC 4315 §2.1, UIDPLUS; RFC 9051 §6.4.9): only that message.
@@ -76,6 +78,10 @@ impl Command<'_> {
             Command::UidFetchHeader(uid) => {
                 format!("UID FETCH {uid} (INTERNALDATE BODY.PEEK[HEADER])")
             }
+            Command::UidFetchHeaderFields { uid, fields } => format!(
+                "UID FETCH {uid} (BODY.PEEK[HEADER.FIELDS ({})])",
+                fields.join(" ").to_ascii_uppercase()
+            ),
             Command::UidStoreDeleted(uid) => format!("UID STORE {uid} +FLAGS.SILENT (\\Deleted)"),
             Command::UidExpunge(uid) => format!("UID EXPUNGE {uid}"),
             Command::Expunge => "EXPUNGE".into(),
@@ -165,6 +171,14 @@ mod tests {
                 Command::UidExpunge(7),
                 "a1 UID EXPUNGE 7",
                 "a1 UID EXPUNGE 7",
+            ),
+            (
+                Command::UidFetchHeaderFields {
+                    uid: 7,
+                    fields: &["Message-ID", "X-Mailprobe-Token"],
+                },
+                "a1 UID FETCH 7 (BODY.PEEK[HEADER.FIELDS (MESSAGE-ID X-MAILPROBE-TOKEN)])",
+                "a1 UID FETCH 7 (BODY.PEEK[HEADER.FIELDS (MESSAGE-ID X-MAILPROBE-TOKEN)])",
             ),
             (Command::Done, "DONE", "DONE"),
         ];

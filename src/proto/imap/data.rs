@@ -111,6 +111,22 @@ pub fn parse_search(untagged: &[String]) -> Vec<u32> {
         .collect()
 }
 
+/// The UID a FETCH response is about (`1 FETCH (UID 7 BODY[…] {N}`, RFC 9051 §7.5.2): the
+/// number after the `UID` item inside the parenthesised list; None without one.
+pub fn fetch_uid(data: &str) -> Option<u32> {
+    let (head, items) = data.split_once('(')?;
+    if !head.trim_end().to_ascii_uppercase().ends_with("FETCH") {
+        return None;
+    }
+    let mut words = items.split([' ', '(', ')']).filter(|w| !w.is_empty());
+    while let Some(w) = words.next() {
+        if w.eq_ignore_ascii_case("UID") {
+            return words.next()?.parse().ok();
+        }
+    }
+    None
+}
+
 /// `INTERNALDATE "27-Nov-2026 16:00:03 +0000"` inside a FETCH response (RFC 9051 §7.5.2).
 pub fn parse_internaldate(line: &str) -> Option<String> {
     let i = line.find("INTERNALDATE \"")?;
@@ -122,6 +138,25 @@ pub fn parse_internaldate(line: &str) -> Option<String> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn uid_of_a_fetch_response() {
+        let cases: &[(&str, Option<u32>)] = &[
+            (
+                "1 FETCH (UID 7 BODY[HEADER.FIELDS (MESSAGE-ID)] {42}",
+                Some(7),
+            ),
+            ("3 FETCH (BODY[HEADER] {10} UID 12)", Some(12)),
+            ("1 fetch (uid 9 FLAGS (\\Seen))", Some(9)),
+            ("1 FETCH (BODY[HEADER] {10}", None),
+            ("1 EXISTS", None),
+            ("SEARCH (UID 7)", None),
+            ("1 FETCH (UID x)", None),
+        ];
+        for (line, want) in cases {
+            assert_eq!(fetch_uid(line), *want, "{line}");
+        }
+    }
 
     #[test]
     fn capabilities_and_sasl() {

@@ -257,7 +257,10 @@ async fn the_round_trip_sends_nothing_to_an_unverified_certificate() {
         &net,
         &setting(Protocol::Imap, 993, Security::Tls),
         &a,
-        "<x@y>",
+        mailprobe::roundtrip::imap_fetch::Ours {
+            message_id: "<x@y>",
+            token: "t",
+        },
         Duration::from_secs(1),
         false,
     )
