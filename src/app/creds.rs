@@ -53,6 +53,7 @@ pub fn credentials(
         all_mechs: c.all_mechs,
         allow_plaintext: c.allow_plaintext,
         allow_invalid_cert: c.allow_invalid_cert,
+        allow_untrusted: c.allow_untrusted,
     })
 }
 

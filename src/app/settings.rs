@@ -137,6 +137,9 @@ pub struct CredentialSettings {
     /// `--allow-invalid-cert-auth` (global): credentials may go over TLS whose certificate did
     /// not verify.
     pub allow_invalid_cert: bool,
+    /// `--allow-untrusted-auth` (global): credentials may go to a server known only from
+    /// plain-http autoconfig.
+    pub allow_untrusted: bool,
 }
 
 /// How the report is written.

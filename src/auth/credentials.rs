@@ -230,6 +230,9 @@ pub struct Credentials {
     pub allow_plaintext: bool,
     /// `--allow-invalid-cert-auth`: allow credentials over TLS whose certificate did not verify.
     pub allow_invalid_cert: bool,
+    /// `--allow-untrusted-auth`: allow credentials to a server known only from an untrusted
+    /// source (plain-http autoconfig).
+    pub allow_untrusted: bool,
 }
 
 impl Credentials {

@@ -5,7 +5,8 @@
 use std::collections::HashSet;
 
 use super::{
-    ALLOW_INVALID_CERT_FLAG, NO_MECHANISM, NOT_SENT_INVALID_CERT, NOT_SENT_NO_TLS, refusal,
+    ALLOW_INVALID_CERT_FLAG, ALLOW_UNTRUSTED_FLAG, NO_MECHANISM, NOT_SENT_INVALID_CERT,
+    NOT_SENT_NO_TLS, NOT_SENT_UNTRUSTED, refusal,
 };
 use crate::model::{AuthMethod, Finding, FindingCode, Protocol, Severity};
 use crate::model::{Outcome, Probe, Setting, Settings};
@@ -42,6 +43,23 @@ pub fn login_findings(probes: &[Probe]) -> Vec<Finding> {
                 .hint(
                     "Use SSL/TLS or STARTTLS. --allow-plaintext-auth sends them anyway (unsafe).",
                 ),
+            );
+            continue;
+        }
+        if let Some(note) = p.auth.iter().find_map(|a| {
+            a.response
+                .as_deref()
+                .filter(|r| a.is_note() && r.starts_with(NOT_SENT_UNTRUSTED))
+        }) {
+            out.push(
+                Finding::new(
+                    Severity::Warning,
+                    FindingCode::AuthSkippedUntrusted,
+                    format!("{srv}: credentials {note}"),
+                )
+                .hint(format!(
+                    "Publish autoconfig over https or SRV records; {ALLOW_UNTRUSTED_FLAG} sends them anyway (unsafe), and `mailprobe probe URL` names a server yourself."
+                )),
             );
             continue;
         }

@@ -25,6 +25,7 @@ impl LoginHook for Authenticator {
                 port: candidate.port,
                 security: candidate.security,
                 discovered_user: candidate.username.as_deref(),
+                sources: &candidate.sources,
             };
             self.login_on(session, &target, caps, sasl).await
         })

@@ -20,7 +20,7 @@ pub use findings::{auth_method, login_findings, settings_with_login};
 
 use crate::address::Address;
 use crate::model::AuthAttempt;
-use crate::model::{Protocol, Security};
+use crate::model::{Protocol, Security, Source};
 use crate::net::Net;
 use crate::proto::{Capability, CapabilitySet, Channel, Offered, Wire};
 use sasl::{Mech, Proto};
@@ -33,6 +33,11 @@ pub const NOT_SENT_NO_TLS: &str =
 pub const NOT_SENT_INVALID_CERT: &str = "not sent: the certificate did not verify";
 /// The flag that sends credentials over TLS whose certificate did not verify.
 pub const ALLOW_INVALID_CERT_FLAG: &str = "--allow-invalid-cert-auth";
+/// Start of `AuthAttempt.response` when no credential was sent because only an untrusted source
+/// names the server.
+pub const NOT_SENT_UNTRUSTED: &str = "not sent: only plain-http autoconfig names this server";
+/// The flag that sends credentials to a server only an untrusted source names.
+pub const ALLOW_UNTRUSTED_FLAG: &str = "--allow-untrusted-auth";
 /// `AuthAttempt.mechanism` for a note rather than an attempt.
 pub const NO_MECHANISM: &str = AuthAttempt::NO_MECHANISM;
 
@@ -45,6 +50,8 @@ pub struct Target<'a> {
     pub security: Security,
     /// The user name the discovered settings give, if any.
     pub discovered_user: Option<&'a str>,
+    /// Every source that names the server (empty: the caller names it directly).
+    pub sources: &'a [Source],
 }
 
 /// Logs in with the user's credentials; built once per run from [`Credentials`] and the address.
@@ -124,11 +131,20 @@ impl Authenticator {
         }
     }
 
-    /// Why no credential may go over this connection, from what the connection itself says
+    /// Why no credential may go over this connection: the server is known only from a source
+    /// anyone on the path could forge (plain-http autoconfig) without `--allow-untrusted-auth`
+    /// (a URL the user names has the `user` source); and, from what the connection itself says
     /// protects it: no TLS without `--allow-plaintext-auth`; TLS whose certificate did not
     /// verify (self-signed, wrong name, expired, …) without `--allow-invalid-cert-auth` —
     /// anyone on the path could be the server. Every login passes here ([`Self::try_users`]).
-    fn refusal(&self, channel: &Channel) -> Option<String> {
+    fn refusal(&self, channel: &Channel, t: &Target<'_>) -> Option<String> {
+        // Anyone on the path could have named this server, and holds a valid certificate
+        // for it: the user's password would go to whoever rewrote the document.
+        if Source::only_forgeable(t.sources) && !self.creds.allow_untrusted {
+            return Some(format!(
+                "{NOT_SENT_UNTRUSTED}, which anyone on the network path could have altered (use {ALLOW_UNTRUSTED_FLAG} to send it anyway)"
+            ));
+        }
         match channel {
             Channel::Plain if !self.creds.allow_plaintext => Some(NOT_SENT_NO_TLS.to_string()),
             Channel::Unverified(why) if !self.creds.allow_invalid_cert => Some(format!(
@@ -153,7 +169,7 @@ impl Authenticator {
         if !self.creds.present() || (t.protocol == Protocol::Smtp && t.port == 25) {
             return Vec::new();
         }
-        if let Some(why) = self.refusal(&w.channel()) {
+        if let Some(why) = self.refusal(&w.channel(), t) {
             return vec![self.note(t, NO_MECHANISM, why)];
         }
         let mechs = match self.mechanisms(t.protocol, caps, sasl_offered) {
@@ -241,7 +257,7 @@ impl Authenticator {
         };
         // The one gate before any credential leaves: this connection (a reconnect for
         // --all-mechs included) as it is now.
-        if let Some(why) = self.refusal(&w.channel()) {
+        if let Some(why) = self.refusal(&w.channel(), t) {
             return (vec![self.note(t, NO_MECHANISM, why)], None);
         }
         let mut out = Vec::new();

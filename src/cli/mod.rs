@@ -328,6 +328,9 @@ pub struct GlobalArgs {
     /// Allow sending credentials over TLS whose certificate did not verify (reported as a critical finding)
     #[arg(long, global = true, help_heading = CREDENTIALS)]
     pub allow_invalid_cert_auth: bool,
+    /// Allow sending credentials to a server known only from plain-http autoconfig
+    #[arg(long, global = true, help_heading = CREDENTIALS)]
+    pub allow_untrusted_auth: bool,
     /// More detail: -v lists every discovery attempt and logs our steps' outcomes on stderr, -vv our own steps in detail, -vvv the libraries' too
     #[arg(short, long, action = clap::ArgAction::Count, global = true, help_heading = OUTPUT)]
     pub verbose: u8,

@@ -54,6 +54,7 @@ pub fn settings(cli: &Cli) -> Result<Settings, AppError> {
         s.credentials = credentials(c);
     }
     s.credentials.allow_invalid_cert = cli.global.allow_invalid_cert_auth;
+    s.credentials.allow_untrusted = cli.global.allow_untrusted_auth;
     Ok(s)
 }
 
@@ -201,6 +202,7 @@ fn credentials(a: &CredArgs) -> CredentialSettings {
         all_mechs: a.all_mechs,
         allow_plaintext: a.allow_plaintext_auth,
         allow_invalid_cert: false,
+        allow_untrusted: false,
     }
 }
 

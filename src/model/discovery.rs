@@ -127,6 +127,20 @@ impl Source {
     pub fn is_trusted(self) -> bool {
         !matches!(self, Source::AutoconfigHttp | Source::Guess)
     }
+
+    /// A source that anyone on the network path could make name a server of their choosing
+    /// (plain-http autoconfig), with a certificate valid for that server's own name. A guess is
+    /// not one: it only names hosts of the address's own domain, and their certificate must
+    /// verify for that name.
+    pub fn is_forgeable(self) -> bool {
+        matches!(self, Source::AutoconfigHttp)
+    }
+
+    /// Is a candidate with these sources known only from forgeable ones? (None at all: named
+    /// directly by the caller.)
+    pub fn only_forgeable(sources: &[Source]) -> bool {
+        !sources.is_empty() && sources.iter().all(|s| s.is_forgeable())
+    }
 }
 
 /// How a client authenticates, as the discovery sources describe it (autoconfig's

@@ -104,8 +104,9 @@ finding_codes! {
     SourcesDisagree = "sources-disagree", "warning";
     /// Only unencrypted settings are published for a protocol.
     PlaintextOnly = "plaintext-only", "warning";
-    /// A protocol's settings come only from plain-http autoconfig, which anyone could alter.
-    UntrustedSourceOnly = "untrusted-source-only", "warning";
+    /// A protocol's settings come only from plain-http autoconfig, which anyone could alter
+    /// (warning); the verdict recommends such a server because no trusted one works (critical).
+    UntrustedSourceOnly = "untrusted-source-only", "warning or critical";
     /// No source names any server: nothing to probe.
     NoSettingsFound = "no-settings-found", "critical";
     /// No source names an IMAP or POP3 server.
@@ -209,6 +210,9 @@ finding_codes! {
     AuthInvalidCert = "auth-invalid-cert", "critical";
     /// Credentials were not sent: the certificate did not verify.
     AuthSkippedInvalidCert = "auth-skipped-invalid-cert", "warning";
+    /// Credentials were not sent: only plain-http autoconfig names the server
+    /// (`--allow-untrusted-auth`).
+    AuthSkippedUntrusted = "auth-skipped-untrusted", "warning";
     /// Credentials were not sent: the connection is not encrypted.
     AuthSkippedNoTls = "auth-skipped-no-tls", "warning";
     /// The login works with this user name form (full address or local part).

@@ -299,6 +299,23 @@ pub fn findings(
     for (idx, what) in [(inc, "incoming"), (outg, "outgoing")] {
         let Some(i) = idx else { continue };
         let p = &probes[i];
+        // Ranked below every trusted server, so chosen only when none of them works.
+        if candidates
+            .get(i)
+            .is_some_and(|c| Source::only_forgeable(&c.sources))
+        {
+            out.push(
+                Finding::new(
+                    Severity::Critical,
+                    FindingCode::UntrustedSourceOnly,
+                    format!(
+                        "the only working {what} server, {}, is named only by plain-http autoconfig: anyone on the network path could have named it",
+                        label(p)
+                    ),
+                )
+                .hint("Do not send a password there before the provider confirms it; publish autoconfig over https or SRV records."),
+            );
+        }
         if p.security == Security::Plain {
             out.push(
                 Finding::new(

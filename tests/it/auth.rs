@@ -17,6 +17,7 @@ use crate::support::mailstack::{self, MailStack};
 
 mod echo;
 mod scripted;
+mod untrusted;
 mod unverified;
 
 /// A network context that sends every standard mail port of any host to `st`, trusting its CA.

@@ -37,6 +37,7 @@ async fn scripted_login(
         port: srv.port(),
         security: Security::Plain,
         discovered_user: None,
+        sources: &[],
     };
     let attempts = a.login_on(&mut o.session, &t, &o.caps, &o.sasl).await;
     (attempts, srv)
