@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use super::credentials::Secret;
 use super::refusal::{self, RefusalKind};
-use super::sasl::{self, Mech, Proto, SaslClient};
+use super::sasl::{self, Mech, SaslClient};
 use crate::model::Protocol;
 use crate::proto::login::{LoginLine, SASL_CANCEL, challenge_response, classify, initial_response};
 pub use crate::proto::login::{Wire, WireError};
@@ -55,31 +55,23 @@ fn hide_secret<W: Wire>(w: &mut W, secret: &str) {
     w.hide(&quoted[1..quoted.len() - 1]);
 }
 
-fn protocol(p: Proto) -> Protocol {
-    match p {
-        Proto::Imap => Protocol::Imap,
-        Proto::Pop3 => Protocol::Pop3,
-        Proto::Smtp => Protocol::Smtp,
-    }
-}
-
 /// The line that starts a SASL exchange, and how a transcript stores it.
 fn auth_command(
-    proto: Proto,
+    proto: Protocol,
     tag: &str,
     mechanism: &str,
     initial: Option<&str>,
 ) -> (String, Redact) {
     match proto {
-        Proto::Imap => {
+        Protocol::Imap => {
             let c = imap::Command::Authenticate { mechanism, initial };
             (c.tagged(tag), c.redact())
         }
-        Proto::Pop3 => {
+        Protocol::Pop3 => {
             let c = pop3::Command::Auth { mechanism, initial };
             (c.command(), c.redact())
         }
-        Proto::Smtp => {
+        Protocol::Smtp => {
             let c = smtp::Command::Auth { mechanism, initial };
             (c.command(), c.redact())
         }
@@ -88,7 +80,7 @@ fn auth_command(
 
 /// Result of one login attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
+pub struct LoginResult {
     pub success: bool,
     /// The server's final answer (or the client-side reason); never contains the secret.
     pub response: String,
@@ -97,7 +89,7 @@ pub struct Outcome {
     pub elapsed_ms: u64,
 }
 
-impl Outcome {
+impl LoginResult {
     /// The connection is unusable after this attempt.
     pub fn dropped(&self) -> bool {
         self.refusal == Some(RefusalKind::ConnectionDropped)
@@ -109,14 +101,14 @@ impl Outcome {
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn attempt<W: Wire>(
     w: &mut W,
-    proto: Proto,
+    proto: Protocol,
     mech: Mech,
     user: &str,
     secret: &Secret,
     host: &str,
     port: u16,
     caps: &[String],
-) -> Outcome {
+) -> LoginResult {
     let start = Instant::now();
     let mut rec = Recording {
         inner: w,
@@ -125,15 +117,15 @@ pub(crate) async fn attempt<W: Wire>(
     hide_secret(&mut rec, secret.expose());
     let w = &mut rec;
     let r = match (proto, mech) {
-        (Proto::Imap, Mech::LoginCmd) => imap_login_cmd(w, user, secret).await,
-        (Proto::Pop3, Mech::UserPass) => pop3_user_pass(w, user, secret).await,
-        (_, Mech::LoginCmd | Mech::UserPass) => Err(Fail::Client(format!(
+        (Protocol::Imap, Mech::LoginCmd) => imap_login_cmd(w, user, secret).await,
+        (Protocol::Pop3, Mech::UserPass) => pop3_user_pass(w, user, secret).await,
+        (_, Mech::LoginCmd | Mech::UserPass) => Err(LoginError::Client(format!(
             "{} is not a {} command",
             mech.name(),
             proto_name(proto)
         ))),
         _ => {
-            let ir = proto != Proto::Imap
+            let ir = proto != Protocol::Imap
                 || Offered::from_lines(Protocol::Imap, caps).has(Capability::SaslIr);
             sasl_exchange(
                 w,
@@ -149,26 +141,26 @@ pub(crate) async fn attempt<W: Wire>(
     // report: scrub the secret and every credential token sent.
     let r = match r {
         Ok(x) => Ok(rec.secrets.scrub(&x)),
-        Err(Fail::Refused(x)) => Err(Fail::Refused(rec.secrets.scrub(&x))),
+        Err(LoginError::Refused(x)) => Err(LoginError::Refused(rec.secrets.scrub(&x))),
         Err(e) => Err(e),
     };
     match r {
-        Ok(resp) => Outcome {
+        Ok(resp) => LoginResult {
             success: true,
             response: resp,
             refusal: None,
             elapsed_ms,
         },
-        Err(Fail::Refused(resp)) => {
+        Err(LoginError::Refused(resp)) => {
             let kind = refusal::decode(&resp).kind;
-            Outcome {
+            LoginResult {
                 success: false,
                 response: resp,
                 refusal: Some(kind),
                 elapsed_ms,
             }
         }
-        Err(Fail::Wire(e)) => Outcome {
+        Err(LoginError::Wire(e)) => LoginResult {
             success: false,
             response: format!("{e} during authentication"),
             refusal: Some(match e {
@@ -177,7 +169,7 @@ pub(crate) async fn attempt<W: Wire>(
             }),
             elapsed_ms,
         },
-        Err(Fail::Client(msg)) => Outcome {
+        Err(LoginError::Client(msg)) => LoginResult {
             success: false,
             response: msg,
             refusal: Some(RefusalKind::Unknown),
@@ -186,15 +178,15 @@ pub(crate) async fn attempt<W: Wire>(
     }
 }
 
-fn proto_name(p: Proto) -> &'static str {
+fn proto_name(p: Protocol) -> &'static str {
     match p {
-        Proto::Imap => "IMAP",
-        Proto::Pop3 => "POP3",
-        Proto::Smtp => "SMTP",
+        Protocol::Imap => "IMAP",
+        Protocol::Pop3 => "POP3",
+        Protocol::Smtp => "SMTP",
     }
 }
 
-enum Fail {
+enum LoginError {
     /// The server said no; its answer.
     Refused(String),
     Wire(WireError),
@@ -202,20 +194,20 @@ enum Fail {
     Client(String),
 }
 
-impl From<WireError> for Fail {
+impl From<WireError> for LoginError {
     fn from(e: WireError) -> Self {
-        Fail::Wire(e)
+        LoginError::Wire(e)
     }
 }
 
 async fn sasl_exchange<W: Wire>(
     w: &mut W,
-    proto: Proto,
+    proto: Protocol,
     mut client: SaslClient<'_>,
     allow_ir: bool,
-) -> Result<String, Fail> {
+) -> Result<String, LoginError> {
     let mech = client.mech();
-    let tag = if proto == Proto::Imap {
+    let tag = if proto == Protocol::Imap {
         w.next_tag()
     } else {
         String::new()
@@ -230,7 +222,7 @@ async fn sasl_exchange<W: Wire>(
         .map(|ir| auth_command(proto, &tag, mech.name(), Some(&initial_response(ir))));
     // RFC 5034 §4: a POP3 initial response that does not fit a 255-octet line must wait for
     // the server's empty challenge instead (OAuth tokens easily exceed it).
-    let with_ir = with_ir.filter(|(l, _)| proto != Proto::Pop3 || l.len() + 2 <= 255);
+    let with_ir = with_ir.filter(|(l, _)| proto != Protocol::Pop3 || l.len() + 2 <= 255);
     match with_ir {
         Some((line, redact)) => {
             w.send_line(&line, redact).await?;
@@ -245,9 +237,9 @@ async fn sasl_exchange<W: Wire>(
     let mut rounds = 0;
     loop {
         let line = w.recv_line().await?;
-        match classify(protocol(proto), &tag, &line) {
+        match classify(proto, &tag, &line) {
             LoginLine::Other => {
-                if proto == Proto::Smtp {
+                if proto == Protocol::Smtp {
                     multiline.push(line);
                 }
             }
@@ -258,14 +250,14 @@ async fn sasl_exchange<W: Wire>(
                 if let Some(json) = &client.oauth_error {
                     resp.push_str(&format!(" (error challenge: {json})"));
                 }
-                return Err(Fail::Refused(resp));
+                return Err(LoginError::Refused(resp));
             }
             LoginLine::Challenge(text) => {
                 multiline.clear();
                 rounds += 1;
                 if rounds > 8 {
                     w.send_line(SASL_CANCEL, Redact::No).await?;
-                    return Err(Fail::Client("too many SASL challenges".into()));
+                    return Err(LoginError::Client("too many SASL challenges".into()));
                 }
                 let reply = if let Some(ir) = pending_initial.take() {
                     Ok(ir)
@@ -285,7 +277,7 @@ async fn sasl_exchange<W: Wire>(
                     Err(e) => {
                         w.send_line(SASL_CANCEL, Redact::No).await?;
                         let _ = w.recv_line().await;
-                        return Err(Fail::Client(e.to_string()));
+                        return Err(LoginError::Client(e.to_string()));
                     }
                 }
             }
@@ -310,10 +302,14 @@ fn hide_response<W: Wire>(w: &mut W, mech: Mech, bytes: &[u8]) {
     }
 }
 
-async fn imap_login_cmd<W: Wire>(w: &mut W, user: &str, secret: &Secret) -> Result<String, Fail> {
+async fn imap_login_cmd<W: Wire>(
+    w: &mut W,
+    user: &str,
+    secret: &Secret,
+) -> Result<String, LoginError> {
     let pw = secret.expose();
     if pw.contains(['\r', '\n', '\0']) {
-        return Err(Fail::Client(
+        return Err(LoginError::Client(
             "the password contains a line break or NUL".into(),
         ));
     }
@@ -330,7 +326,7 @@ async fn imap_login_cmd<W: Wire>(w: &mut W, user: &str, secret: &Secret) -> Resu
         w.send_line(&c.tagged(&tag), c.redact()).await?;
         let l = w.recv_line().await?;
         if !matches!(classify(Protocol::Imap, &tag, &l), LoginLine::Challenge(_)) {
-            return Err(Fail::Refused(l));
+            return Err(LoginError::Refused(l));
         }
         w.send_line(pw, Redact::All).await?;
     }
@@ -338,24 +334,32 @@ async fn imap_login_cmd<W: Wire>(w: &mut W, user: &str, secret: &Secret) -> Resu
         let l = w.recv_line().await?;
         match classify(Protocol::Imap, &tag, &l) {
             LoginLine::Success => return Ok(l),
-            LoginLine::Failure => return Err(Fail::Refused(l)),
+            LoginLine::Failure => return Err(LoginError::Refused(l)),
             _ => {}
         }
     }
 }
 
-async fn pop3_user_pass<W: Wire>(w: &mut W, user: &str, secret: &Secret) -> Result<String, Fail> {
+async fn pop3_user_pass<W: Wire>(
+    w: &mut W,
+    user: &str,
+    secret: &Secret,
+) -> Result<String, LoginError> {
     let ok = |l: &str| classify(Protocol::Pop3, "", l) == LoginLine::Success;
     let c = pop3::Command::User(user);
     w.send_line(&c.command(), c.redact()).await?;
     let l = w.recv_line().await?;
     if !ok(&l) {
-        return Err(Fail::Refused(l));
+        return Err(LoginError::Refused(l));
     }
     let c = pop3::Command::Pass(secret.expose());
     w.send_line(&c.command(), c.redact()).await?;
     let l = w.recv_line().await?;
-    if ok(&l) { Ok(l) } else { Err(Fail::Refused(l)) }
+    if ok(&l) {
+        Ok(l)
+    } else {
+        Err(LoginError::Refused(l))
+    }
 }
 
 #[cfg(test)]
@@ -395,7 +399,17 @@ mod tests {
     async fn smtp_login_dialogue() {
         let pw = Secret::new("pw");
         let mut s = script(&["334 VXNlcm5hbWU6", "334 UGFzc3dvcmQ6", "235 2.7.0 ok"]);
-        let o = attempt(&mut s, Proto::Smtp, Mech::Login, "al", &pw, "h", 587, &[]).await;
+        let o = attempt(
+            &mut s,
+            Protocol::Smtp,
+            Mech::Login,
+            "al",
+            &pw,
+            "h",
+            587,
+            &[],
+        )
+        .await;
         assert!(o.success, "{o:?}");
         assert_eq!(s.sent[0], ("AUTH LOGIN".to_string(), false));
         assert_eq!(s.sent[1], (sasl::b64(b"al"), true));
@@ -407,14 +421,34 @@ mod tests {
         let pw = Secret::new("pw");
         let caps = vec!["SASL-IR".to_string()];
         let mut s = script(&["* CAPABILITY x", "t1 OK done"]);
-        let o = attempt(&mut s, Proto::Imap, Mech::Plain, "al", &pw, "h", 993, &caps).await;
+        let o = attempt(
+            &mut s,
+            Protocol::Imap,
+            Mech::Plain,
+            "al",
+            &pw,
+            "h",
+            993,
+            &caps,
+        )
+        .await;
         assert!(o.success);
         assert_eq!(
             s.sent[0],
             ("t1 AUTHENTICATE PLAIN AGFsAHB3".to_string(), true)
         );
         let mut s = script(&["+ "]);
-        let o = attempt(&mut s, Proto::Imap, Mech::Plain, "al", &pw, "h", 993, &[]).await;
+        let o = attempt(
+            &mut s,
+            Protocol::Imap,
+            Mech::Plain,
+            "al",
+            &pw,
+            "h",
+            993,
+            &[],
+        )
+        .await;
         assert!(o.dropped(), "{o:?}");
         assert!(s.sent[0].0.ends_with("AUTHENTICATE PLAIN") && !s.sent[0].1);
         assert_eq!(s.sent[1], ("AGFsAHB3".to_string(), true));
@@ -428,7 +462,17 @@ mod tests {
             &format!("334 {json}"),
             "535 5.7.8 Username and Password not accepted",
         ]);
-        let o = attempt(&mut s, Proto::Smtp, Mech::XOAuth2, "a", &tok, "h", 587, &[]).await;
+        let o = attempt(
+            &mut s,
+            Protocol::Smtp,
+            Mech::XOAuth2,
+            "a",
+            &tok,
+            "h",
+            587,
+            &[],
+        )
+        .await;
         assert_eq!(o.refusal, Some(RefusalKind::TokenInvalid), "{o:?}");
         assert_eq!(s.sent[1], (String::new(), false));
         assert!(!o.response.contains("tok"));
@@ -438,11 +482,31 @@ mod tests {
     async fn pop3_user_pass_and_drop() {
         let pw = Secret::new("pw");
         let mut s = script(&["+OK", "-ERR [AUTH] Authentication failed."]);
-        let o = attempt(&mut s, Proto::Pop3, Mech::UserPass, "a", &pw, "h", 995, &[]).await;
+        let o = attempt(
+            &mut s,
+            Protocol::Pop3,
+            Mech::UserPass,
+            "a",
+            &pw,
+            "h",
+            995,
+            &[],
+        )
+        .await;
         assert_eq!(o.refusal, Some(RefusalKind::WrongPassword));
         assert_eq!(s.sent[1], ("PASS pw".to_string(), true));
         let mut s = script(&["+ "]);
-        let o = attempt(&mut s, Proto::Pop3, Mech::CramMd5, "a", &pw, "h", 995, &[]).await;
+        let o = attempt(
+            &mut s,
+            Protocol::Pop3,
+            Mech::CramMd5,
+            "a",
+            &pw,
+            "h",
+            995,
+            &[],
+        )
+        .await;
         assert!(o.dropped());
     }
 
@@ -450,7 +514,17 @@ mod tests {
     async fn pop3_long_initial_response_waits_for_the_challenge() {
         let tok = Secret::new("t".repeat(300));
         let mut s = script(&["+ ", "+OK"]);
-        let o = attempt(&mut s, Proto::Pop3, Mech::XOAuth2, "a", &tok, "h", 995, &[]).await;
+        let o = attempt(
+            &mut s,
+            Protocol::Pop3,
+            Mech::XOAuth2,
+            "a",
+            &tok,
+            "h",
+            995,
+            &[],
+        )
+        .await;
         assert!(o.success, "{o:?}");
         assert_eq!(s.sent[0], ("AUTH XOAUTH2".to_string(), false));
         assert!(s.sent[1].1 && s.sent[1].0.len() > 300);
@@ -463,7 +537,7 @@ mod tests {
         assert!(
             attempt(
                 &mut s,
-                Proto::Imap,
+                Protocol::Imap,
                 Mech::LoginCmd,
                 "al",
                 &pw,
@@ -479,7 +553,7 @@ mod tests {
         let mut s = script(&["+ go ahead", "t1 NO [AUTHENTICATIONFAILED] x"]);
         let o = attempt(
             &mut s,
-            Proto::Imap,
+            Protocol::Imap,
             Mech::LoginCmd,
             "al",
             &pw,
@@ -498,12 +572,22 @@ mod tests {
         let pw = Secret::new("hunter22");
         let ir = sasl::b64(b"\0al\0hunter22");
         let mut s = script(&[&format!("501 5.5.2 cannot decode {ir}")]);
-        let o = attempt(&mut s, Proto::Smtp, Mech::Plain, "al", &pw, "h", 587, &[]).await;
+        let o = attempt(
+            &mut s,
+            Protocol::Smtp,
+            Mech::Plain,
+            "al",
+            &pw,
+            "h",
+            587,
+            &[],
+        )
+        .await;
         assert_eq!(o.response, "501 5.5.2 cannot decode <redacted>");
         let mut s = script(&["+OK", "-ERR bad password hunter22"]);
         let o = attempt(
             &mut s,
-            Proto::Pop3,
+            Protocol::Pop3,
             Mech::UserPass,
             "al",
             &pw,

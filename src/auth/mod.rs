@@ -23,7 +23,7 @@ use crate::model::AuthAttempt;
 use crate::model::{Protocol, Security, Source};
 use crate::net::Net;
 use crate::proto::{Capability, CapabilitySet, Channel, Offered, Wire};
-use sasl::{Mech, Proto};
+use sasl::Mech;
 
 /// `AuthAttempt.response` when no credential was sent because the connection had no TLS.
 pub const NOT_SENT_NO_TLS: &str =
@@ -81,14 +81,6 @@ impl Authenticator {
         &self.creds
     }
 
-    fn proto(p: Protocol) -> Proto {
-        match p {
-            Protocol::Imap => Proto::Imap,
-            Protocol::Pop3 => Proto::Pop3,
-            Protocol::Smtp => Proto::Smtp,
-        }
-    }
-
     /// Mechanisms to try on a server offering `caps` / `sasl`.
     pub fn mechanisms(
         &self,
@@ -106,7 +98,7 @@ impl Authenticator {
             Protocol::Smtp => false,
         };
         Ok(sasl::choose(
-            Self::proto(protocol),
+            protocol,
             sasl,
             legacy,
             self.creds.password.is_some(),
@@ -262,17 +254,7 @@ impl Authenticator {
         }
         let mut out = Vec::new();
         for u in users {
-            let o = login::attempt(
-                w,
-                Self::proto(t.protocol),
-                mech,
-                u,
-                secret,
-                t.host,
-                t.port,
-                caps,
-            )
-            .await;
+            let o = login::attempt(w, t.protocol, mech, u, secret, t.host, t.port, caps).await;
             out.push(AuthAttempt {
                 mechanism: mech.name().to_string(),
                 username: u.clone(),

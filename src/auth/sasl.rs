@@ -8,6 +8,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use hmac::{Hmac, Mac};
 
 use super::credentials::Secret;
+use crate::model::Protocol;
 
 /// A way to log in. The last two are not SASL: the IMAP `LOGIN` command (RFC 9051 §6.2.3) and
 /// POP3 `USER`/`PASS` (RFC 1939 §7).
@@ -60,21 +61,13 @@ impl Mech {
     }
 }
 
-/// Which protocol the mechanisms are chosen for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Proto {
-    Imap,
-    Pop3,
-    Smtp,
-}
-
 /// Mechanisms to try, strongest first. `offered` are the advertised SASL names; `legacy` says
 /// the non-SASL command is usable (IMAP without `LOGINDISABLED`, POP3 `USER` in CAPA or no CAPA).
 /// With `forced`, only that one (even when not advertised: the user asked). With `all`, every
 /// usable one. Otherwise the first usable one — the loop in `login.rs` stops at the first
 /// success anyway, so the list also serves as the fallback order.
 pub fn choose(
-    proto: Proto,
+    proto: Protocol,
     offered: &[String],
     legacy: bool,
     have_password: bool,
@@ -107,9 +100,9 @@ pub fn choose(
     }
     if have_password && legacy {
         match proto {
-            Proto::Imap => out.push(Mech::LoginCmd),
-            Proto::Pop3 => out.push(Mech::UserPass),
-            Proto::Smtp => {}
+            Protocol::Imap => out.push(Mech::LoginCmd),
+            Protocol::Pop3 => out.push(Mech::UserPass),
+            Protocol::Smtp => {}
         }
     }
     if !all {
@@ -321,30 +314,30 @@ mod tests {
         let names = |v: Vec<Mech>| v.into_iter().map(Mech::name).collect::<Vec<_>>();
         let o = off(&["PLAIN", "LOGIN"]);
         assert_eq!(
-            names(choose(Proto::Imap, &o, true, true, false, None, false)),
+            names(choose(Protocol::Imap, &o, true, true, false, None, false)),
             ["PLAIN"]
         );
         assert_eq!(
-            names(choose(Proto::Imap, &o, true, true, false, None, true)),
+            names(choose(Protocol::Imap, &o, true, true, false, None, true)),
             ["PLAIN", "LOGIN", "LOGIN-CMD"]
         );
         let o = off(&["LOGIN", "CRAM-MD5", "XOAUTH2", "OAUTHBEARER"]);
         assert_eq!(
-            names(choose(Proto::Smtp, &o, false, true, false, None, false)),
+            names(choose(Protocol::Smtp, &o, false, true, false, None, false)),
             ["CRAM-MD5"]
         );
         assert_eq!(
-            names(choose(Proto::Smtp, &o, false, true, true, None, true)),
+            names(choose(Protocol::Smtp, &o, false, true, true, None, true)),
             ["OAUTHBEARER", "XOAUTH2", "CRAM-MD5", "LOGIN"]
         );
         assert_eq!(
-            names(choose(Proto::Pop3, &[], true, true, false, None, false)),
+            names(choose(Protocol::Pop3, &[], true, true, false, None, false)),
             ["USER-PASS"]
         );
-        assert!(choose(Proto::Smtp, &[], false, true, false, None, false).is_empty());
+        assert!(choose(Protocol::Smtp, &[], false, true, false, None, false).is_empty());
         assert_eq!(
             names(choose(
-                Proto::Smtp,
+                Protocol::Smtp,
                 &[],
                 false,
                 true,

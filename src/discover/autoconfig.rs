@@ -409,15 +409,15 @@ impl Parser<'_> {
     fn finish_section(&mut self, sec: server::Section) {
         let label = sec.label();
         match sec.finish(self.addr, &mut self.doc.warnings) {
-            server::Outcome::Server(s) => self.doc.servers.push(s),
-            server::Outcome::Ignored(ignored) => {
+            server::SectionResult::Server(s) => self.doc.servers.push(s),
+            server::SectionResult::Ignored(ignored) => {
                 self.doc.warnings.push(format!(
                     "{label} ignored: type '{}' is not imap, pop3 or smtp",
                     ignored.server_type
                 ));
                 self.doc.ignored.push(ignored);
             }
-            server::Outcome::Dropped(why) => {
+            server::SectionResult::Dropped(why) => {
                 self.doc.warnings.push(format!("{label} dropped: {why}"));
             }
         }

@@ -130,9 +130,9 @@ pub fn parse(xml: &[u8], addr: &Address) -> Result<AutodiscoverResponse, Autodis
                     (Some("Account"), "Protocol") => {
                         st.account = true;
                         let ty = xml::attr(&attrs, "Type").and_then(|v| v.clone().ok());
-                        st.proto = Some(Proto {
+                        st.proto = Some(ProtocolBlock {
                             ty,
-                            ..Proto::default()
+                            ..ProtocolBlock::default()
                         });
                     }
                     (Some("Response"), "Account") => st.account = true,
@@ -241,7 +241,7 @@ struct State {
     redirect_addr: Option<String>,
     redirect_url: Option<String>,
     error: Option<(Option<String>, Option<String>)>,
-    proto: Option<Proto>,
+    proto: Option<ProtocolBlock>,
     servers: Vec<AdServer>,
     ignored: Vec<String>,
     warnings: Vec<String>,
@@ -249,7 +249,7 @@ struct State {
 }
 
 impl State {
-    fn finish_proto(&mut self, p: Proto) {
+    fn finish_proto(&mut self, p: ProtocolBlock) {
         self.entries += 1;
         let ty = p.ty.clone().unwrap_or_default();
         match p.finish() {
@@ -317,7 +317,7 @@ impl State {
 
 /// The children of one `<Protocol>` entry.
 #[derive(Default)]
-struct Proto {
+struct ProtocolBlock {
     ty: Option<String>,
     server: Option<String>,
     port: Option<String>,
@@ -340,7 +340,7 @@ fn on_off(v: Option<String>) -> Option<bool> {
     }
 }
 
-impl Proto {
+impl ProtocolBlock {
     fn child(&mut self, name: &str, text: Option<String>) {
         match name {
             "Type" => self.ty = self.ty.take().or(text),

@@ -12,7 +12,7 @@ const MAX_USERNAME: usize = 256;
 type Text = Result<String, String>;
 
 /// What a section turned into.
-pub(super) enum Outcome {
+pub(super) enum SectionResult {
     Server(ServerEntry),
     /// A type this tool does not probe (ews, exchange, jmap, …).
     Ignored(IgnoredServer),
@@ -99,7 +99,7 @@ impl Section {
     }
 
     /// Validate and resolve; non-fatal remarks go to `warnings`.
-    pub(super) fn finish(self, addr: &Address, warnings: &mut Vec<String>) -> Outcome {
+    pub(super) fn finish(self, addr: &Address, warnings: &mut Vec<String>) -> SectionResult {
         let label = self.label();
         let element = if self.incoming {
             "incomingServer"
@@ -107,8 +107,8 @@ impl Section {
             "outgoingServer"
         };
         let ty = match &self.server_type {
-            None => return Outcome::Dropped("no type attribute".into()),
-            Some(Err(e)) => return Outcome::Dropped(format!("type attribute: {e}")),
+            None => return SectionResult::Dropped("no type attribute".into()),
+            Some(Err(e)) => return SectionResult::Dropped(format!("type attribute: {e}")),
             Some(Ok(t)) => t.as_str(),
         };
         let protocol = match (self.incoming, ty.to_ascii_lowercase().as_str()) {
@@ -116,10 +116,12 @@ impl Section {
             (true, "pop3") => Protocol::Pop3,
             (false, "smtp") => Protocol::Smtp,
             (_, "imap" | "pop3" | "smtp") => {
-                return Outcome::Dropped(format!("type '{ty}' does not belong in <{element}>"));
+                return SectionResult::Dropped(format!(
+                    "type '{ty}' does not belong in <{element}>"
+                ));
             }
             _ => {
-                return Outcome::Ignored(IgnoredServer {
+                return SectionResult::Ignored(IgnoredServer {
                     element: element.into(),
                     server_type: ty.into(),
                 });
@@ -129,23 +131,23 @@ impl Section {
             warnings.push(format!("{label}: {n}"));
         }
         let host = match self.hostname {
-            None => return Outcome::Dropped("no hostname".into()),
-            Some(Err(e)) => return Outcome::Dropped(format!("hostname: {e}")),
+            None => return SectionResult::Dropped("no hostname".into()),
+            Some(Err(e)) => return SectionResult::Dropped(format!("hostname: {e}")),
             Some(Ok(raw)) => match check_host(&substitute(&raw, addr)) {
                 Ok(h) => h,
                 Err(e) => {
-                    return Outcome::Dropped(format!(
+                    return SectionResult::Dropped(format!(
                         "hostname '{raw}' is not a valid host name: {e}"
                     ));
                 }
             },
         };
         let port = match self.port {
-            None => return Outcome::Dropped("no port".into()),
-            Some(Err(e)) => return Outcome::Dropped(format!("port: {e}")),
+            None => return SectionResult::Dropped("no port".into()),
+            Some(Err(e)) => return SectionResult::Dropped(format!("port: {e}")),
             Some(Ok(p)) => match parse_port(&p) {
                 Ok(p) => p,
-                Err(e) => return Outcome::Dropped(e),
+                Err(e) => return SectionResult::Dropped(e),
             },
         };
         if self.security.is_empty() {
@@ -154,25 +156,27 @@ impl Section {
             } else {
                 "no socketType"
             };
-            return Outcome::Dropped(why.into());
+            return SectionResult::Dropped(why.into());
         }
         // Draft §"Multiple authentication alternatives": none supported → ignore the section.
         if self.saw_auth && self.auth.is_empty() {
-            return Outcome::Dropped("no known authentication method".into());
+            return SectionResult::Dropped("no known authentication method".into());
         }
         let username = match self.username {
             None => None,
-            Some(Err(e)) => return Outcome::Dropped(format!("username: {e}")),
+            Some(Err(e)) => return SectionResult::Dropped(format!("username: {e}")),
             Some(Ok(u)) if u.is_empty() => None,
             Some(Ok(u)) => {
                 let resolved = substitute(&u, addr);
                 if resolved.len() > MAX_USERNAME {
-                    return Outcome::Dropped(format!("username longer than {MAX_USERNAME} bytes"));
+                    return SectionResult::Dropped(format!(
+                        "username longer than {MAX_USERNAME} bytes"
+                    ));
                 }
                 // A CR/LF (from `&#13;&#10;`) would let the file inject protocol commands
                 // into an IMAP LOGIN or SMTP AUTH line.
                 if resolved.chars().any(char::is_control) {
-                    return Outcome::Dropped("username contains control characters".into());
+                    return SectionResult::Dropped("username contains control characters".into());
                 }
                 if has_placeholder(&u) {
                     warnings.push(format!(
@@ -182,7 +186,7 @@ impl Section {
                 Some(resolved)
             }
         };
-        Outcome::Server(ServerEntry {
+        SectionResult::Server(ServerEntry {
             incoming: self.incoming,
             protocol,
             host,
