@@ -82,4 +82,21 @@ fn main() {
     std::fs::write(Path::new(&out).join("provider_db.json"), json)
         .unwrap_or_else(|e| fail(&format!("cannot write provider_db.json: {e}")));
     println!("cargo::rustc-env=MAILPROBE_DB_DATE={date}");
+    println!("cargo::rustc-env=MAILPROBE_FEATURES={}", features());
+}
+
+/// The enabled Cargo features (`CARGO_FEATURE_<NAME>`, Cargo reference "Environment variables
+/// Cargo sets for build scripts"), lowercase with dashes, sorted, `default` left out; "none" when there are none.
+fn features() -> String {
+    let mut names: Vec<String> = std::env::vars()
+        .filter_map(|(k, _)| k.strip_prefix("CARGO_FEATURE_").map(str::to_string))
+        .map(|n| n.to_ascii_lowercase().replace('_', "-"))
+        .filter(|n| n != "default")
+        .collect();
+    names.sort();
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
 }

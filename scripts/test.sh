@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Run the whole test suite on a fresh Debian machine: install the real servers the integration
-# tests start (Dovecot, Postfix) when they are missing, then run every test.
+# tests start (Dovecot, Postfix, Prometheus) when they are missing, then run every test.
 # The system daemons are never started: policy-rc.d refuses invoke-rc.d while we install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PKGS=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve postfix openssl)
+PKGS=(dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-sieve postfix openssl prometheus)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

@@ -21,6 +21,22 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    match cli.command {
+        cli::Command::Completions { shell } => {
+            cli::packaging::completions(shell, &mut std::io::stdout().lock());
+            return ExitCode::SUCCESS;
+        }
+        cli::Command::Man => {
+            return match cli::packaging::man(&mut std::io::stdout().lock()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: cannot write the manual page: {e}");
+                    ExitCode::from(3)
+                }
+            };
+        }
+        _ => {}
+    }
     terminal::init_color(cli.global.color);
     terminal::init_logging(cli.global.verbose, cli.global.color);
     let format = cli::resolve::format(&cli.global);

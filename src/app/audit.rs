@@ -108,6 +108,10 @@ pub async fn run_batch(
             batch::input::MAX_ENTRIES
         )));
     }
+    let mut lines = lines;
+    if let Some(shard) = s.shard {
+        lines.retain(|(_, l)| shard.takes(l));
+    }
     let thresholds = s.thresholds;
     let format = s.output.format;
     let reporter = io.reporter;
@@ -136,6 +140,7 @@ pub async fn run_batch(
         }
     });
     let mut summary = BatchSummary::default();
+    let mut metrics = Vec::new();
     if format == Format::Human {
         let _ = out.write_all(report::batch::audit_table_header().as_bytes());
     }
@@ -146,6 +151,10 @@ pub async fn run_batch(
             Format::Json => format!("{}\n", serde_json::to_string(&r).unwrap_or_default()),
             Format::Human => report::batch::audit_table_row(&r),
             Format::Nagios => String::new(),
+            Format::OpenMetrics => {
+                metrics.push(r);
+                String::new()
+            }
         };
         let _ = out.write_all(text.as_bytes());
     }
@@ -157,10 +166,14 @@ pub async fn run_batch(
         Format::Nagios => {
             let _ = out.write_all(report::batch::nagios_summary(&summary, "domains").as_bytes());
         }
+        Format::OpenMetrics => {
+            let _ = out.write_all(report::openmetrics::render_many(&metrics).as_bytes());
+        }
         Format::Json => {}
     }
     // With JSON Lines the summary is not part of the output: stdout stays pure JSON.
-    let side = (format == Format::Json).then(|| report::batch::summary(&summary));
+    let side = matches!(format, Format::Json | Format::OpenMetrics)
+        .then(|| report::batch::summary(&summary));
     reporter.on_batch_complete(side.as_deref());
     Ok(worst)
 }

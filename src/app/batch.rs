@@ -150,7 +150,11 @@ pub async fn run(
     io: &mut Io<'_>,
     out: &mut dyn Write,
 ) -> Result<Status, AppError> {
-    let entries = entries(path, env_prefix, &mut io.stdin)?;
+    let mut entries = entries(path, env_prefix, &mut io.stdin)?;
+    // Sharded after the checks of the whole file, so every worker refuses the same bad file.
+    if let Some(shard) = s.shard {
+        entries.retain(|e| shard.takes(&e.address));
+    }
     let format = s.output.format;
     let reporter: &dyn Reporter = io.reporter;
     let cache = Arc::new(DiscoveryCache::default());
@@ -204,6 +208,7 @@ pub async fn run(
         }
     });
     let mut summary = BatchSummary::default();
+    let mut metrics = Vec::new();
     if format == Format::Human {
         let _ = out.write_all(batch::table_header().as_bytes());
     }
@@ -215,6 +220,10 @@ pub async fn run(
             Format::Json => crate::report::json::render_line(&r),
             Format::Human => batch::table_row(&r),
             Format::Nagios => String::new(),
+            Format::OpenMetrics => {
+                metrics.push(r);
+                String::new()
+            }
         };
         let _ = out.write_all(text.as_bytes());
     }
@@ -226,10 +235,15 @@ pub async fn run(
         Format::Nagios => {
             let _ = out.write_all(batch::nagios_summary(&summary, "addresses").as_bytes());
         }
+        // One exposition: each family's samples must stay together.
+        Format::OpenMetrics => {
+            let _ = out.write_all(crate::report::openmetrics::render_many(&metrics).as_bytes());
+        }
         Format::Json => {}
     }
     // With JSON Lines the summary is not part of the output: stdout stays pure JSON.
-    let side = (format == Format::Json).then(|| batch::summary(&summary));
+    let side =
+        matches!(format, Format::Json | Format::OpenMetrics).then(|| batch::summary(&summary));
     reporter.on_batch_complete(side.as_deref());
     Ok(worst)
 }

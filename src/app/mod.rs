@@ -25,6 +25,7 @@ pub mod creds;
 pub mod export;
 mod io;
 pub mod settings;
+pub mod shard;
 
 use creds::Need;
 pub use io::{Io, NoReporter, PasswordPrompt, Reporter};
@@ -72,6 +73,7 @@ pub fn render(r: &Report, s: &Settings) -> String {
     match s.output.format {
         Format::Json => report::json::render(r),
         Format::Nagios => report::nagios::render(r, &s.thresholds),
+        Format::OpenMetrics => report::openmetrics::render(r),
         Format::Human => report::human::render(
             r,
             HumanOptions {
@@ -86,7 +88,7 @@ pub fn render_error(e: &AppError, format: Format) -> Option<String> {
     match format {
         Format::Json => Some(report::json::render_error(&e.to_string(), e.hint())),
         Format::Nagios => Some(report::nagios::render_error(&e.to_string())),
-        Format::Human => None,
+        Format::Human | Format::OpenMetrics => None,
     }
 }
 

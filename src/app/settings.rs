@@ -27,6 +27,9 @@ pub enum Format {
     Json,
     /// One Nagios plugin line with performance data (`report::nagios`).
     Nagios,
+    /// OpenMetrics text, every sample labelled with its target (`report::openmetrics`), for
+    /// node_exporter's textfile collector; a batch is one exposition.
+    OpenMetrics,
 }
 
 /// The command and its operands.
@@ -164,6 +167,8 @@ pub struct Settings {
     pub credentials: CredentialSettings,
     pub output: OutputSettings,
     pub thresholds: Thresholds,
+    /// `--shard K/N`: a batch takes only the domains of this shard.
+    pub shard: Option<super::shard::Shard>,
 }
 
 impl Settings {
@@ -176,6 +181,7 @@ impl Settings {
             credentials: CredentialSettings::default(),
             output: OutputSettings::default(),
             thresholds: Thresholds::default(),
+            shard: None,
         }
     }
 

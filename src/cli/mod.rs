@@ -4,6 +4,7 @@
 //! A` = `mailprobe check A --json`). Options are grouped under the same headings in `--help`
 //! and in the README: Discovery, Network, Credentials, Output, Thresholds, Batch, Round trip, Audit.
 
+pub mod packaging;
 pub mod resolve;
 pub mod values;
 
@@ -11,11 +12,14 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Version line: the tool and the date of its built-in provider database.
+/// Version line: the tool, the date of its built-in provider database and the build's
+/// enabled Cargo features.
 pub const VERSION: &str = concat!(
     env!("CARGO_PKG_VERSION"),
     " (provider database ",
     env!("MAILPROBE_DB_DATE"),
+    "; features: ",
+    env!("MAILPROBE_FEATURES"),
     ")"
 );
 
@@ -68,6 +72,14 @@ pub enum Command {
     /// Write the working settings as a client file: Thunderbird autoconfig, Apple profile, Autodiscover, SRV records, JSON
     #[command(after_help = EXIT_CODES)]
     Export(ExportArgs),
+    /// Print a shell completion script: bash, zsh, fish or powershell
+    Completions {
+        /// The shell to complete for
+        #[arg(value_enum)]
+        shell: packaging::ShellArg,
+    },
+    /// Print the manual page (roff) on standard output
+    Man,
 }
 
 #[derive(Debug, Args)]
@@ -120,6 +132,9 @@ pub struct AuditArgs {
     /// Audit every domain or address of FILE ('-' for stdin): one per line, '#' comments
     #[arg(long, value_name = "FILE", conflicts_with = "target", help_heading = BATCH)]
     pub batch: Option<String>,
+    /// Take only the domains of shard K of N (0 <= K < N): FNV-1a 64 of the domain mod N
+    #[arg(long, value_name = "K/N", requires = "batch", value_parser = values::shard, help_heading = BATCH)]
+    pub shard: Option<mailprobe::app::shard::Shard>,
 }
 
 #[derive(Debug, Args)]
@@ -135,6 +150,9 @@ pub struct CheckArgs {
     /// Password variables a --batch file names must start with this prefix [default: MAILPROBE_]
     #[arg(long, value_name = "PREFIX", help_heading = BATCH)]
     pub password_env_prefix: Option<String>,
+    /// Take only the domains of shard K of N (0 <= K < N): FNV-1a 64 of the domain mod N
+    #[arg(long, value_name = "K/N", requires = "batch", value_parser = values::shard, help_heading = BATCH)]
+    pub shard: Option<mailprobe::app::shard::Shard>,
     #[command(flatten)]
     pub session: SessionArgs,
     #[command(flatten)]
@@ -267,6 +285,8 @@ pub enum FormatArg {
     Human,
     Json,
     Nagios,
+    #[value(name = "openmetrics")]
+    OpenMetrics,
 }
 
 /// When to colour human output and logs.

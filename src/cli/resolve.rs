@@ -31,6 +31,7 @@ fn format_of(f: FormatArg) -> Format {
         FormatArg::Human => Format::Human,
         FormatArg::Json => Format::Json,
         FormatArg::Nagios => Format::Nagios,
+        FormatArg::OpenMetrics => Format::OpenMetrics,
     }
 }
 
@@ -44,8 +45,13 @@ pub fn settings(cli: &Cli) -> Result<Settings, AppError> {
             "--password-env-prefix applies to the password variables of a --batch file".into(),
         ));
     }
-    let (task, session, creds) = task(&cli.command);
+    let (task, session, creds) = task(&cli.command)?;
     let mut s = Settings::new(task);
+    s.shard = match &cli.command {
+        Command::Check(a) => a.shard,
+        Command::Audit(a) => a.shard,
+        _ => None,
+    };
     apply_global(&mut s, &cli.global)?;
     if let Some(a) = session {
         s.output.transcript = a.transcript;
@@ -58,8 +64,10 @@ pub fn settings(cli: &Cli) -> Result<Settings, AppError> {
     Ok(s)
 }
 
-fn task(c: &Command) -> (Task, Option<&SessionArgs>, Option<&CredArgs>) {
-    match c {
+type TaskParts<'a> = (Task, Option<&'a SessionArgs>, Option<&'a CredArgs>);
+
+fn task(c: &Command) -> Result<TaskParts<'_>, AppError> {
+    Ok(match c {
         Command::Discover { address } => (
             Task::Discover {
                 address: address.clone(),
@@ -135,17 +143,22 @@ fn task(c: &Command) -> (Task, Option<&SessionArgs>, Option<&CredArgs>) {
             Some(&a.session),
             Some(&a.creds),
         ),
-    }
+        Command::Completions { .. } | Command::Man => {
+            return Err(AppError::Usage(
+                "`completions` and `man` print a file and run nothing".into(),
+            ));
+        }
+    })
 }
 
 fn apply_global(s: &mut Settings, g: &GlobalArgs) -> Result<(), AppError> {
     if let (true, Some(f)) = (g.json, g.format)
         && f != FormatArg::Json
     {
-        let name = if f == FormatArg::Human {
-            "human"
-        } else {
-            "nagios"
+        let name = match f {
+            FormatArg::Human => "human",
+            FormatArg::OpenMetrics => "openmetrics",
+            _ => "nagios",
         };
         return Err(AppError::Usage(format!(
             "--json and --format {name} ask for two output formats: give one of them"

@@ -35,6 +35,11 @@ fn whole(s: &str, min: u64, max: u64, what: &str) -> Result<u64, String> {
     }
 }
 
+/// `--shard K/N`: `0 <= K < N <= 65536`.
+pub fn shard(s: &str) -> Result<mailprobe::app::shard::Shard, String> {
+    mailprobe::app::shard::Shard::parse(s)
+}
+
 /// `--timeout`, `--deadline`: 1 to 86400 seconds.
 pub fn step_secs(s: &str) -> Result<f64, String> {
     decimal(s, 1.0, MAX_STEP_SECS, "seconds")

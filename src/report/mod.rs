@@ -6,6 +6,7 @@ pub mod export;
 pub mod human;
 pub mod json;
 pub mod nagios;
+pub mod openmetrics;
 pub mod roundtrip;
 pub mod safe;
 pub mod schema;

@@ -1,0 +1,18 @@
+# mailprobe in a container: built with the pinned toolchain, run from a distroless image as a
+# non-root user (no shell, no package manager). The arguments are mailprobe's:
+#   docker build -t mailprobe .
+#   docker run --rm mailprobe check alice@example.com --format json
+FROM rust:1.95-bookworm AS build
+WORKDIR /src
+COPY Cargo.toml Cargo.lock build.rs ./
+COPY src src
+COPY provider-db provider-db
+COPY benches benches
+COPY schema schema
+RUN cargo build --release --locked --bin mailprobe
+
+FROM gcr.io/distroless/cc-debian12:nonroot
+COPY --from=build /src/target/release/mailprobe /usr/local/bin/mailprobe
+USER nonroot:nonroot
+ENTRYPOINT ["/usr/local/bin/mailprobe"]
+CMD ["--help"]

@@ -1,0 +1,388 @@
+//! Prometheus text exposition format 0.0.4 and OpenMetrics 1.0 text: the metrics of one or
+//! many reports (`--format openmetrics`, for node_exporter's textfile collector) and of the
+//! exporter's `/probe` answers.
+//!
+//! Every family is a gauge, so the two formats differ only in the content type and the
+//! closing `# EOF` line (OpenMetrics 1.0 §"Overall structure"). Label values are escaped as
+//! both formats require (`\\`, `\"`, `\n`), and every label comes from a bounded set — protocol,
+//! host, port, IP, step name, severity, finding code, TLS version, source — never message text.
+//! Families are written grouped, HELP and TYPE once each, however many reports contribute.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+
+use crate::model::{Probe, Report, Severity, Status};
+
+/// Content type of the Prometheus text format.
+pub const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+/// Content type of the OpenMetrics text format.
+pub const OPENMETRICS_TEXT: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// Which of the two text formats to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    Prometheus,
+    OpenMetrics,
+}
+
+/// Kind of a family (`# TYPE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Gauge,
+    /// Samples carry the `_total` suffix; the family name does not in OpenMetrics.
+    Counter,
+}
+
+struct Family {
+    help: &'static str,
+    kind: Kind,
+    samples: Vec<String>,
+}
+
+/// Families in first-use order, each with its samples.
+#[derive(Default)]
+pub struct Metrics {
+    order: Vec<&'static str>,
+    families: HashMap<&'static str, Family>,
+}
+
+/// A label value escaped for both text formats.
+pub fn escape(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn num(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        format!("{v}")
+    }
+}
+
+impl Metrics {
+    /// Add one sample to family `name` (declared on first use).
+    pub fn add(
+        &mut self,
+        name: &'static str,
+        kind: Kind,
+        help: &'static str,
+        labels: &[(&str, &str)],
+        value: f64,
+    ) {
+        let fam = self.families.entry(name).or_insert_with(|| Family {
+            help,
+            kind,
+            samples: Vec::new(),
+        });
+        if fam.samples.is_empty() && !self.order.contains(&name) {
+            self.order.push(name);
+        }
+        let mut s = String::from(name);
+        if !labels.is_empty() {
+            s.push('{');
+            for (i, (k, v)) in labels.iter().enumerate() {
+                if i > 0 {
+                    s.push(',');
+                }
+                let _ = write!(s, "{k}=\"{}\"", escape(v));
+            }
+            s.push('}');
+        }
+        let _ = write!(s, " {}", num(value));
+        fam.samples.push(s);
+    }
+
+    /// A gauge sample.
+    pub fn gauge(&mut self, name: &'static str, help: &'static str, l: &[(&str, &str)], v: f64) {
+        self.add(name, Kind::Gauge, help, l, v);
+    }
+
+    /// The whole exposition.
+    pub fn render(&self, flavor: Flavor) -> String {
+        let mut out = String::new();
+        for name in &self.order {
+            let f = &self.families[name];
+            let family = match (f.kind, flavor) {
+                (Kind::Counter, Flavor::OpenMetrics) => name.trim_end_matches("_total"),
+                _ => name,
+            };
+            let kind = match f.kind {
+                Kind::Gauge => "gauge",
+                Kind::Counter => "counter",
+            };
+            let _ = writeln!(out, "# HELP {family} {}", f.help);
+            let _ = writeln!(out, "# TYPE {family} {kind}");
+            for s in &f.samples {
+                out.push_str(s);
+                out.push('\n');
+            }
+        }
+        if flavor == Flavor::OpenMetrics {
+            out.push_str("# EOF\n");
+        }
+        out
+    }
+}
+
+/// Does the report count as a success (`mailprobe_success` 1)? OK or WARNING: the settings work.
+pub fn success(r: &Report) -> bool {
+    matches!(r.status, Status::Ok | Status::Warning)
+}
+
+/// The metrics of one report; `base` labels go on every sample (empty for `/probe`, where the
+/// scraper adds `instance`; `target` for a textfile of many reports).
+pub fn report_metrics(m: &mut Metrics, r: &Report, base: &[(&str, &str)]) {
+    let with = |extra: &[(&str, &str)]| -> Vec<(String, String)> {
+        base.iter()
+            .chain(extra.iter())
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let add = |m: &mut Metrics, name, help, extra: &[(&str, &str)], v: f64| {
+        let owned = with(extra);
+        let l: Vec<(&str, &str)> = owned
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        m.gauge(name, help, &l, v);
+    };
+    add(
+        m,
+        "mailprobe_success",
+        "1 when the run's status is OK or WARNING",
+        &[],
+        f64::from(u8::from(success(r))),
+    );
+    add(
+        m,
+        "mailprobe_status",
+        "Status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN",
+        &[],
+        f64::from(r.status.exit_code()),
+    );
+    add(
+        m,
+        "mailprobe_duration_seconds",
+        "Duration of the whole run",
+        &[],
+        r.elapsed_ms as f64 / 1000.0,
+    );
+    if let Some(ms) = r.roundtrip_latency_ms() {
+        add(
+            m,
+            "mailprobe_roundtrip_latency_seconds",
+            "Submission to arrival of the test message",
+            &[],
+            ms as f64 / 1000.0,
+        );
+    }
+    for (dir, setting) in r
+        .settings
+        .iter()
+        .flat_map(|s| [("incoming", &s.incoming), ("outgoing", &s.outgoing)])
+    {
+        let Some(s) = setting else { continue };
+        let winner = r.probes.iter().find(|p| {
+            p.protocol == s.protocol
+                && p.host == s.host
+                && p.port == s.port
+                && p.security == s.security
+        });
+        if let Some(src) = winner.and_then(|p| p.sources.first()) {
+            add(
+                m,
+                "mailprobe_discovery_source_info",
+                "The discovery source of the chosen setting",
+                &[("direction", dir), ("source", src.as_str())],
+                1.0,
+            );
+        }
+    }
+    for p in &r.probes {
+        probe_metrics(m, p, &add);
+    }
+    for (sev, code, n) in finding_counts(r) {
+        add(
+            m,
+            "mailprobe_findings",
+            "Findings by severity and code",
+            &[("severity", sev), ("code", code)],
+            n as f64,
+        );
+    }
+}
+
+type Add<'a> = dyn Fn(&mut Metrics, &'static str, &'static str, &[(&str, &str)], f64) + 'a;
+
+fn probe_metrics(m: &mut Metrics, p: &Probe, add: &Add<'_>) {
+    let port = p.port.to_string();
+    let ip = p
+        .addresses
+        .iter()
+        .find(|a| a.result == "connected")
+        .map(|a| a.address.as_str())
+        .unwrap_or("");
+    let id = [
+        ("protocol", p.protocol.as_str()),
+        ("host", p.host.as_str()),
+        ("port", port.as_str()),
+        ("security", p.security.as_str()),
+    ];
+    let ok = matches!(p.outcome, crate::model::Outcome::Working { .. });
+    add(
+        m,
+        "mailprobe_probe_success",
+        "1 when every step of the server's probe worked",
+        &id,
+        f64::from(u8::from(ok)),
+    );
+    for s in &p.steps {
+        let l = [&id[..], &[("step", s.name.as_str())]].concat();
+        add(
+            m,
+            "mailprobe_step_duration_seconds",
+            "Duration of one probe step (connect, tls, starttls, auth, ...)",
+            &l,
+            s.elapsed_ms as f64 / 1000.0,
+        );
+    }
+    if let Some(t) = &p.tls {
+        let l = [&id[..], &[("version", t.version.as_str())]].concat();
+        add(
+            m,
+            "mailprobe_tls_version_info",
+            "TLS version the server negotiated",
+            &l,
+            1.0,
+        );
+        let at = [
+            ("host", p.host.as_str()),
+            ("ip", ip),
+            ("port", port.as_str()),
+        ];
+        if let Some(ts) = t.not_after.as_deref().and_then(unix_time) {
+            add(
+                m,
+                "mailprobe_cert_expiry_timestamp_seconds",
+                "Leaf certificate notAfter, Unix time",
+                &at,
+                ts as f64,
+            );
+        }
+        if let Some(d) = t.days_left {
+            add(
+                m,
+                "mailprobe_cert_days_left",
+                "Days until the leaf certificate expires",
+                &at,
+                d as f64,
+            );
+        }
+    }
+}
+
+fn unix_time(rfc3339: &str) -> Option<i64> {
+    time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp())
+}
+
+/// Findings counted by (severity, code), in a stable order.
+fn finding_counts(r: &Report) -> Vec<(&'static str, &str, usize)> {
+    let mut counts: Vec<(&'static str, &str, usize)> = Vec::new();
+    for f in &r.findings {
+        let sev = match f.severity {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        };
+        match counts
+            .iter_mut()
+            .find(|(s, c, _)| *s == sev && *c == f.code)
+        {
+            Some(e) => e.2 += 1,
+            None => counts.push((sev, f.code.as_str(), 1)),
+        }
+    }
+    counts
+}
+
+/// One report as a whole exposition, labelled with its target (`--format openmetrics`).
+pub fn render(r: &Report) -> String {
+    render_many(std::slice::from_ref(r))
+}
+
+/// Many reports as one exposition (a batch): every sample labelled `target`.
+pub fn render_many(reports: &[Report]) -> String {
+    let mut m = Metrics::default();
+    for r in reports {
+        report_metrics(&mut m, r, &[("target", r.address.as_str())]);
+    }
+    m.render(Flavor::OpenMetrics)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Finding;
+
+    #[test]
+    fn families_once_labels_escaped_eof_last() {
+        let mut a = Report::new("check", "a@x.example", "x.example");
+        a.findings
+            .push(Finding::new(Severity::Warning, "cert-expiring", "m"));
+        a.findings
+            .push(Finding::new(Severity::Warning, "cert-expiring", "m"));
+        a.status = Status::Warning;
+        let mut b = Report::new("check", "b\"\\\n@y.example", "y.example");
+        b.status = Status::Critical;
+        let text = render_many(&[a, b]);
+        assert_eq!(text.matches("# TYPE mailprobe_success gauge").count(), 1);
+        assert!(
+            text.contains("mailprobe_success{target=\"a@x.example\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("mailprobe_success{target=\"b\\\"\\\\\\n@y.example\"} 0\n"),
+            "{text}"
+        );
+        assert!(text.contains("mailprobe_status{target=\"a@x.example\"} 1\n"));
+        assert!(text.contains(
+            "mailprobe_findings{target=\"a@x.example\",severity=\"warning\",code=\"cert-expiring\"} 2\n"
+        ));
+        assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn counters_lose_total_in_openmetrics_family_names() {
+        let mut m = Metrics::default();
+        m.add(
+            "mailprobe_exporter_runs_total",
+            Kind::Counter,
+            "Runs",
+            &[],
+            3.0,
+        );
+        let om = m.render(Flavor::OpenMetrics);
+        assert!(
+            om.contains(
+                "# TYPE mailprobe_exporter_runs counter\nmailprobe_exporter_runs_total 3\n"
+            )
+        );
+        let prom = m.render(Flavor::Prometheus);
+        assert!(prom.contains("# TYPE mailprobe_exporter_runs_total counter\n"));
+        assert!(!prom.contains("# EOF"));
+    }
+}
