@@ -328,7 +328,8 @@ pub fn render(r: &Report) -> String {
 pub fn render_many(reports: &[Report]) -> String {
     let mut m = Metrics::default();
     for r in reports {
-        report_metrics(&mut m, r, &[("target", r.address.as_str())]);
+        let target = r.address.as_deref().or(r.domain.as_deref()).unwrap_or("");
+        report_metrics(&mut m, r, &[("target", target)]);
     }
     m.render(Flavor::OpenMetrics)
 }
