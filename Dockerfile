@@ -1,6 +1,8 @@
 # mailprobe in a container: built with the pinned toolchain, run from a distroless image as a
-# non-root user (no shell, no package manager). The arguments are mailprobe's:
+# non-root user (no shell, no package manager). The default command is the Prometheus exporter
+# listening on every interface of the container; other arguments run once:
 #   docker build -t mailprobe .
+#   docker run --rm -p 9117:9117 mailprobe
 #   docker run --rm mailprobe check alice@example.com --format json
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
@@ -14,5 +16,6 @@ RUN cargo build --release --locked --bin mailprobe
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /src/target/release/mailprobe /usr/local/bin/mailprobe
 USER nonroot:nonroot
+EXPOSE 9117
 ENTRYPOINT ["/usr/local/bin/mailprobe"]
-CMD ["--help"]
+CMD ["serve", "--listen", "0.0.0.0:9117"]

@@ -5,6 +5,8 @@
 //! `--connect-to` entry sends a connection for HOST1:PORT1 to HOST2:PORT2 while the original
 //! name is kept for SNI, the certificate check and the HTTP `Host`.
 
+pub mod file;
+
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;

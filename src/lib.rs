@@ -4,7 +4,8 @@
 //! of ours) → [`dns`], [`net`] (the only modules touching hickory, sockets and TLS) → [`proto`]
 //! (sessions and typed IMAP/POP3/SMTP commands and replies) → [`discover`], [`probe`],
 //! [`auth`], [`roundtrip`], [`audit`] → [`app`] (orchestration, from [`app::Settings`] resolved
-//! by the binary from the command line) → [`report`] (renderers) → the binary. Nothing here
+//! by the binary from the command line) → [`report`] (renderers) → `serve` (the Prometheus
+//! exporter: runs and renders per scrape) → the binary. Nothing here
 //! prints, prompts or draws progress: the binary does, through [`app::Io`].
 
 pub mod address;
@@ -21,3 +22,5 @@ pub mod proto;
 pub mod provider_db;
 pub mod report;
 pub mod roundtrip;
+#[cfg(feature = "serve")]
+pub mod serve;

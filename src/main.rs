@@ -38,6 +38,16 @@ fn main() -> ExitCode {
         _ => {}
     }
     terminal::init_color(cli.global.color);
+    #[cfg(feature = "serve")]
+    if let cli::Command::Serve(args) = &cli.command {
+        return match cli::resolve::settings(&cli).and_then(|s| terminal::serve::run(&s, args)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(3)
+            }
+        };
+    }
     terminal::init_logging(cli.global.verbose, cli.global.color);
     let format = cli::resolve::format(&cli.global);
     let output = match &cli.command {

@@ -72,6 +72,9 @@ pub enum Command {
     /// Write the working settings as a client file: Thunderbird autoconfig, Apple profile, Autodiscover, SRV records, JSON
     #[command(after_help = EXIT_CODES)]
     Export(ExportArgs),
+    /// Run a Prometheus exporter: GET /probe?target=ADDRESS&module=NAME answers with metrics
+    #[cfg(feature = "serve")]
+    Serve(ServeArgs),
     /// Print a shell completion script: bash, zsh, fish or powershell
     Completions {
         /// The shell to complete for
@@ -114,6 +117,16 @@ pub enum ExportTo {
     Autodiscover,
     Srv,
     Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on [default: 127.0.0.1:9117, or [serve] listen of the file]
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+    /// Configuration file with [serve] and [serve.modules.NAME] [default: $XDG_CONFIG_HOME/mailprobe/config.toml]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

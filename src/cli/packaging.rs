@@ -56,7 +56,7 @@ mod tests {
             let mut out = Vec::new();
             completions(*shell, &mut out);
             let text = String::from_utf8(out).unwrap();
-            for cmd in ["check", "audit", "completions", "shard"] {
+            for cmd in ["check", "audit", "completions", "shard", "serve"] {
                 assert!(text.contains(cmd), "{shell:?} lacks {cmd}");
             }
         }

@@ -143,6 +143,15 @@ fn task(c: &Command) -> Result<TaskParts<'_>, AppError> {
             Some(&a.session),
             Some(&a.creds),
         ),
+        // The exporter's base settings; each module sets its own task per scrape.
+        #[cfg(feature = "serve")]
+        Command::Serve(_) => (
+            Task::Check {
+                address: String::new(),
+            },
+            None,
+            None,
+        ),
         Command::Completions { .. } | Command::Man => {
             return Err(AppError::Usage(
                 "`completions` and `man` print a file and run nothing".into(),

@@ -3,6 +3,8 @@
 
 pub mod connect;
 pub mod http;
+#[cfg(feature = "serve")]
+pub mod listen;
 pub mod redirect;
 pub mod tls;
 

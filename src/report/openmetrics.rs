@@ -281,13 +281,15 @@ fn probe_metrics(m: &mut Metrics, p: &Probe, add: &Add<'_>) {
                 ts as f64,
             );
         }
+        // "Days left" in the base unit Prometheus naming asks for (promtool rejects `_days`):
+        // whole days as the report counts them, times 86400.
         if let Some(d) = t.days_left {
             add(
                 m,
-                "mailprobe_cert_days_left",
-                "Days until the leaf certificate expires",
+                "mailprobe_cert_remaining_seconds",
+                "Time until the leaf certificate expires: days left x 86400, negative once expired",
                 &at,
-                d as f64,
+                (d * 86_400) as f64,
             );
         }
     }

@@ -4,6 +4,8 @@
 
 mod progress;
 mod prompt;
+#[cfg(feature = "serve")]
+pub mod serve;
 mod style;
 
 pub use progress::BarReporter;

@@ -19,5 +19,6 @@ mod properties;
 mod provenance;
 mod provider_db;
 mod roundtrip;
+mod serve;
 mod usage;
 mod verdict;

@@ -12,6 +12,7 @@
 //! - [`fixtures`]: DNS zone and autoconfig / Autodiscover XML pointing at a mail stack.
 //! - [`corpus`]: reference corpora outside the repository (`MAILPROBE_ISPDB_DIR`).
 //! - [`cmd`]: the `mailprobe` binary as an `assert_cmd::Command` with a clean environment.
+//! - [`prometheus`]: a real Prometheus server and the `mailprobe serve` process under test.
 //!
 //! Every server binds port 0 on loopback; every daemon lives in its own temp folder and is
 //! stopped on drop and at process exit, even when the process is killed (see [`watchdog`]).
@@ -32,6 +33,7 @@ pub mod fixtures;
 pub mod http;
 mod mailconf;
 pub mod mailstack;
+pub mod prometheus;
 pub mod rt;
 pub mod scripted;
 pub mod watchdog;

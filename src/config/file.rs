@@ -1,0 +1,204 @@
+//! The configuration file: `--config FILE`, else `$XDG_CONFIG_HOME/mailprobe/config.toml`
+//! (`~/.config/mailprobe/config.toml` when `XDG_CONFIG_HOME` is unset, XDG Base Directory
+//! Specification), TOML 1.0.
+//!
+//! It is one layer of the settings, between the defaults and the flags: each table only sets what
+//! it names, flags win. Unknown keys are errors (a typo must not be ignored silently), and so is
+//! any malformed value: [`FileError`] names the file and the line. Secrets are never values here:
+//! a key names the environment variable or the 0600 file that holds one.
+//!
+//! Tables: `[serve]` and `[serve.modules.NAME]` (read by `mailprobe serve`). New tables are added
+//! as new optional fields of [`ConfigFile`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use thiserror::Error;
+
+/// The largest configuration file read (a config is a few kilobytes).
+pub const MAX_FILE: u64 = 1024 * 1024;
+
+/// Why the configuration file cannot be used (a usage error, exit 3).
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("{path}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct FileError {
+    pub path: String,
+    /// 1-based line of the problem, when the parser knows it.
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+/// The whole file. Every table is optional.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    #[serde(default)]
+    pub serve: Option<ServeFile>,
+}
+
+/// `[serve]`: the exporter.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ServeFile {
+    /// `ADDR:PORT` to listen on (`--listen` wins).
+    pub listen: Option<String>,
+    /// Probes running at once across all scrapes.
+    pub concurrency: Option<usize>,
+    /// Seconds a target's result is reused before it is probed again.
+    pub min_interval: Option<f64>,
+    /// Recent probes kept for `/` and `/report` (each with its full report).
+    pub recent: Option<usize>,
+    /// HTTP basic authentication: the user name; the password from `basic-auth-password-env`
+    /// or `basic-auth-password-file`.
+    pub basic_auth_user: Option<String>,
+    pub basic_auth_password_env: Option<String>,
+    pub basic_auth_password_file: Option<PathBuf>,
+    /// TLS for the listener: certificate chain and private key, PEM.
+    pub tls_cert_file: Option<PathBuf>,
+    pub tls_key_file: Option<PathBuf>,
+    #[serde(default)]
+    pub modules: BTreeMap<String, ModuleFile>,
+}
+
+/// What a module runs.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ModuleCommand {
+    /// Target: an address.
+    #[default]
+    Check,
+    /// Target: a domain or an address.
+    Audit,
+    /// Target: a server URL (`imaps://host:993`).
+    Probe,
+    /// Target: an address; needs credentials.
+    Roundtrip,
+}
+
+/// `[serve.modules.NAME]`: one kind of probe a scrape can ask for (`module=NAME`).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ModuleFile {
+    #[serde(default)]
+    pub command: ModuleCommand,
+    /// Seconds per network step and for the whole probe.
+    pub timeout: Option<f64>,
+    pub deadline: Option<f64>,
+    pub warn_cert_days: Option<i64>,
+    pub crit_cert_days: Option<i64>,
+    pub warn_latency: Option<f64>,
+    pub crit_latency: Option<f64>,
+    pub warn_time: Option<f64>,
+    pub crit_time: Option<f64>,
+    /// Login name; the password only by reference.
+    pub user: Option<String>,
+    pub password_env: Option<String>,
+    pub password_file: Option<PathBuf>,
+    pub oauth_token_env: Option<String>,
+    /// `audit`: selectors besides the common ones.
+    #[serde(default)]
+    pub dkim_selectors: Vec<String>,
+    /// `roundtrip`: seconds to wait for the message.
+    pub wait: Option<f64>,
+    /// Seconds this module's result for one target is reused (overrides `[serve]`).
+    pub min_interval: Option<f64>,
+}
+
+/// The default file: `$XDG_CONFIG_HOME/mailprobe/config.toml`, else
+/// `$HOME/.config/mailprobe/config.toml`; None when neither variable is set.
+pub fn default_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("mailprobe").join("config.toml"))
+}
+
+/// Load `--config FILE` (must exist), else the default file when it exists, else nothing.
+pub fn load(explicit: Option<&Path>) -> Result<ConfigFile, FileError> {
+    match explicit {
+        Some(p) => read(p),
+        None => match default_path() {
+            Some(p) if p.exists() => read(&p),
+            _ => Ok(ConfigFile::default()),
+        },
+    }
+}
+
+/// Read and parse one file, at most [`MAX_FILE`] bytes.
+pub fn read(path: &Path) -> Result<ConfigFile, FileError> {
+    use std::io::Read;
+    let shown = path.display().to_string();
+    let err = |message: String| FileError {
+        path: shown.clone(),
+        line: None,
+        message,
+    };
+    let mut buf = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE + 1).read_to_end(&mut buf))
+        .map_err(|e| err(format!("cannot read the configuration file: {e}")))?;
+    if buf.len() as u64 > MAX_FILE {
+        return Err(err(format!(
+            "larger than {} KiB: not a configuration file",
+            MAX_FILE / 1024
+        )));
+    }
+    let text = String::from_utf8(buf).map_err(|_| err("not UTF-8 text".into()))?;
+    parse(&text, &shown)
+}
+
+/// Parse the text of a file shown as `path` in errors.
+pub fn parse(text: &str, path: &str) -> Result<ConfigFile, FileError> {
+    toml::from_str(text).map_err(|e: toml::de::Error| FileError {
+        path: path.to_string(),
+        line: e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1),
+        message: e.message().trim().to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modules_parse_with_their_commands() {
+        let c = parse(
+            "[serve]\nlisten = \"127.0.0.1:9999\"\nmin-interval = 30\n\n\
+             [serve.modules.imap]\ncommand = \"check\"\ntimeout = 5\nuser = \"a@b.example\"\npassword-env = \"PW\"\n\n\
+             [serve.modules.dns]\ncommand = \"audit\"\ndkim-selectors = [\"s1\"]\n",
+            "c.toml",
+        )
+        .unwrap();
+        let s = c.serve.unwrap();
+        assert_eq!(s.listen.as_deref(), Some("127.0.0.1:9999"));
+        assert_eq!(s.modules["imap"].password_env.as_deref(), Some("PW"));
+        assert_eq!(s.modules["dns"].command, ModuleCommand::Audit);
+        assert_eq!(parse("", "e.toml").unwrap(), ConfigFile::default());
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let e = parse("[serve]\nlisten = \"x\"\nbogus = 1\n", "/etc/m.toml").unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        assert!(e.to_string().starts_with("/etc/m.toml:3: "), "{e}");
+        assert!(e.message.contains("bogus"), "{e}");
+        // An inline secret is not a key: it is refused, never read.
+        let e = parse("[serve.modules.m]\n\npassword = \"hunter2\"\n", "m.toml").unwrap_err();
+        assert_eq!(e.line, Some(3));
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+        let e = parse("[serve\n", "b.toml").unwrap_err();
+        assert_eq!(e.line, Some(1), "{e}");
+        let e = parse("[serve.modules.m]\ncommand = \"frob\"\n", "c.toml").unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+    }
+
+    #[test]
+    fn a_missing_explicit_file_is_an_error() {
+        let e = load(Some(Path::new("/nonexistent/mailprobe.toml"))).unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/mailprobe.toml"));
+    }
+}

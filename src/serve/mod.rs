@@ -1,0 +1,144 @@
+//! `mailprobe serve`: a multi-target Prometheus exporter, as blackbox_exporter is one.
+//!
+//! A scrape asks `GET /probe?target=ADDRESS&module=NAME`; the module (from `[serve.modules.NAME]`
+//! of the configuration file, see [`crate::config::file`]) says which command runs — `check`,
+//! `audit`, `probe` or `roundtrip` — with which timeouts, thresholds and credential references,
+//! and the answer is the report's metrics ([`crate::report::openmetrics`]). [`Exporter`] holds
+//! the modules, the per-target result cache (a scrape storm probes each target once per
+//! `min-interval`), the global probe limit, the connection limits shared by every probe (so
+//! `--per-host` holds across scrapes) and the recent reports behind `/` and `/report`;
+//! [`http`] answers the requests. Nothing here prints: the binary reports through [`Events`].
+
+pub mod exporter;
+pub mod http;
+pub mod modules;
+pub mod page;
+pub mod stats;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::app::{AppError, Settings};
+use crate::auth::{PasswordSource, read_secret};
+use crate::config::file::{ConfigFile, ModuleFile, ServeFile};
+
+pub use exporter::{Exporter, ProbeError};
+pub use modules::Module;
+
+/// Default listening address: loopback unless told otherwise.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9117";
+/// Default seconds a target's result is reused.
+pub const DEFAULT_MIN_INTERVAL: Duration = Duration::from_secs(15);
+/// Default probes running at once.
+pub const DEFAULT_CONCURRENCY: usize = 16;
+/// Default number of recent probes kept for `/`.
+pub const DEFAULT_RECENT: usize = 100;
+
+/// The listener and the exporter's limits, resolved from `[serve]` and the flags.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub listen: SocketAddr,
+    /// Probes at once across every scrape (more wait).
+    pub concurrency: usize,
+    /// Reuse a target's result this long (per module unless the module says otherwise).
+    pub min_interval: Duration,
+    pub recent: usize,
+    /// `(user, password)` for HTTP basic authentication.
+    pub basic_auth: Option<(String, crate::auth::Secret)>,
+    /// PEM certificate chain and key: the listener speaks HTTPS.
+    pub tls: Option<(PathBuf, PathBuf)>,
+}
+
+/// What the server tells its front end (the binary prints it).
+pub trait Events: Send + Sync {
+    /// Listening on this address (scheme `http` or `https`).
+    fn listening(&self, url: &str);
+    /// Shutting down: `open` connections are given time to finish.
+    fn stopping(&self, _open: usize) {}
+}
+
+/// The exporter from the base settings (defaults and global flags), the configuration file's
+/// `[serve]` table and `--listen` (which wins over the file). Every secret is read and every
+/// module resolved here, before anything listens.
+pub fn prepare(
+    base: &Settings,
+    file: &ConfigFile,
+    listen_flag: Option<&str>,
+) -> Result<Exporter, AppError> {
+    let empty = ServeFile::default();
+    let f = file.serve.as_ref().unwrap_or(&empty);
+    let listen = listen_flag
+        .or(f.listen.as_deref())
+        .unwrap_or(DEFAULT_LISTEN);
+    let listen: SocketAddr = listen.parse().map_err(|_| {
+        AppError::Usage(format!(
+            "invalid listen address '{listen}': expected ADDR:PORT, e.g. 127.0.0.1:9117 or [::1]:9117"
+        ))
+    })?;
+    let concurrency = f.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
+    if !(1..=1024).contains(&concurrency) {
+        return Err(AppError::Usage(
+            "[serve] concurrency must be between 1 and 1024".into(),
+        ));
+    }
+    let min_interval = match f.min_interval {
+        Some(v) if v.is_finite() && (0.0..=86_400.0).contains(&v) => Duration::from_secs_f64(v),
+        Some(_) => {
+            return Err(AppError::Usage(
+                "[serve] min-interval must be between 0 and 86400 seconds".into(),
+            ));
+        }
+        None => DEFAULT_MIN_INTERVAL,
+    };
+    let options = ServeOptions {
+        listen,
+        concurrency,
+        min_interval,
+        recent: f.recent.unwrap_or(DEFAULT_RECENT).clamp(1, 10_000),
+        basic_auth: basic_auth(f)?,
+        tls: match (&f.tls_cert_file, &f.tls_key_file) {
+            (Some(c), Some(k)) => Some((c.clone(), k.clone())),
+            (None, None) => None,
+            _ => {
+                return Err(AppError::Usage(
+                    "[serve] tls-cert-file and tls-key-file go together".into(),
+                ));
+            }
+        },
+    };
+    let files: Vec<(String, ModuleFile)> = if f.modules.is_empty() {
+        modules::default_modules()
+    } else {
+        f.modules.clone().into_iter().collect()
+    };
+    let modules = files
+        .iter()
+        .map(|(name, m)| Module::new(name, m, base, min_interval))
+        .collect::<Result<Vec<_>, _>>()?;
+    let connections = base.net.concurrency.max(1) * 4;
+    Ok(Exporter::new(options, modules, connections, base.per_host))
+}
+
+fn basic_auth(f: &ServeFile) -> Result<Option<(String, crate::auth::Secret)>, AppError> {
+    let source = match (&f.basic_auth_password_env, &f.basic_auth_password_file) {
+        (Some(v), None) => Some(PasswordSource::Env(v.clone())),
+        (None, Some(p)) => Some(PasswordSource::File(p.clone())),
+        (None, None) => None,
+        _ => {
+            return Err(AppError::Usage(
+                "[serve] give basic-auth-password-env or basic-auth-password-file, not both".into(),
+            ));
+        }
+    };
+    match (&f.basic_auth_user, source) {
+        (None, None) => Ok(None),
+        (Some(u), Some(src)) => {
+            let secret = read_secret(&src).map_err(|e| AppError::Usage(format!("[serve] basic auth: {e}")))?;
+            Ok(Some((u.clone(), secret)))
+        }
+        _ => Err(AppError::Usage(
+            "[serve] basic-auth-user needs basic-auth-password-env or basic-auth-password-file (and back)".into(),
+        )),
+    }
+}

@@ -1,0 +1,287 @@
+//! `mailprobe serve` end to end: a real Prometheus server scrapes the exporter, which probes the
+//! real Dovecot/Postfix stack; bad requests; `promtool check metrics`; a scrape storm against a
+//! server that counts connections; graceful shutdown on SIGTERM.
+
+use std::net::SocketAddr;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::support::cmd::stack_args;
+use crate::support::dns::{DnsServer, Zone};
+use crate::support::mailstack;
+use crate::support::prometheus::{Prometheus, exporter, get, get_with};
+use crate::support::scripted::{ScriptedServer, Step};
+
+const CONFIG: &str = "[serve]\nmin-interval = 300\n\n[serve.modules.check]\ncommand = \"check\"\ndeadline = 20\n\n[serve.modules.audit]\ncommand = \"audit\"\n";
+
+/// example.test points at the shared stack by SRV; broken.test has no mail records at all.
+fn world() -> (DnsServer, Vec<String>) {
+    let stack = mailstack::shared();
+    let ip = stack.addr.to_string();
+    let dns = DnsServer::start_zones(&[
+        Zone::new("example.test")
+            .a("mail", &ip)
+            .srv("_imaps._tcp", 0, 1, 993, "mail.example.test")
+            .srv("_submissions._tcp", 0, 1, 465, "mail.example.test"),
+        Zone::new("broken.test"),
+    ]);
+    let mut args = stack_args(stack, "mail.example.test");
+    args.extend(
+        [
+            "--dns",
+            &dns.addr().to_string(),
+            "--ispdb-url",
+            "http://127.0.0.1:9/",
+            "--timeout",
+            "5",
+        ]
+        .map(String::from),
+    );
+    (dns, args)
+}
+
+fn promtool(text: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("m.prom");
+    std::fs::write(&f, text).unwrap();
+    let out = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::fs::File::open(&f).unwrap())
+        .output()
+        .expect("promtool (Debian package prometheus) is installed");
+    assert!(
+        out.status.success(),
+        "{}{}\n{text}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn value(body: &str, metric: &str) -> Option<f64> {
+    body.lines()
+        .find(|l| l.starts_with(metric) && l[metric.len()..].starts_with([' ', '{']))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+#[test]
+fn prometheus_scrapes_success_for_the_working_target_and_failure_for_the_broken_one() {
+    let (_dns, args) = world();
+    let (daemon, addr) = exporter(CONFIG, &args);
+    let prom = Prometheus::start(&format!(
+        "  - job_name: mailprobe\n    metrics_path: /probe\n    params:\n      module: [check]\n    static_configs:\n      - targets: ['alice@example.test', 'nobody@broken.test']\n    relabel_configs:\n      - source_labels: [__address__]\n        target_label: __param_target\n      - source_labels: [__param_target]\n        target_label: instance\n      - target_label: __address__\n        replacement: {addr}\n"
+    ));
+    let t0 = Instant::now();
+    let mut got = Vec::new();
+    while t0.elapsed() < Duration::from_secs(90) {
+        got = prom.query("mailprobe_success");
+        if got.len() == 2 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let of = |instance: &str| {
+        got.iter()
+            .find(|(l, _)| l["instance"] == instance)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| {
+                panic!(
+                    "no mailprobe_success for {instance}: {got:?}\n{}",
+                    prom.log()
+                )
+            })
+    };
+    eprintln!("Prometheus query mailprobe_success: {got:?}");
+    assert_eq!(of("alice@example.test"), "1");
+    assert_eq!(of("nobody@broken.test"), "0");
+    let status = prom.query("mailprobe_status");
+    assert!(
+        status
+            .iter()
+            .any(|(l, v)| l["instance"] == "nobody@broken.test" && v == "2"),
+        "{status:?}"
+    );
+    // The scrape of the working target as the exporter answers it, and the broken one.
+    let (code, ok) = get(addr, "/probe?target=alice%40example.test&module=check");
+    assert_eq!(code, 200);
+    eprintln!(
+        "working:\n{}",
+        ok.lines().take(12).collect::<Vec<_>>().join("\n")
+    );
+    let (_, bad) = get(addr, "/probe?target=nobody%40broken.test&module=check");
+    eprintln!(
+        "broken:\n{}",
+        bad.lines().take(12).collect::<Vec<_>>().join("\n")
+    );
+    assert_eq!(value(&ok, "mailprobe_success"), Some(1.0));
+    assert!(
+        ok.contains("mailprobe_step_duration_seconds{protocol=\"imap\""),
+        "{ok}"
+    );
+    assert!(
+        ok.contains("mailprobe_cert_remaining_seconds{host=\"mail.example.test\",ip=\""),
+        "{ok}"
+    );
+    assert!(ok.contains("mailprobe_tls_version_info{"), "{ok}");
+    assert!(
+        ok.contains("mailprobe_discovery_source_info{direction=\"incoming\",source=\"srv\"} 1"),
+        "{ok}"
+    );
+    promtool(&ok);
+    promtool(&bad);
+    let (_, own) = get(addr, "/metrics");
+    promtool(&own);
+    assert!(
+        own.contains("mailprobe_exporter_cache_hits_total{module=\"check\"}"),
+        "{own}"
+    );
+    let (_, om) = get_with(
+        addr,
+        "/probe?target=nobody%40broken.test&module=check",
+        &["Accept: application/openmetrics-text; version=1.0.0"],
+    );
+    assert!(om.ends_with("# EOF\n"), "{om}");
+    // The index lists the probes, linking to their reports.
+    let (_, index) = get(addr, "/");
+    assert!(
+        index.contains("alice@example.test") && index.contains("/report?id="),
+        "{index}"
+    );
+    let id = index
+        .split("/report?id=")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let (code, json) = get(addr, &format!("/report?id={id}&format=json"));
+    assert_eq!(code, 200);
+    assert!(json.contains("\"schema_version\": 1"), "{json}");
+    assert!(daemon.terminate().success(), "graceful exit on SIGTERM");
+}
+
+#[test]
+fn bad_requests_are_answered_not_crashed_on() {
+    let (_dns, args) = world();
+    let (daemon, addr) = exporter(CONFIG, &args);
+    let cases = [
+        (
+            "/probe?target=not-an-address&module=check",
+            400,
+            "bad target",
+        ),
+        ("/probe?module=check", 400, "target parameter is missing"),
+        (
+            "/probe?target=a%40example.test&module=nope",
+            404,
+            "unknown module 'nope'",
+        ),
+        (
+            "/probe?target=-bad-.example&module=audit",
+            400,
+            "bad target",
+        ),
+        ("/report?id=999999", 404, "no such report"),
+        ("/nowhere", 404, "not found"),
+    ];
+    for (path, want, text) in cases {
+        let (code, body) = get(addr, path);
+        assert_eq!(code, want, "{path}: {body}");
+        assert!(body.contains(text), "{path}: {body}");
+    }
+    let long = format!("/probe?target={}&module=check", "a".repeat(5000));
+    assert_eq!(get(addr, &long).0, 414);
+    // A huge header is refused by the parser, and the server keeps answering.
+    let big = format!("X-Big: {}", "b".repeat(64 * 1024));
+    let (code, _) = get_with(addr, "/", &[&big]);
+    assert!(code == 431 || code == 0 || code == 400, "{code}");
+    assert_eq!(get(addr, "/").0, 200);
+    assert!(daemon.terminate().success());
+}
+
+#[test]
+fn a_malformed_config_file_is_exit_3_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("bad.toml");
+    std::fs::write(
+        &f,
+        "[serve]\nlisten = \"127.0.0.1:0\"\n[serve.modules.x]\npassword = \"hunter2\"\n",
+    )
+    .unwrap();
+    let out = crate::support::cmd::mailprobe()
+        .args(["serve", "--config"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{}:4:", f.display())), "{err}");
+    assert!(!err.contains("hunter2"), "{err}");
+}
+
+/// 200 simultaneous scrapes of 20 targets: each target probed once (the others get its result),
+/// and never more than --per-host connections to the one server at once.
+#[test]
+fn a_scrape_storm_probes_each_target_once_within_the_per_host_limit() {
+    let server = ScriptedServer::start(vec![Step::Sleep(Duration::from_millis(60)), Step::Close]);
+    let dns = DnsServer::start_zones(&[Zone::new("limit.test")
+        .a("mail", "127.0.0.1")
+        .srv("_imaps._tcp", 0, 1, 993, "mail.limit.test")
+        .srv("_submissions._tcp", 0, 1, 465, "mail.limit.test")]);
+    let args: Vec<String> = [
+        "--per-host",
+        "2",
+        "--timeout",
+        "3",
+        "--dns",
+        &dns.addr().to_string(),
+        "--ispdb-url",
+        "http://127.0.0.1:9/",
+        "--connect-to",
+        &format!("mail.limit.test::127.0.0.1:{}", server.port()),
+    ]
+    .map(String::from)
+    .to_vec();
+    let (daemon, addr) = exporter(CONFIG, &args);
+    let t0 = Instant::now();
+    let handles: Vec<_> = (0..200)
+        .map(|i| {
+            std::thread::spawn(move || -> (u16, String) {
+                get(
+                    addr,
+                    &format!("/probe?target=user{}%40limit.test&module=check", i % 20),
+                )
+            })
+        })
+        .collect();
+    let answers: Vec<(u16, String)> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    eprintln!(
+        "200 scrapes of 20 targets in {:?}; peak {} connections, {} in all",
+        t0.elapsed(),
+        server.max_concurrent(),
+        server.connections()
+    );
+    for (code, body) in &answers {
+        assert_eq!(*code, 200, "{body}");
+        assert_eq!(value(body, "mailprobe_success"), Some(0.0), "{body}");
+    }
+    assert!(
+        server.max_concurrent() <= 2,
+        "peak {} with --per-host 2",
+        server.max_concurrent()
+    );
+    let (_, own) = get(addr, "/metrics");
+    assert_eq!(
+        value(&own, "mailprobe_exporter_probes_total"),
+        Some(20.0),
+        "{own}"
+    );
+    assert_eq!(
+        value(&own, "mailprobe_exporter_cache_hits_total"),
+        Some(180.0),
+        "{own}"
+    );
+    let _: SocketAddr = addr;
+    assert!(daemon.terminate().success());
+}
