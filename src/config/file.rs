@@ -99,6 +99,8 @@ pub struct ModuleFile {
     /// `audit`: selectors besides the common ones.
     #[serde(default)]
     pub dkim_selectors: Vec<String>,
+    /// `audit`: the recipient of the open-relay test (as `--relay-test-rcpt`).
+    pub relay_test_rcpt: Option<String>,
     /// `roundtrip`: seconds to wait for the message.
     pub wait: Option<f64>,
     /// Seconds this module's result for one target is reused (overrides `[serve]`).

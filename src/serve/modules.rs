@@ -123,7 +123,11 @@ impl Module {
             cfg.deadline += wait;
         }
         let net = Net::new(cfg).map_err(|e| usage(name, e))?;
-        let audit = app::audit::options(&f.dkim_selectors).map_err(|e| usage(name, e))?;
+        let rcpt = f
+            .relay_test_rcpt
+            .as_deref()
+            .unwrap_or(crate::audit::port25::DEFAULT_RELAY_RCPT);
+        let audit = app::audit::options(&s, &f.dkim_selectors, rcpt).map_err(|e| usage(name, e))?;
         let min_interval = match f.min_interval {
             Some(v) => secs(name, "min-interval", v, 86_400.0)?,
             None => min_interval,
@@ -232,5 +236,6 @@ fn read_credentials(name: &str, c: &CredentialSettings) -> Result<Credentials, A
         mech: c.mech,
         all_mechs: c.all_mechs,
         allow_plaintext: c.allow_plaintext,
+        allow_invalid_cert: c.allow_invalid_cert,
     })
 }
