@@ -285,3 +285,71 @@ fn a_scrape_storm_probes_each_target_once_within_the_per_host_limit() {
     let _: SocketAddr = addr;
     assert!(daemon.terminate().success());
 }
+
+/// `GET path` over TLS trusting only `ca`, with an optional `Authorization` header value.
+fn tls_get(
+    addr: SocketAddr,
+    ca: &crate::support::certs::TestCa,
+    auth: Option<&str>,
+) -> (u16, String) {
+    use std::io::{Read, Write};
+    let cfg = crate::support::certs::client_config(ca);
+    let name = "exporter.test".try_into().unwrap();
+    let conn = rustls::ClientConnection::new(cfg, name).unwrap();
+    let sock = std::net::TcpStream::connect(addr).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, sock);
+    let auth = auth
+        .map(|a| format!("Authorization: {a}\r\n"))
+        .unwrap_or_default();
+    let req =
+        format!("GET /metrics HTTP/1.1\r\nHost: exporter.test\r\n{auth}Connection: close\r\n\r\n");
+    tls.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    let _ = tls.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let code = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (code, text)
+}
+
+#[test]
+fn basic_auth_and_tls_guard_the_listener() {
+    use base64::Engine;
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let ca = crate::support::certs::TestCa::new();
+    let cert = ca.issue(&["exporter.test"], crate::support::certs::Validity::Valid);
+    let (chain, key) = cert.write(dir.path(), "exporter");
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "s3cret\n").unwrap();
+    std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let config = format!(
+        "[serve]\nbasic-auth-user = \"prom\"\nbasic-auth-password-file = \"{}\"\ntls-cert-file = \"{}\"\ntls-key-file = \"{}\"\n",
+        pw.display(),
+        chain.display(),
+        key.display()
+    );
+    let (daemon, addr) = exporter(&config, &["--dns".into(), "127.0.0.1:9".into()]);
+    let (code, text) = tls_get(addr, &ca, None);
+    assert_eq!(code, 401, "{text}");
+    assert!(
+        text.to_ascii_lowercase()
+            .contains("www-authenticate: basic"),
+        "{text}"
+    );
+    let wrong = base64::engine::general_purpose::STANDARD.encode("prom:nope");
+    assert_eq!(tls_get(addr, &ca, Some(&format!("Basic {wrong}"))).0, 401);
+    let right = base64::engine::general_purpose::STANDARD.encode("prom:s3cret");
+    let (code, text) = tls_get(addr, &ca, Some(&format!("Basic {right}")));
+    assert_eq!(code, 200, "{text}");
+    assert!(text.contains("mailprobe_exporter_build_info"), "{text}");
+    // Plain HTTP to the TLS listener gets no answer, and the server keeps serving.
+    assert_eq!(get(addr, "/metrics").0, 0);
+    assert_eq!(tls_get(addr, &ca, Some(&format!("Basic {right}"))).0, 200);
+    assert!(daemon.terminate().success());
+}

@@ -97,7 +97,7 @@ pub fn exporter(config: &str, args: &[String]) -> (Daemon, SocketAddr) {
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let first = lines.next().and_then(|l| l.ok()).unwrap_or_default();
     let addr = first
-        .split("http://")
+        .split("://")
         .nth(1)
         .and_then(|r| r.split('/').next())
         .and_then(|a| a.parse().ok())
