@@ -277,6 +277,8 @@ finding_codes! {
     // Input.
     /// A batch line could not be checked (bad address or domain, missing password variable).
     InvalidInput = "invalid-input", "critical";
+    /// `mailprobe serve`: a probe gave no result within its module's deadline.
+    ExporterTimeout = "exporter-timeout", "critical";
 
     // The inbound audit: MX.
     /// The domain does not exist (NXDOMAIN): mail to it bounces.

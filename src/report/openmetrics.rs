@@ -312,7 +312,7 @@ fn finding_counts(r: &Report) -> Vec<(&'static str, &str, usize)> {
         };
         match counts
             .iter_mut()
-            .find(|(s, c, _)| *s == sev && *c == f.code)
+            .find(|(s, c, _)| *s == sev && *c == f.code.as_str())
         {
             Some(e) => e.2 += 1,
             None => counts.push((sev, f.code.as_str(), 1)),
@@ -339,15 +339,21 @@ pub fn render_many(reports: &[Report]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Finding;
+    use crate::model::{Finding, FindingCode};
 
     #[test]
     fn families_once_labels_escaped_eof_last() {
         let mut a = Report::new("check", "a@x.example", "x.example");
-        a.findings
-            .push(Finding::new(Severity::Warning, "cert-expiring", "m"));
-        a.findings
-            .push(Finding::new(Severity::Warning, "cert-expiring", "m"));
+        a.findings.push(Finding::new(
+            Severity::Warning,
+            FindingCode::CertificateExpired,
+            "m",
+        ));
+        a.findings.push(Finding::new(
+            Severity::Warning,
+            FindingCode::CertificateExpired,
+            "m",
+        ));
         a.status = Status::Warning;
         let mut b = Report::new("check", "b\"\\\n@y.example", "y.example");
         b.status = Status::Critical;
@@ -363,7 +369,7 @@ mod tests {
         );
         assert!(text.contains("mailprobe_status{target=\"a@x.example\"} 1\n"));
         assert!(text.contains(
-            "mailprobe_findings{target=\"a@x.example\",severity=\"warning\",code=\"cert-expiring\"} 2\n"
+            "mailprobe_findings{target=\"a@x.example\",severity=\"warning\",code=\"certificate-expired\"} 2\n"
         ));
         assert!(text.ends_with("# EOF\n"));
     }

@@ -13,7 +13,7 @@ use tokio::sync::Semaphore;
 
 use super::stats::Stats;
 use super::{Module, ServeOptions};
-use crate::model::{Finding, Report, Severity, Status};
+use crate::model::{Finding, FindingCode, Report, Severity, Status};
 use crate::probe::limits::Limits;
 
 /// The most (module, target) results kept; beyond it the oldest are forgotten.
@@ -123,11 +123,11 @@ impl Exporter {
         self.stats.probes_in_flight.fetch_sub(1, Ordering::Relaxed);
         let r = match r {
             Ok(Ok(r)) => r,
-            Ok(Err(e)) => failed(m, target, "invalid-input", e),
+            Ok(Err(e)) => failed(m, target, FindingCode::InvalidInput, e),
             Err(_) => {
                 self.stats.timed_out(&m.name);
                 let msg = format!("no result within {} s", m.budget().as_secs());
-                failed(m, target, "exporter-timeout", msg)
+                failed(m, target, FindingCode::ExporterTimeout, msg)
             }
         };
         self.stats
@@ -182,7 +182,7 @@ impl Exporter {
 }
 
 /// A report for a run that produced none: UNKNOWN with the reason.
-fn failed(m: &Module, target: &str, code: &str, msg: String) -> Report {
+fn failed(m: &Module, target: &str, code: FindingCode, msg: String) -> Report {
     let mut r = Report::new(m.settings.task.name(), target, "");
     r.command = format!("{:?}", m.command).to_lowercase();
     r.findings.push(Finding::new(Severity::Critical, code, msg));
