@@ -237,5 +237,6 @@ fn read_credentials(name: &str, c: &CredentialSettings) -> Result<Credentials, A
         all_mechs: c.all_mechs,
         allow_plaintext: c.allow_plaintext,
         allow_invalid_cert: c.allow_invalid_cert,
+        allow_untrusted: c.allow_untrusted,
     })
 }
