@@ -10,6 +10,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::RoundtripError;
 use super::headers;
 use super::message::TOKEN_HEADER;
 use crate::auth::Authenticator;
@@ -41,7 +42,7 @@ pub struct Found {
     pub found_at: Option<Instant>,
     pub deletion: Option<Deletion>,
     pub auth: Vec<AuthAttempt>,
-    pub error: Option<String>,
+    pub error: Option<RoundtripError>,
     /// `IDLE` or `polling`.
     pub method: Option<String>,
 }
@@ -94,7 +95,7 @@ async fn session(
     wait: Duration,
     keep: bool,
     found: &mut Found,
-) -> Result<(), String> {
+) -> Result<(), RoundtripError> {
     let mut o = match super::open_mailbox(net, server, auth).await {
         Ok((o, attempts)) => {
             found.auth = attempts;
@@ -112,10 +113,7 @@ async fn session(
     let hit = wait_for(conn, &folders, ours, wait, idle).await?;
     let Some((folder, uid)) = hit else {
         logout(conn).await;
-        return Err(format!(
-            "the message did not arrive within {} s",
-            wait.as_secs()
-        ));
+        return Err(RoundtripError::NotArrived(wait.as_secs()));
     };
     found.found_at = Some(Instant::now());
     found.folder = Some(folder.clone());
@@ -135,7 +133,7 @@ async fn session(
 /// INBOX (last, so that it is the folder selected while IDLE waits).
 async fn capabilities_and_folders(
     conn: &mut Session,
-) -> Result<(Capabilities, Vec<String>), String> {
+) -> Result<(Capabilities, Vec<String>), RoundtripError> {
     // RFC 9051 §6.2.2: capabilities may change with the login (IDLE, UIDPLUS, SPECIAL-USE).
     let r = imap_command(conn, Command::Capability).await?;
     let caps = r.capabilities().unwrap_or_default();
@@ -161,7 +159,7 @@ async fn wait_for(
     ours: Ours<'_>,
     wait: Duration,
     idle: bool,
-) -> Result<Option<(String, u32)>, String> {
+) -> Result<Option<(String, u32)>, RoundtripError> {
     let deadline = Instant::now() + wait;
     let search = Command::UidSearchHeader {
         field: "Message-ID",
@@ -197,7 +195,7 @@ async fn wait_for(
             } else {
                 Duration::from_secs(5).min(left)
             };
-            conn.imap_idle(cycle).await.map_err(|e| e.to_string())?;
+            conn.imap_idle(cycle).await?;
         } else {
             tokio::time::sleep(nap).await;
         }
@@ -205,36 +203,36 @@ async fn wait_for(
     }
 }
 
-async fn imap_command(conn: &mut Session, cmd: Command<'_>) -> Result<ImapResponse, String> {
-    conn.imap(&cmd).await.map_err(|e| e.to_string())
+async fn imap_command(
+    conn: &mut Session,
+    cmd: Command<'_>,
+) -> Result<ImapResponse, RoundtripError> {
+    Ok(conn.imap(&cmd).await?)
 }
 
 /// The untagged data (without `* `) of an `OK` completion, or the completion as the error.
-fn completion(r: ImapResponse) -> Result<Vec<String>, String> {
+fn completion(r: ImapResponse) -> Result<Vec<String>, RoundtripError> {
     if r.is_ok() {
         Ok(r.untagged)
     } else {
-        Err(r.status_line())
+        Err(RoundtripError::Rejected(r.status_line()))
     }
 }
 
 /// One command that must complete with `OK`; its untagged data.
-async fn command(conn: &mut Session, cmd: Command<'_>) -> Result<Vec<String>, String> {
+async fn command(conn: &mut Session, cmd: Command<'_>) -> Result<Vec<String>, RoundtripError> {
     completion(imap_command(conn, cmd).await?)
 }
 
 /// Fetch the `Message-ID` and token fields of `uid` in the selected folder: is it ours? Only a
 /// FETCH answer about that very UID counts.
-async fn is_ours(conn: &mut Session, uid: u32, ours: Ours<'_>) -> Result<bool, String> {
+async fn is_ours(conn: &mut Session, uid: u32, ours: Ours<'_>) -> Result<bool, RoundtripError> {
     let fields = ["Message-ID", TOKEN_HEADER];
     let cmd = Command::UidFetchHeaderFields {
         uid,
         fields: &fields,
     };
-    let (r, literals) = conn
-        .imap_command_literals(&cmd)
-        .await
-        .map_err(|e| e.to_string())?;
+    let (r, literals) = conn.imap_command_literals(&cmd).await?;
     completion(r)?;
     Ok(literals.iter().any(|(announced, bytes)| {
         imap::fetch_uid(announced) == Some(uid)
@@ -242,11 +240,14 @@ async fn is_ours(conn: &mut Session, uid: u32, ours: Ours<'_>) -> Result<bool, S
     }))
 }
 
-async fn fetch_header(conn: &mut Session, uid: u32, found: &mut Found) -> Result<(), String> {
+async fn fetch_header(
+    conn: &mut Session,
+    uid: u32,
+    found: &mut Found,
+) -> Result<(), RoundtripError> {
     let (r, literals) = conn
         .imap_command_literals(&Command::UidFetchHeader(uid))
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     let lines = completion(r)?;
     if let Some(d) = lines.iter().find_map(|l| imap::parse_internaldate(l)) {
         found.internal_date = Some(d);
@@ -265,7 +266,7 @@ async fn fetch_header(conn: &mut Session, uid: u32, found: &mut Found) -> Result
 /// left flagged (`LeftOthersDeleted`) for the user's client to expunge.
 async fn delete(conn: &mut Session, uid: u32, caps: &Capabilities) -> Deletion {
     let uidplus = caps.has(Capability::UidPlus);
-    let r: Result<Deletion, String> = async {
+    let r: Result<Deletion, RoundtripError> = async {
         let others = if uidplus {
             false
         } else {

@@ -4,11 +4,14 @@
 //!
 //! Entry point: [`run`] → [`RoundtripReport`] (its data lives in [`crate::model`]).
 
+mod error;
 pub mod headers;
 pub mod imap_fetch;
 pub mod message;
 pub mod pop3_fetch;
 pub mod submit;
+
+pub use error::RoundtripError;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -121,7 +124,7 @@ pub async fn run(
                 format!(
                     "the test message was not accepted by {}: {}",
                     rep.submit_server,
-                    sub.error.unwrap_or_default()
+                    sub.error.map(|e| e.to_string()).unwrap_or_default()
                 ),
             )
             .hint("See the submit steps: the failing SMTP command and the server's reply."),
@@ -203,11 +206,7 @@ pub async fn run(
             rep.latency_ms = Some(t.saturating_duration_since(accepted_at).as_millis() as u64);
             rep.folder = found.folder.clone();
         }
-        None if found
-            .error
-            .as_deref()
-            .is_some_and(|e| e.contains("did not arrive")) =>
-        {
+        None if matches!(found.error, Some(RoundtripError::NotArrived(_))) => {
             rep.result = RoundtripResult::NotArrived;
             rep.findings.push(
                 Finding::new(Severity::Critical, FindingCode::RoundtripNotArrived, format!("the test message did not arrive within {} s (searched INBOX and Junk)", opts.wait.as_secs()))
@@ -221,7 +220,7 @@ pub async fn run(
                 FindingCode::RoundtripFetchFailed,
                 format!(
                     "cannot check the mailbox: {}",
-                    found.error.unwrap_or_default()
+                    found.error.map(|e| e.to_string()).unwrap_or_default()
                 ),
             ));
         }
@@ -296,7 +295,7 @@ async fn open_with_login<'a>(
     c: &'a Candidate,
     auth: &'a Authenticator,
     max_total: usize,
-) -> (Probe, Result<Session, String>) {
+) -> (Probe, Result<Session, RoundtripError>) {
     let opts = OpenOptions {
         max_total,
         login: Some(auth),
@@ -305,7 +304,7 @@ async fn open_with_login<'a>(
     let opened = open_and_login(net, c, &opts).await;
     let error = opened.error.clone().unwrap_or_default();
     let (probe, session) = opened.into_session();
-    (probe, session.ok_or(error))
+    (probe, session.ok_or(RoundtripError::Open(error)))
 }
 
 /// Open the mailbox server (IMAP or POP3, the protocol of `server`) and log in, with a larger
@@ -315,7 +314,7 @@ pub(crate) async fn open_mailbox(
     net: &Arc<Net>,
     server: &Setting,
     auth: &Authenticator,
-) -> Result<(Session, Vec<AuthAttempt>), (Vec<AuthAttempt>, String)> {
+) -> Result<(Session, Vec<AuthAttempt>), (Vec<AuthAttempt>, RoundtripError)> {
     let c = candidate(server);
     let (probe, opened) = open_with_login(net, &c, auth, MAILBOX_MAX_TOTAL).await;
     let session = opened.map_err(|e| (Vec::new(), e))?;
@@ -327,7 +326,13 @@ pub(crate) async fn open_mailbox(
             .last()
             .and_then(|a| a.response.clone())
             .unwrap_or_default();
-        let proto = server.protocol.as_str().to_uppercase();
-        Err((attempts, format!("{proto} login failed: {why}")))
+        let protocol = server.protocol.as_str().to_uppercase();
+        Err((
+            attempts,
+            RoundtripError::MailboxLogin {
+                protocol,
+                reply: why,
+            },
+        ))
     }
 }

@@ -12,17 +12,22 @@ use crate::net::Net;
 use crate::proto::pop3::{self, Command};
 use crate::proto::{Pop3Response, Session};
 
+use super::RoundtripError;
 use super::headers;
 use super::imap_fetch::{Found, Ours};
 
 /// One command that must be answered `+OK`; its answer, or the `-ERR` as the error.
-async fn cmd(conn: &mut Session, c: Command<'_>) -> Result<Pop3Response, String> {
-    let r = conn.pop3(&c).await.map_err(|e| e.to_string())?;
+async fn cmd(conn: &mut Session, c: Command<'_>) -> Result<Pop3Response, RoundtripError> {
+    let r = conn.pop3(&c).await?;
     if r.is_ok() {
         Ok(r)
     } else {
         let code = r.status.code.map(|c| format!("[{c}] ")).unwrap_or_default();
-        Err(format!("{}: -ERR {code}{}", c.command(), r.status.text))
+        Err(RoundtripError::Rejected(format!(
+            "{}: -ERR {code}{}",
+            c.command(),
+            r.status.text
+        )))
     }
 }
 
@@ -53,10 +58,7 @@ pub async fn wait_and_fetch(
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            found.error = Some(format!(
-                "the message did not arrive within {} s",
-                wait.as_secs()
-            ));
+            found.error = Some(RoundtripError::NotArrived(wait.as_secs()));
             return found;
         }
         tokio::time::sleep(backoff.min(left)).await;
@@ -72,7 +74,7 @@ async fn poll(
     ours: Ours<'_>,
     keep: bool,
     found: &mut Found,
-) -> Result<bool, String> {
+) -> Result<bool, RoundtripError> {
     let (attempts, opened) = match super::open_mailbox(net, server, auth).await {
         Ok((o, attempts)) => (attempts, Ok(o)),
         Err((attempts, why)) => (attempts, Err(why)),
@@ -87,10 +89,7 @@ async fn poll(
     let count = pop3::parse_stat(&stat.status.text).map_or(0, |(n, _)| n);
     let mut hit = None;
     for n in (1..=count).rev().take(50) {
-        let r = conn
-            .pop3(&Command::TopHeader(n))
-            .await
-            .map_err(|e| e.to_string())?;
+        let r = conn.pop3(&Command::TopHeader(n)).await?;
         if !r.is_ok() {
             break;
         }

@@ -4,12 +4,13 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::RoundtripError;
 use crate::auth::Authenticator;
 use crate::model::{AuthAttempt, Setting, Step, StepStatus};
 use crate::net::Net;
+use crate::proto::Session;
 use crate::proto::session::MAX_TOTAL;
 use crate::proto::smtp::{self, Command};
-use crate::proto::{Session, SessionError};
 
 use super::message::dot_stuff;
 
@@ -21,7 +22,7 @@ pub struct Submitted {
     pub queue_id: Option<String>,
     /// When the final 250 arrived; `None` when the message was not accepted.
     pub accepted_at: Option<Instant>,
-    pub error: Option<String>,
+    pub error: Option<RoundtripError>,
 }
 
 /// Queue id in the final reply: Postfix `queued as X`, Exim `id=X`, Microsoft
@@ -115,13 +116,13 @@ async fn run(
     msg: &[u8],
     steps: &mut Steps,
     out: &mut Submitted,
-) -> Result<(), String> {
+) -> Result<(), RoundtripError> {
     let c = super::candidate(server);
     let (probe, opened) = super::open_with_login(net, &c, auth, MAX_TOTAL).await;
     let mut session = match opened {
         Ok(s) => s,
         Err(e) => {
-            steps.push("connect", false, e.clone());
+            steps.push("connect", false, e.to_string());
             return Err(e);
         }
     };
@@ -153,7 +154,7 @@ async fn run(
     steps.push_ms("auth", ok, last.clone(), auth_ms);
     if !ok {
         quit(&mut session).await;
-        return Err(format!("login failed: {last}"));
+        return Err(RoundtripError::SubmitLogin(last));
     }
     let conn = &mut session;
     cmd(conn, steps, "mail-from", Command::MailFrom(from)).await?;
@@ -161,14 +162,14 @@ async fn run(
     cmd(conn, steps, "data", Command::Data).await?;
     let mut payload = dot_stuff(msg);
     payload.extend_from_slice(b".\r\n");
-    conn.send_data(&payload).await.map_err(|e| e.to_string())?;
-    let r = conn.read_smtp_reply().await.map_err(|e| e.to_string())?;
+    conn.send_data(&payload).await?;
+    let r = conn.read_smtp_reply().await?;
     let reply = r.one_line();
     let accepted = r.code == smtp::code::OK;
     steps.push("message", accepted, reply.clone());
     if !accepted {
         quit(conn).await;
-        return Err(format!("message refused: {reply}"));
+        return Err(RoundtripError::MessageRefused(reply));
     }
     out.accepted_at = Some(Instant::now());
     out.queue_id = queue_id(&reply);
@@ -189,18 +190,18 @@ async fn cmd(
     steps: &mut Steps,
     name: &str,
     c: Command<'_>,
-) -> Result<(), String> {
-    let r: smtp::SmtpReply = conn
-        .smtp(&c)
-        .await
-        .map_err(|e: SessionError| e.to_string())?;
+) -> Result<(), RoundtripError> {
+    let r: smtp::SmtpReply = conn.smtp(&c).await?;
     let reply = r.one_line();
     let ok = r.code == c.expect();
     steps.push(name, ok, reply.clone());
     if ok {
         Ok(())
     } else {
-        Err(format!("{} refused: {reply}", c.command()))
+        Err(RoundtripError::Refused {
+            command: c.command().to_string(),
+            reply,
+        })
     }
 }
 

@@ -265,7 +265,7 @@ async fn the_round_trip_sends_nothing_to_an_unverified_certificate() {
         false,
     )
     .await;
-    let err = found.error.unwrap_or_default();
+    let err = found.error.map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("--allow-invalid-cert-auth"), "{err}");
     let sub = mailprobe::roundtrip::submit::submit(
         &net,
@@ -277,7 +277,7 @@ async fn the_round_trip_sends_nothing_to_an_unverified_certificate() {
     )
     .await;
     assert!(sub.accepted_at.is_none());
-    let err = sub.error.unwrap_or_default();
+    let err = sub.error.map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("--allow-invalid-cert-auth"), "{err}");
     for srv in [&imap, &smtp] {
         let sent = srv.lines();
