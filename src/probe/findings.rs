@@ -415,10 +415,20 @@ fn cross_findings(probes: &[Probe]) -> Vec<Finding> {
         .iter()
         .any(|p| p.protocol == Protocol::Smtp && p.port != 25 && works(p));
     if !p25_dead.is_empty() && sub_ok {
-        let hosts: Vec<String> = p25_dead.iter().map(|p| p.host.clone()).collect();
+        let what: Vec<String> = p25_dead
+            .iter()
+            .map(|p| match &p.outcome {
+                Outcome::Failed { error, .. } => format!("{}: {error}", p.host),
+                Outcome::Working { .. } => p.host.clone(),
+            })
+            .collect();
         out.push(
-            Finding::new(Severity::Info, FindingCode::Port25Blocked, format!("port 25 of {} is unreachable from here while 587/465 work", hosts.join(", ")))
-                .hint("typical of an ISP or network blocking outgoing port 25; mail clients use 587 or 465, so this is no problem for them"),
+            Finding::new(
+                Severity::Info,
+                FindingCode::Port25Blocked,
+                format!("port 25 is unreachable from here while 587/465 work ({})", what.join("; ")),
+            )
+            .hint("Usual on home Internet lines and cloud networks (AWS, Google Cloud, Azure, …), which drop outgoing port 25 against spam; mail programs send on 465 or 587, so they are not affected."),
         );
     }
     // IPv6 addresses fail while IPv4 works: once per host.

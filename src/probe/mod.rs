@@ -4,7 +4,7 @@
 //!
 //! Public API (used by the app and the auth stage):
 //! - [`probe_all`]`(Arc<Net>, &[Candidate], &ProbeOptions) -> `[`ProbeRun`]: every candidate,
-//!   concurrently (bounded, staggered guesses, cancellation of outranked candidates; see
+//!   concurrently (bounded, each started the moment it is known, outranked ones stopped; see
 //!   [`schedule`]), then [`findings::findings`] and the verdict [`verdict::choose`]. Probes come
 //!   back in candidate order.
 //! - [`probe_feed`]`(Arc<Net>, UnboundedReceiver<`[`Feed`]`>, &ProbeOptions) -> `[`ProbeRun`]: the
@@ -32,10 +32,12 @@
 //!   if it tried nothing).
 //!
 //! Cancellation (see [`schedule`]): once the candidate list is settled, a pending probe that the
-//! verdict would rank below a probe already working with a valid certificate is cancelled (after
-//! `cancel_grace`; never a port 25 probe nor a URL the user named) and recorded as
-//! `Failed{phase: "cancelled"}` with one `cancelled` step (status `skipped`); past `--deadline`,
-//! pending probes become `Failed{phase: "deadline"}`. Findings and the verdict ignore both.
+//! verdict would rank below a probe already working with a valid certificate is stopped at once
+//! (never a URL the user named), keeping the steps and transcript lines it has, and recorded as
+//! `Failed{phase: "cancelled"}` with a `cancelled` step (status `skipped`); port-25 probes are cut
+//! when the verdict is ready (reachable, or "looks filtered" after at most 0.5 s more); past
+//! `--deadline`, pending probes become `Failed{phase: "deadline"}`. Findings and the verdict
+//! ignore cancelled and deadline probes.
 
 pub mod findings;
 pub mod limits;
@@ -69,15 +71,10 @@ pub struct ProbeOptions {
     pub per_host: usize,
     /// Limits shared with other runs (batch mode); None: this run's own, from the two above.
     pub limits: Option<Arc<limits::Limits>>,
-    /// Delay between the starts of successive `Source::Guess` candidates of one protocol
-    /// (Thunderbird staggers its guesses the same way so a fast good answer can win).
-    pub stagger_guesses: Duration,
     /// Name sent with EHLO/HELO (RFC 5321 §4.1.4: an FQDN or an address literal).
     pub ehlo_name: String,
     /// A greeting slower than this is reported (tarpit or overloaded server).
     pub slow_greeting: Duration,
-    /// How long a probe outranked by a working one may still finish before it is cancelled.
-    pub cancel_grace: Duration,
     pub login: Option<Arc<dyn LoginHook>>,
 }
 
@@ -89,10 +86,8 @@ impl Default for ProbeOptions {
             concurrency: 16,
             per_host: 4,
             limits: None,
-            stagger_guesses: Duration::from_millis(100),
             ehlo_name: DEFAULT_EHLO_NAME.to_string(),
             slow_greeting: Duration::from_secs(5),
-            cancel_grace: Duration::from_millis(300),
             login: None,
         }
     }
@@ -105,10 +100,8 @@ impl std::fmt::Debug for ProbeOptions {
             .field("warn_cert_days", &self.warn_cert_days)
             .field("concurrency", &self.concurrency)
             .field("per_host", &self.per_host)
-            .field("stagger_guesses", &self.stagger_guesses)
             .field("ehlo_name", &self.ehlo_name)
             .field("slow_greeting", &self.slow_greeting)
-            .field("cancel_grace", &self.cancel_grace)
             .field("login", &self.login.is_some())
             .finish()
     }
@@ -117,7 +110,7 @@ impl std::fmt::Debug for ProbeOptions {
 impl ProbeOptions {
     /// How the probe opens each session: its login hook, nothing refused (the findings judge
     /// the certificate).
-    fn open_options(&self) -> OpenOptions<'_> {
+    pub(crate) fn open_options(&self) -> OpenOptions<'_> {
         OpenOptions {
             ehlo_name: &self.ehlo_name,
             slow_greeting: self.slow_greeting,

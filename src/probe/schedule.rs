@@ -1,6 +1,5 @@
 //! Running all probes: concurrently (at most `concurrency` connections, `per_host` per host),
-//! guesses staggered by `stagger_guesses` within their group ([`rules::start_delays`]), the
-//! whole run within `--deadline`.
+//! every candidate started the moment it is known, the whole run within `--deadline`.
 //!
 //! Pipelined with discovery ([`probe_feed`]): candidates arrive as each discovery source answers
 //! ([`Feed::Found`]) and each is probed at once, so a probe never waits for a slower source it
@@ -8,19 +7,24 @@
 //! decides the cancellations and gives the login its final user name. [`probe_all`] is the same
 //! with every candidate known up front.
 //!
-//! Cancellation: within one group (IMAP, POP3, submission SMTP), once the ranking is settled and
-//! a probe works with a valid certificate, every still-pending probe the verdict would rank below
-//! it ([`verdict::preference`]) can no longer change the verdict and is cancelled after
-//! `cancel_grace` (default 300 ms: probes about to answer still make it into the report, a black
-//! hole costs at most the grace, never its timeout). Such a probe is kept in the report as
-//! `Failed{phase: "cancelled"}` with a `cancelled` step (status `skipped`); probes that would rank
-//! higher keep running and the verdict waits for them. Port 25 probes are never cancelled, nor are
-//! candidates the user named (`Source::User`, from `mailprobe probe URL…`: each was asked for)
-//! (they are not part of the verdict but tell whether port 25 is blocked, and they are bounded by
-//! the step timeout like everything else). When the deadline passes, whatever is still pending is
-//! recorded as `Failed{phase: "deadline"}`.
+//! The verdict the moment it is known: within one group (incoming: IMAP and POP3; submission),
+//! once the ranking is settled and a probe [`rules::wins`] (works with a valid certificate, and
+//! its login, if tried, succeeded), every still-pending probe the verdict would rank below it
+//! ([`verdict::preference`]) can no longer change the verdict and is stopped at once: one still
+//! waiting for a connection slot is dropped, one in flight is cut, keeping the steps and
+//! transcript lines it has. It is recorded as `Failed{phase: "cancelled"}` with a `cancelled`
+//! step (status `skipped`); probes that would rank higher keep running and the verdict waits for
+//! them. Candidates the user named (`Source::User`, from `mailprobe probe URL…`) run to their end.
+//!
+//! Port-25 probes are information (is port 25 reachable from here?), not the verdict: once
+//! nothing else can change the verdict ([`rules::verdict_ready`]), one that has connected is cut
+//! at once and recorded as reachable, and one that has not connected gets at most
+//! [`rules::PORT25_HOLD`] more, then is recorded as "no TCP answer within N ms: port 25 looks
+//! filtered from here" (filtered is what most home and cloud networks do). When the deadline
+//! passes, whatever is still pending is recorded as `Failed{phase: "deadline"}`.
 
 mod rules;
+mod task;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -32,14 +36,13 @@ use futures::stream::FuturesUnordered;
 use tokio::sync::{mpsc, watch};
 
 use super::limits::Limits;
-use super::probe_with_facts;
 use super::{LoginHook, ProbeOptions, ProbeRun, findings, verdict};
-use crate::model::{AuthAttempt, Candidate, Outcome, Phase, Probe};
+use crate::model::{AuthAttempt, Candidate, Probe};
 use crate::net::Net;
 use crate::proto::Session;
 use crate::proto::open::Facts;
-use rules::{Cancel, stopped};
-pub use rules::{outranked, start_delays};
+use rules::{Cancel, PORT25_HOLD, Why, not_run, verdict_ready, wins};
+pub use rules::{group, outranked};
 
 /// What discovery tells the scheduler.
 #[derive(Debug, Clone)]
@@ -95,9 +98,6 @@ pub async fn probe_all(net: Arc<Net>, candidates: &[Candidate], opts: &ProbeOpti
     probe_feed(net, rx, opts).await
 }
 
-/// A finished probe future: its spawn id, and the probe or why it was stopped.
-type Done = (usize, Result<(Probe, Facts), (Phase, String)>);
-
 /// Probe candidates as they arrive from `feed` (see the module docs). If the feed closes without
 /// [`Feed::Settled`], the candidates seen so far, in arrival order, are the final list.
 pub async fn probe_feed(
@@ -121,6 +121,7 @@ pub async fn probe_feed(
         ..opts.clone()
     };
     let net_ref: &Net = &net;
+    let limits_ref: &Limits = &limits;
 
     // Spawned probes, by spawn id.
     let mut known: Vec<Candidate> = Vec::new();
@@ -129,58 +130,25 @@ pub async fn probe_feed(
     let mut futs = FuturesUnordered::new();
     // The final list and, per entry, the spawn id of its probe.
     let mut settled: Option<(Vec<Candidate>, Vec<usize>)> = None;
+    let mut verdict_known = false;
     let deadline = tokio::time::sleep(net.remaining());
     tokio::pin!(deadline);
     let mut deadline_hit = false;
 
     let spawn = |c: Candidate,
-                 delay: std::time::Duration,
                  deadline_hit: bool,
                  known: &mut Vec<Candidate>,
                  cancel: &mut Vec<watch::Sender<Option<Cancel>>>,
                  results: &mut Vec<Option<(Probe, Facts)>>| {
         let id = known.len();
-        let (tx, mut rx) = watch::channel(None::<Cancel>);
+        let (tx, rx) = watch::channel(None::<Cancel>);
         if deadline_hit {
-            tx.send_replace(Some(deadline_cancel()));
+            tx.send_replace(Some(stop_now(Why::Deadline)));
         }
         cancel.push(tx);
         results.push(None);
         known.push(c.clone());
-        let host_sem = limits.host(&c.host);
-        let global = limits.global();
-        async move {
-            let work = async {
-                tokio::time::sleep(delay).await;
-                let _g = global.acquire_owned().await.ok();
-                let _h = host_sem.acquire_owned().await.ok();
-                probe_with_facts(net_ref, &c, opts).await
-            };
-            let cancelled = async {
-                loop {
-                    let Some(c) = rx
-                        .wait_for(|v| v.is_some())
-                        .await
-                        .ok()
-                        .and_then(|r| r.clone())
-                    else {
-                        // The sender is gone: nobody can cancel any more.
-                        return std::future::pending().await;
-                    };
-                    // The work keeps running during the grace; a newer value (the deadline)
-                    // may bring the moment forward.
-                    tokio::select! {
-                        _ = tokio::time::sleep_until(c.at) => return (c.phase, c.reason),
-                        _ = rx.changed() => {}
-                    }
-                }
-            };
-            let r: Done = tokio::select! {
-                r = work => (id, Ok(r)),
-                stop = cancelled => (id, Err(stop)),
-            };
-            r
-        }
+        task::run(id, net_ref, c, opts, limits_ref, rx)
     };
 
     loop {
@@ -205,15 +173,11 @@ pub async fn probe_feed(
                         *slot = Some(id);
                     }
                 }
-                // The stagger counts every guess of the batch, running or not, so a guess's delay
-                // does not depend on which source happened to answer first.
-                let delays = start_delays(&list, opts.stagger_guesses);
                 let mut new_ids = Vec::new();
-                for ((c, id), d) in list.iter().zip(&ids).zip(delays) {
+                for (c, id) in list.iter().zip(&ids) {
                     if id.is_none() {
                         new_ids.push(known.len());
-                        let f = spawn(c.clone(), d, deadline_hit, &mut known, &mut cancel, &mut results);
-                        futs.push(f);
+                        futs.push(spawn(c.clone(), deadline_hit, &mut known, &mut cancel, &mut results));
                     }
                 }
                 if is_final {
@@ -225,27 +189,21 @@ pub async fn probe_feed(
                     board_tx.send_replace(Some(Arc::new(list.clone())));
                     // Probes that already work may now cancel what ranks below them.
                     for w in 0..list.len() {
-                        if valid(&results[ids[w]]) {
-                            cancel_outranked(&list, &ids, w, &results, &cancel, opts);
+                        if winning(&results[ids[w]]) {
+                            cancel_outranked(&list, &ids, w, &results, &cancel);
                         }
                     }
                     settled = Some((list, ids));
                 }
             }
             next = futs.next(), if !futs.is_empty() => {
-                let Some((id, r)) = next else { continue };
-                let pf = match r {
-                    Ok(pf) => pf,
-                    Err((phase, reason)) => {
-                        (stopped(&known[id], phase, reason, started.elapsed()), Facts::default())
-                    }
-                };
-                results[id] = Some(pf);
+                let Some((id, probe, facts)) = next else { continue };
+                results[id] = Some((probe, facts));
                 if let Some((list, ids)) = &settled
-                    && valid(&results[id])
+                    && winning(&results[id])
                 {
                     for w in (0..list.len()).filter(|&w| ids[w] == id) {
-                        cancel_outranked(list, ids, w, &results, &cancel, opts);
+                        cancel_outranked(list, ids, w, &results, &cancel);
                     }
                 }
             }
@@ -253,15 +211,36 @@ pub async fn probe_feed(
                 deadline_hit = true;
                 for (j, tx) in cancel.iter().enumerate() {
                     if results[j].is_none() {
-                        let now = tokio::time::Instant::now();
+                        // Already being stopped: keep that reason, stop now.
                         tx.send_modify(|v| {
                             *v = Some(match v.take() {
-                                // Already outranked: keep that reason, stop now.
-                                Some(c) => Cancel { at: now, ..c },
-                                None => deadline_cancel(),
+                                Some(c) => Cancel { at: tokio::time::Instant::now(), ..c },
+                                None => stop_now(Why::Deadline),
                             })
                         });
                     }
+                }
+            }
+        }
+        let stopping: Vec<bool> = cancel.iter().map(|tx| tx.borrow().is_some()).collect();
+        if let Some((list, ids)) = &settled
+            && !verdict_known
+            && verdict_ready(list, |j| results[ids[j]].is_none() && !stopping[ids[j]])
+        {
+            verdict_known = true;
+            let at = tokio::time::Instant::now() + PORT25_HOLD;
+            for &id in ids {
+                if results[id].is_none() {
+                    cancel[id].send_if_modified(|v| {
+                        v.is_none()
+                            .then(|| {
+                                *v = Some(Cancel {
+                                    why: Why::VerdictReady,
+                                    at,
+                                })
+                            })
+                            .is_some()
+                    });
                 }
             }
         }
@@ -279,7 +258,7 @@ pub async fn probe_feed(
                 (p, f)
             }
             None => (
-                stopped(c, Phase::Deadline, "not run".into(), started.elapsed()),
+                not_run(c, &Why::Deadline, started.elapsed()),
                 Facts::default(),
             ),
         })
@@ -293,27 +272,24 @@ pub async fn probe_feed(
     }
 }
 
-fn deadline_cancel() -> Cancel {
+fn stop_now(why: Why) -> Cancel {
     Cancel {
-        phase: Phase::Deadline,
-        reason: "the run's --deadline passed".to_string(),
+        why,
         at: tokio::time::Instant::now(),
     }
 }
 
-fn valid(r: &Option<(Probe, Facts)>) -> bool {
-    matches!(r, Some((p, _)) if matches!(p.outcome, Outcome::Working { tls_valid: true }))
+fn winning(r: &Option<(Probe, Facts)>) -> bool {
+    r.as_ref().is_some_and(|(p, _)| wins(p))
 }
 
-/// Entry `w` of the settled list works with a valid certificate: cancel, after the grace, every
-/// pending probe it outranks.
+/// Entry `w` of the settled list [`wins`]: stop, at once, every pending probe it outranks.
 fn cancel_outranked(
     list: &[Candidate],
     ids: &[usize],
     w: usize,
     results: &[Option<(Probe, Facts)>],
     cancel: &[watch::Sender<Option<Cancel>>],
-    opts: &ProbeOptions,
 ) {
     let pending: Vec<usize> = (0..list.len())
         .filter(|&j| results[ids[j]].is_none())
@@ -326,16 +302,11 @@ fn cancel_outranked(
             c.port,
             c.security.as_str()
         );
-        let at = tokio::time::Instant::now() + opts.cancel_grace;
         cancel[ids[j]].send_if_modified(|v| {
             if v.is_some() {
                 return false;
             }
-            *v = Some(Cancel {
-                phase: Phase::Cancelled,
-                reason: why.clone(),
-                at,
-            });
+            *v = Some(stop_now(Why::Outranked(why.clone())));
             true
         });
     }

@@ -7,6 +7,8 @@
 //! - [`open_and_login`] runs it and returns an [`Opened`]: the record, and the live session
 //!   when every step worked. The probe ends it with [`Opened::finish`] (LOGOUT/QUIT, close);
 //!   the round trip takes the session ([`Opened::into_session`]) to submit or fetch.
+//! - [`open_until`]: [`open_and_login`] and its end, stopped from outside the moment the caller
+//!   no longer needs it, keeping the steps and transcript lines so far.
 //! - [`connect_ready`]: the same without a login, for a connection of its own (`--all-mechs`
 //!   reconnects). Whether a credential may go over a session (no TLS, a certificate that did
 //!   not verify) is the login's decision (`crate::auth`), from the session's own TLS state
@@ -24,8 +26,10 @@ use crate::net::Net;
 
 mod protocols;
 mod steps;
+mod until;
 
 use steps::Fail;
+pub use until::open_until;
 
 /// The EHLO/HELO name when the caller gives none: RFC 2606 reserves `.invalid`, honest about
 /// being a probe and never a real host (RFC 5321 §4.1.4 wants an FQDN or an address literal).
@@ -105,9 +109,43 @@ struct Run<'a> {
     /// When the last step was recorded: a step that fails without recording itself is timed
     /// from here.
     mark: Instant,
+    /// Set once the TCP connection is up (a scheduler may cut a port-25 dialogue from then on).
+    connected: tokio::sync::watch::Sender<bool>,
 }
 
-impl Run<'_> {
+impl<'a> Run<'a> {
+    fn new(net: &'a Net, c: &'a Candidate, opts: &'a OpenOptions<'a>) -> Run<'a> {
+        let started = Instant::now();
+        Run {
+            net,
+            c,
+            opts,
+            probe: blank_probe(c),
+            facts: Facts::default(),
+            session: None,
+            started,
+            mark: started,
+            connected: tokio::sync::watch::channel(false).0,
+        }
+    }
+
+    /// Handshake, then the login; the outcome settled. `Some(why)` when a step failed (the
+    /// session is then closed).
+    async fn open(&mut self) -> Option<String> {
+        let error = match self.handshake().await {
+            Ok(()) => None,
+            Err(f) => Some(self.failed(f)),
+        };
+        if error.is_none() {
+            self.login().await;
+        }
+        self.settle_outcome();
+        if error.is_some() {
+            self.close().await;
+        }
+        error
+    }
+
     /// Connect, TLS as the candidate says, then the protocol's greeting, capabilities,
     /// STARTTLS and capabilities again.
     async fn handshake(&mut self) -> Result<(), Fail> {
@@ -220,11 +258,7 @@ impl Opened<'_> {
     /// End the dialogue: LOGOUT/QUIT as a `logout` step when the session is open, close it,
     /// and return the finished record and its facts.
     pub async fn finish(mut self) -> (Probe, Facts) {
-        if self.run.session.is_some() {
-            self.run.logout().await;
-            self.run.settle_outcome();
-        }
-        self.run.close().await;
+        self.run.end().await;
         (self.run.probe, self.run.facts)
     }
 }
@@ -237,28 +271,8 @@ pub async fn open_and_login<'a>(
     c: &'a Candidate,
     opts: &'a OpenOptions<'a>,
 ) -> Opened<'a> {
-    let started = Instant::now();
-    let mut run = Run {
-        net,
-        c,
-        opts,
-        probe: blank_probe(c),
-        facts: Facts::default(),
-        session: None,
-        started,
-        mark: started,
-    };
-    let error = match run.handshake().await {
-        Ok(()) => None,
-        Err(f) => Some(run.failed(f)),
-    };
-    if error.is_none() {
-        run.login().await;
-    }
-    run.settle_outcome();
-    if error.is_some() {
-        run.close().await;
-    }
+    let mut run = Run::new(net, c, opts);
+    let error = run.open().await;
     Opened { run, error }
 }
 

@@ -238,11 +238,34 @@ fn setting_line(o: &mut String, label: &str, s: Option<&Setting>, asked: bool) {
     }
 }
 
+/// The server's answer to a login, without an IMAP `[CAPABILITY …]` response code (RFC 9051
+/// §7.1): the status and the text are what a person reads; the capability list is in the JSON.
+fn login_reply(r: &str) -> String {
+    let Some(start) = r.find('[') else {
+        return r.to_string();
+    };
+    let code = &r[start + 1..];
+    if !code
+        .get(..10)
+        .is_some_and(|w| w.eq_ignore_ascii_case("CAPABILITY"))
+    {
+        return r.to_string();
+    }
+    match code.find(']') {
+        Some(end) => format!("{}{}", &r[..start], code[end + 1..].trim_start()),
+        None => r[..start].trim_end().to_string(),
+    }
+}
+
 fn probe_block(o: &mut String, p: &Probe) {
     let verdict = match &p.outcome {
         Outcome::Working { tls_valid: true } => "working".green().to_string(),
         Outcome::Working { tls_valid: false } => {
             "working, certificate not valid".yellow().to_string()
+        }
+        // Stopped by the scheduler, not failed: the verdict no longer needed it.
+        Outcome::Failed { phase, error, .. } if *phase == Phase::Cancelled => {
+            format!("{}: {error}", "stopped".dimmed())
         }
         Outcome::Failed { phase, error, .. } => format!("{} at {phase}: {error}", "failed".red()),
     };
@@ -313,12 +336,40 @@ fn probe_block(o: &mut String, p: &Probe) {
             a.mechanism,
             a.username,
             res,
-            a.response.as_deref().unwrap_or("")
+            login_reply(a.response.as_deref().unwrap_or(""))
         );
     }
     if let Some(lines) = &p.transcript {
         for l in lines {
             let _ = writeln!(o, "      {:>6} {} {}", l.t_ms, l.dir, l.line);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::login_reply;
+
+    #[test]
+    fn login_reply_drops_the_capability_list() {
+        let cases = [
+            (
+                "a2 OK [CAPABILITY IMAP4rev1 SASL-IR ID ENABLE IDLE SORT] Logged in",
+                "a2 OK Logged in",
+            ),
+            (
+                "a2 NO [AUTHENTICATIONFAILED] Authentication failed.",
+                "a2 NO [AUTHENTICATIONFAILED] Authentication failed.",
+            ),
+            (
+                "235 2.7.0 Authentication successful",
+                "235 2.7.0 Authentication successful",
+            ),
+            ("+OK Logged in.", "+OK Logged in."),
+            ("a2 OK [capability IMAP4rev1", "a2 OK"),
+        ];
+        for (raw, shown) in cases {
+            assert_eq!(login_reply(raw), shown, "{raw}");
         }
     }
 }

@@ -243,8 +243,9 @@ fn batch_per_host_limit_holds_across_addresses() {
     use crate::support::scripted::{ScriptedServer, Step};
     use std::time::Duration;
 
-    // A server that holds every connection 60 ms, then closes it; it counts the peak.
-    let server = ScriptedServer::start(vec![Step::Sleep(Duration::from_millis(60)), Step::Close]);
+    // A server that holds every connection 60 ms (less when the client leaves first), then
+    // closes it; it counts the peak.
+    let server = ScriptedServer::start(vec![Step::Linger(Duration::from_millis(60)), Step::Close]);
     let dns = DnsServer::start_zones(&[Zone::new("limit.test")
         .a("mail", "127.0.0.1")
         .srv("_imaps._tcp", 0, 1, 993, "mail.limit.test")

@@ -13,6 +13,7 @@ mod misbehave;
 mod pipeline;
 mod run;
 mod stack;
+mod stop;
 
 use std::net::SocketAddr;
 use std::path::Path;

@@ -123,6 +123,11 @@ impl Run<'_> {
                 let mut session = Session::new(conn.tcp, self.net, self.started);
                 session.max_total = self.opts.max_total;
                 self.session = Some(session);
+                self.connected.send_replace(true);
+                if self.connected.receiver_count() > 0 {
+                    // Let a waiting stop see the connection before the dialogue goes on.
+                    tokio::task::yield_now().await;
+                }
                 Ok(())
             }
             Err(e) => {

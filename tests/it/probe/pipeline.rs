@@ -103,10 +103,7 @@ async fn nothing_is_cancelled_before_the_ranking_is_settled() {
     let good = imaps_server(&ca);
     let hole = ScriptedServer::blackhole();
     let net = net_with(&[], Duration::from_secs(1), Some(&ca.write_pem(tmp.path())));
-    let o = ProbeOptions {
-        cancel_grace: Duration::ZERO,
-        ..opts()
-    };
+    let o = opts();
     let w = cand_from(Protocol::Imap, good.port(), Security::Tls, Source::Srv);
     let p = cand_from(Protocol::Imap, hole.port(), Security::Tls, Source::Guess);
     let (tx, rx) = mpsc::unbounded_channel();

@@ -8,6 +8,7 @@
 //!   [`dns::BlackholeDns`] never answers.
 //! - [`http`]: in-process HTTP + HTTPS server with routes, misbehaving replies, request log.
 //! - [`scripted`]: scripted (mis)behaving TCP / TLS servers, legacy-TLS peers, connection counts.
+//! - [`filtered`]: a port whose SYNs are dropped (port 25 as home and cloud networks filter it).
 //! - [`fence`]: `--connect-to` fences so a world's names never reach other local software.
 //! - [`fixtures`]: DNS zone and autoconfig / Autodiscover XML pointing at a mail stack.
 //! - [`corpus`]: reference corpora outside the repository (`MAILPROBE_ISPDB_DIR`).
@@ -29,6 +30,7 @@ pub mod cmd;
 pub mod corpus;
 pub mod dns;
 pub mod fence;
+pub mod filtered;
 pub mod fixtures;
 pub mod http;
 mod mailconf;

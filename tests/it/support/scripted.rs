@@ -34,6 +34,9 @@ pub enum Step {
     /// Read one TLS record (5-byte header + body), e.g. a ClientHello.
     ReadTlsRecord,
     Sleep(Duration),
+    /// Hold the connection this long, reading and discarding, but end as soon as the client
+    /// closes (so that the live-connection count sees a client's close at once).
+    Linger(Duration),
     /// Close the connection now.
     Close,
     /// Never send anything again; read and discard until the client closes.
@@ -66,6 +69,7 @@ impl std::fmt::Debug for Step {
             Step::ReadUntil(t) => write!(f, "ReadUntil({t:?})"),
             Step::ReadTlsRecord => write!(f, "ReadTlsRecord"),
             Step::Sleep(d) => write!(f, "Sleep({d:?})"),
+            Step::Linger(d) => write!(f, "Linger({d:?})"),
             Step::Close => write!(f, "Close"),
             Step::Hang => write!(f, "Hang"),
             Step::Stall => write!(f, "Stall"),
@@ -222,6 +226,10 @@ impl ScriptedServer {
                 let Ok((tcp, _)) = listener.accept().await else {
                     continue;
                 };
+                // Let connections the client closed just before this one notice their end first
+                // (a yielded task resumes after the I/O driver ran), so that the live count does
+                // not hold a connection the client already left.
+                tokio::task::yield_now().await;
                 let live = Live::new(&st);
                 let (st, script, tls) = (st.clone(), script.clone(), tls.clone());
                 tokio::spawn(async move {
@@ -408,6 +416,17 @@ impl Conn {
                     self.read_exact(len).await?;
                 }
                 Step::Sleep(d) => tokio::time::sleep(*d).await,
+                Step::Linger(d) => {
+                    let until_eof = async {
+                        while self.read_some().await.unwrap_or(0) > 0 {
+                            self.buf.clear();
+                        }
+                    };
+                    tokio::select! {
+                        _ = tokio::time::sleep(*d) => {}
+                        _ = until_eof => return Ok(()),
+                    }
+                }
                 Step::Close => return Ok(()),
                 Step::Hang => {
                     self.buf.clear();
