@@ -86,12 +86,17 @@ async fn settled_list_orders_the_probes_and_adds_the_ones_never_found() {
     let run = probe_feed(net, rx, &opts()).await;
     let ports: Vec<u16> = run.probes.iter().map(|p| p.port).collect();
     assert_eq!(ports, vec![b.port(), a.port()]);
+    assert_eq!(run.probes[0].outcome, Outcome::Working { tls_valid: true });
+    // The one found first works too, unless the settled ranking put the other first and it
+    // finished first: then the verdict no longer needed it.
     assert!(
-        run.probes
-            .iter()
-            .all(|p| p.outcome == Outcome::Working { tls_valid: true })
+        run.probes[1].outcome == Outcome::Working { tls_valid: true }
+            || phase(&run.probes[1]) == Some("cancelled"),
+        "{}",
+        dump(&run.probes[1])
     );
-    assert_eq!((a.connections(), b.connections()), (1, 1));
+    assert!(a.connections() <= 1, "never probed twice");
+    assert_eq!(b.connections(), 1);
 }
 
 #[tokio::test]
