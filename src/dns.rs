@@ -63,6 +63,8 @@ pub struct Resolver {
     inner: TokioResolver,
     /// Bound on one lookup, retries included: hickory's own timeout is per attempt.
     limit: Duration,
+    /// Who answers, for messages: the `--dns` servers, or the system resolver.
+    servers: String,
 }
 
 impl Resolver {
@@ -97,10 +99,25 @@ impl Resolver {
         let inner = builder
             .build()
             .map_err(|e| DnsError::Setup(e.to_string()))?;
+        let described = if servers.is_empty() {
+            "the system resolver (/etc/resolv.conf)".to_string()
+        } else {
+            servers
+                .iter()
+                .map(SocketAddr::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         Ok(Resolver {
             inner,
             limit: timeout,
+            servers: described,
         })
+    }
+
+    /// The servers asked, for messages: `127.0.0.1:5353` (from `--dns`) or the system resolver.
+    pub fn servers(&self) -> &str {
+        &self.servers
     }
 
     /// MX records, lowest preference first.

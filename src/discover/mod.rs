@@ -9,6 +9,7 @@
 pub mod autoconfig;
 pub mod autodiscover;
 pub mod candidate;
+pub mod domain;
 pub mod cap;
 pub mod sources;
 
@@ -66,10 +67,15 @@ pub async fn discover_with(
                 elapsed_ms: 0,
             });
         }
-    } else {
-        all.extend(run_network_sources(net, addr, found).await);
+        return finish(all, addr, true, &domain::DomainDns::Exists);
     }
-    finish(all, addr, net.cfg.offline)
+    // The domain's own existence is asked alongside the sources: no added wait.
+    let (r, dns) = tokio::join!(
+        run_network_sources(net, addr, found),
+        domain::check(net, addr)
+    );
+    all.extend(r);
+    finish(all, addr, false, &dns)
 }
 
 async fn run_network_sources(
@@ -161,14 +167,17 @@ async fn run_network_sources(
     out
 }
 
-fn finish(all: SourceResult, addr: &Address, offline: bool) -> Discovered {
+fn finish(all: SourceResult, addr: &Address, offline: bool, dns: &domain::DomainDns) -> Discovered {
     let candidates = candidate::merge_weighed(all.candidates, all.unverified);
     let mut findings = dedup_findings(all.findings);
     findings.extend(candidate::findings(&candidates));
     let has = |p: fn(Protocol) -> bool| candidates.iter().any(|c| p(c.protocol));
-    if candidates.is_empty() {
+    // A domain that does not exist, or a resolver that failed, says so first and replaces the
+    // generic "nothing found": nobody should hunt for a typo that is not there, or miss one.
+    let about_domain = domain::finding(dns, addr, !candidates.is_empty());
+    if candidates.is_empty() && about_domain.is_none() {
         findings.push(nothing_found(&all.attempts, &addr.domain, offline));
-    } else {
+    } else if !candidates.is_empty() {
         if !has(Protocol::is_incoming) {
             findings.push(Finding::new(
                 Severity::Critical,
@@ -183,6 +192,9 @@ fn finish(all: SourceResult, addr: &Address, offline: bool) -> Discovered {
                 "no SMTP submission server found",
             ));
         }
+    }
+    if let Some(f) = about_domain {
+        findings.insert(0, f);
     }
     let mut attempts = all.attempts;
     attempts.sort_by_key(|a| a.source);

@@ -109,6 +109,10 @@ finding_codes! {
     UntrustedSourceOnly = "untrusted-source-only", "warning or critical";
     /// No source names any server: nothing to probe.
     NoSettingsFound = "no-settings-found", "critical";
+    /// The address's domain does not exist (NXDOMAIN): most often a typo.
+    DomainNotFound = "domain-not-found", "critical";
+    /// The DNS resolver failed (SERVFAIL, REFUSED, no answer), so nothing could be looked up.
+    DnsFailure = "dns-failure", "critical";
     /// No source names an IMAP or POP3 server.
     NoIncomingFound = "no-incoming-found", "critical";
     /// No source names an SMTP server.

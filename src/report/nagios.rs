@@ -141,7 +141,8 @@ pub fn summary(r: &Report) -> String {
         .findings
         .iter()
         .filter(|f| f.severity != Severity::Info)
-        .max_by_key(|f| f.severity);
+        // The first of the worst: findings are listed most telling first.
+        .min_by_key(|f| std::cmp::Reverse(f.severity));
     let settings = r.settings.as_ref().map(|s| {
         let one = |x: Option<&Setting>| x.map(|s| s.summary()).unwrap_or_else(|| "none".into());
         format!(

@@ -1,11 +1,12 @@
-//! The verdict's order and timing end to end: each discovery source's own order survives the
-//! ranking (SRV priority, provider-file order), seen through `mailprobe discover`.
+//! The verdict's order and words end to end: each discovery source's own order survives the
+//! ranking (SRV priority, provider-file order), seen through `mailprobe discover`; a domain that
+//! does not exist and a resolver that fails are said first, in every output format.
 
 use serde_json::Value;
 
 use crate::support::certs::TestCa;
 use crate::support::cmd::mailprobe;
-use crate::support::dns::{DnsServer, Zone};
+use crate::support::dns::{BlackholeDns, DnsServer, Zone};
 use crate::support::http::{HttpServer, Routes};
 
 /// `discover ADDRESS --json` against `dns` (every web lookup answered 404 on loopback).
@@ -90,4 +91,69 @@ fn provider_file_order_is_kept_offline() {
         "{imap:?}"
     );
     assert!(dns.queries().is_empty(), "--offline asks nothing");
+}
+
+/// `check ADDRESS --format FORMAT` against `dns`: (stdout, exit code).
+fn check_with_dns(dns: &str, address: &str, format: &str) -> (String, i32) {
+    let out = mailprobe()
+        .args(["check", address, "--format", format, "--timeout", "1"])
+        .args(["--dns", dns, "--ispdb-url", "http://127.0.0.1:9/ispdb/"])
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+#[test]
+fn a_domain_that_does_not_exist_is_said_first_in_every_format() {
+    // The server is authoritative for `test.`: `nowhere.test` gets NXDOMAIN.
+    let dns = DnsServer::start_zones(&[Zone::new("test")]);
+    let (json, code) = check_with_dns(&dns.arg(), "alice@nowhere.test", "json");
+    assert_eq!(code, 2, "{json}");
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["status"], "critical");
+    let first = &v["findings"][0];
+    assert_eq!(first["code"], "domain-not-found", "{:#}", v["findings"]);
+    assert_eq!(first["severity"], "critical");
+    assert!(
+        first["hint"].as_str().unwrap().contains("spelling"),
+        "{first}"
+    );
+    let codes: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(!codes.contains(&"no-settings-found"), "{codes:?}");
+    let (human, code) = check_with_dns(&dns.arg(), "alice@nowhere.test", "human");
+    assert_eq!(code, 2);
+    assert!(human.contains("the domain nowhere.test does not exist"), "{human}");
+    let (nagios, code) = check_with_dns(&dns.arg(), "alice@nowhere.test", "nagios");
+    assert_eq!(code, 2);
+    assert!(
+        nagios.starts_with("MAILPROBE CRITICAL - alice@nowhere.test: the domain nowhere.test does not exist"),
+        "{nagios}"
+    );
+    assert!(nagios.contains("CRITICAL: domain-not-found:"), "{nagios}");
+}
+
+#[test]
+fn a_resolver_that_does_not_answer_is_named_with_its_error() {
+    let silent = BlackholeDns::start();
+    let at = silent.addr().to_string();
+    let (json, code) = check_with_dns(&at, "alice@example.test", "json");
+    assert_eq!(code, 2, "{json}");
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let first = &v["findings"][0];
+    assert_eq!(first["code"], "dns-failure", "{:#}", v["findings"]);
+    let msg = first["message"].as_str().unwrap();
+    assert!(msg.contains(&at) && msg.contains("timeout"), "{msg}");
+    let (nagios, code) = check_with_dns(&at, "alice@example.test", "nagios");
+    assert_eq!(code, 2);
+    assert!(nagios.contains("CRITICAL: dns-failure:"), "{nagios}");
+    let (human, _) = check_with_dns(&at, "alice@example.test", "human");
+    assert!(human.contains(&at), "{human}");
 }
