@@ -13,8 +13,10 @@ use std::time::Duration;
 
 use thiserror::Error;
 
-/// Default ISPDB, as Thunderbird uses it.
-pub const DEFAULT_ISPDB_URL: &str = "https://autoconfig.thunderbird.net/v1.1/";
+/// The ISPDB base URL Thunderbird itself uses today: its `mailnews.auto_config_url` default
+/// (comm-central `mailnews/mailnews.js`). The autoconfig draft's `https://v1.ispdb.net/` is not
+/// what clients query; `--ispdb-url` overrides it.
+pub const DEFAULT_ISPDB_URL: &str = "https://live.thunderbird.net/autoconfig/v1.1/";
 
 /// An invalid option value.
 #[derive(Debug, Error, PartialEq, Eq)]
