@@ -9,8 +9,8 @@
 pub mod autoconfig;
 pub mod autodiscover;
 pub mod candidate;
-pub mod domain;
 pub mod cap;
+pub mod domain;
 pub mod sources;
 
 use std::time::Instant;

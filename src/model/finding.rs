@@ -109,8 +109,6 @@ finding_codes! {
     UntrustedSourceOnly = "untrusted-source-only", "warning or critical";
     /// No source names any server: nothing to probe.
     NoSettingsFound = "no-settings-found", "critical";
-    /// The address's domain does not exist (NXDOMAIN): most often a typo.
-    DomainNotFound = "domain-not-found", "critical";
     /// The DNS resolver failed (SERVFAIL, REFUSED, no answer), so nothing could be looked up.
     DnsFailure = "dns-failure", "critical";
     /// No source names an IMAP or POP3 server.
@@ -285,7 +283,8 @@ finding_codes! {
     ExporterTimeout = "exporter-timeout", "critical";
 
     // The inbound audit: MX.
-    /// The domain does not exist (NXDOMAIN): mail to it bounces.
+    /// The domain does not exist (NXDOMAIN): mail to it bounces, and `check` / `discover` say
+    /// so first (most often a typo in the address).
     DomainNotFound = "domain-not-found", "critical";
     /// The resolver could not be reached: nothing could be checked.
     DnsUnavailable = "dns-unavailable", "critical";

@@ -130,11 +130,16 @@ fn a_domain_that_does_not_exist_is_said_first_in_every_format() {
     assert!(!codes.contains(&"no-settings-found"), "{codes:?}");
     let (human, code) = check_with_dns(&dns.arg(), "alice@nowhere.test", "human");
     assert_eq!(code, 2);
-    assert!(human.contains("the domain nowhere.test does not exist"), "{human}");
+    assert!(
+        human.contains("the domain nowhere.test does not exist"),
+        "{human}"
+    );
     let (nagios, code) = check_with_dns(&dns.arg(), "alice@nowhere.test", "nagios");
     assert_eq!(code, 2);
     assert!(
-        nagios.starts_with("MAILPROBE CRITICAL - alice@nowhere.test: the domain nowhere.test does not exist"),
+        nagios.starts_with(
+            "MAILPROBE CRITICAL - alice@nowhere.test: the domain nowhere.test does not exist"
+        ),
         "{nagios}"
     );
     assert!(nagios.contains("CRITICAL: domain-not-found:"), "{nagios}");
