@@ -94,6 +94,7 @@ fn run(
     let reporter = terminal::BarReporter::new(settings.output.format == Format::Human);
     let mut io = Io {
         reporter: &reporter,
+        oauth: &terminal::TerminalOAuth,
         prompt: Box::new(terminal::prompt_password),
         stdin: Box::new(std::io::stdin()),
     };

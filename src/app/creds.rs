@@ -31,7 +31,10 @@ pub fn credentials(
         .map_err(err)?;
     let password = match &c.password {
         Some(src) => Some(read_secret_with(src, &mut io.stdin).map_err(err)?),
-        None if oauth_token.is_none() && (c.user.is_some() || need == Need::Required) => {
+        None if oauth_token.is_none()
+            && !c.oauth
+            && (c.user.is_some() || need == Need::Required) =>
+        {
             let label = match &c.user {
                 Some(u) => format!("Password for {u}: "),
                 None => "Password: ".to_string(),
@@ -40,7 +43,8 @@ pub fn credentials(
         }
         None => None,
     };
-    if (c.mech.is_some() || c.all_mechs) && password.is_none() && oauth_token.is_none() {
+    if (c.mech.is_some() || c.all_mechs) && password.is_none() && oauth_token.is_none() && !c.oauth
+    {
         return Err(AppError::Usage(
             "--auth-mech and --all-mechs need credentials: --password-env, --password-stdin, --password-file or --oauth-token-env".into(),
         ));

@@ -7,6 +7,8 @@
 
 use std::io::Read;
 
+use crate::auth::oauth::OAuthUi;
+use crate::auth::oauth::wire::DeviceAuthorization;
 use crate::auth::{CredentialError, Secret};
 use crate::model::Report;
 
@@ -35,6 +37,8 @@ pub type PasswordPrompt<'a> = dyn FnMut(&str) -> Result<Secret, CredentialError>
 
 /// The front end of one run.
 pub struct Io<'a> {
+    /// Shows the device code or opens the browser during `oauth login`.
+    pub oauth: &'a dyn OAuthUi,
     pub reporter: &'a dyn Reporter,
     pub prompt: Box<PasswordPrompt<'a>>,
     /// Standard input, for `--password-stdin` and `--batch -`.
@@ -47,8 +51,18 @@ impl<'a> Io<'a> {
     pub fn silent() -> Io<'a> {
         Io {
             reporter: &NoReporter,
+            oauth: &NoOAuthUi,
             prompt: Box::new(|_| Err(CredentialError::NoTerminal)),
             stdin: Box::new(std::io::empty()),
         }
     }
+}
+
+/// An OAuth front end that shows nothing (a device-flow login then waits unseen).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoOAuthUi;
+
+impl OAuthUi for NoOAuthUi {
+    fn device_code(&self, _d: &DeviceAuthorization) {}
+    fn open_browser(&self, _url: &str) {}
 }

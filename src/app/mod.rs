@@ -24,11 +24,12 @@ pub mod check;
 pub mod creds;
 pub mod export;
 mod io;
+pub mod oauth;
 pub mod settings;
 pub mod shard;
 
 use creds::Need;
-pub use io::{Io, NoReporter, PasswordPrompt, Reporter};
+pub use io::{Io, NoOAuthUi, NoReporter, PasswordPrompt, Reporter};
 pub use settings::{
     CredentialSettings, ExportTask, Format, OutputSettings, RoundtripTask, Settings, Task,
 };
@@ -109,8 +110,9 @@ pub async fn run(s: &Settings, io: &mut Io<'_>, out: &mut dyn Write) -> Result<S
         }
         Task::Check { address } => {
             let addr = check::parse_address(address)?;
-            let creds = creds::credentials(&s.credentials, Need::IfGiven, io)?;
+            let mut creds = creds::credentials(&s.credentials, Need::IfGiven, io)?;
             let net = Net::new(s.net.clone())?;
+            with_stored_token(s, &net, Some(&addr), &mut creds).await?;
             let opts = check::probe_options(s, &creds, Some(&addr), &net);
             Ok(emit(check::check(&net, &addr, &opts).await, out))
         }
@@ -124,7 +126,7 @@ pub async fn run(s: &Settings, io: &mut Io<'_>, out: &mut dyn Write) -> Result<S
             batch::run(s, source, &creds, &net, io, out).await
         }
         Task::Probe { urls } => {
-            let creds = creds::credentials(&s.credentials, Need::IfGiven, io)?;
+            let mut creds = creds::credentials(&s.credentials, Need::IfGiven, io)?;
             // A login needs an address for the user name: --user gives it for `probe`.
             let addr = creds.user.as_deref().and_then(|u| address::parse(u).ok());
             if creds.present() && addr.is_none() {
@@ -133,6 +135,7 @@ pub async fn run(s: &Settings, io: &mut Io<'_>, out: &mut dyn Write) -> Result<S
                 ));
             }
             let net = Net::new(s.net.clone())?;
+            with_stored_token(s, &net, addr.as_ref(), &mut creds).await?;
             let opts = check::probe_options(s, &creds, addr.as_ref(), &net);
             let r = check::probe_urls(&net, urls, &opts).await?;
             Ok(emit(r, out))
@@ -158,17 +161,43 @@ pub async fn run(s: &Settings, io: &mut Io<'_>, out: &mut dyn Write) -> Result<S
             audit::run_batch(s, input, &opts, &net, io, out).await
         }
         Task::Export(t) => export::run(s, t, io, out).await,
+        Task::OAuthLogin { address } => {
+            let addr = check::parse_address(address)?;
+            oauth::login(s, &addr, io, out).await
+        }
+        Task::OAuthLogout { address } => {
+            let addr = check::parse_address(address)?;
+            oauth::logout(s, &addr, out)
+        }
         Task::Roundtrip(t) => {
-            let (addr, creds, rt) = roundtrip_inputs(s, t, io)?;
+            let (addr, mut creds, rt) = roundtrip_inputs(s, t, io)?;
             // The wait comes on top of the discovery and probing deadline.
             let mut cfg = s.net.clone();
             cfg.deadline += rt.wait;
             let net = Net::new(cfg)?;
+            with_stored_token(s, &net, Some(&addr), &mut creds).await?;
             let opts = check::probe_options(s, &creds, Some(&addr), &net);
             let r = check::roundtrip(&net, &addr, &creds, &opts, &rt).await;
             Ok(emit(r, out))
         }
     }
+}
+
+/// `--oauth`: the stored (refreshed when expired) access token of the address logs in.
+async fn with_stored_token(
+    s: &Settings,
+    net: &Arc<Net>,
+    addr: Option<&address::Address>,
+    creds: &mut Credentials,
+) -> Result<(), AppError> {
+    if !s.credentials.oauth {
+        return Ok(());
+    }
+    let addr = addr.ok_or_else(|| {
+        AppError::Usage("--oauth with `probe` needs --user ADDRESS (whose token to use)".into())
+    })?;
+    creds.oauth_token = Some(oauth::access_token(s, net, addr).await?);
+    Ok(())
 }
 
 /// Everything a round trip needs, read and checked before any traffic.

@@ -57,6 +57,10 @@ pub enum Task {
         /// `--relay-test-rcpt`: recipient of the safe open-relay test.
         relay_test_rcpt: String,
     },
+    /// `oauth login ADDRESS`: sign in and store the tokens.
+    OAuthLogin { address: String },
+    /// `oauth logout ADDRESS`: delete the stored tokens.
+    OAuthLogout { address: String },
     /// `export ADDRESS --to FORMAT`: the working (or discovered) settings as a client file.
     Export(ExportTask),
     /// `audit --batch FILE` (`-`: standard input).
@@ -77,6 +81,7 @@ impl Task {
             Task::Roundtrip(_) => "roundtrip",
             Task::Audit { .. } | Task::AuditBatch { .. } => "audit",
             Task::Export(_) => "export",
+            Task::OAuthLogin { .. } | Task::OAuthLogout { .. } => "oauth",
         }
     }
 
@@ -87,6 +92,7 @@ impl Task {
             self,
             Task::Check { .. } | Task::Batch { .. } | Task::Probe { .. } | Task::Roundtrip(_)
         ) || matches!(self, Task::Export(t) if !t.from_discovery)
+            || matches!(self, Task::OAuthLogin { .. })
     }
 }
 
@@ -131,6 +137,8 @@ pub struct CredentialSettings {
     pub password: Option<PasswordSource>,
     /// `--oauth-token-env`: the variable holding an OAuth2 access token.
     pub oauth_token_env: Option<String>,
+    /// `--oauth`: the access token stored by `oauth login` (refreshed when expired).
+    pub oauth: bool,
     /// `--auth-mech`: only this mechanism.
     pub mech: Option<Mech>,
     /// `--all-mechs`: try every advertised mechanism and report each.
@@ -169,6 +177,7 @@ pub struct Settings {
     pub thresholds: Thresholds,
     /// `--shard K/N`: a batch takes only the domains of this shard.
     pub shard: Option<super::shard::Shard>,
+    pub oauth: super::oauth::OAuthSettings,
 }
 
 impl Settings {
@@ -182,6 +191,7 @@ impl Settings {
             output: OutputSettings::default(),
             thresholds: Thresholds::default(),
             shard: None,
+            oauth: super::oauth::OAuthSettings::default(),
         }
     }
 

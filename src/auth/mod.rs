@@ -8,6 +8,7 @@ pub mod credentials;
 mod findings;
 mod hook;
 pub mod login;
+pub mod oauth;
 pub mod refusal;
 pub mod sasl;
 

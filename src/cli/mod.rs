@@ -39,6 +39,7 @@ const BATCH: &str = "Batch";
 const ROUNDTRIP: &str = "Round trip";
 const AUDIT: &str = "Audit";
 const EXPORT: &str = "Export";
+const OAUTH: &str = "OAuth2";
 
 #[derive(Debug, Parser)]
 #[command(name = "mailprobe", version = VERSION, args_override_self = true, about = "Find, probe and verify the mail server settings of an email address", after_help = EXIT_CODES, propagate_version = true)]
@@ -69,6 +70,9 @@ pub enum Command {
     /// Audit the receiving side of a domain: MX set, MTA-STS, TLS-RPT, SPF, DMARC, DKIM
     #[command(after_help = EXIT_CODES)]
     Audit(AuditArgs),
+    /// OAuth2 sign-in: store a refresh token for --oauth logins (XOAUTH2, OAUTHBEARER)
+    #[command(subcommand)]
+    Oauth(OauthCommand),
     /// Write the working settings as a client file: Thunderbird autoconfig, Apple profile, Autodiscover, SRV records, JSON
     #[command(after_help = EXIT_CODES)]
     Export(ExportArgs),
@@ -107,6 +111,48 @@ pub struct ExportArgs {
     pub session: SessionArgs,
     #[command(flatten)]
     pub creds: CredArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OauthCommand {
+    /// Sign in (device code or browser) and store the refresh token of ADDRESS
+    Login(OauthLoginArgs),
+    /// Delete the stored token of ADDRESS
+    Logout {
+        /// Email address
+        address: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct OauthLoginArgs {
+    /// Email address, e.g. alice@example.com
+    pub address: String,
+    /// Your own OAuth2 client ID (registered by you or your admin; see the README)
+    #[arg(long, value_name = "ID", help_heading = OAUTH)]
+    pub oauth_client_id: Option<String>,
+    /// device: type a code on any device (RFC 8628); browser: sign in here, redirected to 127.0.0.1 (RFC 7636 PKCE)
+    #[arg(long, value_enum, value_name = "FLOW", default_value = "device", help_heading = OAUTH)]
+    pub oauth_flow: OauthFlowArg,
+    /// Authorization endpoint (default: the provider database's)
+    #[arg(long, value_name = "URL", help_heading = OAUTH)]
+    pub oauth_auth_url: Option<String>,
+    /// Token endpoint (default: the provider database's)
+    #[arg(long, value_name = "URL", help_heading = OAUTH)]
+    pub oauth_token_url: Option<String>,
+    /// Device authorization endpoint (default: known for Microsoft and Google)
+    #[arg(long, value_name = "URL", help_heading = OAUTH)]
+    pub oauth_device_url: Option<String>,
+    /// Scope to ask for (repeatable; default: the provider database's)
+    #[arg(long = "oauth-scope", value_name = "SCOPE", help_heading = OAUTH)]
+    pub oauth_scopes: Vec<String>,
+}
+
+/// `--oauth-flow`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OauthFlowArg {
+    Device,
+    Browser,
 }
 
 /// `export --to`.
@@ -260,8 +306,11 @@ pub struct CredArgs {
     #[arg(long, value_name = "PATH", group = "password")]
     pub password_file: Option<PathBuf>,
     /// Read an OAuth2 access token from this environment variable (XOAUTH2, OAUTHBEARER)
-    #[arg(long, value_name = "VAR")]
+    #[arg(long, value_name = "VAR", conflicts_with = "oauth")]
     pub oauth_token_env: Option<String>,
+    /// Log in with the token `mailprobe oauth login` stored for the address (refreshed when expired)
+    #[arg(long, conflicts_with = "password")]
+    pub oauth: bool,
     /// Use only this mechanism (LOGIN-CMD is IMAP LOGIN, USER-PASS is POP3 USER/PASS)
     #[arg(long, value_name = "NAME", value_enum, ignore_case = true)]
     pub auth_mech: Option<AuthMech>,
@@ -342,6 +391,9 @@ pub struct GlobalArgs {
     /// Connections to one server at once, across the whole batch (at most 64)
     #[arg(long, value_name = "N", global = true, default_value = "4", value_parser = values::per_host, allow_negative_numbers = true, help_heading = NETWORK)]
     pub per_host: usize,
+    /// Allow http:// OAuth2 endpoints (a local test server; tokens then travel unencrypted)
+    #[arg(long, global = true, help_heading = CREDENTIALS)]
+    pub allow_insecure_oauth: bool,
     /// JSON output (same as --format json)
     #[arg(long, global = true, help_heading = OUTPUT)]
     pub json: bool,

@@ -7,15 +7,20 @@
 use std::time::Duration;
 
 use mailprobe::app::batch::input::DEFAULT_ENV_PREFIX;
+use mailprobe::app::oauth::OAuthFlow;
 use mailprobe::app::{
     AppError, CredentialSettings, ExportTask, Format, RoundtripTask, Settings, Task,
 };
 use mailprobe::auth::PasswordSource;
+use mailprobe::auth::oauth::store;
 use mailprobe::auth::sasl::Mech;
 use mailprobe::config;
 use mailprobe::report::export::ExportFormat;
 
-use super::{AuthMech, Cli, Command, CredArgs, ExportTo, FormatArg, GlobalArgs, SessionArgs};
+use super::{
+    AuthMech, Cli, Command, CredArgs, ExportTo, FormatArg, GlobalArgs, OauthCommand, OauthFlowArg,
+    SessionArgs,
+};
 
 /// The output format the flags ask for, also for rendering an error that stops resolution.
 pub fn format(g: &GlobalArgs) -> Format {
@@ -61,6 +66,23 @@ pub fn settings(cli: &Cli) -> Result<Settings, AppError> {
     }
     s.credentials.allow_invalid_cert = cli.global.allow_invalid_cert_auth;
     s.credentials.allow_untrusted = cli.global.allow_untrusted_auth;
+    s.oauth.token_dir = store::default_dir(
+        std::env::var("XDG_DATA_HOME").ok().as_deref(),
+        std::env::var("HOME").ok().as_deref(),
+    );
+    s.oauth.allow_http = cli.global.allow_insecure_oauth;
+    if let Command::Oauth(OauthCommand::Login(a)) = &cli.command {
+        let o = &mut s.oauth;
+        o.client_id = a.oauth_client_id.clone();
+        o.auth_url = a.oauth_auth_url.clone();
+        o.token_url = a.oauth_token_url.clone();
+        o.device_url = a.oauth_device_url.clone();
+        o.scopes = a.oauth_scopes.clone();
+        o.flow = match a.oauth_flow {
+            OauthFlowArg::Device => OAuthFlow::Device,
+            OauthFlowArg::Browser => OAuthFlow::Browser,
+        };
+    }
     Ok(s)
 }
 
@@ -114,6 +136,20 @@ fn task(c: &Command) -> Result<TaskParts<'_>, AppError> {
             };
             (task, None, None)
         }
+        Command::Oauth(OauthCommand::Login(a)) => (
+            Task::OAuthLogin {
+                address: a.address.clone(),
+            },
+            None,
+            None,
+        ),
+        Command::Oauth(OauthCommand::Logout { address }) => (
+            Task::OAuthLogout {
+                address: address.clone(),
+            },
+            None,
+            None,
+        ),
         Command::Export(a) => (
             Task::Export(ExportTask {
                 address: a.address.clone(),
@@ -220,6 +256,7 @@ fn credentials(a: &CredArgs) -> CredentialSettings {
         user: a.user.clone(),
         password,
         oauth_token_env: a.oauth_token_env.clone(),
+        oauth: a.oauth,
         mech: a.auth_mech.map(mech),
         all_mechs: a.all_mechs,
         allow_plaintext: a.allow_plaintext_auth,

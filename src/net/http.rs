@@ -80,6 +80,9 @@ pub struct HttpRequest {
     /// `url` is itself a redirect (an Autodiscover `RedirectUrl`, a `Location` the caller
     /// followed): the redirect rules apply to it as to every hop followed here.
     pub redirected_from: Option<Origin>,
+    /// Return a 4xx/5xx answer with its body instead of `HttpError::Status` (an OAuth token
+    /// endpoint answers its errors as JSON with status 400, RFC 6749 §5.2).
+    pub any_status: bool,
 }
 
 /// The place a redirect came from, as the redirect rules need it.
@@ -99,6 +102,7 @@ impl HttpRequest {
             max_redirects: 5,
             keep_post_on_redirect: false,
             redirected_from: None,
+            any_status: false,
         }
     }
 }
@@ -174,7 +178,7 @@ async fn fetch_inner(
             from = Some(origin);
             continue;
         }
-        if !(200..300).contains(&status) && !(300..400).contains(&status) {
+        if !(200..300).contains(&status) && !(300..400).contains(&status) && !req.any_status {
             return Err(HttpError::Status(status));
         }
         let content_type = resp

@@ -5,6 +5,7 @@ pub mod connect;
 pub mod http;
 #[cfg(feature = "serve")]
 pub mod listen;
+pub mod loopback;
 pub mod redirect;
 pub mod tls;
 

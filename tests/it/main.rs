@@ -12,6 +12,7 @@ mod export;
 mod hostile_text;
 mod monitoring;
 mod newcomer;
+mod oauth;
 mod packaging;
 mod parsers;
 mod probe;

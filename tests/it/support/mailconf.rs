@@ -132,10 +132,30 @@ pub(super) fn write_all(s: &MailStack, opts: &StackOptions) -> io::Result<()> {
         "mailprobe-test-{}",
         d.file_name().and_then(|n| n.to_str()).unwrap_or("x")
     );
-    fs::write(
-        dc.join("dovecot.conf"),
-        dovecot_conf(s, opts, &inst, &chain, &key),
-    )?;
+    let mut conf = dovecot_conf(s, opts, &inst, &chain, &key);
+    if let Some(url) = &opts.oauth2_introspection {
+        // Dovecot 2.3 oauth2 passdb (doc.dovecot.org "OAuth2 authentication database"): the
+        // token is POSTed as `token=` to the introspection URL; `active` must be true and
+        // `username` the login.
+        let ext = dc.join("dovecot-oauth2.conf.ext");
+        fs::write(
+            &ext,
+            format!(
+                "introspection_mode = post\nintrospection_url = {url}\nusername_attribute = username\nactive_attribute = active\nactive_value = true\n"
+            ),
+        )?;
+        chmod(&ext, 0o644)?;
+        conf = conf.replacen(
+            "auth_mechanisms = plain login",
+            "auth_mechanisms = plain login xoauth2 oauthbearer",
+            1,
+        );
+        conf += &format!(
+            "passdb {{\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = {}\n}}\n",
+            ext.display()
+        );
+    }
+    fs::write(dc.join("dovecot.conf"), conf)?;
     fs::write(pf_etc.join("main.cf"), main_cf(s, &domains, &chain, &key))?;
     fs::write(pf_etc.join("master.cf"), master_cf(s))?;
     for f in ["main.cf", "master.cf", "vmailbox"] {

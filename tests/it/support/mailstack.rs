@@ -48,6 +48,9 @@ pub struct StackOptions {
     pub extra_users: Vec<(String, String)>,
     /// Extra names on the server certificate.
     pub extra_sans: Vec<String>,
+    /// RFC 7662 introspection URL: Dovecot offers XOAUTH2 and OAUTHBEARER and checks their
+    /// tokens with its `oauth2` passdb there (after the passwd-file passdb).
+    pub oauth2_introspection: Option<String>,
 }
 
 impl Default for StackOptions {
@@ -59,6 +62,7 @@ impl Default for StackOptions {
             auth_penalty: false,
             extra_users: Vec::new(),
             extra_sans: Vec::new(),
+            oauth2_introspection: None,
         }
     }
 }

@@ -35,6 +35,7 @@ pub mod fixtures;
 pub mod http;
 mod mailconf;
 pub mod mailstack;
+pub mod oauth;
 pub mod prometheus;
 pub mod rt;
 pub mod scripted;

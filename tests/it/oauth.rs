@@ -1,0 +1,283 @@
+//! `mailprobe oauth login|logout` and `--oauth` end to end: the device flow and the browser
+//! flow (PKCE, loopback redirect; the "browser" is a stand-in `xdg-open` that fetches the URL
+//! with curl) against the local authorization server of the harness, the stored tokens (0600,
+//! never printed), then XOAUTH2 and OAUTHBEARER logins to a private real Dovecot whose `oauth2`
+//! passdb introspects the tokens at that server; a revoked token is refused by Dovecot.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::support::cmd::mailprobe;
+use crate::support::mailstack::{MailStack, StackOptions};
+use crate::support::oauth::OAuthServer;
+
+const USER: &str = "alice@example.test";
+
+fn login(srv: &OAuthServer, data: &Path, extra: &[&str]) -> (String, String, i32) {
+    let out = mailprobe()
+        .env("XDG_DATA_HOME", data)
+        .args(["oauth", "login", USER, "--oauth-client-id", "my-own-client"])
+        .args(["--oauth-device-url", &srv.url("/device")])
+        .args(["--oauth-token-url", &srv.url("/token")])
+        .args(["--oauth-auth-url", &srv.url("/authorize")])
+        .args([
+            "--oauth-scope",
+            "mail",
+            "--allow-insecure-oauth",
+            "--timeout",
+            "5",
+        ])
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+/// `probe imaps://mail.example.test --oauth --auth-mech MECH` against `stack`.
+fn probe(stack: &MailStack, data: &Path, mech: &str) -> (Value, String) {
+    let out = mailprobe()
+        .env("XDG_DATA_HOME", data)
+        .args([
+            "probe",
+            "imaps://mail.example.test",
+            "--user",
+            USER,
+            "--oauth",
+        ])
+        .args([
+            "--auth-mech",
+            mech,
+            "--json",
+            "--transcript",
+            "--allow-insecure-oauth",
+        ])
+        .args(["--warn-cert-days", "0", "--crit-cert-days", "0"])
+        .args(["--ca-file", &stack.ca_file.display().to_string()])
+        .args(stack.connect_to_args("mail.example.test"))
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {all}"));
+    (v, all)
+}
+
+fn auth_ok(v: &Value) -> bool {
+    v["probes"][0]["auth"]
+        .as_array()
+        .is_some_and(|a| !a.is_empty() && a.iter().all(|x| x["success"] == true))
+}
+
+#[test]
+fn device_and_browser_logins_then_xoauth2_and_oauthbearer_to_real_dovecot() {
+    let srv = OAuthServer::start(USER);
+    let stack = MailStack::start(StackOptions {
+        oauth2_introspection: Some(srv.url("/introspect")),
+        ..StackOptions::default()
+    });
+    let data = tempfile::tempdir().unwrap();
+
+    // Device flow: pending once, then the token.
+    srv.script_device(&["authorization_pending", "ok"]);
+    let (out, err, code) = login(&srv, data.path(), &["--oauth-flow", "device"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        err.contains("https://id.example.test/device") && err.contains("WDJB-MJHT"),
+        "{err}"
+    );
+    assert!(out.contains("Signed in as alice@example.test"), "{out}");
+    let file = data.path().join("mailprobe/oauth/alice@example.test.json");
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    for text in [&out, &err] {
+        assert!(
+            !text.contains("at-") && !text.contains("rt-"),
+            "a token was printed: {text}"
+        );
+    }
+    let polls = srv.log().iter().filter(|(r, _)| r == "POST /token").count();
+    assert_eq!(polls, 2, "one pending answer, then the token");
+    assert!(srv.log()[0].1.contains("client_id=my-own-client"));
+
+    let (v, all) = probe(&stack, data.path(), "XOAUTH2");
+    assert!(auth_ok(&v), "XOAUTH2 refused: {all}");
+    assert!(
+        !all.contains("at-1"),
+        "the token is redacted in the transcript: {all}"
+    );
+
+    // Browser flow: a stand-in browser follows the authorization URL to the loopback redirect.
+    let bin = tempfile::tempdir().unwrap();
+    let opener = bin.path().join("xdg-open");
+    std::fs::write(&opener, "#!/bin/sh\nexec curl -s -L -o /dev/null \"$1\"\n").unwrap();
+    std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap()
+    );
+    let out = mailprobe()
+        .env("XDG_DATA_HOME", data.path())
+        .env("PATH", &path)
+        .args(["oauth", "login", USER, "--oauth-client-id", "my-own-client"])
+        .args([
+            "--oauth-flow",
+            "browser",
+            "--oauth-auth-url",
+            &srv.url("/authorize"),
+        ])
+        .args([
+            "--oauth-token-url",
+            &srv.url("/token"),
+            "--oauth-scope",
+            "mail",
+        ])
+        .args(["--allow-insecure-oauth"])
+        .output()
+        .unwrap();
+    let (o, e) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{o}{e}");
+    assert!(e.contains("code_challenge_method=S256"), "{e}");
+    let auth = srv
+        .log()
+        .into_iter()
+        .find(|(r, _)| r == "GET /authorize")
+        .unwrap()
+        .1;
+    assert!(
+        auth.contains("redirect_uri=http%3A%2F%2F127.0.0.1%3A"),
+        "{auth}"
+    );
+
+    let (v, all) = probe(&stack, data.path(), "OAUTHBEARER");
+    assert!(auth_ok(&v), "OAUTHBEARER refused: {all}");
+
+    // Revoked at the server: Dovecot's introspection says inactive, the login fails.
+    srv.revoke_all();
+    let (v, all) = probe(&stack, data.path(), "XOAUTH2");
+    assert!(!auth_ok(&v), "a revoked token must be refused: {all}");
+
+    // Logout deletes the file; --oauth then says to log in.
+    let out = mailprobe()
+        .env("XDG_DATA_HOME", data.path())
+        .args(["oauth", "logout", USER])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!file.exists());
+    let (_, all) = {
+        let out = mailprobe()
+            .env("XDG_DATA_HOME", data.path())
+            .args([
+                "probe",
+                "imaps://mail.example.test",
+                "--user",
+                USER,
+                "--oauth",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3));
+        ((), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    assert!(all.contains("mailprobe oauth login"), "{all}");
+}
+
+#[test]
+fn device_flow_slow_down_denied_and_expired() {
+    let srv = OAuthServer::start(USER);
+    let data = tempfile::tempdir().unwrap();
+    srv.script_device(&["access_denied"]);
+    let (_, err, code) = login(&srv, data.path(), &[]);
+    assert_eq!(code, 3);
+    assert!(err.contains("refused (access_denied)"), "{err}");
+    srv.script_device(&["expired_token"]);
+    let (_, err, code) = login(&srv, data.path(), &[]);
+    assert_eq!(code, 3);
+    assert!(err.contains("expired"), "{err}");
+    // slow_down: the next poll waits 5 s more (RFC 8628 §3.5).
+    srv.script_device(&["slow_down", "ok"]);
+    let started = std::time::Instant::now();
+    let (_, err, code) = login(&srv, data.path(), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(started.elapsed().as_secs() >= 7, "{:?}", started.elapsed());
+}
+
+#[test]
+fn browser_flow_denied_and_no_client_id() {
+    let srv = OAuthServer::start(USER);
+    let data = tempfile::tempdir().unwrap();
+    srv.deny_authorization(true);
+    let bin = tempfile::tempdir().unwrap();
+    let opener = bin.path().join("xdg-open");
+    std::fs::write(&opener, "#!/bin/sh\nexec curl -s -L -o /dev/null \"$1\"\n").unwrap();
+    std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = mailprobe()
+        .env("XDG_DATA_HOME", data.path())
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                bin.path().display(),
+                std::env::var("PATH").unwrap()
+            ),
+        )
+        .args([
+            "oauth",
+            "login",
+            USER,
+            "--oauth-client-id",
+            "c",
+            "--oauth-flow",
+            "browser",
+        ])
+        .args([
+            "--oauth-auth-url",
+            &srv.url("/authorize"),
+            "--oauth-token-url",
+            &srv.url("/token"),
+        ])
+        .args(["--allow-insecure-oauth"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("access_denied"));
+    // No client ID: mailprobe has none of its own to fall back on.
+    let out = mailprobe()
+        .env("XDG_DATA_HOME", data.path())
+        .args(["oauth", "login", "alice@gmail.com"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--oauth-client-id"));
+    // http:// endpoints only with --allow-insecure-oauth.
+    let (_, err, _) = {
+        let out = mailprobe()
+            .env("XDG_DATA_HOME", data.path())
+            .args(["oauth", "login", USER, "--oauth-client-id", "c"])
+            .args([
+                "--oauth-device-url",
+                &srv.url("/device"),
+                "--oauth-token-url",
+                &srv.url("/token"),
+            ])
+            .output()
+            .unwrap();
+        ((), String::from_utf8_lossy(&out.stderr).into_owned(), ())
+    };
+    assert!(err.contains("not https://"), "{err}");
+}
