@@ -1,4 +1,4 @@
-//! `bench/RESULTS.md`: the table of every scenario and the targets of the issues, each marked
+//! `bench/RESULTS.md`: the table of every scenario and the targets of `bench/README.md`, each marked
 //! met or not met with the figure it was judged on.
 
 use std::fmt::Write as _;

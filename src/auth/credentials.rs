@@ -1,4 +1,4 @@
-//! Credentials (issue "Authentication and the end-to-end round trip"): the [`Secret`] wrapper
+//! Credentials (README, "Credentials" options): the [`Secret`] wrapper
 //! that never prints, where a password comes from ([`PasswordSource`]), and which user names to
 //! try (RFC 6186 §4: the full address or its local part).
 

@@ -1,4 +1,4 @@
-//! Authentication (issue "Authentication and the end-to-end round trip"): credentials, SASL
+//! Authentication (README, `check --login`): credentials, SASL
 //! mechanisms, refusal decoding and the login dialogues of IMAP, POP3 and SMTP.
 //!
 //! Entry points: [`Authenticator`] (the probe's login hook; also used by the round trip),

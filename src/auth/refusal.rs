@@ -1,5 +1,5 @@
-//! Decoding a server's refusal of a login into a finding with a hint (issue "Authentication and
-//! the end-to-end round trip"). The mapping is one table, [`TABLE`], each row with its source;
+//! Decoding a server's refusal of a login into a finding with a hint (README, "Finding
+//! codes": `auth-*`). The mapping is one table, [`TABLE`], each row with its source;
 //! the first matching row wins, so provider-specific texts come before the generic codes.
 
 use crate::model::{Finding, FindingCode, Severity};

@@ -1,4 +1,5 @@
-//! TCP connection with happy eyeballs (RFC 8305), recording each address's result (issue #3).
+//! TCP connection with happy eyeballs (RFC 8305), recording each address's result (README,
+//! `check`: every address tried is in the report).
 //!
 //! AAAA and A are asked concurrently; connecting starts when AAAA answers, or 50 ms after A
 //! answered first (§3 Resolution Delay). Attempts alternate the families starting with IPv6

@@ -1,4 +1,4 @@
-//! TLS: the process crypto provider, trust anchors, and the probing handshake (issue #3) — SNI
+//! TLS: the process crypto provider, trust anchors, and the probing handshake — SNI
 //! with the real host name, a verifier that records the certificate verdict instead of
 //! aborting, and a failure that names an old protocol version rather than a generic error.
 //!

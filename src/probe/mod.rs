@@ -1,4 +1,4 @@
-//! Probing (issue "Probing"): connect to each candidate server, speak just enough IMAP, POP3 or
+//! Probing (README, `probe` and `check`): connect to each candidate server, speak just enough IMAP, POP3 or
 //! SMTP to see its greeting, capabilities and TLS, and turn all probes into findings and a
 //! verdict.
 //!

@@ -11,7 +11,7 @@
 //!   no longer needs it, keeping the steps and transcript lines so far.
 //! - [`connect_ready`]: the same without a login, for a connection of its own (`--all-mechs`
 //!   reconnects). Whether a credential may go over a session (no TLS, a certificate that did
-//!   not verify) is the login's decision (`crate::auth`), from the session's own TLS state
+//!   not verify) is the login's decision (the `auth` layer above), from the session's own TLS state
 //!   ([`super::Wire::channel`]).
 
 use std::future::Future;
@@ -290,7 +290,7 @@ pub struct Ready {
 /// Connect to `host:port` (through `--connect-to`/`--resolve`), read the greeting, do TLS as
 /// `security` says and learn the capabilities; no login. Whether a credential may go over the
 /// session (no TLS, or a certificate that did not verify) is the login's decision
-/// (`crate::auth`), made from the session's own TLS state.
+/// (the `auth` layer above), made from the session's own TLS state.
 pub async fn connect_ready(
     net: &Net,
     protocol: Protocol,

@@ -1,4 +1,4 @@
-//! Round trip (issue "Authentication and the end-to-end round trip"): build a test message,
+//! Round trip (README, `roundtrip`): build a test message,
 //! submit it through the working outgoing server (authenticated), wait for it in the mailbox
 //! over IMAP (or POP3), report latency, hops and authentication verdicts, and delete it again.
 //!

@@ -20,8 +20,8 @@ use crate::model::{AttemptOutcome, Finding, FindingCode, Severity, Source};
 use crate::net::Net;
 use crate::net::http::{self, HttpRequest, Origin};
 
-/// Redirects (`redirectUrl`, `redirectAddr`, HTTP 3xx) followed at most, per the issue and
-/// [MS-OXDSCLI] §3.1.5.
+/// Redirects (`redirectUrl`, `redirectAddr`, HTTP 3xx) followed at most (README, `discover`:
+/// "at most 10 redirects"; [MS-OXDSCLI] §3.1.5).
 pub const MAX_HOPS: usize = 10;
 
 fn registrable(host: &str) -> String {
