@@ -78,10 +78,6 @@ impl Authenticator {
         self
     }
 
-    pub fn credentials(&self) -> &Credentials {
-        &self.creds
-    }
-
     /// Mechanisms to try on a server offering `caps` / `sasl`.
     pub fn mechanisms(
         &self,

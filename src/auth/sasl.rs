@@ -55,10 +55,6 @@ impl Mech {
     pub fn is_oauth(self) -> bool {
         matches!(self, Mech::OAuthBearer | Mech::XOAuth2)
     }
-    /// Real SASL mechanism (framed by AUTHENTICATE / AUTH).
-    pub fn is_sasl(self) -> bool {
-        !matches!(self, Mech::LoginCmd | Mech::UserPass)
-    }
 }
 
 /// Mechanisms to try, strongest first. `offered` are the advertised SASL names; `legacy` says

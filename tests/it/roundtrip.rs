@@ -3,7 +3,7 @@
 //! Junk filing (carol's Sieve), POP3-only retrieval, `--to` without the recipient's credentials,
 //! and `--keep`; the binary end to end. IMAP corner cases against scripted servers: `scripted`.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use mailprobe::address;
@@ -16,7 +16,10 @@ use crate::support::mailstack::{MailStack, StackOptions};
 
 mod scripted;
 
-/// This module's own stack: alice, bob, carol (Sieve → Junk), dave, erin.
+/// This module's own stack: alice, bob, carol (Sieve → Junk), dave, erin, frank. Tests run in
+/// parallel and assert exact message counts, so each mailbox a test delivers to is that test's
+/// alone: alice (587 → IMAP), dave (465), carol (Junk), bob (POP3), erin (`--to`, `--keep`),
+/// frank (the binary).
 fn stack() -> &'static MailStack {
     static S: OnceLock<MailStack> = OnceLock::new();
     S.get_or_init(|| {
@@ -24,6 +27,7 @@ fn stack() -> &'static MailStack {
             extra_users: vec![
                 ("dave@example.test".into(), "dave-secret".into()),
                 ("erin@example.test".into(), "erin-secret".into()),
+                ("frank@example.test".into(), "frank-secret".into()),
             ],
             ..StackOptions::default()
         })
@@ -244,7 +248,6 @@ async fn wrong_password_stops_at_submission() {
     );
     assert!(codes(&r).contains(&"roundtrip-submit-failed"));
     assert!(!serde_json::to_string(&r).unwrap().contains("wrong-pw"));
-    let _ = Arc::new(());
 }
 
 // ---- the binary -------------------------------------------------------------------------------
@@ -320,15 +323,15 @@ fn cli(
 #[test]
 fn cli_roundtrip_end_to_end() {
     let st = stack();
-    let before = st.count_messages("alice@example.test", "INBOX");
+    let before = st.count_messages("frank@example.test", "INBOX");
     let (v, all, code, wall) = cli(
         "roundtrip",
-        "alice@example.test",
-        "alice-secret",
+        "frank@example.test",
+        "frank-secret",
         &["--wait", "20"],
     );
     assert!(
-        !all.contains("alice-secret"),
+        !all.contains("frank-secret"),
         "password in the output:\n{all}"
     );
     let rt = &v["roundtrip"];
@@ -336,7 +339,7 @@ fn cli_roundtrip_end_to_end() {
     assert_eq!(rt["deleted"], "deleted");
     assert!(rt["latency_ms"].is_u64());
     assert_eq!(code, 0, "{all}");
-    assert_eq!(st.count_messages("alice@example.test", "INBOX"), before);
+    assert_eq!(st.count_messages("frank@example.test", "INBOX"), before);
     eprintln!(
         "CLI round trip: latency_ms={} roundtrip.total_ms={} report.elapsed_ms={} wall={wall:?} via {} → {}",
         rt["latency_ms"], rt["total_ms"], v["elapsed_ms"], rt["submit_server"], rt["fetch_server"]
