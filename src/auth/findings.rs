@@ -8,7 +8,7 @@ use super::{
     ALLOW_INVALID_CERT_FLAG, ALLOW_UNTRUSTED_FLAG, NO_MECHANISM, NOT_SENT_INVALID_CERT,
     NOT_SENT_NO_TLS, NOT_SENT_UNTRUSTED, refusal,
 };
-use crate::model::{AuthMethod, Finding, FindingCode, Protocol, Severity};
+use crate::model::{AuthAttempt, AuthMethod, Finding, FindingCode, Protocol, Severity};
 use crate::model::{Outcome, Probe, Setting, Settings};
 
 fn server(p: &Probe) -> String {
@@ -30,78 +30,16 @@ pub fn login_findings(probes: &[Probe]) -> Vec<Finding> {
     let mut out = Vec::new();
     for p in probes.iter().filter(|p| !is_mx(p) && !p.auth.is_empty()) {
         let srv = server(p);
-        if p.auth
-            .iter()
-            .any(|a| a.response.as_deref() == Some(NOT_SENT_NO_TLS))
-        {
-            out.push(
-                Finding::new(
-                    Severity::Warning,
-                    FindingCode::AuthSkippedNoTls,
-                    format!("{srv}: credentials not sent: the connection is not encrypted"),
-                )
-                .hint(
-                    "Use SSL/TLS or STARTTLS. --allow-plaintext-auth sends them anyway (unsafe).",
-                ),
-            );
+        if let Some(f) = not_sent(p, &srv) {
+            out.push(f);
             continue;
         }
-        if let Some(note) = p.auth.iter().find_map(|a| {
-            a.response
-                .as_deref()
-                .filter(|r| a.is_note() && r.starts_with(NOT_SENT_UNTRUSTED))
-        }) {
-            out.push(
-                Finding::new(
-                    Severity::Warning,
-                    FindingCode::AuthSkippedUntrusted,
-                    format!("{srv}: credentials {note}"),
-                )
-                .hint(format!(
-                    "Publish autoconfig over https or SRV records; {ALLOW_UNTRUSTED_FLAG} sends them anyway (unsafe), and `mailprobe probe URL` names a server yourself."
-                )),
-            );
-            continue;
-        }
-        if let Some(note) = p.auth.iter().find_map(|a| {
-            a.response
-                .as_deref()
-                .filter(|r| a.is_note() && r.starts_with(NOT_SENT_INVALID_CERT))
-        }) {
-            out.push(
-                Finding::new(
-                    Severity::Warning,
-                    FindingCode::AuthSkippedInvalidCert,
-                    format!("{srv}: credentials {note}"),
-                )
-                .hint(format!(
-                    "A mail client would refuse this server too: fix the certificate. \
-                     {ALLOW_INVALID_CERT_FLAG} sends them anyway (unsafe)."
-                )),
-            );
-            continue;
-        }
-        let real: Vec<_> = p
+        let real: Vec<&AuthAttempt> = p
             .auth
             .iter()
             .filter(|a| a.mechanism != NO_MECHANISM)
             .collect();
-        if p.tls.is_none() && !real.is_empty() {
-            out.push(
-                Finding::new(Severity::Critical, FindingCode::AuthPlaintext, format!("{srv}: credentials were sent without TLS (--allow-plaintext-auth)"))
-                    .hint("Anyone on the network path could read them: change the password if this was a real account."),
-            );
-        }
-        if p.tls.as_ref().is_some_and(|t| !t.verified) && !real.is_empty() {
-            out.push(
-                Finding::new(
-                    Severity::Critical,
-                    FindingCode::AuthInvalidCert,
-                    format!("{srv}: the password was exposed to an unverified server: credentials were sent over TLS whose certificate did not verify ({ALLOW_INVALID_CERT_FLAG})"),
-                )
-                .hint("Whoever answered could be anyone on the network path: change the password if this was a real account."),
-            );
-        }
+        exposure(p, &srv, &real, &mut out);
         for a in p.auth.iter().filter(|a| a.mechanism == NO_MECHANISM) {
             out.push(Finding::new(
                 Severity::Warning,
@@ -109,63 +47,147 @@ pub fn login_findings(probes: &[Probe]) -> Vec<Finding> {
                 format!("{srv}: {}", a.response.as_deref().unwrap_or("")),
             ));
         }
-        let ok = real.iter().find(|a| a.success);
-        match ok {
-            Some(good) => {
-                // The other user name form worked (RFC 6186 §4).
-                if real.iter().any(|a| {
-                    !a.success && a.mechanism == good.mechanism && a.username != good.username
-                }) {
-                    out.push(
-                        Finding::new(
-                            Severity::Info,
-                            FindingCode::AuthUsernameForm,
-                            format!("{srv}: login works with user name '{}'", good.username),
-                        )
-                        .hint("Configure the mail client with this user name."),
-                    );
-                }
-                let mut seen = HashSet::new();
-                for a in real
-                    .iter()
-                    .filter(|a| !a.success && a.username == good.username)
-                {
-                    if seen.insert(a.mechanism.clone()) {
-                        let resp = a.response.as_deref().unwrap_or("");
-                        out.push(
-                            Finding::new(
-                                Severity::Warning,
-                                FindingCode::AuthMechanismFailed,
-                                format!(
-                                    "{srv}: mechanism {} is offered but failed: {resp}",
-                                    a.mechanism
-                                ),
-                            )
-                            .hint(refusal::decode(resp).hint),
-                        );
-                    }
-                }
-            }
+        match real.iter().find(|a| a.success) {
+            Some(good) => after_success(&srv, &real, good, &mut out),
             None if !real.is_empty() || p.auth.iter().any(|a| a.mechanism == NO_MECHANISM) => {
-                let mut kinds = HashSet::new();
-                for a in real.iter().filter(|a| !a.success) {
-                    let resp = a.response.as_deref().unwrap_or("");
-                    let r = refusal::decode(resp);
-                    if kinds.insert(r.kind) {
-                        out.push(refusal::finding(&r, &srv, resp));
-                    }
-                }
-                if matches!(p.outcome, Outcome::Working { .. }) {
-                    out.push(
-                        Finding::new(Severity::Critical, FindingCode::AuthLoginFailed, format!("{srv} works, but the login failed"))
-                            .hint("See the decoded refusal above; the server itself is reachable and answers."),
-                    );
-                }
+                after_failure(p, &srv, &real, &mut out)
             }
             None => {}
         }
     }
     out
+}
+
+/// The credentials were withheld (no TLS, a server only an untrusted source named, or a
+/// certificate that did not verify): the one finding for this server, which then has nothing
+/// else to say about logins.
+fn not_sent(p: &Probe, srv: &str) -> Option<Finding> {
+    if p.auth
+        .iter()
+        .any(|a| a.response.as_deref() == Some(NOT_SENT_NO_TLS))
+    {
+        return Some(
+            Finding::new(
+                Severity::Warning,
+                FindingCode::AuthSkippedNoTls,
+                format!("{srv}: credentials not sent: the connection is not encrypted"),
+            )
+            .hint("Use SSL/TLS or STARTTLS. --allow-plaintext-auth sends them anyway (unsafe)."),
+        );
+    }
+    if let Some(note) = p.auth.iter().find_map(|a| {
+        a.response
+            .as_deref()
+            .filter(|r| a.is_note() && r.starts_with(NOT_SENT_UNTRUSTED))
+    }) {
+        return Some(
+            Finding::new(
+                Severity::Warning,
+                FindingCode::AuthSkippedUntrusted,
+                format!("{srv}: credentials {note}"),
+            )
+            .hint(format!(
+                "Publish autoconfig over https or SRV records; {ALLOW_UNTRUSTED_FLAG} sends them anyway (unsafe), and `mailprobe probe URL` names a server yourself."
+            )),
+        );
+    }
+    let note = p.auth.iter().find_map(|a| {
+        a.response
+            .as_deref()
+            .filter(|r| a.is_note() && r.starts_with(NOT_SENT_INVALID_CERT))
+    })?;
+    Some(
+        Finding::new(
+            Severity::Warning,
+            FindingCode::AuthSkippedInvalidCert,
+            format!("{srv}: credentials {note}"),
+        )
+        .hint(format!(
+            "A mail client would refuse this server too: fix the certificate. \
+             {ALLOW_INVALID_CERT_FLAG} sends them anyway (unsafe)."
+        )),
+    )
+}
+
+/// Credentials that went out without TLS, or over TLS whose certificate did not verify (only
+/// with the `--allow-…` flags).
+fn exposure(p: &Probe, srv: &str, real: &[&AuthAttempt], out: &mut Vec<Finding>) {
+    if p.tls.is_none() && !real.is_empty() {
+        out.push(
+            Finding::new(Severity::Critical, FindingCode::AuthPlaintext, format!("{srv}: credentials were sent without TLS (--allow-plaintext-auth)"))
+                .hint("Anyone on the network path could read them: change the password if this was a real account."),
+        );
+    }
+    if p.tls.as_ref().is_some_and(|t| !t.verified) && !real.is_empty() {
+        out.push(
+            Finding::new(
+                Severity::Critical,
+                FindingCode::AuthInvalidCert,
+                format!("{srv}: the password was exposed to an unverified server: credentials were sent over TLS whose certificate did not verify ({ALLOW_INVALID_CERT_FLAG})"),
+            )
+            .hint("Whoever answered could be anyone on the network path: change the password if this was a real account."),
+        );
+    }
+}
+
+/// A login worked: which user name form did, and which offered mechanisms failed for it.
+fn after_success(srv: &str, real: &[&AuthAttempt], good: &AuthAttempt, out: &mut Vec<Finding>) {
+    // The other user name form worked (RFC 6186 §4).
+    if real
+        .iter()
+        .any(|a| !a.success && a.mechanism == good.mechanism && a.username != good.username)
+    {
+        out.push(
+            Finding::new(
+                Severity::Info,
+                FindingCode::AuthUsernameForm,
+                format!("{srv}: login works with user name '{}'", good.username),
+            )
+            .hint("Configure the mail client with this user name."),
+        );
+    }
+    let mut seen = HashSet::new();
+    for a in real
+        .iter()
+        .filter(|a| !a.success && a.username == good.username)
+    {
+        if seen.insert(a.mechanism.clone()) {
+            let resp = a.response.as_deref().unwrap_or("");
+            out.push(
+                Finding::new(
+                    Severity::Warning,
+                    FindingCode::AuthMechanismFailed,
+                    format!(
+                        "{srv}: mechanism {} is offered but failed: {resp}",
+                        a.mechanism
+                    ),
+                )
+                .hint(refusal::decode(resp).hint),
+            );
+        }
+    }
+}
+
+/// No login worked: each kind of refusal decoded once, and a working server whose login failed.
+fn after_failure(p: &Probe, srv: &str, real: &[&AuthAttempt], out: &mut Vec<Finding>) {
+    let mut kinds = HashSet::new();
+    for a in real.iter().filter(|a| !a.success) {
+        let resp = a.response.as_deref().unwrap_or("");
+        let r = refusal::decode(resp);
+        if kinds.insert(r.kind) {
+            out.push(refusal::finding(&r, srv, resp));
+        }
+    }
+    if matches!(p.outcome, Outcome::Working { .. }) {
+        out.push(
+            Finding::new(
+                Severity::Critical,
+                FindingCode::AuthLoginFailed,
+                format!("{srv} works, but the login failed"),
+            )
+            .hint("See the decoded refusal above; the server itself is reachable and answers."),
+        );
+    }
 }
 
 /// How a mechanism name maps onto the settings' authentication method.
