@@ -127,40 +127,60 @@ impl Provider {
     /// facts about the provider, not faults: all are `info` with a hint, except a provider that
     /// offers no standard access at all (no mail client can ever work, so `critical`).
     pub fn findings(&self) -> Vec<Finding> {
-        let mut out = Vec::new();
-        if self.verified.is_none() {
-            out.push(
-                Finding::new(
-                    Severity::Info,
-                    FindingCode::ProviderEntryUnverified,
-                    format!(
-                        "the built-in servers for {} (provider-db/{}.toml) were not checked \
-                         against the provider's published settings",
-                        self.name, self.id
-                    ),
-                )
-                .hint(
-                    "They rank below every server another source names; `mailprobe check` \
-                     shows whether they work.",
-                ),
-            );
+        [
+            self.unverified_finding(),
+            self.access_finding(),
+            self.app_password_finding(),
+            self.oauth2_finding(),
+            self.enable_first_finding(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    /// The entry's servers were not checked against the provider's published settings.
+    fn unverified_finding(&self) -> Option<Finding> {
+        if self.verified.is_some() {
+            return None;
         }
-        let doc = self.documentation.as_deref();
-        let with_doc = |f: Finding, text: String| match doc {
+        Some(
+            Finding::new(
+                Severity::Info,
+                FindingCode::ProviderEntryUnverified,
+                format!(
+                    "the built-in servers for {} (provider-db/{}.toml) were not checked \
+                     against the provider's published settings",
+                    self.name, self.id
+                ),
+            )
+            .hint(
+                "They rank below every server another source names; `mailprobe check` \
+                 shows whether they work.",
+            ),
+        )
+    }
+
+    /// `text` as the finding's hint, followed by the provider's documentation when known.
+    fn with_doc(&self, f: Finding, text: &str) -> Finding {
+        match self.documentation.as_deref() {
             Some(d) => f.hint(format!("{text} See {d}")),
-            None => f.hint(text),
-        };
+            None => f.hint(text.to_string()),
+        }
+    }
+
+    /// No standard access at all, or access only through a local bridge program.
+    fn access_finding(&self) -> Option<Finding> {
         match self.access {
-            Access::None => out.push(with_doc(
+            Access::None => Some(self.with_doc(
                 Finding::new(
                     Severity::Critical,
                     FindingCode::NoStandardAccess,
                     format!("{} offers no IMAP, POP3 or SMTP access", self.name),
                 ),
-                "Use the provider's own apps or web mail; ordinary mail clients cannot connect."
-                    .into(),
+                "Use the provider's own apps or web mail; ordinary mail clients cannot connect.",
             )),
-            Access::Bridge => out.push(with_doc(
+            Access::Bridge => Some(self.with_doc(
                 Finding::new(
                     Severity::Info,
                     FindingCode::BridgeRequired,
@@ -169,13 +189,16 @@ impl Provider {
                         self.name
                     ),
                 ),
-                "Install and sign in to the bridge, then use the host, port and password it shows."
-                    .into(),
+                "Install and sign in to the bridge, then use the host, port and password it shows.",
             )),
-            Access::Standard => {}
+            Access::Standard => None,
         }
+    }
+
+    /// An app-specific password, always or with two-factor authentication.
+    fn app_password_finding(&self) -> Option<Finding> {
         match self.app_password {
-            AppPassword::Required => out.push(with_doc(
+            AppPassword::Required => Some(self.with_doc(
                 Finding::new(
                     Severity::Info,
                     FindingCode::AppPasswordRequired,
@@ -185,10 +208,9 @@ impl Provider {
                     ),
                 ),
                 "Create an app password in the account's security settings and use it instead \
-                 of the account password."
-                    .into(),
+                 of the account password.",
             )),
-            AppPassword::RequiredWith2fa => out.push(with_doc(
+            AppPassword::RequiredWith2fa => Some(self.with_doc(
                 Finding::new(
                     Severity::Info,
                     FindingCode::AppPasswordWith2fa,
@@ -198,44 +220,48 @@ impl Provider {
                     ),
                 ),
                 "If the account uses 2-step verification, create an app password and use it in \
-                 the mail client."
-                    .into(),
+                 the mail client.",
             )),
-            AppPassword::No => {}
+            AppPassword::No => None,
         }
-        if self.oauth2.is_some() {
-            out.push(if self.oauth2_only() {
-                Finding::new(
-                    Severity::Info,
-                    FindingCode::Oauth2Required,
-                    format!(
-                        "{} accepts only OAuth2 sign-in; passwords are refused",
-                        self.name
-                    ),
-                )
-                .hint("Use a mail client that supports OAuth2 (modern authentication).")
-            } else {
-                Finding::new(
-                    Severity::Info,
-                    FindingCode::Oauth2Available,
-                    format!("{} supports OAuth2 sign-in", self.name),
-                )
-            });
-        }
-        if let Some(step) = &self.enable_first {
-            out.push(
-                Finding::new(
-                    Severity::Info,
-                    FindingCode::EnableImapFirst,
-                    format!(
-                        "{} needs mail-client access switched on before the first login",
-                        self.name
-                    ),
-                )
-                .hint(step.clone()),
-            );
-        }
-        out
+    }
+
+    /// OAuth2 sign-in: the only way in, or one of them.
+    fn oauth2_finding(&self) -> Option<Finding> {
+        self.oauth2.as_ref()?;
+        Some(if self.oauth2_only() {
+            Finding::new(
+                Severity::Info,
+                FindingCode::Oauth2Required,
+                format!(
+                    "{} accepts only OAuth2 sign-in; passwords are refused",
+                    self.name
+                ),
+            )
+            .hint("Use a mail client that supports OAuth2 (modern authentication).")
+        } else {
+            Finding::new(
+                Severity::Info,
+                FindingCode::Oauth2Available,
+                format!("{} supports OAuth2 sign-in", self.name),
+            )
+        })
+    }
+
+    /// Mail-client access must be switched on before the first login.
+    fn enable_first_finding(&self) -> Option<Finding> {
+        let step = self.enable_first.as_ref()?;
+        Some(
+            Finding::new(
+                Severity::Info,
+                FindingCode::EnableImapFirst,
+                format!(
+                    "{} needs mail-client access switched on before the first login",
+                    self.name
+                ),
+            )
+            .hint(step.clone()),
+        )
     }
 }
 
