@@ -37,8 +37,17 @@ pub fn lookup_domains(mx_host: &str, own_domain: &str) -> Vec<String> {
 }
 
 pub async fn run(net: &Net, addr: &Address) -> SourceResult {
-    let started = Instant::now();
     let mut out = SourceResult::default();
+    if let Some(mx_host) = lowest_mx(net, addr, &mut out).await {
+        by_mx_host(net, addr, &mx_host, &mut out).await;
+    }
+    out
+}
+
+/// The domain's first MX host, recorded as an attempt; `None` (with the attempt, and a finding
+/// for a null MX) when there is none to look up.
+async fn lowest_mx(net: &Net, addr: &Address, out: &mut SourceResult) -> Option<String> {
+    let started = Instant::now();
     let target = format!("MX {}", addr.domain);
     let resolver = match net.resolver() {
         Ok(r) => r,
@@ -50,7 +59,7 @@ pub async fn run(net: &Net, addr: &Address) -> SourceResult {
                 Some(e.to_string()),
                 started,
             ));
-            return out;
+            return None;
         }
     };
     let mxs: Vec<Mx> = match resolver.mx(&addr.domain).await {
@@ -58,7 +67,7 @@ pub async fn run(net: &Net, addr: &Address) -> SourceResult {
         Err(e) => {
             out.attempts
                 .push(failed(Source::MxProvider, target, &e, started));
-            return out;
+            return None;
         }
     };
     let first = &mxs[0];
@@ -82,7 +91,7 @@ pub async fn run(net: &Net, addr: &Address) -> SourceResult {
             )
             .hint("Check the address: this domain does not accept email."),
         );
-        return out;
+        return None;
     }
     let mx_host = first.exchange.clone();
     out.attempts.push(attempt(
@@ -92,12 +101,17 @@ pub async fn run(net: &Net, addr: &Address) -> SourceResult {
         Some(format!("{} (preference {})", mx_host, first.preference)),
         started,
     ));
+    Some(mx_host)
+}
 
+/// The provider behind `mx_host`: the provider database by MX pattern, then by the MX host's
+/// parent and registrable domains, and autoconfig and the ISPDB for those domains.
+async fn by_mx_host(net: &Net, addr: &Address, mx_host: &str, out: &mut SourceResult) {
     let matched_by = format!("mx {mx_host}");
-    let found = provider_db::by_mx(&mx_host);
+    let found = provider_db::by_mx(mx_host);
     let target = format!("provider-db:mx:{mx_host}");
     super::provider::record(
-        &mut out,
+        out,
         found,
         addr,
         Source::MxProvider,
@@ -106,7 +120,7 @@ pub async fn run(net: &Net, addr: &Address) -> SourceResult {
         Instant::now(),
     );
 
-    let domains = lookup_domains(&mx_host, &addr.domain);
+    let domains = lookup_domains(mx_host, &addr.domain);
     let mut jobs = Vec::new();
     for d in &domains {
         if out.provider.is_none()
@@ -114,7 +128,7 @@ pub async fn run(net: &Net, addr: &Address) -> SourceResult {
         {
             let target = format!("provider-db:{d}");
             super::provider::record(
-                &mut out,
+                out,
                 Some(p),
                 addr,
                 Source::MxProvider,
@@ -140,7 +154,6 @@ pub async fn run(net: &Net, addr: &Address) -> SourceResult {
     for r in net.join_bounded(jobs).await {
         out.extend(r);
     }
-    out
 }
 
 #[cfg(test)]
