@@ -289,14 +289,7 @@ pub(crate) async fn race(
         };
         tokio::select! {
             Some((idx, res)) = attempts.next(), if !attempts.is_empty() => {
-                let elapsed = tried.get(idx).map(|t| t.1.elapsed()).unwrap_or_default();
-                let word = match &res {
-                    Ok(_) => "connected".to_string(),
-                    Err(e) => result_word(e),
-                };
-                if let Some(t) = tried.get_mut(idx) {
-                    t.2 = Some((word, elapsed));
-                }
+                settle(&mut tried, idx, &res);
                 match res {
                     Ok(s) => break Ok((idx, s)),
                     // §5: a failed attempt lets the next one start at once.
@@ -322,25 +315,7 @@ pub(crate) async fn race(
     };
     drop(attempts);
 
-    // Every address with its fate, in the order tried, then the ones never tried.
-    let late = if outcome.is_ok() {
-        "cancelled"
-    } else {
-        "timeout"
-    };
-    let mut addresses: Vec<AddressResult> = tried
-        .iter()
-        .map(|(addr, at, res)| match res {
-            Some((word, d)) => record(*addr, word, Some(*d)),
-            None => record(*addr, late, Some(at.elapsed())),
-        })
-        .collect();
-    addresses.extend(
-        queue
-            .drain()
-            .into_iter()
-            .map(|a| record(a, "not_tried", None)),
-    );
+    let addresses = fates(&tried, &mut queue, outcome.is_ok());
     let nothing_tried = tried.is_empty();
     let (winner, timed_out) = match outcome {
         Ok((idx, s)) => (tried.get(idx).map(|t| (t.0, s)), false),
@@ -355,6 +330,38 @@ pub(crate) async fn race(
         nothing_tried,
         dns_errors,
     }
+}
+
+/// Records the result of attempt `idx` (its word and how long it took).
+fn settle(tried: &mut [Tried], idx: usize, res: &io::Result<TcpStream>) {
+    let elapsed = tried.get(idx).map(|t| t.1.elapsed()).unwrap_or_default();
+    let word = match res {
+        Ok(_) => "connected".to_string(),
+        Err(e) => result_word(e),
+    };
+    if let Some(t) = tried.get_mut(idx) {
+        t.2 = Some((word, elapsed));
+    }
+}
+
+/// Every address with its fate, in the order tried, then the ones never tried. An attempt
+/// still pending was `cancelled` when another `won`, else it hit the deadline (`timeout`).
+fn fates(tried: &[Tried], queue: &mut Interleave, won: bool) -> Vec<AddressResult> {
+    let late = if won { "cancelled" } else { "timeout" };
+    let mut addresses: Vec<AddressResult> = tried
+        .iter()
+        .map(|(addr, at, res)| match res {
+            Some((word, d)) => record(*addr, word, Some(*d)),
+            None => record(*addr, late, Some(at.elapsed())),
+        })
+        .collect();
+    addresses.extend(
+        queue
+            .drain()
+            .into_iter()
+            .map(|a| record(a, "not_tried", None)),
+    );
+    addresses
 }
 
 /// A finding when IPv4 connected but every IPv6 address tried failed (refused, unreachable,
