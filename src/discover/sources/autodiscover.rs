@@ -198,41 +198,20 @@ async fn chain(
     let mut seen: Vec<String> = Vec::new();
     for hop in 0..=MAX_HOPS {
         let started = Instant::now();
-        if hop == MAX_HOPS {
+        if let Some(reason) = stop_reason(hop, &url, &email, &mut seen) {
             out.attempts.push(attempt(
                 Source::Autodiscover,
                 url,
                 AttemptOutcome::Error,
-                Some(format!("more than {MAX_HOPS} redirects")),
+                Some(reason),
                 started,
             ));
             break;
         }
-        let key = format!("{url} {}", email.ascii());
-        if seen.contains(&key) {
-            out.attempts.push(attempt(
-                Source::Autodiscover,
-                url,
-                AttemptOutcome::Error,
-                Some("redirect loop".into()),
-                started,
-            ));
-            break;
-        }
-        seen.push(key);
         if let Some(host) = leaves_domain(&url, addr) {
             out.findings.push(leaves_finding(addr, &host, ""));
         }
-        let req = HttpRequest {
-            post: Some((
-                "text/xml; charset=utf-8".into(),
-                parser::request_body(&email.ascii()).into_bytes(),
-            )),
-            // Hop by hop here, so that each one is checked and flagged like a redirectUrl.
-            max_redirects: 0,
-            redirected_from: from.take(),
-            ..HttpRequest::get(url.clone())
-        };
+        let req = post_request(&url, &email, from.take());
         let resp = match http::fetch(net, &req).await {
             Ok(r) => r,
             Err(e) => {
@@ -242,129 +221,179 @@ async fn chain(
             }
         };
         from = Some(resp.origin.clone());
-        if (300..400).contains(&resp.status) {
-            match http_redirect(&url, &resp) {
-                Ok(next) => {
-                    out.attempts.push(attempt(
-                        Source::Autodiscover,
-                        url,
-                        AttemptOutcome::Found,
-                        Some(format!("HTTP {} redirect to {next}", resp.status)),
-                        started,
-                    ));
-                    url = next;
-                    continue;
-                }
-                Err(reason) => {
-                    out.attempts.push(attempt(
-                        Source::Autodiscover,
-                        url,
-                        AttemptOutcome::Error,
-                        Some(reason),
-                        started,
-                    ));
-                    break;
-                }
-            }
-        }
-        match parser::parse(&resp.body, &email) {
-            Ok(AutodiscoverResponse::Settings { servers, .. }) => {
-                let cands = parser::candidates(&servers, &email);
-                let outcome = if cands.is_empty() {
-                    AttemptOutcome::NotFound
-                } else {
-                    AttemptOutcome::Found
-                };
-                let reason = if cands.is_empty() {
-                    "no IMAP/POP3/SMTP entry".to_string()
-                } else {
-                    format!("{} server(s)", cands.len())
-                };
-                out.attempts.push(attempt(
-                    Source::Autodiscover,
-                    url,
-                    outcome,
-                    Some(reason),
-                    started,
-                ));
-                out.candidates.extend(cands);
-                break;
-            }
-            Ok(AutodiscoverResponse::RedirectUrl(next)) => {
-                out.attempts.push(attempt(
-                    Source::Autodiscover,
-                    url,
-                    AttemptOutcome::Found,
-                    Some(format!("redirectUrl {next}")),
-                    started,
-                ));
-                if !next.starts_with("https://") {
-                    out.attempts.push(attempt(
-                        Source::Autodiscover,
-                        next.clone(),
-                        AttemptOutcome::Error,
-                        Some(format!("redirect to plain http refused: {next}")),
-                        started,
-                    ));
-                    break;
-                }
-                url = next;
-            }
-            Ok(AutodiscoverResponse::RedirectAddr(next)) => {
-                out.attempts.push(attempt(
-                    Source::Autodiscover,
-                    url,
-                    AttemptOutcome::Found,
-                    Some(format!("redirectAddr {next}")),
-                    started,
-                ));
-                match address::parse(&next) {
-                    Ok(a) => {
-                        url = format!(
-                            "https://autodiscover.{}/autodiscover/autodiscover.xml",
-                            a.domain
-                        );
-                        email = a;
-                    }
-                    Err(e) => {
-                        out.attempts.push(attempt(
-                            Source::Autodiscover,
-                            next,
-                            AttemptOutcome::Error,
-                            Some(e.to_string()),
-                            started,
-                        ));
-                        break;
-                    }
-                }
-            }
-            Ok(AutodiscoverResponse::Error { code, message }) => {
-                let reason = match code {
-                    Some(c) => format!("error {c}: {message}"),
-                    None => format!("error: {message}"),
-                };
-                out.attempts.push(attempt(
-                    Source::Autodiscover,
-                    url,
-                    AttemptOutcome::NotFound,
-                    Some(reason),
-                    started,
-                ));
-                break;
-            }
-            Err(e) => {
-                out.attempts.push(attempt(
-                    Source::Autodiscover,
-                    url,
-                    AttemptOutcome::Error,
-                    Some(format!("not a valid Autodiscover response: {e}")),
-                    started,
-                ));
-                break;
-            }
+        let next = if (300..400).contains(&resp.status) {
+            http_hop(url, &resp, started, &mut out)
+        } else {
+            answer(url, &resp, &email, started, &mut out)
+        };
+        match next {
+            Some((next, None)) => url = next,
+            Some((next, Some(a))) => (url, email) = (next, a),
+            None => break,
         }
     }
     out
+}
+
+/// Why the chain stops before asking `url` for `email`: too many hops, or a pair asked before.
+fn stop_reason(hop: usize, url: &str, email: &Address, seen: &mut Vec<String>) -> Option<String> {
+    if hop == MAX_HOPS {
+        return Some(format!("more than {MAX_HOPS} redirects"));
+    }
+    let key = format!("{url} {}", email.ascii());
+    if seen.contains(&key) {
+        return Some("redirect loop".into());
+    }
+    seen.push(key);
+    None
+}
+
+/// The POX request for `email` ([MS-OXDSCLI] §3.1.5.1), one hop only: each redirect is
+/// checked and flagged by the chain like a `redirectUrl`.
+fn post_request(url: &str, email: &Address, from: Option<Origin>) -> HttpRequest {
+    HttpRequest {
+        post: Some((
+            "text/xml; charset=utf-8".into(),
+            parser::request_body(&email.ascii()).into_bytes(),
+        )),
+        max_redirects: 0,
+        redirected_from: from,
+        ..HttpRequest::get(url.to_string())
+    }
+}
+
+/// Where the chain goes after one answer: the next URL, with the new address after a
+/// `redirectAddr`; `None` when it ends here.
+type Hop = Option<(String, Option<Address>)>;
+
+/// An HTTP 3xx answer to the POST: followed when [`http_redirect`] allows it.
+fn http_hop(
+    url: String,
+    resp: &http::HttpResponse,
+    started: Instant,
+    out: &mut SourceResult,
+) -> Hop {
+    match http_redirect(&url, resp) {
+        Ok(next) => {
+            out.attempts.push(attempt(
+                Source::Autodiscover,
+                url,
+                AttemptOutcome::Found,
+                Some(format!("HTTP {} redirect to {next}", resp.status)),
+                started,
+            ));
+            Some((next, None))
+        }
+        Err(reason) => {
+            out.attempts.push(attempt(
+                Source::Autodiscover,
+                url,
+                AttemptOutcome::Error,
+                Some(reason),
+                started,
+            ));
+            None
+        }
+    }
+}
+
+/// The Autodiscover document in a non-redirect answer: settings, a redirect, or an error.
+fn answer(
+    url: String,
+    resp: &http::HttpResponse,
+    email: &Address,
+    started: Instant,
+    out: &mut SourceResult,
+) -> Hop {
+    let (outcome, reason, next) = match parser::parse(&resp.body, email) {
+        Ok(AutodiscoverResponse::Settings { servers, .. }) => {
+            let cands = parser::candidates(&servers, email);
+            let (outcome, reason) = if cands.is_empty() {
+                (
+                    AttemptOutcome::NotFound,
+                    "no IMAP/POP3/SMTP entry".to_string(),
+                )
+            } else {
+                (AttemptOutcome::Found, format!("{} server(s)", cands.len()))
+            };
+            out.candidates.extend(cands);
+            (outcome, reason, None)
+        }
+        Ok(AutodiscoverResponse::RedirectUrl(next)) => {
+            let reason = format!("redirectUrl {next}");
+            (AttemptOutcome::Found, reason, Some(Next::Url(next)))
+        }
+        Ok(AutodiscoverResponse::RedirectAddr(next)) => {
+            let reason = format!("redirectAddr {next}");
+            (AttemptOutcome::Found, reason, Some(Next::Addr(next)))
+        }
+        Ok(AutodiscoverResponse::Error { code, message }) => {
+            let reason = match code {
+                Some(c) => format!("error {c}: {message}"),
+                None => format!("error: {message}"),
+            };
+            (AttemptOutcome::NotFound, reason, None)
+        }
+        Err(e) => {
+            let reason = format!("not a valid Autodiscover response: {e}");
+            (AttemptOutcome::Error, reason, None)
+        }
+    };
+    out.attempts.push(attempt(
+        Source::Autodiscover,
+        url,
+        outcome,
+        Some(reason),
+        started,
+    ));
+    match next? {
+        Next::Url(next) => redirect_url(next, started, out),
+        Next::Addr(next) => redirect_addr(next, started, out),
+    }
+}
+
+/// A redirect named inside an Autodiscover document.
+enum Next {
+    Url(String),
+    Addr(String),
+}
+
+/// `redirectUrl`: followed only to an https URL.
+fn redirect_url(next: String, started: Instant, out: &mut SourceResult) -> Hop {
+    if next.starts_with("https://") {
+        return Some((next, None));
+    }
+    out.attempts.push(attempt(
+        Source::Autodiscover,
+        next.clone(),
+        AttemptOutcome::Error,
+        Some(format!("redirect to plain http refused: {next}")),
+        started,
+    ));
+    None
+}
+
+/// `redirectAddr`: ask again for the new address, at `autodiscover.<its domain>`.
+fn redirect_addr(next: String, started: Instant, out: &mut SourceResult) -> Hop {
+    match address::parse(&next) {
+        Ok(a) => Some((
+            format!(
+                "https://autodiscover.{}/autodiscover/autodiscover.xml",
+                a.domain
+            ),
+            Some(a),
+        )),
+        Err(e) => {
+            out.attempts.push(attempt(
+                Source::Autodiscover,
+                next,
+                AttemptOutcome::Error,
+                Some(e.to_string()),
+                started,
+            ));
+            None
+        }
+    }
 }
 
 /// The https URL an HTTP 3xx answer to the POST points at ([MS-OXDSCLI] §3.1.5.2), or why it
