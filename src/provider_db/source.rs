@@ -187,7 +187,54 @@ fn de_error(cx: &Ctx, e: &toml::de::Error) -> String {
 pub fn parse_provider(path: &str, stem: &str, text: &str) -> Result<Parsed, String> {
     let cx = Ctx { path, text };
     let raw: RawProvider = toml::from_str(text).map_err(|e| de_error(&cx, &e))?;
+    check_identity(&cx, &raw, stem)?;
+    let oauth2 = raw.oauth2.map(|o| oauth2_table(&cx, o)).transpose()?;
+    let servers = raw
+        .server
+        .into_iter()
+        .map(|s| server(&cx, s, oauth2.is_some()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let verified = check_provenance(&cx, raw.id.span(), &raw.sources, raw.verified.as_ref())?;
+    let verified_line = raw
+        .verified
+        .as_ref()
+        .map_or(1, |v| line_of(text, v.span().start));
+    check_access(&cx, raw.id.span(), raw.access, &servers)?;
 
+    Ok(Parsed {
+        path: path.to_string(),
+        domain_lines: raw
+            .domains
+            .iter()
+            .map(|d| line_of(text, d.span().start))
+            .collect(),
+        mx_lines: raw
+            .mx
+            .iter()
+            .map(|m| line_of(text, m.span().start))
+            .collect(),
+        verified_line,
+        provider: Provider {
+            id: raw.id.into_inner(),
+            name: raw.name.into_inner(),
+            domains: raw.domains.into_iter().map(Spanned::into_inner).collect(),
+            mx: raw.mx.into_iter().map(Spanned::into_inner).collect(),
+            documentation: raw.documentation.map(Spanned::into_inner),
+            hints: raw.hints.into_iter().map(Spanned::into_inner).collect(),
+            app_password: raw.app_password,
+            enable_first: raw.enable_first.map(Spanned::into_inner),
+            access: raw.access,
+            oauth2,
+            servers,
+            sources: raw.sources.into_iter().map(Spanned::into_inner).collect(),
+            verified,
+        },
+    })
+}
+
+/// The provider's own fields: `id` (equal to the file name, a-z 0-9 -), `name`, domains, MX
+/// patterns, hints and documentation URL.
+fn check_identity(cx: &Ctx, raw: &RawProvider, stem: &str) -> Result<(), String> {
     let id = raw.id.get_ref();
     if id != stem {
         return Err(cx.err(
@@ -228,110 +275,86 @@ pub fn parse_provider(path: &str, stem: &str, text: &str) -> Result<Parsed, Stri
     if let Some(doc) = &raw.documentation {
         check_url(doc.get_ref()).map_err(|m| cx.err(doc.span(), m))?;
     }
-    let oauth2 = match raw.oauth2 {
-        Some(o) => {
-            let span = o.span();
-            let o = o.into_inner();
-            check_url(o.auth_url.get_ref()).map_err(|m| cx.err(o.auth_url.span(), m))?;
-            check_url(o.token_url.get_ref()).map_err(|m| cx.err(o.token_url.span(), m))?;
-            if o.issuer.get_ref().is_empty() {
-                return Err(cx.err(o.issuer.span(), "oauth2 issuer is empty"));
-            }
-            if o.scopes.is_empty() {
-                return Err(cx.err(span, "oauth2 needs at least one scope"));
-            }
-            Some(OAuth2 {
-                issuer: o.issuer.into_inner(),
-                scopes: o.scopes,
-                auth_url: o.auth_url.into_inner(),
-                token_url: o.token_url.into_inner(),
-            })
-        }
-        None => None,
-    };
+    Ok(())
+}
 
-    let mut servers = Vec::new();
-    for s in raw.server {
-        let span = s.span();
-        let s = s.into_inner();
-        let port = *s.port.get_ref();
-        let port = u16::try_from(port)
-            .ok()
-            .filter(|&p| p != 0)
-            .ok_or_else(|| cx.err(s.port.span(), format!("port {port} is not in 1-65535")))?;
-        check_host(s.host.get_ref()).map_err(|m| cx.err(s.host.span(), m))?;
-        if s.username.get_ref().trim().is_empty() {
-            return Err(cx.err(s.username.span(), "username is empty"));
-        }
-        if s.auth.is_empty() {
-            return Err(cx.err(span, "auth lists no method"));
-        }
-        if s.auth.contains(&Auth::OAuth2) && oauth2.is_none() {
-            return Err(cx.err(
-                span,
-                "auth names oauth2 but the provider has no [oauth2] table",
-            ));
-        }
-        servers.push(Server {
-            protocol: s.protocol,
-            host: s.host.into_inner(),
-            port,
-            security: s.security,
-            username: s.username.into_inner(),
-            auth: s.auth,
-        });
+/// The `[oauth2]` table: https endpoints, an issuer and at least one scope.
+fn oauth2_table(cx: &Ctx, o: Spanned<RawOAuth2>) -> Result<OAuth2, String> {
+    let span = o.span();
+    let o = o.into_inner();
+    check_url(o.auth_url.get_ref()).map_err(|m| cx.err(o.auth_url.span(), m))?;
+    check_url(o.token_url.get_ref()).map_err(|m| cx.err(o.token_url.span(), m))?;
+    if o.issuer.get_ref().is_empty() {
+        return Err(cx.err(o.issuer.span(), "oauth2 issuer is empty"));
     }
-    let verified = check_provenance(&cx, raw.id.span(), &raw.sources, raw.verified.as_ref())?;
-    let verified_line = raw
-        .verified
-        .as_ref()
-        .map_or(1, |v| line_of(text, v.span().start));
+    if o.scopes.is_empty() {
+        return Err(cx.err(span, "oauth2 needs at least one scope"));
+    }
+    Ok(OAuth2 {
+        issuer: o.issuer.into_inner(),
+        scopes: o.scopes,
+        auth_url: o.auth_url.into_inner(),
+        token_url: o.token_url.into_inner(),
+    })
+}
+
+/// One `[[server]]`: a port in 1-65535, a valid host, a user name, at least one auth method
+/// (oauth2 only with an `[oauth2]` table).
+fn server(cx: &Ctx, s: Spanned<RawServer>, has_oauth2: bool) -> Result<Server, String> {
+    let span = s.span();
+    let s = s.into_inner();
+    let port = *s.port.get_ref();
+    let port = u16::try_from(port)
+        .ok()
+        .filter(|&p| p != 0)
+        .ok_or_else(|| cx.err(s.port.span(), format!("port {port} is not in 1-65535")))?;
+    check_host(s.host.get_ref()).map_err(|m| cx.err(s.host.span(), m))?;
+    if s.username.get_ref().trim().is_empty() {
+        return Err(cx.err(s.username.span(), "username is empty"));
+    }
+    if s.auth.is_empty() {
+        return Err(cx.err(span, "auth lists no method"));
+    }
+    if s.auth.contains(&Auth::OAuth2) && !has_oauth2 {
+        return Err(cx.err(
+            span,
+            "auth names oauth2 but the provider has no [oauth2] table",
+        ));
+    }
+    Ok(Server {
+        protocol: s.protocol,
+        host: s.host.into_inner(),
+        port,
+        security: s.security,
+        username: s.username.into_inner(),
+        auth: s.auth,
+    })
+}
+
+/// `access = "none"` lists no servers; any other access needs an incoming and an outgoing one.
+fn check_access(
+    cx: &Ctx,
+    id_span: Range<usize>,
+    access: Access,
+    servers: &[Server],
+) -> Result<(), String> {
     let incoming = servers.iter().any(|s| s.protocol != Protocol::Smtp);
     let outgoing = servers.iter().any(|s| s.protocol == Protocol::Smtp);
-    match raw.access {
+    match access {
         Access::None if !servers.is_empty() => {
-            return Err(cx.err(raw.id.span(), "access = \"none\" but servers are listed"));
+            return Err(cx.err(id_span, "access = \"none\" but servers are listed"));
         }
         Access::None => {}
         _ if !incoming || !outgoing => {
             return Err(cx.err(
-                raw.id.span(),
+                id_span,
                 "needs at least one incoming (imap/pop3) and one outgoing (smtp) server, \
                  or access = \"none\"",
             ));
         }
         _ => {}
     }
-
-    Ok(Parsed {
-        path: path.to_string(),
-        domain_lines: raw
-            .domains
-            .iter()
-            .map(|d| line_of(text, d.span().start))
-            .collect(),
-        mx_lines: raw
-            .mx
-            .iter()
-            .map(|m| line_of(text, m.span().start))
-            .collect(),
-        verified_line,
-        provider: Provider {
-            id: raw.id.into_inner(),
-            name: raw.name.into_inner(),
-            domains: raw.domains.into_iter().map(Spanned::into_inner).collect(),
-            mx: raw.mx.into_iter().map(Spanned::into_inner).collect(),
-            documentation: raw.documentation.map(Spanned::into_inner),
-            hints: raw.hints.into_iter().map(Spanned::into_inner).collect(),
-            app_password: raw.app_password,
-            enable_first: raw.enable_first.map(Spanned::into_inner),
-            access: raw.access,
-            oauth2,
-            servers,
-            sources: raw.sources.into_iter().map(Spanned::into_inner).collect(),
-            verified,
-        },
-    })
+    Ok(())
 }
 
 /// A file's `verified` date may not be later than the database date (`_meta.toml`): whoever
