@@ -124,43 +124,9 @@ fn fetch<'a>(
             via,
             ..Raw::default()
         };
-        if path.contains(&domain) {
-            let mut p = path.clone();
-            p.push(domain);
-            raw.error = Some(RawError::Loop(p));
+        let Some(record) = single_record(resolver, &domain, &path, budget, &mut raw).await else {
             return raw;
-        }
-        if budget
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |b| b.checked_sub(1))
-            .is_err()
-        {
-            raw.error = Some(RawError::NotFollowed);
-            return raw;
-        }
-        let records = match resolver.txt(&domain).await {
-            Ok(txt) => spf_records(txt),
-            Err(e) if e.is_not_found() => Vec::new(),
-            Err(e) => {
-                raw.error = Some(RawError::Lookup(e.to_string()));
-                return raw;
-            }
         };
-        match records.len() {
-            0 => {
-                raw.error = Some(RawError::Missing(format!(
-                    "{domain} has no v=spf1 TXT record"
-                )));
-                return raw;
-            }
-            1 => {}
-            n => {
-                raw.error = Some(RawError::Multiple(n));
-                raw.record = records.into_iter().next();
-                return raw;
-            }
-        }
-        let record = records.into_iter().next().unwrap_or_default();
-        raw.record = Some(record.clone());
         let parsed = match mail_auth::spf::Spf::parse(record.as_bytes()) {
             Ok(p) => p,
             Err(e) => {
@@ -170,63 +136,7 @@ fn fetch<'a>(
         };
         let mut path = path;
         path.push(domain.clone());
-        let mut terms: Vec<(Term, Probe)> = Vec::new();
-        for d in parsed.directives.iter() {
-            let q = qualifier(&d.qualifier);
-            let (label, probe) = match &d.mechanism {
-                Mechanism::All => {
-                    raw.all = Some(format!("{q}all"));
-                    continue;
-                }
-                Mechanism::Ip4 { .. } | Mechanism::Ip6 { .. } => continue,
-                Mechanism::Include { macro_string } => {
-                    let t = literal(macro_string);
-                    (
-                        format!("{q}include:{}", shown(macro_string)),
-                        t.map(Probe::Record).unwrap_or(Probe::None),
-                    )
-                }
-                Mechanism::A { macro_string, .. } => {
-                    let t = target(macro_string, &domain);
-                    (
-                        mech_label(q, "a", macro_string),
-                        t.map(Probe::Address).unwrap_or(Probe::None),
-                    )
-                }
-                Mechanism::Mx { macro_string, .. } => {
-                    let t = target(macro_string, &domain);
-                    (
-                        mech_label(q, "mx", macro_string),
-                        t.map(Probe::Mx).unwrap_or(Probe::None),
-                    )
-                }
-                Mechanism::Ptr { macro_string } => {
-                    raw.uses_ptr = true;
-                    (mech_label(q, "ptr", macro_string), Probe::None)
-                }
-                Mechanism::Exists { macro_string } => {
-                    (format!("{q}exists:{}", shown(macro_string)), Probe::None)
-                }
-            };
-            terms.push((
-                Term {
-                    label,
-                    ..Term::default()
-                },
-                probe,
-            ));
-        }
-        // §6.1: redirect= is ignored when the record has an `all`.
-        if let (Some(r), None) = (&parsed.redirect, &raw.all) {
-            let probe = literal(r).map(Probe::Redirect).unwrap_or(Probe::None);
-            terms.push((
-                Term {
-                    label: format!("redirect={}", shown(r)),
-                    ..Term::default()
-                },
-                probe,
-            ));
-        }
+        let terms = terms(&parsed, &domain, &mut raw);
         let futs: Vec<_> = terms
             .into_iter()
             .map(|(term, probe)| resolve_term(net, resolver, term, probe, path.clone(), budget))
@@ -234,6 +144,118 @@ fn fetch<'a>(
         raw.terms = net.join_bounded(futs).await;
         raw
     })
+}
+
+/// The domain's one SPF record, after the loop and lookup-budget checks (RFC 7208 §4.6.4)
+/// and the lookup; `None` with `raw.error` set when there is not exactly one.
+async fn single_record(
+    resolver: &Resolver,
+    domain: &str,
+    path: &[String],
+    budget: &AtomicU32,
+    raw: &mut Raw,
+) -> Option<String> {
+    if path.iter().any(|p| p == domain) {
+        let mut p = path.to_vec();
+        p.push(domain.to_string());
+        raw.error = Some(RawError::Loop(p));
+        return None;
+    }
+    if budget
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |b| b.checked_sub(1))
+        .is_err()
+    {
+        raw.error = Some(RawError::NotFollowed);
+        return None;
+    }
+    let records = match resolver.txt(domain).await {
+        Ok(txt) => spf_records(txt),
+        Err(e) if e.is_not_found() => Vec::new(),
+        Err(e) => {
+            raw.error = Some(RawError::Lookup(e.to_string()));
+            return None;
+        }
+    };
+    match records.len() {
+        0 => {
+            raw.error = Some(RawError::Missing(format!(
+                "{domain} has no v=spf1 TXT record"
+            )));
+            return None;
+        }
+        1 => {}
+        n => {
+            raw.error = Some(RawError::Multiple(n));
+            raw.record = records.into_iter().next();
+            return None;
+        }
+    }
+    let record = records.into_iter().next().unwrap_or_default();
+    raw.record = Some(record.clone());
+    Some(record)
+}
+
+/// The record's terms that name another domain, each with the lookup it needs, in record
+/// order; notes `all` and `ptr` in `raw`. `redirect=` only without an `all` (§6.1).
+fn terms(parsed: &mail_auth::spf::Spf, domain: &str, raw: &mut Raw) -> Vec<(Term, Probe)> {
+    let mut terms: Vec<(Term, Probe)> = Vec::new();
+    for d in parsed.directives.iter() {
+        let q = qualifier(&d.qualifier);
+        let (label, probe) = match &d.mechanism {
+            Mechanism::All => {
+                raw.all = Some(format!("{q}all"));
+                continue;
+            }
+            Mechanism::Ip4 { .. } | Mechanism::Ip6 { .. } => continue,
+            Mechanism::Include { macro_string } => {
+                let t = literal(macro_string);
+                (
+                    format!("{q}include:{}", shown(macro_string)),
+                    t.map(Probe::Record).unwrap_or(Probe::None),
+                )
+            }
+            Mechanism::A { macro_string, .. } => {
+                let t = target(macro_string, domain);
+                (
+                    mech_label(q, "a", macro_string),
+                    t.map(Probe::Address).unwrap_or(Probe::None),
+                )
+            }
+            Mechanism::Mx { macro_string, .. } => {
+                let t = target(macro_string, domain);
+                (
+                    mech_label(q, "mx", macro_string),
+                    t.map(Probe::Mx).unwrap_or(Probe::None),
+                )
+            }
+            Mechanism::Ptr { macro_string } => {
+                raw.uses_ptr = true;
+                (mech_label(q, "ptr", macro_string), Probe::None)
+            }
+            Mechanism::Exists { macro_string } => {
+                (format!("{q}exists:{}", shown(macro_string)), Probe::None)
+            }
+        };
+        terms.push((
+            Term {
+                label,
+                ..Term::default()
+            },
+            probe,
+        ));
+    }
+    // §6.1: redirect= is ignored when the record has an `all`.
+    if let (Some(r), None) = (&parsed.redirect, &raw.all) {
+        let probe = literal(r).map(Probe::Redirect).unwrap_or(Probe::None);
+        terms.push((
+            Term {
+                label: format!("redirect={}", shown(r)),
+                ..Term::default()
+            },
+            probe,
+        ));
+    }
+    terms
 }
 
 /// What a term's lookup is, when its target is known without a message (no macro).
