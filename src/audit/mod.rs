@@ -92,35 +92,90 @@ pub async fn audit(net: &Arc<Net>, domain: &str, opts: &AuditOptions) -> (Inboun
             return (inbound, vec![f]);
         }
     };
-    let jobs: Vec<Job> = vec![
-        Box::pin(async {
-            let mut set = mx::analyse(&resolver, domain).await;
-            probe_all(net, &resolver, &mut set.hosts, opts).await;
+    let parts = net.join_bounded(jobs(net, &resolver, domain, opts)).await;
+    let mut findings = Vec::new();
+    let Gathered {
+        sts,
+        mut policies,
+        dkim_none,
+        sends_no_mail,
+    } = gather(parts, &mut inbound, &mut findings);
+    if let Some(fetched) = sts {
+        let (report, f) = mta_sts::compare(fetched, &inbound.mx);
+        findings.extend(f);
+        policies.mta_sts = Some(report);
+    }
+    let ctx = port25::judge::Context {
+        sts_mode: policies
+            .mta_sts
+            .as_ref()
+            .and_then(|m| m.policy.as_ref())
+            .map(|p| p.mode.as_str()),
+        warn_cert_days: opts.warn_cert_days,
+        crit_cert_days: opts.crit_cert_days,
+    };
+    findings.extend(port25::judge::judge(&inbound.mx, ctx));
+    // A domain that sends no mail (`v=spf1 -all`) needs no DKIM key (RFC 7208 §10.1.2).
+    if dkim_none && sends_no_mail {
+        for f in findings
+            .iter_mut()
+            .filter(|f| f.code == FindingCode::DkimNone)
+        {
+            f.severity = Severity::Info;
+        }
+    }
+    inbound.policies = policies;
+    (inbound, findings)
+}
+
+/// The six parts of the audit, each a job that yields its [`Part`].
+fn jobs<'a>(
+    net: &'a Arc<Net>,
+    resolver: &'a Resolver,
+    domain: &'a str,
+    opts: &'a AuditOptions,
+) -> Vec<Job<'a>> {
+    vec![
+        Box::pin(async move {
+            let mut set = mx::analyse(resolver, domain).await;
+            probe_all(net, resolver, &mut set.hosts, opts).await;
             Part::Mx(set)
         }),
-        Box::pin(async {
-            let (p, f) = mta_sts::fetch(net, &resolver, domain).await;
+        Box::pin(async move {
+            let (p, f) = mta_sts::fetch(net, resolver, domain).await;
             Part::Policy(PolicyPart::MtaSts(p), f)
         }),
-        Box::pin(async {
-            let (p, f) = tlsrpt::check(&resolver, domain).await;
+        Box::pin(async move {
+            let (p, f) = tlsrpt::check(resolver, domain).await;
             Part::Policy(PolicyPart::TlsRpt(p), f)
         }),
-        Box::pin(async {
-            let (p, f) = spf::check(net, &resolver, domain).await;
+        Box::pin(async move {
+            let (p, f) = spf::check(net, resolver, domain).await;
             Part::Policy(PolicyPart::Spf(p), f)
         }),
-        Box::pin(async {
-            let (p, f) = dmarc::check(net, &resolver, domain).await;
+        Box::pin(async move {
+            let (p, f) = dmarc::check(net, resolver, domain).await;
             Part::Policy(PolicyPart::Dmarc(p), f)
         }),
-        Box::pin(async {
-            let (p, f) = dkim::check(net, &resolver, domain, &opts.dkim_selectors).await;
+        Box::pin(async move {
+            let (p, f) = dkim::check(net, resolver, domain, &opts.dkim_selectors).await;
             Part::Policy(PolicyPart::Dkim(p), f)
         }),
-    ];
-    let parts = net.join_bounded(jobs).await;
-    let mut findings = Vec::new();
+    ]
+}
+
+/// What the parts found, before the MTA-STS policy is compared with the MX set.
+struct Gathered {
+    sts: Option<mta_sts::Fetched>,
+    policies: Policies,
+    /// `_domainkey` does not exist.
+    dkim_none: bool,
+    /// SPF says the domain sends no mail (`v=spf1 -all`).
+    sends_no_mail: bool,
+}
+
+/// The finished parts into `inbound` and `findings`, in the parts' order.
+fn gather(parts: Vec<Part>, inbound: &mut Inbound, findings: &mut Vec<Finding>) -> Gathered {
     let mut sts = None;
     let mut policies = Policies::default();
     let mut dkim_none = false;
@@ -152,32 +207,12 @@ pub async fn audit(net: &Arc<Net>, domain: &str, opts: &AuditOptions) -> (Inboun
             }
         }
     }
-    if let Some(fetched) = sts {
-        let (report, f) = mta_sts::compare(fetched, &inbound.mx);
-        findings.extend(f);
-        policies.mta_sts = Some(report);
+    Gathered {
+        sts,
+        policies,
+        dkim_none,
+        sends_no_mail,
     }
-    let ctx = port25::judge::Context {
-        sts_mode: policies
-            .mta_sts
-            .as_ref()
-            .and_then(|m| m.policy.as_ref())
-            .map(|p| p.mode.as_str()),
-        warn_cert_days: opts.warn_cert_days,
-        crit_cert_days: opts.crit_cert_days,
-    };
-    findings.extend(port25::judge::judge(&inbound.mx, ctx));
-    // A domain that sends no mail (`v=spf1 -all`) needs no DKIM key (RFC 7208 §10.1.2).
-    if dkim_none && sends_no_mail {
-        for f in findings
-            .iter_mut()
-            .filter(|f| f.code == FindingCode::DkimNone)
-        {
-            f.severity = Severity::Info;
-        }
-    }
-    inbound.policies = policies;
-    (inbound, findings)
 }
 
 /// Probe every address of every MX host on port 25 at once: at most `--per-host` per host,
