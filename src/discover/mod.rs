@@ -126,30 +126,17 @@ async fn run_network_sources(
     let mut out = SourceResult::default();
     loop {
         match tokio::time::timeout_at(deadline, set.next()).await {
-            Ok(Some((i, mut r))) => {
+            Ok(Some((i, r))) => {
                 done[i] = true;
-                for a in &r.attempts {
-                    tracing::debug!(source = ?a.source, target = ?a.target, outcome = ?a.outcome, reason = ?a.reason, ms = a.elapsed_ms, "discovery attempt");
-                }
-                tracing::info!(
-                    source = pending[i].1,
-                    candidates = r.candidates.len(),
-                    "discovery source answered"
-                );
-                let (kept, capped) = cap::per_source(std::mem::take(&mut r.candidates));
-                r.candidates = kept;
-                r.findings.extend(capped);
-                if r.has_candidates() {
-                    found(cap::best_first(r.ranked()));
-                }
-                out.extend(r);
+                out.extend(answered(r, pending[i].1, found));
                 if let Some(f) = queue.pop() {
                     set.push(f);
                 }
             }
             Ok(None) => break,
             Err(_) => {
-                for (_, (src, name)) in pending.iter().enumerate().filter(|(i, _)| !done[*i]) {
+                let late = pending.iter().zip(&done).filter(|(_, d)| !**d);
+                for ((src, name), _) in late {
                     out.attempts.push(Attempt {
                         source: *src,
                         target: addr.domain.clone(),
@@ -165,6 +152,30 @@ async fn run_network_sources(
         }
     }
     out
+}
+
+/// A source's answer: logged, capped per source ([`cap::per_source`]) and, when it has
+/// candidates, handed to `found` best first.
+fn answered(
+    mut r: SourceResult,
+    name: &str,
+    found: &(dyn Fn(Vec<Candidate>) + Sync),
+) -> SourceResult {
+    for a in &r.attempts {
+        tracing::debug!(source = ?a.source, target = ?a.target, outcome = ?a.outcome, reason = ?a.reason, ms = a.elapsed_ms, "discovery attempt");
+    }
+    tracing::info!(
+        source = name,
+        candidates = r.candidates.len(),
+        "discovery source answered"
+    );
+    let (kept, capped) = cap::per_source(std::mem::take(&mut r.candidates));
+    r.candidates = kept;
+    r.findings.extend(capped);
+    if r.has_candidates() {
+        found(cap::best_first(r.ranked()));
+    }
+    r
 }
 
 fn finish(all: SourceResult, addr: &Address, offline: bool, dns: &domain::DomainDns) -> Discovered {
