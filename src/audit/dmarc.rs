@@ -113,6 +113,21 @@ pub fn lint(record: &str, at: &str, domain: &str) -> (Dmarc, Vec<Finding>) {
     if at != domain || tags::get(&t, "sp").is_some() {
         d.sp = policy(parsed.sp);
     }
+    out.extend(policy_findings(&parsed, &t, &d, at, domain, &invalid));
+    (d, out)
+}
+
+/// What the policy in force for `domain` says: inherited from `at`, missing, `none`, `sp=none`,
+/// partial (`pct`), and no aggregate reports (RFC 7489 §6.3, §6.6.3).
+fn policy_findings(
+    parsed: &mail_auth::dmarc::Dmarc,
+    t: &[(String, String)],
+    d: &Dmarc,
+    at: &str,
+    domain: &str,
+    invalid: &dyn Fn(String) -> Finding,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
     if at != domain {
         out.push(Finding::new(
             Severity::Info,
@@ -133,7 +148,7 @@ pub fn lint(record: &str, at: &str, domain: &str) -> (Dmarc, Vec<Finding>) {
     }
     if at == domain
         && parsed.p != Policy::None
-        && tags::get(&t, "sp").is_some()
+        && tags::get(t, "sp").is_some()
         && parsed.sp == Policy::None
     {
         out.push(finding(
@@ -163,7 +178,7 @@ pub fn lint(record: &str, at: &str, domain: &str) -> (Dmarc, Vec<Finding>) {
             format!("the DMARC record of {at} asks for no aggregate reports (rua=)"),
         ));
     }
-    (d, out)
+    out
 }
 
 fn align(a: Alignment) -> String {
