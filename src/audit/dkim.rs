@@ -33,15 +33,7 @@ pub async fn check(
     domain: &str,
     given: &[String],
 ) -> (DkimSet, Vec<Finding>) {
-    let mut selectors: Vec<(String, bool)> = given
-        .iter()
-        .map(|s| (s.to_ascii_lowercase(), true))
-        .collect();
-    for s in COMMON_DKIM_SELECTORS {
-        if !selectors.iter().any(|(g, _)| g == s) {
-            selectors.push((s.to_string(), false));
-        }
-    }
+    let selectors = selectors(given);
     let base = format!("_domainkey.{domain}");
     let exists = async {
         match resolver.txt(&base).await {
@@ -92,22 +84,45 @@ pub async fn check(
         set.keys.push(key);
         out.extend(f);
     }
+    out.extend(none_found(&set, &base, domain));
+    (set, out)
+}
+
+/// The selectors to look up: the user's (`true`), then the common ones not already given.
+fn selectors(given: &[String]) -> Vec<(String, bool)> {
+    let mut selectors: Vec<(String, bool)> = given
+        .iter()
+        .map(|s| (s.to_ascii_lowercase(), true))
+        .collect();
+    for s in COMMON_DKIM_SELECTORS {
+        if !selectors.iter().any(|(g, _)| g == s) {
+            selectors.push((s.to_string(), false));
+        }
+    }
+    selectors
+}
+
+/// No key found at all: `_domainkey` does not exist (no DKIM), or the selector is unknown.
+fn none_found(set: &DkimSet, base: &str, domain: &str) -> Option<Finding> {
     if set.domainkey.as_deref() == Some("nxdomain") && set.keys.iter().all(|k| !k.found) {
-        out.push(finding(
+        return Some(finding(
             Severity::Warning,
             FindingCode::DkimNone,
-            format!("{base} does not exist (NXDOMAIN): {domain} publishes no DKIM key, so its mail is never DKIM-signed"),
+            format!(
+                "{base} does not exist (NXDOMAIN): {domain} publishes no DKIM key, so its mail is never DKIM-signed"
+            ),
             "sign outgoing mail with DKIM and publish the key at <selector>._domainkey.<domain>",
         ));
-    } else if set.keys.iter().all(|k| !k.found) {
-        out.push(finding(
+    }
+    if set.keys.iter().all(|k| !k.found) {
+        return Some(finding(
             Severity::Info,
             FindingCode::DkimSelectorUnknown,
             format!("no DKIM key under the common selectors of {domain}"),
             "name the selector of the domain's DKIM-Signature s= tag with --dkim-selector S",
         ));
     }
-    (set, out)
+    None
 }
 
 /// A DKIM key record: `v=DKIM1` first, or (v is optional) a `p=` tag.
