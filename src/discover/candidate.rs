@@ -128,82 +128,96 @@ pub fn findings(cands: &[Candidate]) -> Vec<Finding> {
     let mut out = Vec::new();
     for proto in [Protocol::Imap, Protocol::Pop3, Protocol::Smtp] {
         let of: Vec<&Candidate> = cands.iter().filter(|c| c.protocol == proto).collect();
-        // What each non-guess source proposed first for this protocol.
-        let mut first: BTreeMap<Source, &Candidate> = BTreeMap::new();
-        for c in &of {
-            for s in &c.sources {
-                if *s != Source::Guess {
-                    first.entry(*s).or_insert(c);
-                }
+        out.extend(disagreement(&of));
+        out.extend(published_badly(proto, &of));
+    }
+    out
+}
+
+/// Two sources disagree when one's servers for a protocol share nothing with the other's; the
+/// first such pair, each named by what it proposed first.
+fn disagreement(of: &[&Candidate]) -> Option<Finding> {
+    // What each non-guess source proposed first for this protocol.
+    let mut first: BTreeMap<Source, &Candidate> = BTreeMap::new();
+    for c in of {
+        for s in &c.sources {
+            if *s != Source::Guess {
+                first.entry(*s).or_insert(c);
             }
         }
-        // Sources disagree when one source's servers share nothing with another's.
-        let sets: BTreeMap<Source, Vec<&Candidate>> = first
-            .keys()
-            .map(|s| {
-                (
-                    *s,
-                    of.iter()
-                        .copied()
-                        .filter(|c| c.sources.contains(s))
-                        .collect(),
-                )
-            })
-            .collect();
-        let srcs: Vec<Source> = sets.keys().copied().collect();
-        'outer: for (i, a) in srcs.iter().enumerate() {
-            for b in &srcs[i + 1..] {
-                let overlap = sets[a].iter().any(|c| c.sources.contains(b));
-                if !overlap {
-                    out.push(
-                        Finding::new(
-                            Severity::Warning,
-                            FindingCode::SourcesDisagree,
-                            format!(
-                                "{} says {}, {} says {}",
-                                a.as_str(),
-                                describe(first[a]),
-                                b.as_str(),
-                                describe(first[b])
-                            ),
-                        )
-                        .hint("Probe both (`mailprobe check`) to see which is right, then fix the other source."),
-                    );
-                    break 'outer;
-                }
+    }
+    // Sources disagree when one source's servers share nothing with another's.
+    let sets: BTreeMap<Source, Vec<&Candidate>> = first
+        .keys()
+        .map(|s| {
+            (
+                *s,
+                of.iter()
+                    .copied()
+                    .filter(|c| c.sources.contains(s))
+                    .collect(),
+            )
+        })
+        .collect();
+    let srcs: Vec<Source> = sets.keys().copied().collect();
+    for (i, a) in srcs.iter().enumerate() {
+        for b in &srcs[i + 1..] {
+            let overlap = sets[a].iter().any(|c| c.sources.contains(b));
+            if !overlap {
+                return Some(
+                    Finding::new(
+                        Severity::Warning,
+                        FindingCode::SourcesDisagree,
+                        format!(
+                            "{} says {}, {} says {}",
+                            a.as_str(),
+                            describe(first[a]),
+                            b.as_str(),
+                            describe(first[b])
+                        ),
+                    )
+                    .hint("Probe both (`mailprobe check`) to see which is right, then fix the other source."),
+                );
             }
         }
-        let informed: Vec<&&Candidate> = of
+    }
+    None
+}
+
+/// The published (non-guess) settings of `proto` are all unencrypted, or all from sources
+/// that are not trusted (plain-http autoconfig).
+fn published_badly(proto: Protocol, of: &[&Candidate]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let informed: Vec<&&Candidate> = of
+        .iter()
+        .filter(|c| c.sources.iter().any(|s| *s != Source::Guess))
+        .collect();
+    if !informed.is_empty() && informed.iter().all(|c| c.security == Security::Plain) {
+        out.push(
+            Finding::new(
+                Severity::Warning,
+                FindingCode::PlaintextOnly,
+                format!(
+                    "only unencrypted {} settings are published",
+                    proto.as_str().to_uppercase()
+                ),
+            )
+            .hint("Passwords would travel in clear text; ask the provider for TLS (RFC 8314)."),
+        );
+    }
+    if !informed.is_empty()
+        && informed
             .iter()
-            .filter(|c| c.sources.iter().any(|s| *s != Source::Guess))
-            .collect();
-        if !informed.is_empty() && informed.iter().all(|c| c.security == Security::Plain) {
-            out.push(
-                Finding::new(
-                    Severity::Warning,
-                    FindingCode::PlaintextOnly,
-                    format!(
-                        "only unencrypted {} settings are published",
-                        proto.as_str().to_uppercase()
-                    ),
-                )
-                .hint("Passwords would travel in clear text; ask the provider for TLS (RFC 8314)."),
-            );
-        }
-        if !informed.is_empty()
-            && informed
-                .iter()
-                .all(|c| c.sources.iter().all(|s| !s.is_trusted()))
-        {
-            out.push(
-                Finding::new(
-                    Severity::Warning,
-                    FindingCode::UntrustedSourceOnly,
-                    format!("{} settings come only from plain-http autoconfig", proto.as_str().to_uppercase()),
-                )
-                .hint("Anyone on the network path could have changed them; publish autoconfig over https."),
-            );
-        }
+            .all(|c| c.sources.iter().all(|s| !s.is_trusted()))
+    {
+        out.push(
+            Finding::new(
+                Severity::Warning,
+                FindingCode::UntrustedSourceOnly,
+                format!("{} settings come only from plain-http autoconfig", proto.as_str().to_uppercase()),
+            )
+            .hint("Anyone on the network path could have changed them; publish autoconfig over https."),
+        );
     }
     out
 }
