@@ -6,21 +6,7 @@ use crate::model::{Deletion, RoundtripReport, RoundtripResult, StepStatus};
 /// A few lines a helpdesk can read: outcome and latency, where it went, the SMTP steps, where
 /// it was found, the hops, the authentication verdicts and the clean-up.
 pub fn summary_lines(rep: &RoundtripReport) -> Vec<String> {
-    let mut out = Vec::new();
-    let headline = match rep.result {
-        RoundtripResult::Delivered => format!(
-            "delivered in {} ms (round trip {} ms)",
-            rep.latency_ms.unwrap_or(0),
-            rep.total_ms
-        ),
-        RoundtripResult::Accepted => "accepted for delivery (not fetched back)".to_string(),
-        RoundtripResult::NotArrived => "submitted, but it did not arrive".to_string(),
-        RoundtripResult::SubmitFailed => "the test message was not accepted".to_string(),
-        RoundtripResult::FetchFailed => {
-            "submitted, but the mailbox could not be checked".to_string()
-        }
-    };
-    out.push(format!("Round trip: {headline}"));
+    let mut out = vec![format!("Round trip: {}", headline(rep))];
     let queue = rep
         .queue_id
         .as_deref()
@@ -30,37 +16,8 @@ pub fn summary_lines(rep: &RoundtripReport) -> Vec<String> {
         "  sent     {} → {} via {}{queue}",
         rep.from, rep.to, rep.submit_server
     ));
-    if !rep.submit_steps.is_empty() {
-        let steps: Vec<String> = rep
-            .submit_steps
-            .iter()
-            .map(|s| {
-                format!(
-                    "{} {} ms{}",
-                    s.name,
-                    s.elapsed_ms,
-                    if s.status == StepStatus::Failed {
-                        " FAILED"
-                    } else {
-                        ""
-                    }
-                )
-            })
-            .collect();
-        out.push(format!("  steps    {}", steps.join(", ")));
-    }
-    if let Some(folder) = &rep.folder {
-        let how = rep.fetch_method.as_deref().unwrap_or("?");
-        let date = rep
-            .internal_date
-            .as_deref()
-            .map(|d| format!(", INTERNALDATE {d}"))
-            .unwrap_or_default();
-        out.push(format!(
-            "  found    in {folder} ({how}) on {}{date}",
-            rep.fetch_server.as_deref().unwrap_or("?")
-        ));
-    }
+    out.extend(steps_line(rep));
+    out.extend(found_line(rep));
     for (i, h) in rep.hops.iter().enumerate() {
         let delay = h.delay_s.map(|d| format!(" (+{d} s)")).unwrap_or_default();
         out.push(format!(
@@ -80,18 +37,77 @@ pub fn summary_lines(rep: &RoundtripReport) -> Vec<String> {
             .collect();
         out.push(format!("  checks   {}", v.join(" ")));
     }
-    if let Some(d) = rep.deleted {
-        let text = match d {
-            Deletion::Deleted => "the test message was deleted",
-            Deletion::Kept => "the test message was kept (--keep)",
-            Deletion::LeftOthersDeleted => {
-                "the test message was flagged \\Deleted, not expunged (see findings)"
-            }
-            Deletion::Failed => "deleting the test message failed",
-        };
-        out.push(format!("  cleanup  {text}"));
-    }
+    out.extend(rep.deleted.map(cleanup_line));
     out
+}
+
+/// The outcome in a few words, with the latency when the message arrived.
+fn headline(rep: &RoundtripReport) -> String {
+    match rep.result {
+        RoundtripResult::Delivered => format!(
+            "delivered in {} ms (round trip {} ms)",
+            rep.latency_ms.unwrap_or(0),
+            rep.total_ms
+        ),
+        RoundtripResult::Accepted => "accepted for delivery (not fetched back)".to_string(),
+        RoundtripResult::NotArrived => "submitted, but it did not arrive".to_string(),
+        RoundtripResult::SubmitFailed => "the test message was not accepted".to_string(),
+        RoundtripResult::FetchFailed => {
+            "submitted, but the mailbox could not be checked".to_string()
+        }
+    }
+}
+
+/// The SMTP steps with their times, when there were any.
+fn steps_line(rep: &RoundtripReport) -> Option<String> {
+    if rep.submit_steps.is_empty() {
+        return None;
+    }
+    let steps: Vec<String> = rep
+        .submit_steps
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {} ms{}",
+                s.name,
+                s.elapsed_ms,
+                if s.status == StepStatus::Failed {
+                    " FAILED"
+                } else {
+                    ""
+                }
+            )
+        })
+        .collect();
+    Some(format!("  steps    {}", steps.join(", ")))
+}
+
+/// Where the message was found, how, and its INTERNALDATE.
+fn found_line(rep: &RoundtripReport) -> Option<String> {
+    let folder = rep.folder.as_ref()?;
+    let how = rep.fetch_method.as_deref().unwrap_or("?");
+    let date = rep
+        .internal_date
+        .as_deref()
+        .map(|d| format!(", INTERNALDATE {d}"))
+        .unwrap_or_default();
+    Some(format!(
+        "  found    in {folder} ({how}) on {}{date}",
+        rep.fetch_server.as_deref().unwrap_or("?")
+    ))
+}
+
+/// What became of the test message.
+fn cleanup_line(d: Deletion) -> String {
+    let text = match d {
+        Deletion::Deleted => "the test message was deleted",
+        Deletion::Kept => "the test message was kept (--keep)",
+        Deletion::LeftOthersDeleted => {
+            "the test message was flagged \\Deleted, not expunged (see findings)"
+        }
+        Deletion::Failed => "deleting the test message failed",
+    };
+    format!("  cleanup  {text}")
 }
 
 #[cfg(test)]
