@@ -8,11 +8,14 @@ mod terminal;
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{ArgMatches, CommandFactory, FromArgMatches};
 use mailprobe::app::{self, AppError, Format, Io};
 
 fn main() -> ExitCode {
-    let cli = match cli::Cli::try_parse() {
+    let parsed = cli::Cli::command()
+        .try_get_matches()
+        .and_then(|m| cli::Cli::from_arg_matches(&m).map(|c| (c, m)));
+    let (cli, matches) = match parsed {
         Ok(c) => c,
         Err(e) => {
             // Help and version are not errors; a usage error is UNKNOWN (3) for monitoring.
@@ -38,9 +41,16 @@ fn main() -> ExitCode {
         _ => {}
     }
     terminal::init_color(cli.global.color);
+    let given = |id: &str| on_command_line(&matches, id);
+    let file = mailprobe::config::file::load(cli.global.config.as_deref())
+        .map_err(|e| AppError::Usage(e.to_string()));
     #[cfg(feature = "serve")]
     if let cli::Command::Serve(args) = &cli.command {
-        return match cli::resolve::settings(&cli).and_then(|s| terminal::serve::run(&s, args)) {
+        let run = file.and_then(|f| {
+            let s = cli::resolve::settings_with(&cli, &f, &given)?;
+            terminal::serve::run(&s, &f, args)
+        });
+        return match run {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -54,7 +64,9 @@ fn main() -> ExitCode {
         cli::Command::Export(a) => a.output.clone(),
         _ => None,
     };
-    let result = cli::resolve::settings(&cli).and_then(|settings| {
+    let result = file
+        .and_then(|f| cli::resolve::settings_with(&cli, &f, &given))
+        .and_then(|settings| {
         if let app::Task::Export(t) = &settings.task
             && t.include_password
         {
@@ -79,6 +91,19 @@ fn main() -> ExitCode {
             ExitCode::from(3)
         }
     }
+}
+
+/// Whether the flag with clap id `id` was given on the command line (global options may sit
+/// before or after the subcommand, so every level is asked).
+fn on_command_line(m: &ArgMatches, id: &str) -> bool {
+    let here = m.try_contains_id(id).unwrap_or(false)
+        && matches!(
+            m.value_source(id),
+            Some(clap::parser::ValueSource::CommandLine)
+        );
+    here || m
+        .subcommand()
+        .is_some_and(|(_, sub)| on_command_line(sub, id))
 }
 
 /// Run the settings on a multi-threaded runtime with the terminal as the front end; the output

@@ -170,9 +170,6 @@ pub struct ServeArgs {
     /// Address and port to listen on [default: 127.0.0.1:9117, or [serve] listen of the file]
     #[arg(long, value_name = "ADDR:PORT")]
     pub listen: Option<String>,
-    /// Configuration file with [serve] and [serve.modules.NAME] [default: $XDG_CONFIG_HOME/mailprobe/config.toml]
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -361,6 +358,9 @@ pub enum ColorChoice {
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
+    /// Configuration file [default: $XDG_CONFIG_HOME/mailprobe/config.toml]; flags win over it
+    #[arg(long, value_name = "FILE", global = true, help_heading = OUTPUT)]
+    pub config: Option<PathBuf>,
     /// Thunderbird ISPDB base URL
     #[arg(long, value_name = "URL", global = true, default_value = mailprobe::config::DEFAULT_ISPDB_URL, help_heading = DISCOVERY)]
     pub ispdb_url: String,

@@ -15,7 +15,10 @@ use mailprobe::auth::PasswordSource;
 use mailprobe::auth::oauth::store;
 use mailprobe::auth::sasl::Mech;
 use mailprobe::config;
+use mailprobe::config::file::ConfigFile;
 use mailprobe::report::export::ExportFormat;
+
+use super::values;
 
 use super::{
     AuthMech, Cli, Command, CredArgs, ExportTo, FormatArg, GlobalArgs, OauthCommand, OauthFlowArg,
@@ -40,8 +43,106 @@ fn format_of(f: FormatArg) -> Format {
     }
 }
 
-/// Settings from the command line: defaults, then every flag.
+/// Settings from the command line alone: defaults, then every flag.
+#[cfg(test)]
 pub fn settings(cli: &Cli) -> Result<Settings, AppError> {
+    settings_with(cli, &ConfigFile::default(), &|_| true)
+}
+
+/// Settings from defaults, then the configuration file `f` (the default value: no file), then
+/// every flag `given` says was on the command line (the others keep the file's value).
+pub fn settings_with(
+    cli: &Cli,
+    f: &ConfigFile,
+    given: &dyn Fn(&str) -> bool,
+) -> Result<Settings, AppError> {
+    let mut s = settings_flags(cli)?;
+    // Every value is checked, also those a flag overrides: a bad file is never ignored.
+    apply_file(&mut s.clone(), f, &|_| false)
+        .map_err(|e| AppError::Usage(format!("{}: {e}", f.source.display())))?;
+    apply_file(&mut s, f, given)
+        .map_err(|e| AppError::Usage(format!("{}: {e}", f.source.display())))?;
+    if let Command::Oauth(OauthCommand::Login(a)) = &cli.command
+        && s.oauth.client_id.is_none()
+    {
+        let provider = mailprobe::address::parse(&a.address)
+            .ok()
+            .and_then(|ad| mailprobe::provider_db::by_domain(&ad.domain))
+            .map(|p| p.id.clone());
+        s.oauth.client_id = provider
+            .and_then(|p| f.oauth_client_id.get(&p).cloned())
+            .or_else(|| f.oauth_client_id.get("default").cloned());
+    }
+    Ok(s)
+}
+
+/// The file's values for every key whose flag was not given, checked as the flag would be.
+fn apply_file(
+    s: &mut Settings,
+    f: &ConfigFile,
+    given: &dyn Fn(&str) -> bool,
+) -> Result<(), String> {
+    let take = |id: &str| !given(id);
+    let key = |k: &str, e: String| format!("{k}: {e}");
+    let num = |v: f64| v.to_string();
+    if let (Some(v), true) = (f.timeout, take("timeout")) {
+        s.net.timeout =
+            Duration::from_secs_f64(values::step_secs(&num(v)).map_err(|e| key("timeout", e))?);
+    }
+    if let (Some(v), true) = (f.deadline, take("deadline")) {
+        s.net.deadline =
+            Duration::from_secs_f64(values::step_secs(&num(v)).map_err(|e| key("deadline", e))?);
+    }
+    if let (Some(v), true) = (f.concurrency, take("concurrency")) {
+        s.net.concurrency =
+            values::concurrency(&v.to_string()).map_err(|e| key("concurrency", e))?;
+    }
+    if let (Some(v), true) = (f.per_host, take("per_host")) {
+        s.per_host = values::per_host(&v.to_string()).map_err(|e| key("per-host", e))?;
+    }
+    if let (Some(v), true) = (&f.format, take("format") && take("json")) {
+        s.output.format = match v.as_str() {
+            "human" => Format::Human,
+            "json" => Format::Json,
+            "nagios" => Format::Nagios,
+            other => return Err(format!("format: '{other}' is not human, json or nagios")),
+        };
+    }
+    if let (Some(v), true) = (&f.dns, take("dns")) {
+        s.net.dns = v
+            .iter()
+            .map(|d| config::parse_dns(d).map_err(|e| key("dns", e.to_string())))
+            .collect::<Result<_, _>>()?;
+    }
+    if let (Some(v), true) = (&f.ca_file, take("ca_file")) {
+        s.net.ca_file = Some(v.clone());
+    }
+    if let (Some(v), true) = (&f.ispdb_url, take("ispdb_url")) {
+        s.net.ispdb_url = v.clone();
+    }
+    let t = &mut s.thresholds;
+    let days = |v: i64, k: &str| values::cert_days(&v.to_string()).map_err(|e| key(k, e));
+    if let (Some(v), true) = (f.warn_cert_days, take("warn_cert_days")) {
+        t.warn_cert_days = days(v, "warn-cert-days")?;
+    }
+    if let (Some(v), true) = (f.crit_cert_days, take("crit_cert_days")) {
+        t.crit_cert_days = days(v, "crit-cert-days")?;
+    }
+    let secs = |v: f64, k: &str| values::threshold_secs(&num(v)).map_err(|e| key(k, e));
+    for (v, id, slot) in [
+        (f.warn_latency, "warn_latency", &mut t.warn_latency_s),
+        (f.crit_latency, "crit_latency", &mut t.crit_latency_s),
+        (f.warn_time, "warn_time", &mut t.warn_time_s),
+        (f.crit_time, "crit_time", &mut t.crit_time_s),
+    ] {
+        if let (Some(v), true) = (v, take(id)) {
+            *slot = Some(secs(v, &id.replace('_', "-"))?);
+        }
+    }
+    Ok(())
+}
+
+fn settings_flags(cli: &Cli) -> Result<Settings, AppError> {
     if let Command::Check(a) = &cli.command
         && a.batch.is_none()
         && a.password_env_prefix.is_some()

@@ -7,8 +7,12 @@
 //! any malformed value: [`FileError`] names the file and the line. Secrets are never values here:
 //! a key names the environment variable or the 0600 file that holds one.
 //!
-//! Tables: `[serve]` and `[serve.modules.NAME]` (read by `mailprobe serve`). New tables are added
-//! as new optional fields of [`ConfigFile`].
+//! Top-level keys are defaults for what people repeat, each named after its flag (without `--`)
+//! and checked by that flag's range check when the settings are resolved: `timeout`, `deadline`,
+//! `concurrency`, `per-host`, `format`, `dns`, `ca-file`, `ispdb-url`, the thresholds, and
+//! `[oauth-client-id]` (provider ID of the provider database, or `default`, to the user's own
+//! OAuth client ID). Tables: `[serve]` and `[serve.modules.NAME]` (read by `mailprobe serve`).
+//! New tables are added as new optional fields of [`ConfigFile`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -31,10 +35,36 @@ pub struct FileError {
 
 /// The whole file. Every table is optional.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ConfigFile {
+    /// Seconds per network step and for the whole run (`--timeout`, `--deadline`).
+    pub timeout: Option<f64>,
+    pub deadline: Option<f64>,
+    /// Probes at once, and per host (`--concurrency`, `--per-host`).
+    pub concurrency: Option<i64>,
+    pub per_host: Option<i64>,
+    /// `human`, `json` or `nagios` (`--format`).
+    pub format: Option<String>,
+    /// DNS servers, `IP[:PORT]` (`--dns`).
+    pub dns: Option<Vec<String>>,
+    /// Extra trusted CA certificates, PEM (`--ca-file`).
+    pub ca_file: Option<PathBuf>,
+    pub ispdb_url: Option<String>,
+    /// Thresholds (`--warn-cert-days` … `--crit-time`).
+    pub warn_cert_days: Option<i64>,
+    pub crit_cert_days: Option<i64>,
+    pub warn_latency: Option<f64>,
+    pub crit_latency: Option<f64>,
+    pub warn_time: Option<f64>,
+    pub crit_time: Option<f64>,
+    /// `[oauth-client-id]`: provider ID (or `default`) to the user's own OAuth client ID.
+    #[serde(default)]
+    pub oauth_client_id: BTreeMap<String, String>,
     #[serde(default)]
     pub serve: Option<ServeFile>,
+    /// The file it came from, for messages about its values (empty: no file).
+    #[serde(skip)]
+    pub source: PathBuf,
 }
 
 /// `[serve]`: the exporter.
@@ -148,7 +178,9 @@ pub fn read(path: &Path) -> Result<ConfigFile, FileError> {
         )));
     }
     let text = String::from_utf8(buf).map_err(|_| err("not UTF-8 text".into()))?;
-    parse(&text, &shown)
+    let mut c = parse(&text, &shown)?;
+    c.source = path.to_path_buf();
+    Ok(c)
 }
 
 /// Parse the text of a file shown as `path` in errors.
@@ -196,6 +228,28 @@ mod tests {
         assert_eq!(e.line, Some(1), "{e}");
         let e = parse("[serve.modules.m]\ncommand = \"frob\"\n", "c.toml").unwrap_err();
         assert_eq!(e.line, Some(2), "{e}");
+    }
+
+    #[test]
+    fn top_level_keys_beside_serve() {
+        let c = parse(
+            "timeout = 5\nformat = \"json\"\nper-host = 2\n\n[oauth-client-id]\nmicrosoft = \"abc\"\n\n\
+             [serve]\nconcurrency = 4\n",
+            "c.toml",
+        )
+        .unwrap();
+        assert_eq!(c.timeout, Some(5.0));
+        assert_eq!(c.per_host, Some(2));
+        assert_eq!(c.format.as_deref(), Some("json"));
+        assert_eq!(c.oauth_client_id["microsoft"], "abc");
+        assert_eq!(c.serve.unwrap().concurrency, Some(4));
+        let e = parse("timeout = 5\n\ntimeot = 3\n", "t.toml").unwrap_err();
+        assert!(
+            e.to_string().starts_with("t.toml:3: ") && e.message.contains("timeot"),
+            "{e}"
+        );
+        let e = parse("timeout = \"x\"\n", "t.toml").unwrap_err();
+        assert_eq!(e.line, Some(1), "{e}");
     }
 
     #[test]

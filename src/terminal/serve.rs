@@ -1,10 +1,10 @@
-//! `mailprobe serve` in the terminal: load the configuration file, build the exporter, listen,
+//! `mailprobe serve` in the terminal: from the configuration file (loaded once by `main`), build the exporter, listen,
 //! say where on stderr, and stop gracefully on SIGTERM or Ctrl-C.
 
 use std::sync::Arc;
 
 use mailprobe::app::{AppError, Settings};
-use mailprobe::config::file;
+use mailprobe::config::file::ConfigFile;
 use mailprobe::serve::{self, Events};
 
 use crate::cli::ServeArgs;
@@ -21,14 +21,13 @@ impl Events for Stderr {
 }
 
 /// Resolve and run the exporter until a shutdown signal.
-pub fn run(base: &Settings, args: &ServeArgs) -> Result<(), AppError> {
-    let cfg = file::load(args.config.as_deref()).map_err(|e| AppError::Usage(e.to_string()))?;
+pub fn run(base: &Settings, cfg: &ConfigFile, args: &ServeArgs) -> Result<(), AppError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| AppError::Usage(format!("cannot start the async runtime: {e}")))?;
     rt.block_on(async {
-        let ex = serve::prepare(base, &cfg, args.listen.as_deref())?;
+        let ex = serve::prepare(base, cfg, args.listen.as_deref())?;
         let tls = match &ex.options.tls {
             Some((cert, key)) => {
                 Some(mailprobe::net::listen::tls_acceptor(cert, key).map_err(AppError::Usage)?)

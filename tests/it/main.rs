@@ -7,6 +7,7 @@ mod auth;
 mod batch_input;
 mod check;
 mod cli;
+mod config_file;
 mod discover;
 mod export;
 mod hostile_text;

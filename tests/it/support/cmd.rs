@@ -20,6 +20,11 @@ pub fn mailprobe_std() -> std::process::Command {
             std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into()),
         )
         .env("HOME", std::env::temp_dir())
+        // No configuration file unless a test writes one: HOME is shared by every test.
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("mailprobe-tests-no-config"),
+        )
         .env("NO_COLOR", "1")
         .env("TERM", "dumb")
         .env("LC_ALL", "C");

@@ -1,0 +1,108 @@
+//! The configuration file: its values apply, a flag on the command line wins, a malformed
+//! file is an error naming the file and line (exit 3), `--config FILE` must exist, and the
+//! OAuth client ID can come from `[oauth-client-id]`.
+
+use std::path::Path;
+
+use crate::support::cmd::mailprobe;
+use crate::support::oauth::OAuthServer;
+
+fn write(dir: &Path, text: &str) -> std::path::PathBuf {
+    let d = dir.join("mailprobe");
+    std::fs::create_dir_all(&d).unwrap();
+    let p = d.join("config.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn discover(xdg: &Path, extra: &[&str]) -> (String, String, i32) {
+    let out = mailprobe()
+        .env("XDG_CONFIG_HOME", xdg)
+        .args(["discover", "alice@gmail.com", "--offline"])
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code().unwrap_or(-1),
+    )
+}
+
+#[test]
+fn values_apply_and_flags_win() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "# defaults\nformat = \"json\"\ntimeout = 3\nwarn-cert-days = 20\n",
+    );
+    let (out, err, code) = discover(dir.path(), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.trim_start().starts_with('{'),
+        "format = json applies: {out}"
+    );
+    let (out, _, _) = discover(dir.path(), &["--format", "human"]);
+    assert!(!out.trim_start().starts_with('{'), "the flag wins: {out}");
+    // A bad value is an error even when the flag overrides it.
+    write(dir.path(), "timeout = 0\n");
+    let (_, err, code) = discover(dir.path(), &["--timeout", "5"]);
+    assert_eq!(code, 3, "{err}");
+}
+
+#[test]
+fn malformed_files_are_errors_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "timeout = 3\n\ntimeot = 4\n");
+    let (_, err, code) = discover(dir.path(), &[]);
+    assert_eq!(code, 3);
+    assert!(
+        err.contains(&format!("{}:3:", p.display())) && err.contains("timeot"),
+        "{err}"
+    );
+    write(dir.path(), "timeout = 0\n");
+    let (_, err, code) = discover(dir.path(), &[]);
+    assert_eq!(code, 3);
+    assert!(err.contains("timeout"), "{err}");
+    write(dir.path(), "format = [\n");
+    let (_, _, code) = discover(dir.path(), &[]);
+    assert_eq!(code, 3);
+    let (_, err, code) = discover(dir.path(), &["--config", "/nonexistent/mailprobe.toml"]);
+    assert_eq!(code, 3);
+    assert!(err.contains("/nonexistent/mailprobe.toml"), "{err}");
+}
+
+#[test]
+fn oauth_client_id_from_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = write(
+        dir.path(),
+        "[oauth-client-id]\ndefault = \"client-from-file\"\n",
+    );
+    let srv = OAuthServer::start("alice@example.test");
+    let data = tempfile::tempdir().unwrap();
+    let out = mailprobe()
+        .env("XDG_DATA_HOME", data.path())
+        .args(["--config", conf.to_str().unwrap()])
+        .args(["oauth", "login", "alice@example.test"])
+        .args([
+            "--oauth-device-url",
+            &srv.url("/device"),
+            "--oauth-token-url",
+            &srv.url("/token"),
+        ])
+        .args(["--allow-insecure-oauth"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        srv.log()[0].1.contains("client_id=client-from-file"),
+        "{:?}",
+        srv.log()
+    );
+}
