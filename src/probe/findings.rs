@@ -174,73 +174,8 @@ fn probe_findings(p: &Probe, facts: &Facts, opts: &ProbeOptions) -> Vec<Finding>
             .hint("mail from other servers reaches this host in clear"),
         );
     }
-    if p.security != Security::Tls && !p.capabilities_plain.is_empty() {
-        let offered = auth_offered_in_clear(p);
-        let sasl: Vec<&String> = offered
-            .iter()
-            .filter(|m| m.as_str() != "LOGIN command")
-            .collect();
-        if !sasl.is_empty() {
-            let list = sasl
-                .iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
-            out.push(
-                Finding::new(Severity::Warning, FindingCode::AuthBeforeTls, format!("{l} offers {list} before TLS: credentials could travel in clear"))
-                    .hint("offer authentication only after STARTTLS (Dovecot: disable_plaintext_auth; Postfix: smtpd_tls_auth_only)"),
-            );
-        }
-        if p.protocol == Protocol::Imap
-            && !Offered::from_lines(Protocol::Imap, &p.capabilities_plain)
-                .has(Capability::LoginDisabled)
-        {
-            out.push(
-                Finding::new(Severity::Warning, FindingCode::ImapNoLogindisabled, format!("{l} does not announce LOGINDISABLED before TLS: the IMAP LOGIN command is accepted in clear"))
-                    .hint("RFC 9051 §6.2.3: servers should refuse LOGIN before TLS"),
-            );
-        }
-    }
-    if let Some(tls) = &p.tls {
-        // One finding per problem, in tlsconn's words (e.g. "valid for X, not for Y").
-        let mut problems: Vec<(String, String)> = facts
-            .cert_problems
-            .iter()
-            .map(|c| (c.code.clone(), c.detail.clone()))
-            .collect();
-        if problems.is_empty()
-            && let Some(err) = &tls.verify_error
-        {
-            let mut text = cert_code(err).1.to_string();
-            if err == "hostname-mismatch" && !tls.names.is_empty() {
-                text.push_str(&format!(
-                    " (valid for {}, not {})",
-                    tls.names.join(", "),
-                    p.host
-                ));
-            }
-            problems.push((err.clone(), text));
-        }
-        for (err, text) in &problems {
-            let code = cert_code(err).0;
-            out.push(
-                Finding::new(Severity::Warning, code, format!("{l}: {text}")).hint(cert_hint(code)),
-            );
-        }
-        if problems.is_empty()
-            && let Some(days) = tls.days_left
-            && (0..opts.warn_cert_days).contains(&days)
-        {
-            out.push(
-                Finding::new(
-                    Severity::Warning,
-                    FindingCode::CertificateExpiresSoon,
-                    format!("{l}: the certificate expires in {days} days"),
-                )
-                .hint("renew it before clients start refusing the server"),
-            );
-        }
-    }
+    out.extend(clear_text_findings(p, &l));
+    out.extend(certificate_findings(p, facts, opts, &l));
     if let Some(g) = p.steps.iter().find(|s| s.name == "greeting")
         && g.elapsed_ms > opts.slow_greeting.as_millis() as u64
     {
@@ -260,6 +195,87 @@ fn probe_findings(p: &Probe, facts: &Facts, opts: &ProbeOptions) -> Vec<Finding>
         out.push(
             Finding::new(Severity::Warning, FindingCode::TlsLegacyOnly, format!("{l} only speaks {v}"))
                 .hint("TLS 1.0 and 1.1 are deprecated (RFC 8996); current clients refuse them; enable TLS 1.2 or 1.3"),
+        );
+    }
+    out
+}
+
+/// What a server offers before TLS: SASL mechanisms, and IMAP LOGIN without LOGINDISABLED.
+fn clear_text_findings(p: &Probe, l: &str) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if p.security == Security::Tls || p.capabilities_plain.is_empty() {
+        return out;
+    }
+    let offered = auth_offered_in_clear(p);
+    let sasl: Vec<&String> = offered
+        .iter()
+        .filter(|m| m.as_str() != "LOGIN command")
+        .collect();
+    if !sasl.is_empty() {
+        let list = sasl
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        out.push(
+            Finding::new(Severity::Warning, FindingCode::AuthBeforeTls, format!("{l} offers {list} before TLS: credentials could travel in clear"))
+                .hint("offer authentication only after STARTTLS (Dovecot: disable_plaintext_auth; Postfix: smtpd_tls_auth_only)"),
+        );
+    }
+    if p.protocol == Protocol::Imap
+        && !Offered::from_lines(Protocol::Imap, &p.capabilities_plain)
+            .has(Capability::LoginDisabled)
+    {
+        out.push(
+            Finding::new(Severity::Warning, FindingCode::ImapNoLogindisabled, format!("{l} does not announce LOGINDISABLED before TLS: the IMAP LOGIN command is accepted in clear"))
+                .hint("RFC 9051 §6.2.3: servers should refuse LOGIN before TLS"),
+        );
+    }
+    out
+}
+
+/// The certificate's problems, one finding each in the verifier's words, or its coming expiry.
+fn certificate_findings(p: &Probe, facts: &Facts, opts: &ProbeOptions, l: &str) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let Some(tls) = &p.tls else {
+        return out;
+    };
+    // One finding per problem, in tlsconn's words (e.g. "valid for X, not for Y").
+    let mut problems: Vec<(String, String)> = facts
+        .cert_problems
+        .iter()
+        .map(|c| (c.code.clone(), c.detail.clone()))
+        .collect();
+    if problems.is_empty()
+        && let Some(err) = &tls.verify_error
+    {
+        let mut text = cert_code(err).1.to_string();
+        if err == "hostname-mismatch" && !tls.names.is_empty() {
+            text.push_str(&format!(
+                " (valid for {}, not {})",
+                tls.names.join(", "),
+                p.host
+            ));
+        }
+        problems.push((err.clone(), text));
+    }
+    for (err, text) in &problems {
+        let code = cert_code(err).0;
+        out.push(
+            Finding::new(Severity::Warning, code, format!("{l}: {text}")).hint(cert_hint(code)),
+        );
+    }
+    if problems.is_empty()
+        && let Some(days) = tls.days_left
+        && (0..opts.warn_cert_days).contains(&days)
+    {
+        out.push(
+            Finding::new(
+                Severity::Warning,
+                FindingCode::CertificateExpiresSoon,
+                format!("{l}: the certificate expires in {days} days"),
+            )
+            .hint("renew it before clients start refusing the server"),
         );
     }
     out
