@@ -171,25 +171,28 @@ fn the_trusted_server_is_recommended_and_the_untrusted_one_gets_no_password() {
         serde_json::json!(["autoconfig-http"]),
         "{evil}"
     );
+    // Once the trusted server's login works, the untrusted probe may be stopped before its
+    // login step; when it got that far, the step is skipped and names the flag.
     let step = evil["steps"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|s| s["name"] == "auth")
-        .expect("auth step");
-    assert_eq!(step["status"], "skipped", "{step}");
-    assert!(
-        step["detail"]
-            .as_str()
-            .unwrap()
-            .contains("--allow-untrusted-auth"),
-        "{step}"
-    );
-    assert!(
-        finding(&v, "auth-skipped-untrusted").is_some(),
-        "{:#}",
-        v["findings"]
-    );
+        .find(|s| s["name"] == "auth");
+    if let Some(step) = step {
+        assert_eq!(step["status"], "skipped", "{step}");
+        assert!(
+            step["detail"]
+                .as_str()
+                .unwrap()
+                .contains("--allow-untrusted-auth"),
+            "{step}"
+        );
+        assert!(
+            finding(&v, "auth-skipped-untrusted").is_some(),
+            "{:#}",
+            v["findings"]
+        );
+    }
     assert!(!authenticated(&w.evil), "{:?}", w.evil.lines());
     assert!(authenticated(w.victim.as_ref().unwrap()));
 }
