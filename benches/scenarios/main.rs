@@ -17,6 +17,7 @@ mod measure;
 mod proxy;
 mod results;
 mod scenarios;
+mod verdict;
 mod world;
 
 use std::path::PathBuf;

@@ -147,6 +147,34 @@ pub fn markdown(res: &Results, w: &World, cfg: &Config) -> String {
         // Waiting for a black hole would cost the step timeout (3 s); 1.25 leaves noise room.
         mark(bhr.map(|r| r <= 1.25))
     );
+    for delayed in [false, true] {
+        let sfx = if delayed { "" } else { "-nodelay" };
+        let how = if delayed {
+            "with the injected delay"
+        } else {
+            "plain loopback"
+        };
+        let c = row(res, &format!("verdict-creds{sfx}"));
+        let cr = c.and_then(|c| ratio(c.wall, c.cp));
+        let _ = writeln!(
+            o,
+            "| `check` with credentials ≤ 1.5 × `probe` of its two servers ({how}) | {} / {} ms = {} | {} |",
+            opt_ms(c.and_then(|c| c.wall)),
+            opt_ms(c.and_then(|c| c.cp)),
+            fmt_ratio(cr),
+            mark(cr.map(|r| r <= 1.5))
+        );
+        let p = row(res, &format!("verdict-port25{sfx}"));
+        let extra = p.and_then(|p| Some(p.wall?.as_millis() as i64 - p.cp?.as_millis() as i64));
+        let _ = writeln!(
+            o,
+            "| `check` with port 25 filtered ≤ port 25 open + 0.5 s ({how}) | {} vs {} ms: {} ms more | {} |",
+            opt_ms(p.and_then(|p| p.wall)),
+            opt_ms(p.and_then(|p| p.cp)),
+            extra.map_or("—".into(), |e| e.to_string()),
+            mark(extra.map(|e| e <= 500))
+        );
+    }
     let audit = row(res, "audit");
     let ar = audit.and_then(|a| ratio(a.wall, a.cp));
     let _ = writeln!(

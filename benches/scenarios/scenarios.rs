@@ -10,8 +10,9 @@ use crate::measure::{self, Run};
 use crate::support::http::Reply;
 use crate::world::{View, World};
 
-/// Delay between the starts of successive guess-only candidates (`ProbeOptions::default()`).
-pub const STAGGER_MS: u64 = 100;
+/// Delay between the starts of successive guess-only candidates: none, every candidate starts
+/// the moment a source names it (the critical-path formulas keep the parameter).
+pub const STAGGER_MS: u64 = 0;
 /// Per-step timeout given to every run (a black hole or a hang costs this much when waited for).
 pub const STEP_TIMEOUT_S: u64 = 3;
 /// `check --concurrency` and `--per-host` defaults (CLI); in a batch the per-host limit holds
@@ -57,11 +58,17 @@ pub struct Results {
 
 pub const VERSION_RUNS: usize = 200;
 
-fn rtt_ms(w: &World) -> u64 {
+pub(crate) fn rtt_ms(w: &World) -> u64 {
     w.rtt().as_millis() as u64
 }
 
-fn reps(cfg: &Config, args: &[String], env: &[(&str, &str)], limit: Duration, n: usize) -> Run {
+pub(crate) fn reps(
+    cfg: &Config,
+    args: &[String],
+    env: &[(&str, &str)],
+    limit: Duration,
+    n: usize,
+) -> Run {
     let runs = (0..n.max(1))
         .map(|_| measure::run(&cfg.bin, args, env, limit))
         .collect();
@@ -69,7 +76,7 @@ fn reps(cfg: &Config, args: &[String], env: &[(&str, &str)], limit: Duration, n:
 }
 
 /// `BENCH_DUMP=DIR` keeps each scenario's output (`DIR/KEY.json`, `DIR/KEY.stderr`).
-fn dump(key: &str, r: &Run) {
+pub(crate) fn dump(key: &str, r: &Run) {
     if let Some(dir) = std::env::var_os("BENCH_DUMP") {
         let dir = PathBuf::from(dir);
         let _ = std::fs::create_dir_all(&dir);
@@ -78,7 +85,7 @@ fn dump(key: &str, r: &Run) {
     }
 }
 
-fn base(cmd: &[&str], w: &World, view: View) -> Vec<String> {
+pub(crate) fn base(cmd: &[&str], w: &World, view: View) -> Vec<String> {
     let mut a: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
     a.extend(
         [
@@ -94,12 +101,12 @@ fn base(cmd: &[&str], w: &World, view: View) -> Vec<String> {
     a
 }
 
-fn shown(cmd: &[&str], extra: &str) -> String {
+pub(crate) fn shown(cmd: &[&str], extra: &str) -> String {
     format!("`mailprobe {} --json{extra}`", cmd.join(" "))
 }
 
 /// What went wrong, for the table, when a run did not give a report.
-fn failure(r: &Run) -> String {
+pub(crate) fn failure(r: &Run) -> String {
     let err = String::from_utf8_lossy(&r.stderr);
     let line = err.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     match r.code {
@@ -142,6 +149,13 @@ pub fn run_all(w: &World, cfg: &Config) -> Results {
             "check-blackholes",
             "alice@example.test",
         ));
+    }
+    if wanted("verdict") {
+        for delayed in [false, true] {
+            res.rows
+                .push(crate::verdict::creds_vs_probe(w, cfg, delayed));
+            res.rows.push(crate::verdict::port25(w, cfg, delayed));
+        }
     }
     if wanted("roundtrip") {
         res.rows.push(roundtrip(w, cfg));
@@ -362,7 +376,7 @@ fn check(w: &World, cfg: &Config, view: View, key: &str, addr: &str) -> Row {
     row
 }
 
-fn setting(v: &Value, which: &str) -> String {
+pub(crate) fn setting(v: &Value, which: &str) -> String {
     let s = &v["settings"][which];
     if s.is_null() {
         return "none".into();

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use crate::proxy::{Delay, Proxy};
 use crate::support::dns::{DnsServer, Zone};
+use crate::support::filtered::FilteredPort;
 use crate::support::http::{HttpServer, Reply, Routes};
 use crate::support::mailstack::{MailStack, StackOptions};
 use crate::support::scripted::ScriptedServer;
@@ -94,6 +95,9 @@ pub fn autoconfig_reply() -> Reply {
 pub enum View {
     Plain,
     Blackholes,
+    /// The plain world with port 25 silently filtered (SYNs dropped), as on home and cloud
+    /// networks.
+    Port25Filtered,
 }
 
 pub struct World {
@@ -112,6 +116,8 @@ pub struct World {
     /// (host, port, proxy) of the black holes.
     bh_proxies: Vec<(String, u16, Proxy)>,
     _blackholes: Vec<ScriptedServer>,
+    /// Port 25 of the [`View::Port25Filtered`] view: it drops every SYN.
+    filtered25: FilteredPort,
     /// Batch domains served by the plain view.
     pub batch_domains: Vec<String>,
 }
@@ -219,6 +225,7 @@ impl World {
             proxies,
             bh_proxies,
             _blackholes: blackholes,
+            filtered25: FilteredPort::start(),
             batch_domains,
         }
     }
@@ -237,7 +244,7 @@ impl World {
     /// `--connect-to` for every standard port (black holes first: the first match wins).
     pub fn args(&self, view: View) -> Vec<String> {
         let dns = match view {
-            View::Plain => &self.proxy_dns_plain,
+            View::Plain | View::Port25Filtered => &self.proxy_dns_plain,
             View::Blackholes => &self.proxy_dns_bh,
         };
         let mut a = vec![
@@ -248,6 +255,10 @@ impl World {
             "--ispdb-url".to_string(),
             ISPDB_URL.to_string(),
         ];
+        if view == View::Port25Filtered {
+            a.push("--connect-to".into());
+            a.push(format!(":25:127.0.0.1:{}", self.filtered25.port()));
+        }
         if view == View::Blackholes {
             for (host, port, p) in &self.bh_proxies {
                 a.push("--connect-to".into());
