@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use mailprobe::model::{FindingCode, Outcome, Probe, Protocol, Security, Source, StepStatus};
-use mailprobe::probe::{Feed, probe_all, probe_feed};
+use mailprobe::probe::{Feed, ProbeRun, probe_all, probe_feed};
 use tokio::sync::mpsc;
 
 use super::{HOST, cand_from, dump, error, imaps_server, net_with, opts, phase, transcript};
@@ -98,15 +98,14 @@ async fn an_outranked_probe_in_flight_is_cut_at_once_keeping_its_steps_and_trans
     assert_eq!(run.probes[0].outcome, Outcome::Working { tls_valid: true });
 }
 
-#[tokio::test]
-async fn a_filtered_port_25_holds_the_verdict_at_most_half_a_second() {
+/// Working IMAPS and SMTPS servers plus a port-25 candidate sent to `port25`, probed with a
+/// step timeout of 20 s (waiting for port 25 would show as that timeout): the run and its time.
+async fn working_pair_and_port_25(port25: std::net::SocketAddr) -> (ProbeRun, Duration) {
     let ca = TestCa::new();
     let tmp = tempfile::tempdir().unwrap();
     let (imaps, smtps) = (imaps_server(&ca), smtps_server(&ca));
-    let filtered = FilteredPort::start();
-    // A step timeout of 20 s: waiting for the filtered port would show as its timeout.
     let net = net_with(
-        &[(25, filtered.addr())],
+        &[(25, port25)],
         Duration::from_secs(20),
         Some(&ca.write_pem(tmp.path())),
     );
@@ -128,6 +127,13 @@ async fn a_filtered_port_25_holds_the_verdict_at_most_half_a_second() {
     let t = Instant::now();
     let run = probe_all(net, &cands, &opts()).await;
     let took = t.elapsed();
+    (run, took)
+}
+
+#[tokio::test]
+async fn a_filtered_port_25_holds_the_verdict_at_most_half_a_second() {
+    let filtered = FilteredPort::start();
+    let (run, took) = working_pair_and_port_25(filtered.addr()).await;
     assert!(took < Duration::from_secs(3), "{took:?}");
     let p25 = &run.probes[2];
     assert_eq!(phase(p25), Some("connect"), "{}", dump(p25));
@@ -147,33 +153,8 @@ async fn a_filtered_port_25_holds_the_verdict_at_most_half_a_second() {
 
 #[tokio::test]
 async fn a_connected_port_25_is_reachable_without_waiting_for_its_banner() {
-    let ca = TestCa::new();
-    let tmp = tempfile::tempdir().unwrap();
-    let (imaps, smtps) = (imaps_server(&ca), smtps_server(&ca));
     let silent = ScriptedServer::blackhole();
-    let net = net_with(
-        &[(25, silent.addr())],
-        Duration::from_secs(20),
-        Some(&ca.write_pem(tmp.path())),
-    );
-    let cands = vec![
-        cand_from(
-            Protocol::Imap,
-            imaps.port(),
-            Security::Tls,
-            Source::ProviderDb,
-        ),
-        cand_from(
-            Protocol::Smtp,
-            smtps.port(),
-            Security::Tls,
-            Source::ProviderDb,
-        ),
-        cand_from(Protocol::Smtp, 25, Security::Starttls, Source::MxProvider),
-    ];
-    let t = Instant::now();
-    let run = probe_all(net, &cands, &opts()).await;
-    let took = t.elapsed();
+    let (run, took) = working_pair_and_port_25(silent.addr()).await;
     assert!(took < Duration::from_secs(3), "{took:?}");
     let p25 = &run.probes[2];
     assert_eq!(phase(p25), Some("cancelled"), "{}", dump(p25));
