@@ -79,6 +79,10 @@ pub struct ServeFile {
     pub min_interval: Option<f64>,
     /// Recent probes kept for `/` and `/report` (each with its full report).
     pub recent: Option<usize>,
+    /// Connections served at once; more wait in the kernel's backlog.
+    pub max_connections: Option<usize>,
+    /// Seconds a client gets to send a whole request head (and the TLS handshake).
+    pub header_timeout: Option<f64>,
     /// HTTP basic authentication: the user name; the password from `basic-auth-password-env`
     /// or `basic-auth-password-file`.
     pub basic_auth_user: Option<String>,

@@ -1,10 +1,15 @@
 //! The HTTP side of the exporter (HTTP/1.1 over hyper): routes, basic authentication, bounded
 //! requests, and the accept loop with its graceful shutdown.
 //!
-//! Bounds: request head at most 16 KiB and read within 10 s, the request target at most
-//! [`MAX_URI`] bytes (`414` above), at most [`MAX_CONNECTIONS`] connections at once (more wait
-//! in the kernel's backlog), every answer within the longest module budget plus a margin. Only
-//! `GET` and `HEAD` (`405` otherwise); request bodies are never read.
+//! Bounds against slow or hostile clients (slowloris): the request head at most
+//! [`MAX_HEAD`] bytes and complete within `header-timeout` (10 s by default, counted from the
+//! connection's start and again for each request of a kept-alive connection, so trickling bytes
+//! does not extend it; the TLS handshake has the same time), the request target at most
+//! [`MAX_URI`] bytes (`414` above), at most `max-connections` connections at once (512 by
+//! default; more wait in the kernel's backlog, so a flood of slow clients holds the server for at
+//! most one header timeout per `max-connections` of them), every answer within the longest
+//! module budget plus a margin. Only `GET` and `HEAD` (`405` otherwise); request bodies are
+//! never read.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -29,8 +34,8 @@ use crate::report::openmetrics::{self, Flavor, Metrics};
 
 /// The longest request target accepted.
 pub const MAX_URI: usize = 4096;
-/// Connections served at once.
-pub const MAX_CONNECTIONS: usize = 512;
+/// The largest request head read (hyper's read buffer; a larger head is `431`).
+pub const MAX_HEAD: usize = 16 * 1024;
 /// How long open connections get to finish after a shutdown signal.
 pub const GRACE: Duration = Duration::from_secs(10);
 
@@ -199,6 +204,48 @@ fn report(ex: &Exporter, req: &Request<Incoming>) -> Answer {
     answer(StatusCode::OK, "text/html; charset=utf-8", page::report(&r))
 }
 
+/// Serve one connection: the TLS handshake and each request head within `header-timeout`,
+/// until the client leaves, hyper closes it, or shutdown (then at most [`GRACE`] more).
+async fn connection(
+    ex: &Arc<Exporter>,
+    stream: tokio::net::TcpStream,
+    tls: Option<&tokio_rustls::TlsAcceptor>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let limit = ex.options.header_timeout;
+    let io = match tokio::time::timeout(limit, crate::net::listen::accept(stream, tls)).await {
+        Ok(Ok(io)) => io,
+        Ok(Err(_)) => return,
+        Err(_) => {
+            ex.stats.slow_clients.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+    };
+    let svc = {
+        let ex = ex.clone();
+        service_fn(move |req| {
+            let ex = ex.clone();
+            async move { Ok::<_, Infallible>(handle(&ex, req).await) }
+        })
+    };
+    let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limit)
+        .max_buf_size(MAX_HEAD)
+        .serve_connection(TokioIo::new(io), svc);
+    tokio::pin!(conn);
+    let done = tokio::select! {
+        r = conn.as_mut() => r,
+        _ = stop.changed() => {
+            conn.as_mut().graceful_shutdown();
+            tokio::time::timeout(GRACE, conn).await.unwrap_or(Ok(()))
+        }
+    };
+    if done.is_err_and(|e| e.is_timeout()) {
+        ex.stats.slow_clients.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 /// Accept connections on `listener` until `shutdown` resolves, then let open requests finish
 /// (at most [`GRACE`]).
 pub async fn serve(
@@ -209,7 +256,7 @@ pub async fn serve(
     events: &dyn Events,
 ) {
     let (stop_tx, stop_rx) = watch::channel(false);
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let slots = Arc::new(Semaphore::new(ex.options.max_connections.max(1)));
     let mut tasks = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
@@ -225,31 +272,12 @@ pub async fn serve(
                 Err(_) => { tokio::time::sleep(Duration::from_millis(50)).await; continue }
             },
         };
-        let (ex, tls, mut stop) = (ex.clone(), tls.clone(), stop_rx.clone());
+        let (ex, tls, stop) = (ex.clone(), tls.clone(), stop_rx.clone());
         tasks.spawn(async move {
-            let _permit = permit;
-            let accepted = tokio::time::timeout(
-                Duration::from_secs(10),
-                crate::net::listen::accept(stream, tls.as_ref()),
-            );
-            let Ok(Ok(io)) = accepted.await else { return };
-            let svc = service_fn(move |req| {
-                let ex = ex.clone();
-                async move { Ok::<_, Infallible>(handle(&ex, req).await) }
-            });
-            let conn = http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(Duration::from_secs(10))
-                .max_buf_size(16 * 1024)
-                .serve_connection(TokioIo::new(io), svc);
-            tokio::pin!(conn);
-            tokio::select! {
-                _ = conn.as_mut() => {}
-                _ = stop.changed() => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = tokio::time::timeout(GRACE, conn).await;
-                }
-            }
+            ex.stats.connections_open.fetch_add(1, Ordering::Relaxed);
+            connection(&ex, stream, tls.as_ref(), stop).await;
+            ex.stats.connections_open.fetch_sub(1, Ordering::Relaxed);
+            drop(permit);
         });
         while tasks.try_join_next().is_some() {}
     }

@@ -34,6 +34,10 @@ pub const DEFAULT_MIN_INTERVAL: Duration = Duration::from_secs(15);
 pub const DEFAULT_CONCURRENCY: usize = 16;
 /// Default number of recent probes kept for `/`.
 pub const DEFAULT_RECENT: usize = 100;
+/// Default connections served at once (more wait in the kernel's backlog).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+/// Default time a client gets to send a whole request head, or to finish the TLS handshake.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The listener and the exporter's limits, resolved from `[serve]` and the flags.
 #[derive(Debug, Clone)]
@@ -44,6 +48,10 @@ pub struct ServeOptions {
     /// Reuse a target's result this long (per module unless the module says otherwise).
     pub min_interval: Duration,
     pub recent: usize,
+    /// Connections served at once; a slow client holds one at most `header_timeout`.
+    pub max_connections: usize,
+    /// A request head (or the TLS handshake) not complete within this closes the connection.
+    pub header_timeout: Duration,
     /// `(user, password)` for HTTP basic authentication.
     pub basic_auth: Option<(String, crate::auth::Secret)>,
     /// PEM certificate chain and key: the listener speaks HTTPS.
@@ -91,11 +99,28 @@ pub fn prepare(
         }
         None => DEFAULT_MIN_INTERVAL,
     };
+    let max_connections = f.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS);
+    if !(1..=65_536).contains(&max_connections) {
+        return Err(AppError::Usage(
+            "[serve] max-connections must be between 1 and 65536".into(),
+        ));
+    }
+    let header_timeout = match f.header_timeout {
+        Some(v) if v.is_finite() && (0.1..=300.0).contains(&v) => Duration::from_secs_f64(v),
+        Some(_) => {
+            return Err(AppError::Usage(
+                "[serve] header-timeout must be between 0.1 and 300 seconds".into(),
+            ));
+        }
+        None => DEFAULT_HEADER_TIMEOUT,
+    };
     let options = ServeOptions {
         listen,
         concurrency,
         min_interval,
         recent: f.recent.unwrap_or(DEFAULT_RECENT).clamp(1, 10_000),
+        max_connections,
+        header_timeout,
         basic_auth: basic_auth(f)?,
         tls: match (&f.tls_cert_file, &f.tls_key_file) {
             (Some(c), Some(k)) => Some((c.clone(), k.clone())),

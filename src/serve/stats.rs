@@ -29,6 +29,10 @@ pub struct Stats {
     counts: Mutex<Counts>,
     pub probes_in_flight: AtomicI64,
     pub requests_in_flight: AtomicI64,
+    /// Connections accepted and not yet closed.
+    pub connections_open: AtomicI64,
+    /// Connections closed because the request head (or TLS handshake) was not done in time.
+    pub slow_clients: AtomicI64,
 }
 
 impl Stats {
@@ -122,6 +126,19 @@ impl Stats {
             "HTTP requests being answered now",
             &[],
             g(&self.requests_in_flight),
+        );
+        m.gauge(
+            "mailprobe_exporter_connections_open",
+            "HTTP connections open now (at most max-connections)",
+            &[],
+            g(&self.connections_open),
+        );
+        m.add(
+            "mailprobe_exporter_header_timeouts_total",
+            Kind::Counter,
+            "Connections closed because the request head was not complete within header-timeout",
+            &[],
+            g(&self.slow_clients),
         );
         m.gauge(
             "mailprobe_exporter_build_info",
