@@ -1,6 +1,10 @@
 //! `mailprobe serve` end to end: a real Prometheus server scrapes the exporter, which probes the
 //! real Dovecot/Postfix stack; bad requests; `promtool check metrics`; a scrape storm against a
-//! server that counts connections; graceful shutdown on SIGTERM.
+//! server that counts connections; graceful shutdown on SIGTERM. The probe, roundtrip and audit
+//! modules: `modules`; slow clients: `slowloris`.
+
+mod modules;
+mod slowloris;
 
 use std::net::SocketAddr;
 use std::process::Command;

@@ -6,6 +6,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::watchdog::Watchdog;
@@ -83,17 +84,30 @@ impl Drop for Daemon {
 /// `mailprobe serve --listen 127.0.0.1:0 --config FILE ARGS…` with `config` as the file; waits
 /// for the "listening on" line and returns the daemon and its address.
 pub fn exporter(config: &str, args: &[String]) -> (Daemon, SocketAddr) {
+    let (d, addr, _) = exporter_env(config, args, &[]);
+    (d, addr)
+}
+
+/// [`exporter`] with environment variables (the modules' credential references), also
+/// returning everything the exporter writes on stderr so far (read it after the daemon ends).
+pub fn exporter_env(
+    config: &str,
+    args: &[String],
+    env: &[(&str, &str)],
+) -> (Daemon, SocketAddr, Arc<Mutex<String>>) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("config.toml");
     std::fs::write(&file, config).unwrap();
-    let mut child = super::cmd::mailprobe_std()
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+    let mut cmd = super::cmd::mailprobe_std();
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--config"])
         .arg(&file)
         .args(args)
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start mailprobe serve");
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("start mailprobe serve");
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let first = lines.next().and_then(|l| l.ok()).unwrap_or_default();
     let addr = first
@@ -103,8 +117,16 @@ pub fn exporter(config: &str, args: &[String]) -> (Daemon, SocketAddr) {
         .and_then(|a| a.parse().ok())
         .unwrap_or_else(|| panic!("no listening line from mailprobe serve: {first:?}"));
     // Keep draining stderr so the exporter never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (Daemon::watch(child, dir), addr)
+    let log = Arc::new(Mutex::new(first + "\n"));
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        for l in lines.map_while(Result::ok) {
+            let mut s = sink.lock().unwrap();
+            s.push_str(&l);
+            s.push('\n');
+        }
+    });
+    (Daemon::watch(child, dir), addr, log)
 }
 
 /// A Prometheus server scraping per `scrape_configs` (YAML list items, indented by two).
