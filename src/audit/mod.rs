@@ -4,6 +4,7 @@
 //! DNS and the servers actually say, every problem a finding with the evidence in
 //! [`Inbound`].
 
+pub mod dane;
 pub mod dkim;
 pub mod dmarc;
 pub mod mta_sts;

@@ -45,12 +45,28 @@ pub async fn probe(
     ip: IpAddr,
     opts: &ProbeOptions,
 ) -> Port25 {
+    probe_with_chain(net, resolver, host, ip, opts).await.0
+}
+
+/// [`probe`], and the certificates the address presented after STARTTLS (leaf first, DER;
+/// empty without TLS), kept in memory for DANE (RFC 7672 §3) and never serialised.
+pub async fn probe_with_chain(
+    net: &Net,
+    resolver: &Resolver,
+    host: &str,
+    ip: IpAddr,
+    opts: &ProbeOptions,
+) -> (Port25, Vec<Vec<u8>>) {
     let started = Instant::now();
-    let (mut p, (ptr, fcrdns)) = tokio::join!(dialogue(net, host, ip, opts), reverse(resolver, ip));
+    let mut chain = Vec::new();
+    let (mut p, (ptr, fcrdns)) = tokio::join!(
+        dialogue(net, host, ip, opts, &mut chain),
+        reverse(resolver, ip)
+    );
     p.ptr = ptr;
     p.fcrdns = fcrdns;
     p.elapsed_ms = started.elapsed().as_millis() as u64;
-    p
+    (p, chain)
 }
 
 /// PTR names of `ip` and whether one of them resolves back to it.
@@ -83,7 +99,13 @@ fn connect_host(net: &Net, host: &str, ip: IpAddr) -> String {
     }
 }
 
-async fn dialogue(net: &Net, host: &str, ip: IpAddr, opts: &ProbeOptions) -> Port25 {
+async fn dialogue(
+    net: &Net,
+    host: &str,
+    ip: IpAddr,
+    opts: &ProbeOptions,
+    chain: &mut Vec<Vec<u8>>,
+) -> Port25 {
     let mut p = Port25::default();
     let t0 = Instant::now();
     let c = match transport::connect(net, &connect_host(net, host, ip), 25).await {
@@ -145,6 +167,7 @@ async fn dialogue(net: &Net, host: &str, ip: IpAddr, opts: &ProbeOptions) -> Por
     p.starttls_offered = info.starttls;
     p.ehlo = Some(ehlo_of(&ehlo));
     let usable = !info.starttls || starttls(net, host, opts, &mut s, &mut p).await;
+    *chain = s.peer_chain_der();
     if usable && p.error.is_none() {
         p.relay_test = relay_test(&mut s, &opts.relay_rcpt).await;
     }

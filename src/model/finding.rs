@@ -377,6 +377,26 @@ finding_codes! {
     /// The TLS-RPT record is not valid.
     TlsRptInvalid = "tls-rpt-invalid", "warning";
 
+    // The inbound audit: DANE (RFC 7672).
+    /// Every address of an MX host with TLSA records presents a certificate a usable record matches (RFC 7672).
+    DaneValid = "dane-valid", "info";
+    /// The MX or its host's zone is not DNSSEC-signed: DANE needs DNSSEC (RFC 7672 §2.2).
+    DaneNotPossible = "dane-not-possible", "info";
+    /// An MX host in a signed zone publishes no TLSA record at `_25._tcp.<host>`.
+    DaneNoTlsa = "dane-no-tlsa", "info";
+    /// No usable TLSA record matches the certificate an MX address presents: DANE senders do not deliver to it.
+    DaneTlsaMismatch = "dane-tlsa-mismatch", "critical";
+    /// A DANE-TA record matches, but the MX certificate names neither the MX host nor the TLSA base domain (RFC 7672 §3.2.2).
+    DaneNameMismatch = "dane-name-mismatch", "critical";
+    /// An MX host publishes only TLSA records SMTP cannot use (usage 0/1, unknown parameters; RFC 7672 §3.1).
+    DaneTlsaUnusable = "dane-tlsa-unusable", "warning";
+    /// The MX or TLSA answer fails DNSSEC validation: validating senders do not deliver.
+    DaneBogus = "dane-bogus", "critical";
+    /// The TLSA lookup of an MX host failed: DANE senders defer mail to it (RFC 7672 §2.2).
+    DaneLookupFailed = "dane-lookup-failed", "critical";
+    /// An MX host publishes TLSA records but an address offers no working STARTTLS: DANE senders do not deliver.
+    DaneStarttlsMissing = "dane-starttls-missing", "critical";
+
     // The inbound audit: SPF.
     /// The domain publishes no SPF record: anyone may send as it.
     SpfNone = "spf-none", "warning";

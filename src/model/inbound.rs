@@ -120,6 +120,9 @@ pub struct RelayTest {
 pub struct Policies {
     pub mta_sts: Option<MtaSts>,
     pub tls_rpt: Option<TlsRpt>,
+    /// DANE for SMTP (RFC 7672): TLSA records per MX host and their match per address.
+    #[serde(default)]
+    pub dane: Option<super::Dane>,
     pub spf: Option<Spf>,
     pub dmarc: Option<Dmarc>,
     /// DKIM keys found (and any selector named with `--dkim-selector`).

@@ -3,6 +3,7 @@
 //! trip, the inbound audit, findings, status and thresholds. Plain serde types (their JSON is
 //! public, see `schema/report.schema.json`); this module imports nothing else of the crate.
 
+mod dane;
 mod discovery;
 mod finding;
 mod inbound;
@@ -10,6 +11,7 @@ mod report;
 mod roundtrip;
 mod servers;
 
+pub use dane::*;
 pub use discovery::*;
 pub use finding::*;
 pub use inbound::*;

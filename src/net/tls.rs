@@ -7,6 +7,7 @@
 //! finished connection is then handed to tokio-rustls, so callers get an ordinary
 //! [`tokio_rustls::client::TlsStream<S>`].
 
+mod anchor;
 mod cert;
 mod sniff;
 #[cfg(test)]
@@ -28,6 +29,7 @@ use rustls_pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_rustls::TlsConnector;
 
+pub use anchor::{AnchorVerdict, spki_der, verify_from_anchor};
 pub use cert::{days_between, inspect_chain, sha256_hex};
 pub use sniff::TlsFailureKind;
 pub use verdict::{Verdict, VerdictSlot};

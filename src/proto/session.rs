@@ -137,6 +137,22 @@ impl Session {
         self.tls.as_ref()
     }
 
+    /// The certificates the server presented (leaf first, DER), empty before TLS. Kept in
+    /// memory only: DANE (RFC 7672 §3) matches TLSA records against them.
+    pub fn peer_chain_der(&self) -> Vec<Vec<u8>> {
+        match &self.stream {
+            Stream::Tls(t) => t
+                .get_ref()
+                .1
+                .peer_certificates()
+                .unwrap_or(&[])
+                .iter()
+                .map(|c| c.as_ref().to_vec())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// One sentence per certificate problem of the TLS session (empty when verified).
     pub fn tls_problems(&self) -> &[CertProblem] {
         &self.tls_problems
