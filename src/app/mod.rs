@@ -13,7 +13,7 @@ use crate::address::{self, AddressError};
 use crate::auth::Credentials;
 use crate::config::ConfigError;
 use crate::discover;
-use crate::model::{Report, Status};
+use crate::model::{Finding, Report, Status};
 use crate::net::{Net, NetSetupError};
 use crate::report::{self, human::HumanOptions};
 use crate::roundtrip::RoundtripOptions;
@@ -46,6 +46,9 @@ pub enum AppError {
     Net(#[from] NetSetupError),
     #[error("{0}")]
     Usage(String),
+    /// `oauth login`: the sign-in did not give a token (the server refused, or was unreachable).
+    #[error("sign-in failed: {0}")]
+    OAuth(crate::auth::oauth::OAuthError),
 }
 
 impl AppError {
@@ -64,6 +67,7 @@ impl AppError {
             AppError::Config(ConfigError::Dns(_)) => {
                 Some("example: --dns 192.0.2.53 or --dns [2001:db8::53]:5353")
             }
+            AppError::OAuth(e) => Some(e.hint()),
             _ => None,
         }
     }
@@ -112,9 +116,10 @@ pub async fn run(s: &Settings, io: &mut Io<'_>, out: &mut dyn Write) -> Result<S
             let addr = check::parse_address(address)?;
             let mut creds = creds::credentials(&s.credentials, Need::IfGiven, io)?;
             let net = Net::new(s.net.clone())?;
-            with_stored_token(s, &net, Some(&addr), &mut creds).await?;
+            let refused = with_stored_token(s, &net, Some(&addr), &mut creds).await?;
             let opts = check::probe_options(s, &creds, Some(&addr), &net);
-            Ok(emit(check::check(&net, &addr, &opts).await, out))
+            let r = check::check(&net, &addr, &opts).await;
+            Ok(emit(with_finding(r, refused), out))
         }
         Task::Batch {
             input,
@@ -135,10 +140,10 @@ pub async fn run(s: &Settings, io: &mut Io<'_>, out: &mut dyn Write) -> Result<S
                 ));
             }
             let net = Net::new(s.net.clone())?;
-            with_stored_token(s, &net, addr.as_ref(), &mut creds).await?;
+            let refused = with_stored_token(s, &net, addr.as_ref(), &mut creds).await?;
             let opts = check::probe_options(s, &creds, addr.as_ref(), &net);
             let r = check::probe_urls(&net, urls, &opts).await?;
-            Ok(emit(r, out))
+            Ok(emit(with_finding(r, refused), out))
         }
         Task::Audit {
             target,
@@ -175,29 +180,44 @@ pub async fn run(s: &Settings, io: &mut Io<'_>, out: &mut dyn Write) -> Result<S
             let mut cfg = s.net.clone();
             cfg.deadline += rt.wait;
             let net = Net::new(cfg)?;
-            with_stored_token(s, &net, Some(&addr), &mut creds).await?;
+            let refused = with_stored_token(s, &net, Some(&addr), &mut creds).await?;
             let opts = check::probe_options(s, &creds, Some(&addr), &net);
             let r = check::roundtrip(&net, &addr, &creds, &opts, &rt).await;
-            Ok(emit(r, out))
+            Ok(emit(with_finding(r, refused), out))
         }
     }
 }
 
-/// `--oauth`: the stored (refreshed when expired) access token of the address logs in.
+/// `--oauth`: the stored (refreshed when expired) access token of the address logs in; a
+/// refresh the token endpoint refused comes back as the finding that says so.
 async fn with_stored_token(
     s: &Settings,
     net: &Arc<Net>,
     addr: Option<&address::Address>,
     creds: &mut Credentials,
-) -> Result<(), AppError> {
+) -> Result<Option<Finding>, AppError> {
     if !s.credentials.oauth {
-        return Ok(());
+        return Ok(None);
     }
     let addr = addr.ok_or_else(|| {
         AppError::Usage("--oauth with `probe` needs --user ADDRESS (whose token to use)".into())
     })?;
-    creds.oauth_token = Some(oauth::access_token(s, net, addr).await?);
-    Ok(())
+    match oauth::access_token(s, net, addr).await? {
+        Ok(token) => {
+            creds.oauth_token = Some(token);
+            Ok(None)
+        }
+        Err(finding) => Ok(Some(finding)),
+    }
+}
+
+/// The report with `f` first among its findings, its status raised to match.
+fn with_finding(mut r: Report, f: Option<Finding>) -> Report {
+    if let Some(f) = f {
+        r.findings.insert(0, f);
+        r.status = r.status.max(r.status_from_findings());
+    }
+    r
 }
 
 /// Everything a round trip needs, read and checked before any traffic.

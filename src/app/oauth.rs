@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use super::{AppError, Io, Settings};
 use crate::address::Address;
-use crate::auth::Secret;
 use crate::auth::oauth::store::{self, StoredToken};
 use crate::auth::oauth::wire::TokenResponse;
-use crate::auth::oauth::{Endpoints, flow};
-use crate::model::Status;
+use crate::auth::oauth::{Endpoints, findings, flow};
+use crate::auth::{PasswordSource, Secret, read_secret};
+use crate::model::{Finding, Status};
 use crate::net::Net;
 use crate::provider_db;
 
@@ -34,6 +34,10 @@ pub struct OAuthSettings {
     /// `XDG_DATA_HOME` nor `HOME` is set.
     pub token_dir: Option<PathBuf>,
     pub client_id: Option<String>,
+    /// Where the client's secret is (`--oauth-client-secret-env`, or the configuration file's
+    /// `[oauth-client-secret-env]` / `[oauth-client-secret-file]`): Google's installed-app
+    /// clients have one; Microsoft's public clients do not.
+    pub client_secret: Option<PasswordSource>,
     pub auth_url: Option<String>,
     pub token_url: Option<String>,
     pub device_url: Option<String>,
@@ -56,7 +60,8 @@ fn known_device_url(token_url: &str) -> Option<String> {
         .then(|| "https://oauth2.googleapis.com/device/code".to_string())
 }
 
-/// Endpoints for `addr`: each flag, else the provider database's `[oauth2]`.
+/// Endpoints for `addr`: each flag, else the provider database's `[oauth2]`. The client
+/// secret, when one is named, is read here, before any traffic.
 pub fn endpoints(o: &OAuthSettings, addr: &Address) -> Result<Endpoints, AppError> {
     let db = provider_db::by_domain(&addr.domain).and_then(|p| p.oauth2.clone());
     let client_id = o.client_id.clone().ok_or_else(|| {
@@ -68,12 +73,20 @@ pub fn endpoints(o: &OAuthSettings, addr: &Address) -> Result<Endpoints, AppErro
         .token_url
         .clone()
         .or_else(|| db.as_ref().map(|d| d.token_url.clone()));
+    let client_secret = o
+        .client_secret
+        .as_ref()
+        .map(|src| {
+            read_secret(src).map_err(|e| AppError::Usage(format!("the OAuth2 client secret: {e}")))
+        })
+        .transpose()?;
     let device_url = o
         .device_url
         .clone()
         .or_else(|| token_url.as_deref().and_then(known_device_url));
     Ok(Endpoints {
         client_id,
+        client_secret,
         auth_url: o
             .auth_url
             .clone()
@@ -99,6 +112,7 @@ fn stored(addr: &Address, ep: &Endpoints, t: &TokenResponse, old: Option<String>
     StoredToken {
         address: addr.ascii(),
         client_id: ep.client_id.clone(),
+        client_secret: ep.client_secret.as_ref().map(|s| s.expose().to_string()),
         token_url: ep.token_url.clone().unwrap_or_default(),
         scopes: ep.scopes.clone(),
         refresh_token: t.refresh_token.clone().or(old),
@@ -125,7 +139,7 @@ pub async fn login(
             flow::browser_login(&net, &ep, io.oauth, Some(&addr.ascii()), wait).await
         }
     }
-    .map_err(|e| AppError::Usage(format!("sign-in failed: {e}")))?;
+    .map_err(AppError::OAuth)?;
     let path = store::save(dir, &stored(addr, &ep, &t, None)).map_err(AppError::Usage)?;
     let refresh = if t.refresh_token.is_some() {
         "a refresh token"
@@ -154,12 +168,13 @@ pub fn logout(s: &Settings, addr: &Address, out: &mut dyn Write) -> Result<Statu
 }
 
 /// `--oauth`: the access token of `addr` from the store, refreshed (and stored again) when it
-/// has expired or expires within a minute.
+/// has expired or expires within a minute. A refresh the token endpoint refuses, or that cannot
+/// reach it, is a finding (`Ok(Err(finding))`): the run goes on without a login and says why.
 pub async fn access_token(
     s: &Settings,
     net: &Arc<Net>,
     addr: &Address,
-) -> Result<Secret, AppError> {
+) -> Result<Result<Secret, Finding>, AppError> {
     let dir = token_dir(&s.oauth)?;
     let t = store::load(dir, &addr.ascii())
         .map_err(AppError::Usage)?
@@ -171,23 +186,30 @@ pub async fn access_token(
             ))
         })?;
     if let Some(a) = t.fresh_access_token(store::now(), 60) {
-        return Ok(Secret::new(a));
+        return Ok(Ok(Secret::new(a)));
     }
     let rt = t.refresh_token.clone().ok_or_else(|| {
-        AppError::Usage("the stored access token expired and there is no refresh token: run `mailprobe oauth login` again".into())
+        AppError::Usage(format!(
+            "the stored access token expired and there is no refresh token: run `mailprobe oauth login {}` again",
+            addr.ascii()
+        ))
     })?;
     let ep = Endpoints {
         client_id: t.client_id.clone(),
+        client_secret: t.client_secret.clone().map(Secret::new),
         token_url: Some(t.token_url.clone()),
         scopes: t.scopes.clone(),
         allow_http: s.oauth.allow_http,
         ..Endpoints::default()
     };
-    let fresh = flow::refresh(net, &ep, &rt)
-        .await
-        .map_err(|e| AppError::Usage(format!("refreshing the access token failed: {e}")))?;
+    let fresh = match flow::refresh(net, &ep, &rt).await {
+        Ok(fresh) => fresh,
+        Err(e) => {
+            return Ok(Err(findings::refresh_failed(&e, &addr.ascii())));
+        }
+    };
     store::save(dir, &stored(addr, &ep, &fresh, Some(rt))).map_err(AppError::Usage)?;
-    Ok(Secret::new(fresh.access_token))
+    Ok(Ok(Secret::new(fresh.access_token)))
 }
 
 #[cfg(test)]

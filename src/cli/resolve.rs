@@ -62,18 +62,35 @@ pub fn settings_with(
         .map_err(|e| AppError::Usage(format!("{}: {e}", f.source.display())))?;
     apply_file(&mut s, f, given)
         .map_err(|e| AppError::Usage(format!("{}: {e}", f.source.display())))?;
-    if let Command::Oauth(OauthCommand::Login(a)) = &cli.command
-        && s.oauth.client_id.is_none()
-    {
-        let provider = mailprobe::address::parse(&a.address)
-            .ok()
-            .and_then(|ad| mailprobe::provider_db::by_domain(&ad.domain))
-            .map(|p| p.id.clone());
-        s.oauth.client_id = provider
-            .and_then(|p| f.oauth_client_id.get(&p).cloned())
-            .or_else(|| f.oauth_client_id.get("default").cloned());
+    if let Command::Oauth(OauthCommand::Login(a)) = &cli.command {
+        oauth_client_from_file(&mut s, f, &a.address);
     }
     Ok(s)
+}
+
+/// `oauth login`: the client ID and the reference to its secret that the flags did not give,
+/// from the file's tables, by the address's provider database ID, else `default`.
+fn oauth_client_from_file(s: &mut Settings, f: &ConfigFile, address: &str) {
+    let provider = mailprobe::address::parse(address)
+        .ok()
+        .and_then(|ad| mailprobe::provider_db::by_domain(&ad.domain))
+        .map(|p| p.id.clone());
+    let pick = |table: &std::collections::BTreeMap<String, String>| {
+        provider
+            .as_ref()
+            .and_then(|p| table.get(p))
+            .or_else(|| table.get("default"))
+            .cloned()
+    };
+    let o = &mut s.oauth;
+    if o.client_id.is_none() {
+        o.client_id = pick(&f.oauth_client_id);
+    }
+    if o.client_secret.is_none() {
+        o.client_secret = pick(&f.oauth_client_secret_env)
+            .map(PasswordSource::Env)
+            .or_else(|| pick(&f.oauth_client_secret_file).map(|p| PasswordSource::File(p.into())));
+    }
 }
 
 /// The file's values for every key whose flag was not given, checked as the flag would be.
@@ -175,6 +192,7 @@ fn settings_flags(cli: &Cli) -> Result<Settings, AppError> {
     if let Command::Oauth(OauthCommand::Login(a)) = &cli.command {
         let o = &mut s.oauth;
         o.client_id = a.oauth_client_id.clone();
+        o.client_secret = a.oauth_client_secret_env.clone().map(PasswordSource::Env);
         o.auth_url = a.oauth_auth_url.clone();
         o.token_url = a.oauth_token_url.clone();
         o.device_url = a.oauth_device_url.clone();

@@ -11,7 +11,8 @@
 //! and checked by that flag's range check when the settings are resolved: `timeout`, `deadline`,
 //! `concurrency`, `per-host`, `format`, `dns`, `ca-file`, `ispdb-url`, the thresholds, and
 //! `[oauth-client-id]` (provider ID of the provider database, or `default`, to the user's own
-//! OAuth client ID). Tables: `[serve]` and `[serve.modules.NAME]` (read by `mailprobe serve`).
+//! OAuth client ID) with `[oauth-client-secret-env]` / `[oauth-client-secret-file]` (where that
+//! client's secret is, for providers whose installed-app clients have one). Tables: `[serve]` and `[serve.modules.NAME]` (read by `mailprobe serve`).
 //! New tables are added as new optional fields of [`ConfigFile`].
 
 use std::collections::BTreeMap;
@@ -60,6 +61,12 @@ pub struct ConfigFile {
     /// `[oauth-client-id]`: provider ID (or `default`) to the user's own OAuth client ID.
     #[serde(default)]
     pub oauth_client_id: BTreeMap<String, String>,
+    /// `[oauth-client-secret-env]` and `[oauth-client-secret-file]`: provider ID (or `default`)
+    /// to the environment variable, or the 0600 file, holding that client's secret.
+    #[serde(default)]
+    pub oauth_client_secret_env: BTreeMap<String, String>,
+    #[serde(default)]
+    pub oauth_client_secret_file: BTreeMap<String, String>,
     #[serde(default)]
     pub serve: Option<ServeFile>,
     /// The file it came from, for messages about its values (empty: no file).
@@ -246,6 +253,16 @@ mod tests {
         assert_eq!(c.per_host, Some(2));
         assert_eq!(c.format.as_deref(), Some("json"));
         assert_eq!(c.oauth_client_id["microsoft"], "abc");
+        let sec = parse(
+            "[oauth-client-secret-env]\ngoogle = \"GOOGLE_SECRET\"\n\n[oauth-client-secret-file]\ndefault = \"/s\"\n",
+            "c.toml",
+        )
+        .unwrap();
+        assert_eq!(sec.oauth_client_secret_env["google"], "GOOGLE_SECRET");
+        assert_eq!(sec.oauth_client_secret_file["default"], "/s");
+        // A secret itself is not a key: refused, and not repeated in the message.
+        let e = parse("[oauth-client-secret]\ngoogle = \"GOCSPX-x\"\n", "c.toml").unwrap_err();
+        assert!(!e.to_string().contains("GOCSPX"), "{e}");
         assert_eq!(c.serve.unwrap().concurrency, Some(4));
         let e = parse("timeout = 5\n\ntimeot = 3\n", "t.toml").unwrap_err();
         assert!(

@@ -241,6 +241,20 @@ finding_codes! {
     AuthNotAuthorized = "auth-not-authorized", "critical";
     /// The OAuth2 token was refused.
     AuthTokenInvalid = "auth-token-invalid", "critical";
+    /// The authorization server refused the stored refresh token (`invalid_grant`,
+    /// `expired_token`: revoked, expired or issued to another client); no login was tried.
+    Oauth2GrantInvalid = "oauth2-grant-invalid", "critical";
+    /// The token endpoint does not know the client or its secret (`invalid_client`).
+    Oauth2ClientInvalid = "oauth2-client-invalid", "critical";
+    /// The client may not use this grant (`unauthorized_client`).
+    Oauth2ClientUnauthorized = "oauth2-client-unauthorized", "critical";
+    /// The user or an administrator refused the sign-in (`access_denied`).
+    Oauth2AccessDenied = "oauth2-access-denied", "critical";
+    /// The token endpoint answered another OAuth error (e.g. `invalid_scope`, `server_error`).
+    Oauth2TokenError = "oauth2-token-error", "critical";
+    /// The token endpoint could not be reached, answered an HTTP error without an OAuth error,
+    /// or answered something unreadable.
+    Oauth2TokenEndpointFailed = "oauth2-token-endpoint-failed", "critical";
     /// The login failed temporarily.
     AuthTemporaryFailure = "auth-temporary-failure", "warning";
     /// The server failed while checking the login.

@@ -2,7 +2,10 @@
 //! flow (PKCE, loopback redirect; the "browser" is a stand-in `xdg-open` that fetches the URL
 //! with curl) against the local authorization server of the harness, the stored tokens (0600,
 //! never printed), then XOAUTH2 and OAUTHBEARER logins to a private real Dovecot whose `oauth2`
-//! passdb introspects the tokens at that server; a revoked token is refused by Dovecot.
+//! passdb introspects the tokens at that server; a revoked token is refused by Dovecot. In
+//! `refresh`: an expired access token refreshed before the login, and a refused refresh as a
+//! finding; in `refusals`: the client secret, a wrong PKCE verifier, a forged `state` and the
+//! token endpoint's errors during `oauth login`.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -13,12 +16,27 @@ use crate::support::cmd::mailprobe;
 use crate::support::mailstack::{MailStack, StackOptions};
 use crate::support::oauth::OAuthServer;
 
+mod refresh;
+mod refusals;
+
 const USER: &str = "alice@example.test";
 
 fn login(srv: &OAuthServer, data: &Path, extra: &[&str]) -> (String, String, i32) {
+    login_as(srv, data, "my-own-client", &[], extra)
+}
+
+/// `oauth login` as client `client_id` with the environment `env`.
+fn login_as(
+    srv: &OAuthServer,
+    data: &Path,
+    client_id: &str,
+    env: &[(&str, &str)],
+    extra: &[&str],
+) -> (String, String, i32) {
     let out = mailprobe()
         .env("XDG_DATA_HOME", data)
-        .args(["oauth", "login", USER, "--oauth-client-id", "my-own-client"])
+        .envs(env.iter().copied())
+        .args(["oauth", "login", USER, "--oauth-client-id", client_id])
         .args(["--oauth-device-url", &srv.url("/device")])
         .args(["--oauth-token-url", &srv.url("/token")])
         .args(["--oauth-auth-url", &srv.url("/authorize")])
@@ -41,6 +59,12 @@ fn login(srv: &OAuthServer, data: &Path, extra: &[&str]) -> (String, String, i32
 
 /// `probe imaps://mail.example.test --oauth --auth-mech MECH` against `stack`.
 fn probe(stack: &MailStack, data: &Path, mech: &str) -> (Value, String) {
+    let (v, all, _) = probe_with(stack, data, mech, &[]);
+    (v, all)
+}
+
+/// The same with `extra` arguments; also the exit code.
+fn probe_with(stack: &MailStack, data: &Path, mech: &str, extra: &[&str]) -> (Value, String, i32) {
     let out = mailprobe()
         .env("XDG_DATA_HOME", data)
         .args([
@@ -60,6 +84,7 @@ fn probe(stack: &MailStack, data: &Path, mech: &str) -> (Value, String) {
         .args(["--warn-cert-days", "0", "--crit-cert-days", "0"])
         .args(["--ca-file", &stack.ca_file.display().to_string()])
         .args(stack.connect_to_args("mail.example.test"))
+        .args(extra)
         .output()
         .unwrap();
     let all = format!(
@@ -68,7 +93,22 @@ fn probe(stack: &MailStack, data: &Path, mech: &str) -> (Value, String) {
         String::from_utf8_lossy(&out.stderr)
     );
     let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {all}"));
-    (v, all)
+    (v, all, out.status.code().unwrap_or(-1))
+}
+
+/// A folder holding a stand-in `xdg-open` that follows the URL with curl (the "browser" of
+/// the code flow), and the PATH that finds it first.
+fn stand_in_browser() -> (tempfile::TempDir, String) {
+    let bin = tempfile::tempdir().unwrap();
+    let opener = bin.path().join("xdg-open");
+    std::fs::write(&opener, "#!/bin/sh\nexec curl -s -L -o /dev/null \"$1\"\n").unwrap();
+    std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap()
+    );
+    (bin, path)
 }
 
 fn auth_ok(v: &Value) -> bool {
@@ -118,15 +158,7 @@ fn device_and_browser_logins_then_xoauth2_and_oauthbearer_to_real_dovecot() {
     );
 
     // Browser flow: a stand-in browser follows the authorization URL to the loopback redirect.
-    let bin = tempfile::tempdir().unwrap();
-    let opener = bin.path().join("xdg-open");
-    std::fs::write(&opener, "#!/bin/sh\nexec curl -s -L -o /dev/null \"$1\"\n").unwrap();
-    std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.path().display(),
-        std::env::var("PATH").unwrap()
-    );
+    let (_bin, path) = stand_in_browser();
     let out = mailprobe()
         .env("XDG_DATA_HOME", data.path())
         .env("PATH", &path)
@@ -222,20 +254,10 @@ fn browser_flow_denied_and_no_client_id() {
     let srv = OAuthServer::start(USER);
     let data = tempfile::tempdir().unwrap();
     srv.deny_authorization(true);
-    let bin = tempfile::tempdir().unwrap();
-    let opener = bin.path().join("xdg-open");
-    std::fs::write(&opener, "#!/bin/sh\nexec curl -s -L -o /dev/null \"$1\"\n").unwrap();
-    std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (_bin, path) = stand_in_browser();
     let out = mailprobe()
         .env("XDG_DATA_HOME", data.path())
-        .env(
-            "PATH",
-            format!(
-                "{}:{}",
-                bin.path().display(),
-                std::env::var("PATH").unwrap()
-            ),
-        )
+        .env("PATH", &path)
         .args([
             "oauth",
             "login",

@@ -7,7 +7,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::wire::{self, DeviceAuthorization, Redirect, TokenAnswer, TokenResponse};
+use super::wire::{self, Client, DeviceAuthorization, Redirect, TokenAnswer, TokenResponse};
+use crate::auth::Secret;
 use crate::net::Net;
 use crate::net::http::{self, HttpRequest};
 use crate::net::loopback::Loopback;
@@ -17,12 +18,24 @@ use crate::net::loopback::Loopback;
 pub struct Endpoints {
     /// The user's own client ID (never a third party's).
     pub client_id: String,
+    /// The client's secret, for providers whose installed-app clients have one (Google); sent
+    /// in the body of token requests only, never in a URL.
+    pub client_secret: Option<Secret>,
     pub auth_url: Option<String>,
     pub token_url: Option<String>,
     pub device_url: Option<String>,
     pub scopes: Vec<String>,
     /// Plain `http://` endpoints allowed (`--allow-insecure-oauth`, for a local test server).
     pub allow_http: bool,
+}
+
+impl Endpoints {
+    fn client(&self) -> Client<'_> {
+        Client {
+            id: &self.client_id,
+            secret: self.client_secret.as_ref().map(Secret::expose),
+        }
+    }
 }
 
 /// What the front end shows or does during a login.
@@ -48,6 +61,50 @@ pub enum OAuthError {
     Denied,
     #[error("the authorization server refused: {error}{}", desc.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
     Refused { error: String, desc: Option<String> },
+    /// An HTTP error without an OAuth error body (RFC 6749 §5.2), e.g. a 500 or a proxy's page.
+    #[error("{url} answered HTTP {status} without an OAuth error")]
+    Http { url: String, status: u16 },
+}
+
+impl OAuthError {
+    /// The OAuth error code (RFC 6749 §5.2, RFC 8628 §3.5) the server answered, if any.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            OAuthError::Expired => Some("expired_token"),
+            OAuthError::Denied => Some("access_denied"),
+            OAuthError::Refused { error, .. } => Some(error),
+            OAuthError::Setup(_) | OAuthError::Server(_) | OAuthError::Http { .. } => None,
+        }
+    }
+
+    /// What to do about it.
+    pub fn hint(&self) -> &'static str {
+        match self.code() {
+            Some("invalid_grant") => {
+                "the authorization code or refresh token was refused (a wrong PKCE verifier; a code or token revoked, expired or issued to another client): run `mailprobe oauth login ADDRESS` again"
+            }
+            Some("invalid_client") => {
+                "the client ID is unknown to this server or its secret is missing or wrong: check --oauth-client-id and --oauth-client-secret-env (Google's installed-app clients need the secret)"
+            }
+            Some("unauthorized_client") => {
+                "this client may not use this grant: enable it in the app registration (Microsoft Entra: \"Allow public client flows\"; Google: the client type \"TVs and Limited Input devices\" for the device flow)"
+            }
+            Some("access_denied") => {
+                "the user or an administrator refused the sign-in or the consent: sign in again and accept, or ask the tenant's admin to allow this app"
+            }
+            Some("expired_token") => {
+                "the code expired before the sign-in was completed: run `mailprobe oauth login ADDRESS` again and finish it sooner"
+            }
+            Some("invalid_scope") => "the server refused a scope: check --oauth-scope",
+            Some(_) => "see the authorization server's error description",
+            None => match self {
+                OAuthError::Setup(_) => "see the OAuth options in the README",
+                _ => {
+                    "the authorization server could not be reached or failed: try again later, or check the token endpoint URL"
+                }
+            },
+        }
+    }
 }
 
 fn endpoint<'a>(
@@ -83,11 +140,26 @@ async fn post(net: &Net, url: &str, body: String) -> Result<(u16, Vec<u8>), OAut
     Ok((r.status, r.body))
 }
 
+/// The server's error; its description is network text, so it is kept short and printable
+/// (control and bidirectional-override characters escaped).
 fn refused(e: wire::ErrorResponse) -> OAuthError {
     OAuthError::Refused {
         error: e.error,
-        desc: e.error_description,
+        desc: e.error_description.map(|d| printable(&d)),
     }
+}
+
+fn printable(d: &str) -> String {
+    d.chars()
+        .take(300)
+        .map(|c| match c {
+            c if c.is_control() => c.escape_default().to_string(),
+            '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
+                c.escape_unicode().to_string()
+            }
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 /// RFC 8628: ask for a device code, show it, poll the token endpoint at the server's interval
@@ -108,7 +180,11 @@ pub async fn device_login(
     if !(200..300).contains(&status) {
         return Err(match wire::parse_token_answer(status, &body) {
             Ok(TokenAnswer::Error(e)) => refused(e),
-            _ => OAuthError::Server(format!("{device_url} answered HTTP {status}")),
+            Ok(TokenAnswer::Denied) => OAuthError::Denied,
+            _ => OAuthError::Http {
+                url: device_url.to_string(),
+                status,
+            },
         });
     }
     let d = wire::parse_device_authorization(&body).map_err(OAuthError::Server)?;
@@ -123,7 +199,7 @@ pub async fn device_login(
         let (status, body) = post(
             net,
             token_url,
-            wire::device_token_request(&ep.client_id, &d.device_code),
+            wire::device_token_request(&ep.client(), &d.device_code),
         )
         .await?;
         match wire::parse_token_answer(status, &body).map_err(OAuthError::Server)? {
@@ -133,7 +209,15 @@ pub async fn device_login(
             TokenAnswer::Expired => return Err(OAuthError::Expired),
             TokenAnswer::Denied => return Err(OAuthError::Denied),
             TokenAnswer::Error(e) => return Err(refused(e)),
+            TokenAnswer::Http(status) => return Err(http_error(token_url, status)),
         }
+    }
+}
+
+fn http_error(url: &str, status: u16) -> OAuthError {
+    OAuthError::Http {
+        url: url.to_string(),
+        status,
     }
 }
 
@@ -171,7 +255,7 @@ pub async fn browser_login(
         Redirect::Error(e) if e.error == "access_denied" => return Err(OAuthError::Denied),
         Redirect::Error(e) => return Err(refused(e)),
     };
-    let body = wire::code_token_request(&ep.client_id, &code, &redirect_uri, &verifier);
+    let body = wire::code_token_request(&ep.client(), &code, &redirect_uri, &verifier);
     token(net, token_url, body).await
 }
 
@@ -182,7 +266,7 @@ pub async fn refresh(
     refresh_token: &str,
 ) -> Result<TokenResponse, OAuthError> {
     let token_url = endpoint(&ep.token_url, "token", ep)?;
-    let body = wire::refresh_request(&ep.client_id, refresh_token, &ep.scopes);
+    let body = wire::refresh_request(&ep.client(), refresh_token, &ep.scopes);
     token(net, token_url, body).await
 }
 
@@ -191,8 +275,13 @@ async fn token(net: &Net, url: &str, body: String) -> Result<TokenResponse, OAut
     match wire::parse_token_answer(status, &body).map_err(OAuthError::Server)? {
         TokenAnswer::Token(t) => Ok(t),
         TokenAnswer::Denied => Err(OAuthError::Denied),
-        TokenAnswer::Expired => Err(OAuthError::Expired),
+        // Not a device code here: the code or refresh token the server calls expired.
+        TokenAnswer::Expired => Err(OAuthError::Refused {
+            error: "expired_token".into(),
+            desc: None,
+        }),
         TokenAnswer::Error(e) => Err(refused(e)),
+        TokenAnswer::Http(status) => Err(http_error(url, status)),
         TokenAnswer::Pending | TokenAnswer::SlowDown => Err(OAuthError::Server(
             "the token endpoint answered a device-flow status to a code exchange".into(),
         )),

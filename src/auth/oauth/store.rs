@@ -19,6 +19,11 @@ const MAX_FILE: u64 = 64 * 1024;
 pub struct StoredToken {
     pub address: String,
     pub client_id: String,
+    /// The client's secret when it has one (Google's installed-app clients): refreshing needs
+    /// it again. Kept here, in the 0600 file beside the refresh token, which is the greater
+    /// secret of the two.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
     pub token_url: String,
     #[serde(default)]
     pub scopes: Vec<String>,
@@ -153,6 +158,7 @@ mod tests {
         StoredToken {
             address: "Alice@Example.com".into(),
             client_id: "cid".into(),
+            client_secret: Some("cs-secret".into()),
             token_url: "https://id.example/token".into(),
             scopes: vec!["s".into()],
             refresh_token: Some("rt-secret".into()),

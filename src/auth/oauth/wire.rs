@@ -93,13 +93,40 @@ pub fn parse_device_authorization(body: &[u8]) -> Result<DeviceAuthorization, St
     Ok(d)
 }
 
+/// A client's identity in a token request: its ID and, for clients that have one, the
+/// secret sent as `client_secret` in the body (RFC 6749 §2.3.1). Google's installed-app and
+/// limited-input clients have a secret its token endpoint requires, though it "is obviously not
+/// treated as a secret"; Microsoft's public clients have none.
+#[derive(Clone, Copy)]
+pub struct Client<'a> {
+    pub id: &'a str,
+    pub secret: Option<&'a str>,
+}
+
+impl std::fmt::Debug for Client<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("id", &self.id)
+            .field("secret", &self.secret.map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// `pairs` with the client's `client_id` and, when it has one, `client_secret`.
+fn with_client<'a>(mut pairs: Vec<(&'a str, &'a str)>, c: &Client<'a>) -> String {
+    pairs.push(("client_id", c.id));
+    if let Some(s) = c.secret {
+        pairs.push(("client_secret", s));
+    }
+    form(&pairs)
+}
+
 /// The device access token request body (RFC 8628 §3.4).
-pub fn device_token_request(client_id: &str, device_code: &str) -> String {
-    form(&[
-        ("grant_type", DEVICE_GRANT),
-        ("device_code", device_code),
-        ("client_id", client_id),
-    ])
+pub fn device_token_request(c: &Client<'_>, device_code: &str) -> String {
+    with_client(
+        vec![("grant_type", DEVICE_GRANT), ("device_code", device_code)],
+        c,
+    )
 }
 
 /// The authorization request URL (RFC 6749 §4.1.1 with RFC 7636 §4.3).
@@ -131,32 +158,33 @@ pub fn authorization_url(
 
 /// The token request exchanging an authorization code (RFC 6749 §4.1.3, RFC 7636 §4.5).
 pub fn code_token_request(
-    client_id: &str,
+    c: &Client<'_>,
     code: &str,
     redirect_uri: &str,
     verifier: &str,
 ) -> String {
-    form(&[
-        ("grant_type", "authorization_code"),
-        ("code", code),
-        ("redirect_uri", redirect_uri),
-        ("client_id", client_id),
-        ("code_verifier", verifier),
-    ])
+    with_client(
+        vec![
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", verifier),
+        ],
+        c,
+    )
 }
 
 /// The refresh request (RFC 6749 §6).
-pub fn refresh_request(client_id: &str, refresh_token: &str, scopes: &[String]) -> String {
+pub fn refresh_request(c: &Client<'_>, refresh_token: &str, scopes: &[String]) -> String {
     let scope = scopes.join(" ");
     let mut pairs = vec![
         ("grant_type", "refresh_token"),
         ("refresh_token", refresh_token),
-        ("client_id", client_id),
     ];
     if !scope.is_empty() {
         pairs.push(("scope", &scope));
     }
-    form(&pairs)
+    with_client(pairs, c)
 }
 
 /// A successful token response (RFC 6749 §5.1).
@@ -209,6 +237,8 @@ pub enum TokenAnswer {
     Denied,
     /// Any other error, e.g. `invalid_grant` (a wrong PKCE verifier, a revoked refresh token).
     Error(ErrorResponse),
+    /// A non-2xx status without an OAuth error body (a 500, a proxy's HTML page).
+    Http(u16),
 }
 
 /// Read a token endpoint answer: a 2xx JSON token, or a (usually 400) JSON error.
@@ -220,8 +250,12 @@ pub fn parse_token_answer(status: u16, body: &[u8]) -> Result<TokenAnswer, Strin
         }
         return Ok(TokenAnswer::Token(t));
     }
-    let e: ErrorResponse =
-        parse_json(body).map_err(|e| format!("the token endpoint answered HTTP {status}: {e}"))?;
+    let Ok(e) = parse_json::<ErrorResponse>(body) else {
+        return Ok(TokenAnswer::Http(status));
+    };
+    if e.error.is_empty() || e.error.chars().any(|c| !c.is_ascii_graphic()) {
+        return Ok(TokenAnswer::Http(status));
+    }
     Ok(match e.error.as_str() {
         "authorization_pending" => TokenAnswer::Pending,
         "slow_down" => TokenAnswer::SlowDown,

@@ -28,18 +28,45 @@ fn request_bodies() {
         device_request("cid", &scopes),
         "client_id=cid&scope=https%3A%2F%2Foutlook.office.com%2FIMAP.AccessAsUser.All+offline_access"
     );
+    let public = Client {
+        id: "cid",
+        secret: None,
+    };
     assert_eq!(
-        device_token_request("cid", "dc"),
+        device_token_request(&public, "dc"),
         "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&device_code=dc&client_id=cid"
     );
     assert_eq!(
-        code_token_request("cid", "c/1", "http://127.0.0.1:5000/", "ver"),
-        "grant_type=authorization_code&code=c%2F1&redirect_uri=http%3A%2F%2F127.0.0.1%3A5000%2F&client_id=cid&code_verifier=ver"
+        code_token_request(&public, "c/1", "http://127.0.0.1:5000/", "ver"),
+        "grant_type=authorization_code&code=c%2F1&redirect_uri=http%3A%2F%2F127.0.0.1%3A5000%2F&code_verifier=ver&client_id=cid"
     );
     assert_eq!(
-        refresh_request("cid", "rt", &[]),
+        refresh_request(&public, "rt", &[]),
         "grant_type=refresh_token&refresh_token=rt&client_id=cid"
     );
+    // RFC 6749 §2.3.1: the secret in the body of every token request, form-encoded.
+    let google = Client {
+        id: "1-x.apps.googleusercontent.com",
+        secret: Some("GOCSPX-a+b/c"),
+    };
+    assert!(
+        format!("{google:?}").contains("<redacted>") && !format!("{google:?}").contains("GOCSPX")
+    );
+    let secret = "client_secret=GOCSPX-a%2Bb%2Fc";
+    for body in [
+        device_token_request(&google, "dc"),
+        code_token_request(&google, "c", "http://127.0.0.1:1/", "v"),
+        refresh_request(&google, "rt", &["https://mail.google.com/".into()]),
+    ] {
+        assert!(
+            body.ends_with(secret) || body.contains(&format!("{secret}&")),
+            "{body}"
+        );
+        assert!(
+            body.contains("client_id=1-x.apps.googleusercontent.com"),
+            "{body}"
+        );
+    }
     let url = authorization_url(
         "https://id.example/auth?tenant=x",
         "cid",
@@ -130,10 +157,24 @@ fn token_answers() {
             "{body}"
         );
     }
-    assert!(
-        parse_token_answer(500, b"<html>oops</html>")
-            .unwrap_err()
-            .contains("HTTP 500")
+    // HTTP errors without an OAuth error body.
+    for (status, body) in [
+        (500, &b"<html>oops</html>"[..]),
+        (502, b""),
+        (401, br#"{"error":""}"#),
+        (400, br#"{"error":"a\u001b[2J"}"#),
+    ] {
+        assert_eq!(
+            parse_token_answer(status, body).unwrap(),
+            TokenAnswer::Http(status)
+        );
+    }
+    assert_eq!(
+        parse_token_answer(401, br#"{"error":"invalid_client"}"#).unwrap(),
+        TokenAnswer::Error(ErrorResponse {
+            error: "invalid_client".into(),
+            error_description: None,
+        })
     );
     assert!(parse_token_answer(200, br#"{"access_token":""}"#).is_err());
 }
