@@ -4,11 +4,16 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use futures::FutureExt;
+use tokio::sync::watch;
+
 use crate::address::{self, Address};
+use crate::audit::receiving::{self, ReceivingOptions};
 use crate::auth::{self, Authenticator, Credentials};
 use crate::discover::{self, Discovered};
 use crate::model::{Candidate, Finding, FindingCode, Outcome, Report, Severity, Status};
 use crate::net::Net;
+use crate::probe::schedule::PORT25_HOLD;
 use crate::probe::{self, Feed, ProbeOptions, ProbeRun};
 use crate::roundtrip::{self, RoundtripOptions};
 
@@ -93,9 +98,52 @@ fn check_report(
 /// `mailprobe check ADDRESS`: discovery pipelined into probing — each source's candidates are
 /// probed as soon as that source answers, and the run ends when the slowest source and the
 /// slowest probe it needs are done. With `--concurrency 1` (one lookup or connection at a time)
-/// discovery finishes before the first probe starts.
+/// discovery finishes before the first probe starts. No Receiving section (see
+/// [`check_receiving`]).
 pub async fn check(net: &Arc<Net>, addr: &Address, opts: &ProbeOptions) -> Report {
     check_with(net, addr, opts, Instant::now(), |_| {}).await
+}
+
+/// [`check`] with the Receiving section (`receiving`: None with `--no-receiving`): the MX
+/// hosts of the address's domain probed on port 25 beside the check, from the start, and cut
+/// once the verdict is ready and [`PORT25_HOLD`] more has passed — port 25 is information, not
+/// the verdict. Its findings are weighed by [`receiving::for_check`] and join the report's.
+pub async fn check_receiving(
+    net: &Arc<Net>,
+    addr: &Address,
+    opts: &ProbeOptions,
+    receiving: Option<&ReceivingOptions>,
+) -> Report {
+    let started = Instant::now();
+    let Some(ro) = receiving else {
+        return check_with(net, addr, opts, started, |_| {}).await;
+    };
+    let (tx, rx) = watch::channel(false);
+    let opts = ProbeOptions {
+        verdict_ready: Some(Arc::new(tx)),
+        ..opts.clone()
+    };
+    let stop = async move {
+        let mut rx = rx;
+        // The sender gone without the signal: the run is over, so the verdict is ready too.
+        let _ = rx.wait_for(|ready| *ready).await;
+        tokio::time::sleep(PORT25_HOLD).await;
+    }
+    .boxed()
+    .shared();
+    let section = receiving::receiving(net, &addr.domain, ro, stop);
+    let (mut report, (inbound, findings)) = if net.cfg.concurrency <= 1 || opts.concurrency <= 1 {
+        // One lookup or connection at a time: the section comes after the verdict.
+        let report = check_with(net, addr, &opts, started, |_| {}).await;
+        (report, section.await)
+    } else {
+        tokio::join!(check_with(net, addr, &opts, started, |_| {}), section)
+    };
+    report.inbound = Some(inbound);
+    report.findings.extend(findings);
+    report.status = report.status.max(report.status_from_findings());
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    report
 }
 
 /// [`check`], handing the finished discovery to `publish` as soon as it is complete, while the

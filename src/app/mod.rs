@@ -10,6 +10,7 @@ use std::time::Instant;
 use thiserror::Error;
 
 use crate::address::{self, AddressError};
+use crate::audit::receiving::ReceivingOptions;
 use crate::auth::Credentials;
 use crate::config::ConfigError;
 use crate::discover;
@@ -112,13 +113,18 @@ pub async fn run(s: &Settings, io: &mut Io<'_>, out: &mut dyn Write) -> Result<S
             let net = Net::new(s.net.clone())?;
             Ok(emit(discover_report(&net, &addr).await, out))
         }
-        Task::Check { address } => {
+        Task::Check { address, receiving } => {
             let addr = check::parse_address(address)?;
             let mut creds = creds::credentials(&s.credentials, Need::IfGiven, io)?;
             let net = Net::new(s.net.clone())?;
             let refused = with_stored_token(s, &net, Some(&addr), &mut creds).await?;
             let opts = check::probe_options(s, &creds, Some(&addr), &net);
-            let r = check::check(&net, &addr, &opts).await;
+            let ro = receiving.then(|| ReceivingOptions {
+                per_host: s.per_host.max(1),
+                warn_cert_days: s.thresholds.warn_cert_days,
+                crit_cert_days: s.thresholds.crit_cert_days,
+            });
+            let r = check::check_receiving(&net, &addr, &opts, ro.as_ref()).await;
             Ok(emit(with_finding(r, refused), out))
         }
         Task::Batch {

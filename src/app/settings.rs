@@ -37,8 +37,9 @@ pub enum Format {
 pub enum Task {
     /// `discover ADDRESS`: candidates from every source, no mail server contacted.
     Discover { address: String },
-    /// `check ADDRESS`: discover, probe, verdict.
-    Check { address: String },
+    /// `check ADDRESS`: discover, probe, verdict; with `receiving` (unless `--no-receiving`)
+    /// the Receiving section: the domain's MX hosts on port 25.
+    Check { address: String, receiving: bool },
     /// `check --batch FILE` (`-`: standard input).
     Batch {
         input: String,
@@ -254,6 +255,7 @@ mod tests {
     #[test]
     fn defaults_are_valid() {
         Settings::new(Task::Check {
+            receiving: true,
             address: "a@example.com".into(),
         })
         .validate()

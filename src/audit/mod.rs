@@ -10,6 +10,7 @@ pub mod dmarc;
 pub mod mta_sts;
 pub mod mx;
 pub mod port25;
+pub mod receiving;
 pub mod spf;
 pub mod tags;
 pub mod tlsrpt;
@@ -139,7 +140,16 @@ fn jobs<'a>(
     vec![
         Box::pin(async move {
             let mut set = mx::analyse(resolver, domain).await;
-            probe_all(net, resolver, &mut set.hosts, opts).await;
+            let never = std::future::pending::<()>();
+            probe_all(
+                net,
+                resolver,
+                &mut set.hosts,
+                &opts.probe,
+                opts.per_host,
+                never,
+            )
+            .await;
             Part::Mx(set)
         }),
         Box::pin(async move {
@@ -216,12 +226,22 @@ fn gather(parts: Vec<Part>, inbound: &mut Inbound, findings: &mut Vec<Finding>) 
     }
 }
 
-/// Probe every address of every MX host on port 25 at once: at most `--per-host` per host,
-/// `--concurrency` in all. The IP literal of a bad MX is never contacted.
-async fn probe_all(net: &Net, resolver: &Resolver, hosts: &mut [MxHost], opts: &AuditOptions) {
+/// Probe every address of every MX host on port 25 at once: at most `per_host` per host,
+/// `--concurrency` in all, each until `stop` completes ([`port25::probe_until`]; the audit
+/// passes a `stop` that never does). The IP literal of a bad MX is never contacted.
+async fn probe_all<S>(
+    net: &Net,
+    resolver: &Resolver,
+    hosts: &mut [MxHost],
+    opts: &port25::ProbeOptions,
+    per_host: usize,
+    stop: S,
+) where
+    S: Future<Output = ()> + Clone,
+{
     let gates: Vec<Semaphore> = hosts
         .iter()
-        .map(|_| Semaphore::new(opts.per_host.max(1)))
+        .map(|_| Semaphore::new(per_host.max(1)))
         .collect();
     let mut jobs = Vec::new();
     for (hi, h) in hosts.iter().enumerate() {
@@ -230,14 +250,11 @@ async fn probe_all(net: &Net, resolver: &Resolver, hosts: &mut [MxHost], opts: &
         }
         for (ai, a) in h.addresses.iter().enumerate() {
             let Ok(ip) = a.ip.parse() else { continue };
-            let (gate, host) = (&gates[hi], h.host.clone());
+            let (gate, host, stop) = (&gates[hi], h.host.clone(), stop.clone());
             jobs.push(async move {
                 let _permit = gate.acquire().await;
-                (
-                    hi,
-                    ai,
-                    port25::probe(net, resolver, &host, ip, &opts.probe).await,
-                )
+                let (p, _) = port25::probe_until(net, resolver, &host, ip, opts, stop).await;
+                (hi, ai, p)
             });
         }
     }

@@ -6,6 +6,7 @@
 
 pub mod judge;
 
+use std::future::Future;
 use std::net::IpAddr;
 use std::time::Instant;
 
@@ -26,6 +27,10 @@ pub const DEFAULT_RELAY_RCPT: &str = "relay-test@example.net";
 pub struct ProbeOptions {
     pub relay_rcpt: String,
     pub ehlo_name: String,
+    /// Run the safe relay test (`audit`); `check`'s Receiving section does not.
+    pub relay_test: bool,
+    /// Look up the PTR and forward-confirmed reverse DNS (`audit`); `check` does not.
+    pub reverse_dns: bool,
 }
 
 impl Default for ProbeOptions {
@@ -33,6 +38,8 @@ impl Default for ProbeOptions {
         ProbeOptions {
             relay_rcpt: DEFAULT_RELAY_RCPT.to_string(),
             ehlo_name: DEFAULT_EHLO_NAME.to_string(),
+            relay_test: true,
+            reverse_dns: true,
         }
     }
 }
@@ -57,16 +64,71 @@ pub async fn probe_with_chain(
     ip: IpAddr,
     opts: &ProbeOptions,
 ) -> (Port25, Vec<Vec<u8>>) {
+    probe_until(net, resolver, host, ip, opts, std::future::pending()).await
+}
+
+/// [`probe_with_chain`] until `stop` completes: then the dialogue is dropped (the connection
+/// closes without QUIT), the fields keep what it saw so far and `cut` says what it had reached.
+pub async fn probe_until(
+    net: &Net,
+    resolver: &Resolver,
+    host: &str,
+    ip: IpAddr,
+    opts: &ProbeOptions,
+    stop: impl Future<Output = ()>,
+) -> (Port25, Vec<Vec<u8>>) {
     let started = Instant::now();
+    let mut p = Port25::default();
     let mut chain = Vec::new();
-    let (mut p, (ptr, fcrdns)) = tokio::join!(
-        dialogue(net, host, ip, opts, &mut chain),
-        reverse(resolver, ip)
-    );
-    p.ptr = ptr;
-    p.fcrdns = fcrdns;
-    p.elapsed_ms = started.elapsed().as_millis() as u64;
+    tokio::pin!(stop);
+    if futures::poll!(&mut stop).is_ready() {
+        p.cut = Some("not started: the verdict was ready".into());
+        return (p, chain);
+    }
+    let reverse_dns = async {
+        if opts.reverse_dns {
+            reverse(resolver, ip).await
+        } else {
+            (Vec::new(), false)
+        }
+    };
+    let stopped = {
+        let work = async {
+            let d = dialogue(net, host, ip, opts, &mut p, &mut chain);
+            let (_, rev) = tokio::join!(d, reverse_dns);
+            rev
+        };
+        tokio::select! {
+            biased;
+            () = &mut stop => None,
+            rev = work => Some(rev),
+        }
+    };
+    let ms = started.elapsed().as_millis() as u64;
+    match stopped {
+        Some((ptr, fcrdns)) => {
+            p.ptr = ptr;
+            p.fcrdns = fcrdns;
+        }
+        None => p.cut = Some(cut_reason(&p, ms)),
+    }
+    p.elapsed_ms = ms;
     (p, chain)
+}
+
+/// What a probe cut after `ms` had reached, in words for the Receiving section.
+fn cut_reason(p: &Port25, ms: u64) -> String {
+    if p.connect_ms.is_none() {
+        format!("no answer within {ms} ms")
+    } else if p.banner.is_none() {
+        format!("TCP connected, no greeting within {ms} ms")
+    } else if p.ehlo.is_none() {
+        format!("greeted, no EHLO answer within {ms} ms")
+    } else if p.starttls_offered && !p.starttls_ok && p.starttls_error.is_none() {
+        format!("STARTTLS not finished within {ms} ms")
+    } else {
+        format!("not finished within {ms} ms")
+    }
 }
 
 /// PTR names of `ip` and whether one of them resolves back to it.
@@ -99,20 +161,22 @@ fn connect_host(net: &Net, host: &str, ip: IpAddr) -> String {
     }
 }
 
+/// The SMTP dialogue, recording each step in `p` as it happens (so that a cut probe keeps it)
+/// and the certificates presented after STARTTLS in `chain`.
 async fn dialogue(
     net: &Net,
     host: &str,
     ip: IpAddr,
     opts: &ProbeOptions,
+    p: &mut Port25,
     chain: &mut Vec<Vec<u8>>,
-) -> Port25 {
-    let mut p = Port25::default();
+) {
     let t0 = Instant::now();
     let c = match transport::connect(net, &connect_host(net, host, ip), 25).await {
         Ok(c) => c,
         Err(e) => {
             p.error = Some(format!("connect: {}", e.message));
-            return p;
+            return;
         }
     };
     p.connect_ms = Some(c.connect_ms);
@@ -127,7 +191,7 @@ async fn dialogue(
                 greeted.elapsed().as_millis()
             ));
             s.close().await;
-            return p;
+            return;
         }
     };
     p.banner = Some(Banner {
@@ -148,31 +212,30 @@ async fn dialogue(
         // RFC 5321 §3.1: 554 (or 421) instead of 220 refuses the session; QUIT is still polite.
         let _ = s.smtp(&Command::Quit).await;
         s.close().await;
-        return p;
+        return;
     }
     let ehlo = match s.smtp(&Command::Ehlo(&opts.ehlo_name)).await {
         Ok(r) if r.code == 250 => r,
         Ok(r) => {
             p.error = Some(format!("ehlo: {}", r.one_line()));
             quit(&mut s).await;
-            return p;
+            return;
         }
         Err(e) => {
             p.error = Some(format!("ehlo: {e}"));
             s.close().await;
-            return p;
+            return;
         }
     };
     let info = smtp::parse_ehlo(&ehlo);
     p.starttls_offered = info.starttls;
     p.ehlo = Some(ehlo_of(&ehlo));
-    let usable = !info.starttls || starttls(net, host, opts, &mut s, &mut p).await;
+    let usable = !info.starttls || starttls(net, host, opts, &mut s, p).await;
     *chain = s.peer_chain_der();
-    if usable && p.error.is_none() {
+    if usable && p.error.is_none() && opts.relay_test {
         p.relay_test = relay_test(&mut s, &opts.relay_rcpt).await;
     }
     quit(&mut s).await;
-    p
 }
 
 /// STARTTLS, the handshake for the MX name, EHLO again; false when the session is no longer

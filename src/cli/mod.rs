@@ -212,6 +212,9 @@ pub struct CheckArgs {
     /// Take only the domains of shard K of N (0 <= K < N): FNV-1a 64 of the domain mod N
     #[arg(long, value_name = "K/N", requires = "batch", value_parser = values::shard, help_heading = BATCH)]
     pub shard: Option<mailprobe::app::shard::Shard>,
+    /// Skip the Receiving section (no port-25 probe of the domain's MX hosts)
+    #[arg(long, help_heading = NETWORK)]
+    pub no_receiving: bool,
     #[command(flatten)]
     pub session: SessionArgs,
     #[command(flatten)]

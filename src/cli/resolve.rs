@@ -227,6 +227,7 @@ fn task(c: &Command) -> Result<TaskParts<'_>, AppError> {
                 },
                 None => Task::Check {
                     address: a.address.clone().unwrap_or_default(),
+                    receiving: !a.no_receiving,
                 },
             };
             (task, Some(&a.session), Some(&a.creds))
@@ -303,6 +304,7 @@ fn task(c: &Command) -> Result<TaskParts<'_>, AppError> {
         Command::Serve(_) => (
             Task::Check {
                 address: String::new(),
+                receiving: false,
             },
             None,
             None,

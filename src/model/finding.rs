@@ -305,15 +305,15 @@ finding_codes! {
     /// The MX lookup failed.
     MxLookupFailed = "mx-lookup-failed", "critical";
     /// The domain has neither an MX record nor an address: it receives no mail.
-    MxNone = "mx-none", "critical";
+    MxNone = "mx-none", "warning or critical";
     /// The domain has no MX record: senders fall back to its address (RFC 5321 §5.1).
     MxImplicit = "mx-implicit", "warning";
     /// The domain publishes a null MX (RFC 7505): it accepts no mail.
     MxNull = "mx-null", "info or warning";
     /// A null MX is mixed with other MX records.
-    MxNullMixed = "mx-null-mixed", "critical";
+    MxNullMixed = "mx-null-mixed", "warning or critical";
     /// An MX target is an IP address, not a host name.
-    MxIpLiteral = "mx-ip-literal", "critical";
+    MxIpLiteral = "mx-ip-literal", "warning or critical";
     /// An MX target is an alias (CNAME).
     MxCname = "mx-cname", "warning";
     /// A host is listed more than once in the MX set.

@@ -16,6 +16,10 @@ pub struct Inbound {
     /// The domain publishes a null MX (RFC 7505): it accepts no mail.
     #[serde(default)]
     pub null_mx: bool,
+    /// Why the MX list is incomplete: in `check`, the MX lookup had not finished when the
+    /// verdict was ready (port 25 never holds it more than 0.5 s). Absent when complete.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub incomplete: Option<String>,
     pub policies: Policies,
 }
 
@@ -80,6 +84,11 @@ pub struct Port25 {
     /// The step that failed (`connect`, `banner`, `ehlo`) and why; null when the dialogue ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The probe was cut before it finished (in `check`, when the verdict was ready and the
+    /// port-25 hold had passed): what it had reached, e.g. `no answer within 500 ms`. The
+    /// fields above keep what it saw until then; absent when the probe ran to its end.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub cut: Option<String>,
     pub elapsed_ms: u64,
 }
 

@@ -76,6 +76,10 @@ pub struct ProbeOptions {
     /// A greeting slower than this is reported (tarpit or overloaded server).
     pub slow_greeting: Duration,
     pub login: Option<Arc<dyn LoginHook>>,
+    /// Set to `true` the moment the verdict is ready (nothing still running can change it),
+    /// and at the latest when the run ends: whatever runs beside the probes as information
+    /// (`check`'s Receiving section) holds the report at most [`schedule::PORT25_HOLD`] more.
+    pub verdict_ready: Option<Arc<tokio::sync::watch::Sender<bool>>>,
 }
 
 impl Default for ProbeOptions {
@@ -89,6 +93,7 @@ impl Default for ProbeOptions {
             ehlo_name: DEFAULT_EHLO_NAME.to_string(),
             slow_greeting: Duration::from_secs(5),
             login: None,
+            verdict_ready: None,
         }
     }
 }
@@ -103,6 +108,7 @@ impl std::fmt::Debug for ProbeOptions {
             .field("ehlo_name", &self.ehlo_name)
             .field("slow_greeting", &self.slow_greeting)
             .field("login", &self.login.is_some())
+            .field("verdict_ready", &self.verdict_ready.is_some())
             .finish()
     }
 }

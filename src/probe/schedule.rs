@@ -41,8 +41,8 @@ use crate::model::{AuthAttempt, Candidate, Probe};
 use crate::net::Net;
 use crate::proto::Session;
 use crate::proto::open::Facts;
-use rules::{Cancel, PORT25_HOLD, Why, not_run, verdict_ready, wins};
-pub use rules::{group, outranked};
+use rules::{Cancel, Why, not_run, verdict_ready, wins};
+pub use rules::{PORT25_HOLD, group, outranked};
 
 /// What discovery tells the scheduler.
 #[derive(Debug, Clone)]
@@ -228,6 +228,9 @@ pub async fn probe_feed(
             && verdict_ready(list, |j| results[ids[j]].is_none() && !stopping[ids[j]])
         {
             verdict_known = true;
+            if let Some(tx) = &opts.verdict_ready {
+                tx.send_replace(true);
+            }
             let at = tokio::time::Instant::now() + PORT25_HOLD;
             for &id in ids {
                 if results[id].is_none() {
@@ -246,6 +249,9 @@ pub async fn probe_feed(
         }
     }
     drop(futs);
+    if let Some(tx) = &opts.verdict_ready {
+        tx.send_replace(true);
+    }
 
     let (list, ids) = settled.unwrap_or_default();
     let (probes, facts): (Vec<Probe>, Vec<Facts>) = list

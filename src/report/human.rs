@@ -93,7 +93,7 @@ pub fn render(r: &Report, opts: HumanOptions) -> String {
         setting_line(&mut o, "Outgoing", s.outgoing.as_ref(), asked(false));
     }
     if let Some(i) = &r.inbound {
-        inbound::render(&mut o, i);
+        inbound::render(&mut o, i, r.command != "check");
     }
     if let Some(rt) = &r.roundtrip {
         o.push_str("\nRound trip\n");

@@ -158,7 +158,8 @@ pub fn summary(r: &Report) -> String {
             .filter(|p| matches!(p.outcome, Outcome::Working { .. }))
             .count();
         Some(format!("{working} of {} server(s) working", r.probes.len()))
-    } else if let Some(i) = &r.inbound {
+    } else if let (None, Some(i)) = (&settings, &r.inbound) {
+        // `audit`; `check`'s Receiving section does not replace its settings.
         Some(i.summary())
     } else {
         settings

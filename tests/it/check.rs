@@ -4,6 +4,7 @@
 //! and the expired-certificate case.
 
 mod flood;
+mod receiving;
 
 use serde_json::Value;
 
@@ -301,6 +302,8 @@ fn snapshots_of_check_human_json_and_transcript() {
                 &dns.addr().to_string(),
                 "--ispdb-url",
                 "http://127.0.0.1:9/",
+                // The Receiving section has its own tests (check/receiving.rs).
+                "--no-receiving",
             ])
             .args(stack_args(stack, "mail.example.test"))
             .args(extra)

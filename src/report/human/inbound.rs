@@ -21,12 +21,16 @@ fn safe(s: &str) -> String {
         .collect()
 }
 
-/// The MX and policy sections.
-pub fn render(o: &mut String, i: &Inbound) {
+/// The MX section and, with `policies` (`audit`), the policy section; `check`'s Receiving
+/// section is the MX hosts with their port-25 STARTTLS only.
+pub fn render(o: &mut String, i: &Inbound, policies: bool) {
     o.push_str("\nReceiving (MX)\n");
+    if let Some(why) = &i.incomplete {
+        let _ = writeln!(o, "  {}", format!("not awaited: {}", safe(why)).yellow());
+    }
     if i.null_mx && i.mx.is_empty() {
         let _ = writeln!(o, "  null MX (RFC 7505): the domain accepts no mail");
-    } else if i.mx.is_empty() {
+    } else if i.mx.is_empty() && i.incomplete.is_none() {
         let _ = writeln!(o, "  {}", "no mail exchanger".red());
     }
     let hw = i.mx.iter().map(|m| m.host.len()).max().unwrap_or(0);
@@ -66,9 +70,12 @@ pub fn render(o: &mut String, i: &Inbound) {
         );
         for a in &m.addresses {
             if let Some(p) = &a.probe {
-                let _ = writeln!(o, "         {:<15}  {}", a.ip, port25(p));
+                let _ = writeln!(o, "         {:<15}  {}", a.ip, port25(p, policies));
             }
         }
+    }
+    if !policies {
+        return;
     }
     o.push_str("\nPolicies\n");
     let p = &i.policies;
@@ -215,12 +222,25 @@ fn dkim(k: &DkimKey) -> String {
     format!("{}: {what}", safe(&k.selector))
 }
 
-/// `220 mx.example.com (120 ms), STARTTLS TLSv1.3 verified, relay refused, PTR ok`.
-fn port25(p: &Port25) -> String {
+/// `220 mx.example.com (120 ms), STARTTLS TLSv1.3 verified, relay refused, PTR ok`; the
+/// relay test and PTR only with `full` (`audit`). A probe cut before its end shows what it saw
+/// and how far it got: `not awaited: no answer within 500 ms`.
+fn port25(p: &Port25, full: bool) -> String {
     if let Some(e) = &p.error {
         return safe(e).red().to_string();
     }
     let mut parts = Vec::new();
+    if let Some(cut) = &p.cut {
+        if let Some(b) = p.banner.as_ref().filter(|b| b.code == 220) {
+            let name = b.name.as_deref().map(safe).unwrap_or_default();
+            parts.push(format!("{} {name} ({} ms)", b.code, b.delay_ms));
+        }
+        if p.ehlo.is_some() && !p.starttls_offered {
+            parts.push("no STARTTLS".red().to_string());
+        }
+        parts.push(format!("not awaited: {}", safe(cut)).yellow().to_string());
+        return parts.join(", ");
+    }
     if let Some(b) = &p.banner {
         if b.code != 220 {
             let refused = format!("{} {} ({} ms)", b.code, safe(&b.text), b.delay_ms);
@@ -251,6 +271,9 @@ fn port25(p: &Port25) -> String {
         .red()
         .to_string(),
     });
+    if !full {
+        return parts.join(", ");
+    }
     if let Some(r) = &p.relay_test {
         parts.push(if r.accepted {
             "ACCEPTS relay".red().bold().to_string()
