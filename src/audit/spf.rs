@@ -74,6 +74,9 @@ pub struct Term {
     pub void: bool,
     /// The record an `include:` or `redirect=` leads to.
     pub child: Option<Box<Raw>>,
+    /// For `mx`: how many MX records its domain has (RFC 7208 §4.6.4: each needs an address
+    /// lookup, and more than 10 make the mechanism a permerror).
+    pub mx_hosts: Option<usize>,
 }
 
 /// Fetch the tree of `domain` and lint it.
@@ -289,7 +292,10 @@ async fn resolve_term<'a>(
             term.child = Some(Box::new(child));
         }
         Probe::Address(d) => term.void = void(resolver.ips(&d).await.map(|_| ())),
-        Probe::Mx(d) => term.void = void(resolver.mx(&d).await.map(|_| ())),
+        Probe::Mx(d) => match resolver.mx(&d).await {
+            Ok(records) => term.mx_hosts = Some(records.len()),
+            Err(e) => term.void = e.is_not_found(),
+        },
     }
     term
 }

@@ -426,6 +426,9 @@ finding_codes! {
     SpfLookupsNearLimit = "spf-lookups-near-limit", "info";
     /// More than two SPF lookups find nothing (RFC 7208 §4.6.4).
     SpfTooManyVoidLookups = "spf-too-many-void-lookups", "critical";
+    /// An `mx` mechanism names a domain with more than 10 MX hosts (RFC 7208 §4.6.4): the
+    /// mechanism is a permerror.
+    SpfMxTooManyLookups = "spf-mx-too-many-lookups", "critical";
     /// The SPF includes loop.
     SpfLoop = "spf-loop", "critical";
     /// An SPF include names a domain without SPF record: permerror.

@@ -1,7 +1,11 @@
 //! Counting an SPF tree against RFC 7208 §4.6.4 — at most 10 DNS-querying terms and at most 2
 //! void lookups in one evaluation — in evaluation order, so the term that breaks a limit is
 //! named; and the lint of what the records say (`all` qualifier, `ptr`, loops, missing
-//! includes). Pure: the tree was fetched by [`super::fetch`].
+//! includes), and the per-mechanism limit of `mx`: at most 10 MX hosts, each needing an address
+//! lookup, else a permerror. The `ptr` limit of the same section (at most 10 PTR names
+//! checked, the rest ignored, no error) depends on the connecting address, which an audit does
+//! not have: `ptr` is reported as such (`spf-ptr`, §5.5). Pure: the tree was fetched by
+//! [`super::fetch`].
 
 use super::{Raw, RawError};
 use crate::audit::finding;
@@ -11,6 +15,8 @@ use crate::model::{Spf, SpfNode};
 /// RFC 7208 §4.6.4.
 pub const LOOKUP_LIMIT: u32 = 10;
 pub const VOID_LIMIT: u32 = 2;
+/// RFC 7208 §4.6.4: MX hosts one `mx` mechanism may look up (more: permerror).
+pub const MX_LIMIT: usize = 10;
 
 #[derive(Default)]
 struct Count {
@@ -112,6 +118,18 @@ fn walk(raw: &Raw, c: &mut Count, path: &[String]) -> SpfNode {
                 Some(_) => child_over = true,
                 None => node.exceeds_limit = true,
             }
+        }
+        if let Some(n) = t.mx_hosts.filter(|&n| n > MX_LIMIT) {
+            c.findings.push(finding(
+                Severity::Critical,
+                FindingCode::SpfMxTooManyLookups,
+                format!(
+                    "{} in the record of {} names a domain with {n} MX hosts, more than {MX_LIMIT}: receivers return permerror",
+                    t.label,
+                    where_(&here)
+                ),
+                "RFC 7208 §4.6.4: an mx mechanism may look up at most 10 MX hosts; list the sending addresses with ip4:/ip6: instead",
+            ));
         }
         if t.void {
             c.void += 1;

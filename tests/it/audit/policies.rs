@@ -371,3 +371,36 @@ fn batch_audits_each_line_in_order() {
     assert_eq!(lines[1]["status"], "critical");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn an_spf_mx_mechanism_naming_eleven_mx_hosts_is_a_permerror() {
+    // RFC 7208 §4.6.4: an `mx` mechanism may look up at most 10 MX hosts. The domain itself
+    // takes no mail (null MX): no port-25 probe.
+    let mut zone = Zone::new("mxspf.test")
+        .raw("@ MX 0 .")
+        .txt("@", "v=spf1 mx:many.mxspf.test mx:ten.mxspf.test -all");
+    for k in 0..11 {
+        zone = zone.mx_at("many", 10 + k, &format!("m{k}.mxspf.test"));
+        if k < 10 {
+            zone = zone.mx_at("ten", 10 + k, &format!("m{k}.mxspf.test"));
+        }
+        zone = zone.a(&format!("m{k}"), "127.0.8.1");
+    }
+    let w = World::new(&[zone], vec![]);
+    let (v, code) = w.audit("mxspf.test", &[]);
+    let mx: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "spf-mx-too-many-lookups")
+        .collect();
+    assert_eq!(mx.len(), 1, "{:#}", v["findings"]);
+    assert_eq!(mx[0]["severity"], "critical");
+    let msg = mx[0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("mx:many.mxspf.test") && msg.contains("11 MX hosts"),
+        "{msg}"
+    );
+    assert_eq!(v["inbound"]["policies"]["spf"]["lookups"], 2);
+    assert_eq!(code, 2);
+}

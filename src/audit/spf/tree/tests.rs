@@ -1,4 +1,5 @@
-//! Table tests of the SPF limits: trees of 9, 10 and 11 lookups, void lookups, a loop.
+//! Table tests of the SPF limits: trees of 9, 10 and 11 lookups, void lookups, a loop, the MX
+//! hosts of one `mx` mechanism.
 
 use super::*;
 use crate::audit::spf::Term;
@@ -22,8 +23,8 @@ fn leaf(domain: &str, lookups: usize) -> Raw {
 fn include(child: Raw) -> Term {
     Term {
         label: format!("include:{}", child.domain),
-        void: false,
         child: Some(Box::new(child)),
+        ..Term::default()
     }
 }
 
@@ -133,4 +134,33 @@ fn no_record_is_a_warning() {
     assert!(spf.is_none());
     assert_eq!(codes(&f), ["spf-none"]);
     assert_eq!(f[0].severity, Severity::Warning);
+}
+
+#[test]
+fn an_mx_mechanism_with_more_than_ten_mx_hosts_is_a_permerror() {
+    for (hosts, found) in [(None, false), (Some(1), false), (Some(10), false), (Some(11), true)] {
+        let mut t = leaf("example.test", 0);
+        t.terms.push(Term {
+            label: "mx:many.example.test".into(),
+            mx_hosts: hosts,
+            ..Term::default()
+        });
+        let (spf, f) = evaluate("example.test", &t);
+        // One lookup for the mechanism, whatever the number of hosts (§4.6.4).
+        assert_eq!(spf.unwrap().lookups, 1);
+        let mx: Vec<&Finding> = f
+            .iter()
+            .filter(|f| f.code == FindingCode::SpfMxTooManyLookups)
+            .collect();
+        assert_eq!(mx.len(), usize::from(found), "{hosts:?}: {f:?}");
+        if found {
+            assert_eq!(mx[0].severity, Severity::Critical);
+            assert!(
+                mx[0].message.contains("mx:many.example.test in the record of example.test")
+                    && mx[0].message.contains("11 MX hosts"),
+                "{}",
+                mx[0].message
+            );
+        }
+    }
 }
