@@ -79,6 +79,28 @@ pub async fn audit_report(
     r
 }
 
+/// The lines of an `audit --batch` input, parsed as `check --batch` parses its own
+/// ([`batch::parse_entries`]: BOM, `#` comments, CSV quoting, a header line, size caps, a bad
+/// line a line-numbered entry with its problem). The first field is the domain or address; a
+/// `user` or `password-env` column is ignored (an audit logs in nowhere), so one list serves
+/// both commands.
+fn batch_entries(path: &str, bytes: &[u8]) -> Result<Vec<batch::Entry>, AppError> {
+    // No variable is ever read: any name passes the prefix check.
+    let entries = batch::parse_entries(bytes, "");
+    if entries.is_empty() {
+        return Err(AppError::Usage(format!(
+            "--batch {path} names no domain: one domain or address per line"
+        )));
+    }
+    if entries.len() > batch::input::MAX_ENTRIES {
+        return Err(AppError::Usage(format!(
+            "--batch {path} has more than {} lines: split it",
+            batch::input::MAX_ENTRIES
+        )));
+    }
+    Ok(entries)
+}
+
 /// `--batch`: one audit per line, JSON Lines / a table / one Nagios line, like `check --batch`.
 pub async fn run_batch(
     s: &Settings,
@@ -88,39 +110,25 @@ pub async fn run_batch(
     io: &mut Io<'_>,
     out: &mut dyn Write,
 ) -> Result<Status, AppError> {
-    let bytes = batch::read_input(path, &mut io.stdin)?;
-    let text = String::from_utf8(bytes)
-        .map_err(|_| AppError::Usage(format!("--batch {path} is not UTF-8 text")))?;
-    let lines: Vec<(usize, String)> = text
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.trim().to_string()))
-        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
-        .collect();
-    if lines.is_empty() {
-        return Err(AppError::Usage(format!(
-            "--batch {path} names no domain: one domain or address per line"
-        )));
-    }
-    if lines.len() > batch::input::MAX_ENTRIES {
-        return Err(AppError::Usage(format!(
-            "--batch {path} has more than {} lines: split it",
-            batch::input::MAX_ENTRIES
-        )));
-    }
-    let mut lines = lines;
+    let entries = batch_entries(path, &batch::read_input(path, &mut io.stdin)?)?;
+    let mut lines = entries;
     if let Some(shard) = s.shard {
-        lines.retain(|(_, l)| shard.takes(l));
+        lines.retain(|e| shard.takes(&e.address));
     }
     let thresholds = s.thresholds;
     let format = s.output.format;
     let reporter = io.reporter;
     reporter.on_batch_start(lines.len());
-    let jobs = lines.iter().map(|(n, line)| {
+    let jobs = lines.iter().map(|e| {
         let net = net.rearmed();
         let thresholds = &thresholds;
+        let (n, line) = (e.line, e.address.as_str());
+        let target = match &e.problem {
+            Some(p) => Err(p.clone()),
+            None => parse_target(line).map_err(|e| e.to_string()),
+        };
         async move {
-            let mut r = match parse_target(line) {
+            let mut r = match target {
                 Ok((domain, uni)) => audit_report(&net, line, &domain, uni, opts).await,
                 Err(e) => {
                     let mut r = Report::new("audit", line, "");

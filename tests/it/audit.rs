@@ -2,6 +2,7 @@
 //! HTTPS server (test CA) the MTA-STS policies; `--dns`, `--connect-to` and `--ca-file` point
 //! the binary at them, and a fence refuses every other port of every name.
 
+mod batch;
 mod keys;
 mod policies;
 mod port25;
