@@ -1,7 +1,8 @@
 //! The port-25 probe of `audit` against scripted MXs, one address each: no STARTTLS, STARTTLS
 //! failing, a certificate for another name (with and without an enforcing MTA-STS policy),
-//! 421 at the greeting, a tarpit, an open relay (and never a DATA). The real Postfix case is
-//! the clean domain of `policies`.
+//! 421 at the greeting, a tarpit, an open relay (and never a DATA). The real Postfix with a
+//! certificate for the MX name is the clean domain of `policies`; here the same Postfix serves
+//! as an MX whose name its certificate does not hold (with and without MTA-STS enforce).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -223,4 +224,75 @@ fn with_mta_sts_enforce_a_wrong_name_certificate_is_critical() {
         v["findings"]
     );
     assert_eq!(code, 2);
+}
+
+#[test]
+fn real_postfix_under_a_name_its_certificate_does_not_hold() {
+    // The shared stack's Postfix holds a certificate for mail.example.test & co.; as the MX
+    // mx.<domain> it presents the wrong name — the commonest real-world MX certificate error.
+    let stack = crate::support::mailstack::shared();
+    let wrong = Zone::new("wrongcert.test")
+        .mx(10, "mx.wrongcert.test")
+        .a("mx", "127.0.0.1");
+    let sts = Zone::new("wrongsts.test")
+        .mx(10, "mx.wrongsts.test")
+        .a("mx", "127.0.0.1")
+        .a("mta-sts", "127.0.0.1")
+        .txt("_mta-sts", "v=STSv1; id=1");
+    let routes = Routes::new().route(
+        "mta-sts.wrongsts.test",
+        POLICY_PATH,
+        Reply::text("version: STSv1\nmode: enforce\nmx: mx.wrongsts.test\nmax_age: 604800\n"),
+    );
+    let w = World::with_ca(
+        &stack.ca,
+        &[wrong, sts],
+        vec![(&["mta-sts.wrongsts.test"], &["mta-sts.wrongsts.test"], routes)],
+    )
+    .smtp("127.0.0.1", stack.ports.smtp);
+
+    let (v, _) = w.audit("wrongcert.test", &[]);
+    let p = &v["inbound"]["mx"][0]["addresses"][0]["probe"];
+    assert_eq!(p["starttls_ok"], true, "{p:#}");
+    assert_eq!(p["tls"]["verified"], false, "{p:#}");
+    assert!(
+        p["tls"]["names"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n == "mail.example.test"),
+        "{p:#}"
+    );
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "certificate-host-mismatch")
+        .unwrap_or_else(|| panic!("{:#}", v["findings"]));
+    // Without MTA-STS or DANE a sender does not check the name: info.
+    assert_eq!(f["severity"], "info");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("mx.wrongcert.test (127.0.0.1)"),
+        "{f:#}"
+    );
+    // The relay test ran against the real Postfix and was refused.
+    assert_eq!(p["relay_test"]["accepted"], false, "{p:#}");
+
+    let (v, code) = w.audit("wrongsts.test", &[]);
+    assert!(
+        has(&v, "critical", "certificate-host-mismatch"),
+        "{:#}",
+        v["findings"]
+    );
+    assert_eq!(code, 2);
+    assert!(
+        findings(&v)
+            .iter()
+            .all(|(_, c)| c != "mx-starttls-failed"),
+        "{:#}",
+        v["findings"]
+    );
 }
