@@ -73,7 +73,8 @@ pub struct Report {
     /// The send-and-fetch-back test (`mailprobe roundtrip`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roundtrip: Option<RoundtripReport>,
-    /// The receiving side of the domain (`mailprobe audit`).
+    /// The receiving side of the domain (`mailprobe audit`; `check`'s Receiving section fills
+    /// only `mx`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inbound: Option<Inbound>,
     pub findings: Vec<Finding>,

@@ -247,7 +247,11 @@ fn real_postfix_under_a_name_its_certificate_does_not_hold() {
     let w = World::with_ca(
         &stack.ca,
         &[wrong, sts],
-        vec![(&["mta-sts.wrongsts.test"], &["mta-sts.wrongsts.test"], routes)],
+        vec![(
+            &["mta-sts.wrongsts.test"],
+            &["mta-sts.wrongsts.test"],
+            routes,
+        )],
     )
     .smtp("127.0.0.1", stack.ports.smtp);
 
@@ -289,9 +293,7 @@ fn real_postfix_under_a_name_its_certificate_does_not_hold() {
     );
     assert_eq!(code, 2);
     assert!(
-        findings(&v)
-            .iter()
-            .all(|(_, c)| c != "mx-starttls-failed"),
+        findings(&v).iter().all(|(_, c)| c != "mx-starttls-failed"),
         "{:#}",
         v["findings"]
     );

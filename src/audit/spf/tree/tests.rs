@@ -138,7 +138,12 @@ fn no_record_is_a_warning() {
 
 #[test]
 fn an_mx_mechanism_with_more_than_ten_mx_hosts_is_a_permerror() {
-    for (hosts, found) in [(None, false), (Some(1), false), (Some(10), false), (Some(11), true)] {
+    for (hosts, found) in [
+        (None, false),
+        (Some(1), false),
+        (Some(10), false),
+        (Some(11), true),
+    ] {
         let mut t = leaf("example.test", 0);
         t.terms.push(Term {
             label: "mx:many.example.test".into(),
@@ -156,7 +161,9 @@ fn an_mx_mechanism_with_more_than_ten_mx_hosts_is_a_permerror() {
         if found {
             assert_eq!(mx[0].severity, Severity::Critical);
             assert!(
-                mx[0].message.contains("mx:many.example.test in the record of example.test")
+                mx[0]
+                    .message
+                    .contains("mx:many.example.test in the record of example.test")
                     && mx[0].message.contains("11 MX hosts"),
                 "{}",
                 mx[0].message
