@@ -125,16 +125,25 @@ fn run(
     };
     let Some(path) = output else {
         let mut out = std::io::stdout().lock();
-        let result = rt.block_on(app::run(settings, &mut io, &mut out));
+        let result = finish(rt, app::run(settings, &mut io, &mut out));
         let _ = out.flush();
         return result;
     };
     // The file is written only once the run produced something: a failed export leaves none.
     let mut buf = Vec::new();
-    let status = rt.block_on(app::run(settings, &mut io, &mut buf))?;
+    let status = finish(rt, app::run(settings, &mut io, &mut buf))?;
     write_private(path, &buf)
         .map_err(|e| AppError::Usage(format!("cannot write {}: {e}", path.display())))?;
     Ok(status)
+}
+
+/// Run `work` to its end on `rt`, then shut the runtime down without waiting for anything still
+/// running there: the report is complete, so nothing left (a probe cut at the verdict, a task
+/// nobody awaits, a blocking call) can change it, and the process exits at once.
+fn finish<T>(rt: tokio::runtime::Runtime, work: impl std::future::Future<Output = T>) -> T {
+    let out = rt.block_on(work);
+    rt.shutdown_background();
+    out
 }
 
 /// Write `bytes` to `path`, created (or truncated) readable by the owner only: an exported
@@ -149,4 +158,39 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
         .open(path)?;
     f.write_all(bytes)?;
     f.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use super::finish;
+
+    #[test]
+    fn the_run_ends_without_waiting_for_work_left_on_the_runtime() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (release, blocked) = mpsc::channel::<()>();
+        let (done_tx, done) = mpsc::channel::<()>();
+        let value = finish(rt, async move {
+            tokio::task::spawn_blocking(move || {
+                // Were `finish` waiting for it, this would end first (after the timeout).
+                let _ = blocked.recv_timeout(Duration::from_secs(30));
+                let _ = done_tx.send(());
+            });
+            // A task nobody awaits, still pending when the run ends.
+            tokio::spawn(std::future::pending::<()>());
+            7
+        });
+        assert_eq!(value, 7);
+        assert!(
+            done.try_recv().is_err(),
+            "finish waited for the blocking task"
+        );
+        release.send(()).unwrap();
+        done.recv().unwrap();
+    }
 }

@@ -13,7 +13,7 @@ use crate::auth::{self, Authenticator, Credentials};
 use crate::discover::{self, Discovered};
 use crate::model::{Candidate, Finding, FindingCode, Outcome, Report, Severity, Status};
 use crate::net::Net;
-use crate::probe::schedule::PORT25_HOLD;
+use crate::probe::schedule::hold_until;
 use crate::probe::{self, Feed, ProbeOptions, ProbeRun};
 use crate::roundtrip::{self, RoundtripOptions};
 
@@ -106,8 +106,10 @@ pub async fn check(net: &Arc<Net>, addr: &Address, opts: &ProbeOptions) -> Repor
 
 /// [`check`] with the Receiving section (`receiving`: None with `--no-receiving`): the MX
 /// hosts of the address's domain probed on port 25 beside the check, from the start, and cut
-/// once the verdict is ready and [`PORT25_HOLD`] more has passed — port 25 is information, not
-/// the verdict. Its findings are weighed by [`receiving::for_check`] and join the report's.
+/// once the verdict is ready and its hold has passed ([`hold_until`]: with the report and the
+/// exit, at most [`PORT25_HOLD`](crate::probe::schedule::PORT25_HOLD) past the verdict) — port
+/// 25 is information, not the verdict. Its findings are weighed by [`receiving::for_check`] and
+/// join the report's.
 pub async fn check_receiving(
     net: &Arc<Net>,
     addr: &Address,
@@ -127,7 +129,7 @@ pub async fn check_receiving(
         let mut rx = rx;
         // The sender gone without the signal: the run is over, so the verdict is ready too.
         let _ = rx.wait_for(|ready| *ready).await;
-        tokio::time::sleep(PORT25_HOLD).await;
+        tokio::time::sleep_until(hold_until(tokio::time::Instant::now())).await;
     }
     .boxed()
     .shared();

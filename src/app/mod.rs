@@ -105,6 +105,7 @@ pub async fn run(s: &Settings, io: &mut Io<'_>, out: &mut dyn Write) -> Result<S
     let emit = |mut r: Report, out: &mut dyn Write| -> Status {
         r.apply_thresholds(&s.thresholds);
         let _ = out.write_all(render(&r, s).as_bytes());
+        tracing::debug!("report written");
         r.status
     };
     match &s.task {

@@ -18,9 +18,10 @@
 //!
 //! Port-25 probes are information (is port 25 reachable from here?), not the verdict: once
 //! nothing else can change the verdict ([`rules::verdict_ready`]), one that has connected is cut
-//! at once and recorded as reachable, and one that has not connected gets at most
-//! [`rules::PORT25_HOLD`] more, then is recorded as "no TCP answer within N ms: port 25 looks
-//! filtered from here" (filtered is what most home and cloud networks do). When the deadline
+//! at once and recorded as reachable, and one that has not connected is held until
+//! [`rules::hold_until`], then recorded as "no TCP answer within N ms: port 25 looks filtered
+//! from here" (filtered is what most home and cloud networks do): with what the run does after
+//! it, at most [`rules::PORT25_HOLD`] past the verdict. When the deadline
 //! passes, whatever is still pending is recorded as `Failed{phase: "deadline"}`.
 
 mod rules;
@@ -42,7 +43,7 @@ use crate::net::Net;
 use crate::proto::Session;
 use crate::proto::open::Facts;
 use rules::{Cancel, Why, not_run, verdict_ready, wins};
-pub use rules::{PORT25_HOLD, group, outranked};
+pub use rules::{PORT25_HOLD, group, hold_until, outranked};
 
 /// What discovery tells the scheduler.
 #[derive(Debug, Clone)]
@@ -231,7 +232,8 @@ pub async fn probe_feed(
             if let Some(tx) = &opts.verdict_ready {
                 tx.send_replace(true);
             }
-            let at = tokio::time::Instant::now() + PORT25_HOLD;
+            let at = hold_until(tokio::time::Instant::now());
+            tracing::debug!(ms = started.elapsed().as_millis() as u64, "verdict ready");
             for &id in ids {
                 if results[id].is_none() {
                     cancel[id].send_if_modified(|v| {
@@ -252,6 +254,7 @@ pub async fn probe_feed(
     if let Some(tx) = &opts.verdict_ready {
         tx.send_replace(true);
     }
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "probes done");
 
     let (list, ids) = settled.unwrap_or_default();
     let (probes, facts): (Vec<Probe>, Vec<Facts>) = list
