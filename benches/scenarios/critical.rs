@@ -1,14 +1,24 @@
 //! The critical path of a run: the longest chain of round trips that depend on each other, in
-//! RTTs, plus the waits the design imposes on purpose (staggered guesses). Formulas in
-//! bench/README.md ("Critical path").
+//! RTTs, plus the one wait the design imposes on purpose (the port-25 hold). Formulas in
+//! bench/README.md ("Critical path"); each term follows a rule of the code:
 //!
-//! Discovery is modelled from the world ([`crate::world`]): which names resolve and which URLs
-//! exist; every source runs concurrently, so discovery costs the longest source chain. A
-//! `check` probes each candidate as soon as the first source reporting it answers (discovery is
-//! pipelined into probing), so its path is the longest of discovery and, over the probes the
-//! verdict waited for (not cancelled), the source's answer + the probe, counted from the steps
-//! the dialogue performed. In a batch the first address of each domain does the same; later
-//! ones reuse its discovery.
+//! - Discovery is modelled from the world ([`crate::world`]): which names resolve and which URLs
+//!   exist. Every source starts at once (`discover::run_network_sources`), so discovery costs
+//!   the longest source chain ([`discovery`]).
+//! - A `check` probes each candidate the moment the first source that reports it answers
+//!   (`probe::schedule`, `Feed::Found`: discovery pipelined into probing), with no stagger
+//!   between guesses and no grace: [`found_at`].
+//! - A login waits until discovery is complete (`probe::schedule`, the `Deferred` login hook: it
+//!   needs the user name the sources publish).
+//! - A probe cut because a better-ranked one works (`cancel_outranked`, stopped at once) or a
+//!   port-25 probe cut at the verdict after it connected (`rules::Why::VerdictReady`) never holds
+//!   the run: it is not on the path ([`cancelled`]).
+//! - A port-25 probe that has not connected when the verdict is ready holds the run at most
+//!   [`PORT25_HOLD_MS`] more (`rules::PORT25_HOLD`), then is recorded as "no TCP answer within N
+//!   ms" ([`held`]): the path is then the verdict's chain + that hold.
+//! - A probe's own round trips come from the steps its dialogue performed ([`probe_rtts`]).
+//!
+//! In a batch the first address of each domain does the same; later ones reuse its discovery.
 
 use std::collections::HashSet;
 
@@ -116,13 +126,29 @@ pub fn probe_rtts(probe: &Value, resolved_in_discovery: bool) -> u32 {
     n
 }
 
-/// Was this probe cancelled (the verdict did not wait for it)?
+/// How long port-25 probes may hold the run once the verdict is ready
+/// (`probe::schedule::rules::PORT25_HOLD`).
+pub const PORT25_HOLD_MS: u64 = 500;
+
+/// Was this probe stopped at once (the verdict did not wait for it)? An outranked probe is cut
+/// the moment a better one works; a port-25 probe that had connected is cut at the verdict.
 pub fn cancelled(probe: &Value) -> bool {
     probe["outcome"]["phase"] == "cancelled"
 }
 
-/// The critical path of a run: `rtt` round trips plus `wait_ms` of deliberate waiting (a
-/// staggered start), and which chain it is.
+/// Was this a port-25 probe the hold ended: not connected when the verdict was ready, given
+/// [`PORT25_HOLD_MS`] more, then recorded as "no TCP answer within N ms" (`rules::stopped`)?
+pub fn held(probe: &Value) -> bool {
+    probe["protocol"] == "smtp"
+        && probe["port"] == 25
+        && probe["outcome"]["phase"] == "connect"
+        && probe["outcome"]["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("no TCP answer within "))
+}
+
+/// The critical path of a run: `rtt` round trips plus `wait_ms` of deliberate waiting (the
+/// port-25 hold), and which chain it is.
 #[derive(Debug, Clone, Default)]
 pub struct Path {
     pub rtt: u32,
@@ -138,7 +164,8 @@ impl Path {
 
 /// When a candidate found by `tag` can start, in RTTs after the start: the chain of the source
 /// that reports it ([`discovery`]); autoconfig and ISPDB answers come from the autoconfig source
-/// or from the MX source (at the MX host's domain), whichever is sooner.
+/// or from the MX source (at the MX host's domain), whichever is sooner. No stagger: a
+/// candidate starts the moment it is found.
 fn found_at(tag: &str, chains: &[(&'static str, u32)]) -> u32 {
     let chain = |name: &str| {
         chains
@@ -156,22 +183,12 @@ fn found_at(tag: &str, chains: &[(&'static str, u32)]) -> u32 {
     }
 }
 
-fn group(p: &Value) -> Option<u8> {
-    match (p["protocol"].as_str(), p["port"].as_u64()) {
-        (Some("smtp"), Some(25)) => None,
-        (Some("imap"), _) => Some(0),
-        (Some("pop3"), _) => Some(1),
-        (Some("smtp"), _) => Some(2),
-        _ => None,
-    }
-}
-
 /// Critical path of a `check` report (also the first address of each domain in a batch).
-/// `warm`: see [`discovery`]. Each probe starts when the first source that reports its
-/// candidate answers (the guess source's candidates staggered per group, in the order of its
-/// answer: security, then port), and a login waits for discovery to end
-/// (src/probe/schedule.rs).
-pub fn check(report: &Value, stagger_ms: u64, rtt_ms: u64, warm: bool) -> Path {
+/// `warm`: see [`discovery`]. The verdict is ready at the longest of discovery and, over the
+/// probes it waited for (neither [`cancelled`] nor [`held`]), the moment the first source that
+/// reports the candidate answers + the probe's round trips (a login waiting for discovery to
+/// end); a [`held`] port-25 probe adds [`PORT25_HOLD_MS`] to that.
+pub fn check(report: &Value, warm: bool) -> Path {
     let domain = report["domain"].as_str().unwrap_or("");
     let chains = discovery(domain, Some("mx.mailhost.test"), warm);
     let (dname, drtt) = chains
@@ -186,12 +203,6 @@ pub fn check(report: &Value, stagger_ms: u64, rtt_ms: u64, warm: bool) -> Path {
                 .iter()
                 .any(|p| format!("{p}{domain}") == h)
     };
-    let empty = Vec::new();
-    let probes: Vec<&Value> = report["probes"]
-        .as_array()
-        .unwrap_or(&empty)
-        .iter()
-        .collect();
     let tags = |p: &Value| -> Vec<String> {
         p["sources"]
             .as_array()
@@ -203,94 +214,105 @@ pub fn check(report: &Value, stagger_ms: u64, rtt_ms: u64, warm: bool) -> Path {
             })
             .unwrap_or_default()
     };
-    // The k-th guess of its group, in the order its batch was ranked in.
-    let mut guess_rank: Vec<usize> = (0..probes.len())
-        .filter(|&i| tags(probes[i]).iter().any(|s| s == "guess"))
-        .collect();
-    {
-        let sec = |p: &Value| match p["security"].as_str() {
-            Some("tls") => 0,
-            Some("starttls") => 1,
-            _ => 2,
-        };
-        let port = |p: &Value| match (p["protocol"].as_str(), p["port"].as_u64()) {
-            (Some("smtp"), Some(465)) => 0,
-            (Some("smtp"), Some(587)) => 1,
-            (Some("smtp"), Some(25)) => 3,
-            (Some("imap"), Some(993 | 143)) | (Some("pop3"), Some(995 | 110)) => 0,
-            _ => 2,
-        };
-        guess_rank.sort_by_key(|&i| (group(probes[i]), sec(probes[i]), port(probes[i])));
-    }
-    let mut delay = vec![0u64; probes.len()];
-    let mut k = [0u64; 3];
-    for &i in &guess_rank {
-        if let Some(g) = group(probes[i]) {
-            delay[i] = k[usize::from(g)] * stagger_ms;
-            k[usize::from(g)] += 1;
-        }
-    }
+    let empty = Vec::new();
+    let probes = report["probes"].as_array().unwrap_or(&empty);
     let mut best = Path {
         rtt: drtt,
         wait_ms: 0,
         why: format!("discovery {drtt} ({dname})"),
     };
-    for (i, p) in probes.iter().enumerate() {
-        if cancelled(p) {
-            continue;
-        }
+    for p in probes.iter().filter(|p| !cancelled(p) && !held(p)) {
         let host = p["host"].as_str().unwrap_or("");
-        // When it starts: (RTTs, ms of stagger).
         let start = tags(p)
             .iter()
-            .map(|t| {
-                let w = if t == "guess" { delay[i] } else { 0 };
-                (found_at(t, &chains), w)
-            })
-            .min_by_key(|(r, w)| u64::from(*r) * rtt_ms + w)
-            .unwrap_or((0, 0));
+            .map(|t| found_at(t, &chains))
+            .min()
+            .unwrap_or(0);
         let (pre, post) = probe_rtts_split(p, guessed(host));
         // A login waits for discovery to be complete (the user name it publishes).
-        let before_auth = if post > 0 {
-            let a = (start.0 + pre, start.1);
-            if u64::from(a.0) * rtt_ms + a.1 < u64::from(drtt) * rtt_ms {
-                (drtt, 0)
-            } else {
-                a
-            }
+        let waits = post > 0 && start + pre < drtt;
+        let rtt = if waits {
+            drtt + post
         } else {
-            (start.0 + pre, start.1)
+            start + pre + post
         };
-        let end = Path {
-            rtt: before_auth.0 + post,
-            wait_ms: before_auth.1,
-            why: String::new(),
-        };
-        if end.ms(rtt_ms) > best.ms(rtt_ms) {
-            let label = format!(
-                "{}:{} {}",
-                host,
-                p["port"],
-                p["security"].as_str().unwrap_or("")
-            );
-            let from = format!("found after {} RTT", start.0);
-            let late = if start.1 > 0 {
-                format!(", starts {} ms late", start.1)
-            } else {
-                String::new()
-            };
-            let login = if post > 0 && before_auth.0 == drtt && before_auth.1 == 0 {
+        if rtt > best.rtt {
+            let login = if waits {
                 ", its login waiting for discovery"
             } else {
                 ""
             };
             best = Path {
-                why: format!("{from} probe {} ({label}{late}{login})", pre + post),
-                ..end
+                rtt,
+                wait_ms: 0,
+                why: format!(
+                    "found after {start} RTT probe {} ({}:{} {}{login})",
+                    pre + post,
+                    host,
+                    p["port"],
+                    p["security"].as_str().unwrap_or("")
+                ),
             };
         }
     }
+    // The Receiving section (`app::check::check_receiving`): the MX lookup and a port-25
+    // dialogue per MX address, from the start beside the check, cut once the verdict is ready
+    // and the hold has passed.
+    let inbound = &report["inbound"];
+    let receiving: Vec<&Value> = inbound["mx"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|h| h["addresses"].as_array().into_iter().flatten())
+        .filter_map(|a| a["probe"].as_object().map(|_| &a["probe"]))
+        .collect();
+    let receiving_cut =
+        inbound["incomplete"].is_string() || receiving.iter().any(|p| p["cut"].is_string());
+    if !receiving_cut
+        && let Some(d) = receiving.iter().map(|p| port25_dialogue(p)).max()
+        && 2 + d > best.rtt
+    {
+        best = Path {
+            rtt: 2 + d,
+            wait_ms: 0,
+            why: format!("receiving: MX 2 DNS + port 25 {d}"),
+        };
+    }
+    let hold = probes
+        .iter()
+        .find(|p| held(p))
+        .map(|p| {
+            format!(
+                "{}:25 gave no TCP answer by the verdict",
+                p["host"].as_str().unwrap_or("?")
+            )
+        })
+        .or_else(|| receiving_cut.then(|| "the Receiving section's port 25 was cut".to_string()));
+    if let Some(what) = hold {
+        best.wait_ms += PORT25_HOLD_MS;
+        best.why = format!(
+            "{} + the port-25 hold ({PORT25_HOLD_MS} ms: {what})",
+            best.why
+        );
+    }
     best
+}
+
+/// Round trips of one port-25 dialogue (`audit::port25`), from what its probe shows: TCP +
+/// greeting (2), EHLO (1), STARTTLS (1) and its TLS 1.3 handshake (1), EHLO again (1), `MAIL
+/// FROM`, `RCPT TO`, `RSET` (1 each, the audit's relay test only), `QUIT` (1).
+fn port25_dialogue(p: &Value) -> u32 {
+    let mut n = 2 + 1;
+    if p["starttls_offered"] == true {
+        n += 2;
+        if p["ehlo_tls"].is_object() {
+            n += 1;
+        }
+    }
+    if p["relay_test"].is_object() {
+        n += 3;
+    }
+    n + 1
 }
 
 /// [`probe_rtts`] split at the login: (round trips before `auth`, `auth` and after).
@@ -341,11 +363,7 @@ pub fn fetch_rtts(folders: u32) -> u32 {
 /// Critical path of a `roundtrip` report: the `check` part with logins (every probe's steps,
 /// `auth` included), then submission, then the fetch session; the server's own delivery time
 /// (Postfix → LMTP) is not a round trip and is not counted. (time, explanation, note).
-pub fn roundtrip(
-    report: &Value,
-    stagger_ms: u64,
-    rtt_ms: u64,
-) -> (Option<std::time::Duration>, String, String) {
+pub fn roundtrip(report: &Value, rtt_ms: u64) -> (Option<std::time::Duration>, String, String) {
     let rt = &report["roundtrip"];
     let note = format!(
         "status {}; result {}; submit→found {} ms ({}); deleted {}",
@@ -358,7 +376,7 @@ pub fn roundtrip(
     if rt.is_null() || !report["probes"].is_array() {
         return (None, "no round trip in the report".into(), note);
     }
-    let c = check(report, stagger_ms, rtt_ms, false);
+    let c = check(report, false);
     let sub = submit_rtts(rt);
     let fetch = fetch_rtts(2);
     let n = c.rtt + sub + fetch;
@@ -464,25 +482,12 @@ pub fn check_sequential(report: &Value) -> u32 {
 /// - DMARC and DKIM: 1 each (selectors at once).
 pub fn audit(report: &Value) -> (u32, String) {
     let mx = &report["inbound"]["mx"];
-    let dialogue = |p: &Value| -> u32 {
-        let mut n = 2 + 1; // TCP + greeting, EHLO
-        if p["starttls_offered"] == true {
-            n += 2; // STARTTLS, handshake
-            if p["ehlo_tls"].is_object() {
-                n += 1;
-            }
-        }
-        if p["relay_test"].is_object() {
-            n += 3; // MAIL, RCPT, RSET
-        }
-        n + 1 // QUIT
-    };
     let probe = mx
         .as_array()
         .into_iter()
         .flatten()
         .flat_map(|h| h["addresses"].as_array().into_iter().flatten())
-        .map(|a| dialogue(&a["probe"]))
+        .map(|a| port25_dialogue(&a["probe"]))
         .max()
         .unwrap_or(0);
     let mx_chain = 2 + probe;

@@ -10,9 +10,6 @@ use crate::measure::{self, Run};
 use crate::support::http::Reply;
 use crate::world::{View, World};
 
-/// Delay between the starts of successive guess-only candidates: none, every candidate starts
-/// the moment a source names it (the critical-path formulas keep the parameter).
-pub const STAGGER_MS: u64 = 0;
 /// Per-step timeout given to every run (a black hole or a hang costs this much when waited for).
 pub const STEP_TIMEOUT_S: u64 = 3;
 /// `check --concurrency` and `--per-host` defaults (CLI); in a batch the per-host limit holds
@@ -343,11 +340,11 @@ fn check(w: &World, cfg: &Config, view: View, key: &str, addr: &str) -> Row {
     };
     match r.json() {
         Some(v) if v["probes"].is_array() => {
-            let c = critical::check(&v, STAGGER_MS, rtt_ms(w), false);
+            let c = critical::check(&v, false);
             row.cp = Some(Duration::from_millis(c.ms(rtt_ms(w))));
             row.cp_desc = format!("{} RTT: {}", c.rtt, c.why);
             // In a batch the shared names are cached after the first addresses.
-            let c = critical::check(&v, STAGGER_MS, rtt_ms(w), true);
+            let c = critical::check(&v, true);
             row.cp_warm = Some(Duration::from_millis(c.ms(rtt_ms(w))));
             row.cp_warm_desc = format!("{} RTT: {}", c.rtt, c.why);
             row.occupancy = critical::host_occupancy(&v, true);
@@ -421,7 +418,7 @@ fn roundtrip(w: &World, cfg: &Config) -> Row {
     };
     match r.json() {
         Some(v) => {
-            let (cp, desc, note) = critical::roundtrip(&v, STAGGER_MS, rtt_ms(w));
+            let (cp, desc, note) = critical::roundtrip(&v, rtt_ms(w));
             row.cp = cp;
             row.cp_desc = desc;
             row.note = note;
