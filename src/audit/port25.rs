@@ -110,10 +110,22 @@ pub async fn probe_until(
             p.ptr = ptr;
             p.fcrdns = fcrdns;
         }
+        // Cut while saying QUIT (or closing): nothing the probe was for was missing.
+        None if complete(&p, opts) => {}
         None => p.cut = Some(cut_reason(&p, ms)),
     }
     p.elapsed_ms = ms;
     (p, chain)
+}
+
+/// Whether the dialogue has everything it was run for (only QUIT is left): a failed step, a
+/// refused greeting, the EHLO without STARTTLS, the STARTTLS outcome and, when asked for, the
+/// relay test.
+fn complete(p: &Port25, opts: &ProbeOptions) -> bool {
+    let refused = p.banner.as_ref().is_some_and(|b| b.code != 220);
+    let tls_done = p.ehlo.is_some()
+        && (!p.starttls_offered || p.ehlo_tls.is_some() || p.starttls_error.is_some());
+    p.error.is_some() || refused || (tls_done && (!opts.relay_test || p.relay_test.is_some()))
 }
 
 /// What a probe cut after `ms` had reached, in words for the Receiving section.
@@ -313,5 +325,68 @@ fn ehlo_of(r: &SmtpReply) -> Ehlo {
         name: info.hostname.to_ascii_lowercase(),
         extensions: info.keywords.clone(),
         size: info.size.map(|n| n as u64),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_opts() -> ProbeOptions {
+        ProbeOptions {
+            relay_test: false,
+            reverse_dns: false,
+            ..ProbeOptions::default()
+        }
+    }
+
+    #[test]
+    fn a_cut_probe_says_how_far_it_got() {
+        let mut p = Port25::default();
+        assert_eq!(cut_reason(&p, 500), "no answer within 500 ms");
+        p.connect_ms = Some(1);
+        assert_eq!(
+            cut_reason(&p, 500),
+            "TCP connected, no greeting within 500 ms"
+        );
+        p.banner = Some(Banner {
+            code: 220,
+            ..Banner::default()
+        });
+        assert_eq!(cut_reason(&p, 500), "greeted, no EHLO answer within 500 ms");
+        p.ehlo = Some(Ehlo::default());
+        p.starttls_offered = true;
+        assert_eq!(cut_reason(&p, 500), "STARTTLS not finished within 500 ms");
+        assert!(!complete(&p, &check_opts()));
+    }
+
+    #[test]
+    fn only_quit_left_is_complete() {
+        let opts = check_opts();
+        let mut p = Port25 {
+            connect_ms: Some(1),
+            banner: Some(Banner {
+                code: 220,
+                ..Banner::default()
+            }),
+            ehlo: Some(Ehlo::default()),
+            ..Port25::default()
+        };
+        // No STARTTLS offered: nothing more to learn in check; the audit still wants its relay
+        // test.
+        assert!(complete(&p, &opts));
+        assert!(!complete(&p, &ProbeOptions::default()));
+        p.starttls_offered = true;
+        assert!(!complete(&p, &opts));
+        p.ehlo_tls = Some(Ehlo::default());
+        assert!(complete(&p, &opts));
+        let refused = Port25 {
+            banner: Some(Banner {
+                code: 421,
+                ..Banner::default()
+            }),
+            ..Port25::default()
+        };
+        assert!(complete(&refused, &opts));
     }
 }
