@@ -4,6 +4,7 @@
 //! A` = `mailprobe check A --json`). Options are grouped under the same headings in `--help`
 //! and in the README: Discovery, Network, Credentials, Output, Thresholds, Batch, Round trip, Audit.
 
+mod file_layer;
 pub mod packaging;
 pub mod resolve;
 pub mod values;

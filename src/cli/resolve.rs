@@ -18,7 +18,7 @@ use mailprobe::config;
 use mailprobe::config::file::ConfigFile;
 use mailprobe::report::export::ExportFormat;
 
-use super::values;
+use super::file_layer;
 
 use super::{
     AuthMech, Cli, Command, CredArgs, ExportTo, FormatArg, GlobalArgs, OauthCommand, OauthFlowArg,
@@ -58,105 +58,13 @@ pub fn settings_with(
 ) -> Result<Settings, AppError> {
     let mut s = settings_flags(cli)?;
     // Every value is checked, also those a flag overrides: a bad file is never ignored.
-    apply_file(&mut s.clone(), f, &|_| false)
-        .map_err(|e| AppError::Usage(format!("{}: {e}", f.source.display())))?;
-    apply_file(&mut s, f, given)
-        .map_err(|e| AppError::Usage(format!("{}: {e}", f.source.display())))?;
+    let bad = |e: mailprobe::config::file::FileError| AppError::Usage(e.to_string());
+    file_layer::apply(&mut s.clone(), f, &|_| false).map_err(bad)?;
+    file_layer::apply(&mut s, f, given).map_err(bad)?;
     if let Command::Oauth(OauthCommand::Login(a)) = &cli.command {
-        oauth_client_from_file(&mut s, f, &a.address);
+        file_layer::oauth_client(&mut s, f, &a.address);
     }
     Ok(s)
-}
-
-/// `oauth login`: the client ID and the reference to its secret that the flags did not give,
-/// from the file's tables, by the address's provider database ID, else `default`.
-fn oauth_client_from_file(s: &mut Settings, f: &ConfigFile, address: &str) {
-    let provider = mailprobe::address::parse(address)
-        .ok()
-        .and_then(|ad| mailprobe::provider_db::by_domain(&ad.domain))
-        .map(|p| p.id.clone());
-    let pick = |table: &std::collections::BTreeMap<String, String>| {
-        provider
-            .as_ref()
-            .and_then(|p| table.get(p))
-            .or_else(|| table.get("default"))
-            .cloned()
-    };
-    let o = &mut s.oauth;
-    if o.client_id.is_none() {
-        o.client_id = pick(&f.oauth_client_id);
-    }
-    if o.client_secret.is_none() {
-        o.client_secret = pick(&f.oauth_client_secret_env)
-            .map(PasswordSource::Env)
-            .or_else(|| pick(&f.oauth_client_secret_file).map(|p| PasswordSource::File(p.into())));
-    }
-}
-
-/// The file's values for every key whose flag was not given, checked as the flag would be.
-fn apply_file(
-    s: &mut Settings,
-    f: &ConfigFile,
-    given: &dyn Fn(&str) -> bool,
-) -> Result<(), String> {
-    let take = |id: &str| !given(id);
-    let key = |k: &str, e: String| format!("{k}: {e}");
-    let num = |v: f64| v.to_string();
-    if let (Some(v), true) = (f.timeout, take("timeout")) {
-        s.net.timeout =
-            Duration::from_secs_f64(values::step_secs(&num(v)).map_err(|e| key("timeout", e))?);
-    }
-    if let (Some(v), true) = (f.deadline, take("deadline")) {
-        s.net.deadline =
-            Duration::from_secs_f64(values::step_secs(&num(v)).map_err(|e| key("deadline", e))?);
-    }
-    if let (Some(v), true) = (f.concurrency, take("concurrency")) {
-        s.net.concurrency =
-            values::concurrency(&v.to_string()).map_err(|e| key("concurrency", e))?;
-    }
-    if let (Some(v), true) = (f.per_host, take("per_host")) {
-        s.per_host = values::per_host(&v.to_string()).map_err(|e| key("per-host", e))?;
-    }
-    if let (Some(v), true) = (&f.format, take("format") && take("json")) {
-        s.output.format = match v.as_str() {
-            "human" => Format::Human,
-            "json" => Format::Json,
-            "nagios" => Format::Nagios,
-            other => return Err(format!("format: '{other}' is not human, json or nagios")),
-        };
-    }
-    if let (Some(v), true) = (&f.dns, take("dns")) {
-        s.net.dns = v
-            .iter()
-            .map(|d| config::parse_dns(d).map_err(|e| key("dns", e.to_string())))
-            .collect::<Result<_, _>>()?;
-    }
-    if let (Some(v), true) = (&f.ca_file, take("ca_file")) {
-        s.net.ca_file = Some(v.clone());
-    }
-    if let (Some(v), true) = (&f.ispdb_url, take("ispdb_url")) {
-        s.net.ispdb_url = v.clone();
-    }
-    let t = &mut s.thresholds;
-    let days = |v: i64, k: &str| values::cert_days(&v.to_string()).map_err(|e| key(k, e));
-    if let (Some(v), true) = (f.warn_cert_days, take("warn_cert_days")) {
-        t.warn_cert_days = days(v, "warn-cert-days")?;
-    }
-    if let (Some(v), true) = (f.crit_cert_days, take("crit_cert_days")) {
-        t.crit_cert_days = days(v, "crit-cert-days")?;
-    }
-    let secs = |v: f64, k: &str| values::threshold_secs(&num(v)).map_err(|e| key(k, e));
-    for (v, id, slot) in [
-        (f.warn_latency, "warn_latency", &mut t.warn_latency_s),
-        (f.crit_latency, "crit_latency", &mut t.crit_latency_s),
-        (f.warn_time, "warn_time", &mut t.warn_time_s),
-        (f.crit_time, "crit_time", &mut t.crit_time_s),
-    ] {
-        if let (Some(v), true) = (v, take(id)) {
-            *slot = Some(secs(v, &id.replace('_', "-"))?);
-        }
-    }
-    Ok(())
 }
 
 fn settings_flags(cli: &Cli) -> Result<Settings, AppError> {

@@ -72,6 +72,26 @@ pub struct ConfigFile {
     /// The file it came from, for messages about its values (empty: no file).
     #[serde(skip)]
     pub source: PathBuf,
+    /// The 1-based line of every key, by its dotted path (`timeout`,
+    /// `serve.modules.imap.timeout`), for messages about values that parse but are out of range.
+    #[serde(skip)]
+    pub lines: BTreeMap<String, usize>,
+}
+
+impl ConfigFile {
+    /// The error about the value of `key` (a dotted path): the file, the key's line, `message`.
+    pub fn error_at(&self, key: &str, message: impl Into<String>) -> FileError {
+        FileError {
+            path: self.source.display().to_string(),
+            line: self.line_of(key),
+            message: message.into(),
+        }
+    }
+
+    /// The line of `key` (a dotted path), when the file sets it.
+    pub fn line_of(&self, key: &str) -> Option<usize> {
+        self.lines.get(key).copied()
+    }
 }
 
 /// `[serve]`: the exporter.
@@ -196,13 +216,45 @@ pub fn read(path: &Path) -> Result<ConfigFile, FileError> {
 
 /// Parse the text of a file shown as `path` in errors.
 pub fn parse(text: &str, path: &str) -> Result<ConfigFile, FileError> {
-    toml::from_str(text).map_err(|e: toml::de::Error| FileError {
+    let mut c: ConfigFile = toml::from_str(text).map_err(|e: toml::de::Error| FileError {
         path: path.to_string(),
-        line: e
-            .span()
-            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1),
+        line: e.span().map(|s| line_at(text, s.start)),
         message: e.message().trim().to_string(),
-    })
+    })?;
+    // The document parsed above, so it parses again; its spans give each key's line.
+    if let Ok(doc) = toml::de::DeTable::parse(text) {
+        key_lines(doc.get_ref(), "", text, &mut c.lines);
+    }
+    Ok(c)
+}
+
+/// The 1-based line of byte `offset` of `text`.
+fn line_at(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// Record the line of every key of `table` (and of its tables) under `prefix`.
+fn key_lines(
+    table: &toml::de::DeTable<'_>,
+    prefix: &str,
+    text: &str,
+    out: &mut BTreeMap<String, usize>,
+) {
+    for (k, v) in table.iter() {
+        let path = match prefix {
+            "" => k.get_ref().to_string(),
+            p => format!("{p}.{}", k.get_ref()),
+        };
+        if let toml::de::DeValue::Table(t) = v.get_ref() {
+            key_lines(t, &path, text, out);
+        }
+        out.entry(path)
+            .or_insert_with(|| line_at(text, k.span().start));
+    }
 }
 
 #[cfg(test)]
@@ -271,6 +323,24 @@ mod tests {
         );
         let e = parse("timeout = \"x\"\n", "t.toml").unwrap_err();
         assert_eq!(e.line, Some(1), "{e}");
+    }
+
+    #[test]
+    fn every_key_has_its_line() {
+        let c = parse(
+            "# top\ntimeout = 5\n\n[serve]\nlisten = \"x:1\"\n\n[serve.modules.imap]\n\ntimeout = 0\n",
+            "c.toml",
+        )
+        .unwrap();
+        assert_eq!(c.line_of("timeout"), Some(2));
+        assert_eq!(c.line_of("serve.listen"), Some(5));
+        assert_eq!(c.line_of("serve.modules.imap.timeout"), Some(9));
+        assert_eq!(c.line_of("deadline"), None);
+        let e = c.error_at("serve.modules.imap.timeout", "timeout: too small");
+        assert_eq!(
+            (e.line, e.message.as_str()),
+            (Some(9), "timeout: too small")
+        );
     }
 
     #[test]

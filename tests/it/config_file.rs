@@ -1,6 +1,6 @@
 //! The configuration file: its values apply, a flag on the command line wins, a malformed
-//! file is an error naming the file and line (exit 3), `--config FILE` must exist, and the
-//! OAuth client ID can come from `[oauth-client-id]`.
+//! file — or a value out of range — is an error naming the file and line (exit 3), `--config
+//! FILE` must exist, and the OAuth client ID can come from `[oauth-client-id]`.
 
 use std::path::Path;
 
@@ -70,6 +70,45 @@ fn malformed_files_are_errors_with_file_and_line() {
     let (_, err, code) = discover(dir.path(), &["--config", "/nonexistent/mailprobe.toml"]);
     assert_eq!(code, 3);
     assert!(err.contains("/nonexistent/mailprobe.toml"), "{err}");
+}
+
+#[test]
+fn values_out_of_range_are_errors_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for (text, line, says, flags) in [
+        (
+            "# defaults\nformat = \"json\"\n\ntimeout = 0\n",
+            4,
+            "timeout: must be between 1 and 86400 seconds",
+            &[][..],
+        ),
+        (
+            "timeout = 0\n",
+            1,
+            "timeout: must be between",
+            &["--timeout", "5"][..],
+        ),
+        (
+            "per-host = 0\n",
+            1,
+            "per-host: must be a whole number between 1 and 64",
+            &[],
+        ),
+        (
+            "warn-cert-days = 10\n\ncrit-cert-days = 20\n",
+            3,
+            "warn-cert-days (10) must not be below crit-cert-days (20)",
+            &[],
+        ),
+    ] {
+        let p = write(dir.path(), text);
+        let (out, err, code) = discover(dir.path(), flags);
+        assert_eq!(code, 3, "{text}: {out}{err}");
+        assert!(
+            err.contains(&format!("error: {}:{line}: {says}", p.display())),
+            "{text}: {err}"
+        );
+    }
 }
 
 #[test]
