@@ -2,7 +2,7 @@
 //! the policies a sender applies to it — MTA-STS (RFC 8461), TLS-RPT (RFC 8460), SPF (RFC 7208),
 //! DMARC (RFC 7489), DKIM keys (RFC 6376) — each checked concurrently, compared with what the
 //! DNS and the servers actually say, every problem a finding with the evidence in
-//! [`Inbound`].
+//! [`Inbound`]. `check`'s Receiving section is the MX part alone ([`receiving`]).
 
 pub mod dane;
 pub mod dkim;
