@@ -22,5 +22,6 @@ mod provenance;
 mod provider_db;
 mod roundtrip;
 mod serve;
+mod shape;
 mod usage;
 mod verdict;
