@@ -81,18 +81,45 @@ pub async fn run(
     let own = addr.ascii();
     let from = opts.from.clone().unwrap_or_else(|| own.clone());
     let to = opts.to.clone().unwrap_or_else(|| own.clone());
-    let token = message::new_token();
-    let now = SystemTime::now()
+    let msg = message::build(&from, &to, &message::new_token(), unix_now());
+    let mut rep = blank_report(&msg, &from, &to, outgoing);
+    if let Some(accepted_at) = submit_step(&net, outgoing, &auth, &msg, &mut rep).await {
+        match fetcher(&net, auth, &own, &to, creds, opts) {
+            Some(fetch_auth) => {
+                let fetch = Fetch {
+                    incoming,
+                    auth: &fetch_auth,
+                    accepted_at,
+                };
+                fetch_step(&net, fetch, &msg, opts, &mut rep).await;
+            }
+            None => accepted_only(&to, &mut rep),
+        }
+    }
+    rep.total_ms = start.elapsed().as_millis() as u64;
+    rep
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    let msg = message::build(&from, &to, &token, now);
-    let mut rep = RoundtripReport {
+        .unwrap_or(0)
+}
+
+/// The report before anything was sent: a failed submission until the server accepts.
+fn blank_report(
+    msg: &message::TestMessage,
+    from: &str,
+    to: &str,
+    outgoing: &Setting,
+) -> RoundtripReport {
+    RoundtripReport {
         result: RoundtripResult::SubmitFailed,
-        from: from.clone(),
-        to: to.clone(),
+        from: from.to_string(),
+        to: to.to_string(),
         message_id: msg.message_id.clone(),
-        token: token.clone(),
+        token: msg.token.clone(),
         submit_server: url(outgoing),
         submit_steps: Vec::new(),
         queue_id: None,
@@ -109,14 +136,23 @@ pub async fn run(
         submit_auth: Vec::new(),
         fetch_auth: Vec::new(),
         findings: Vec::new(),
-    };
+    }
+}
 
-    let sub = submit::submit(&net, outgoing, &auth, &from, &to, &msg.bytes).await;
+/// Submits the test message; returns when the server accepted it, or records why it did not.
+async fn submit_step(
+    net: &Arc<Net>,
+    outgoing: &Setting,
+    auth: &Authenticator,
+    msg: &message::TestMessage,
+    rep: &mut RoundtripReport,
+) -> Option<Instant> {
+    let sub = submit::submit(net, outgoing, auth, &rep.from, &rep.to, &msg.bytes).await;
     rep.submit_steps = sub.steps;
     rep.queue_id = sub.queue_id;
     refusal_findings(&sub.auth, &rep.submit_server, &mut rep.findings);
     rep.submit_auth = sub.auth;
-    let Some(accepted_at) = sub.accepted_at else {
+    if sub.accepted_at.is_none() {
         rep.findings.push(
             Finding::new(
                 Severity::Critical,
@@ -129,64 +165,76 @@ pub async fn run(
             )
             .hint("See the submit steps: the failing SMTP command and the server's reply."),
         );
-        rep.total_ms = start.elapsed().as_millis() as u64;
-        return rep;
-    };
+    }
+    sub.accepted_at
+}
 
-    // Who fetches: the address itself, or the --to mailbox with its own credentials.
-    let fetch_auth = if to.eq_ignore_ascii_case(&own) {
-        Some(auth)
-    } else {
-        match (&opts.to_password, crate::address::parse(&to)) {
-            (Some(pw), Ok(to_addr)) => {
-                let c = Credentials {
-                    user: opts.to_user.clone(),
-                    password: Some(pw.clone()),
-                    ..creds.clone()
-                };
-                Some(
-                    Authenticator::new(
-                        Credentials {
-                            oauth_token: None,
-                            mech: None,
-                            ..c
-                        },
-                        &to_addr,
-                    )
-                    .with_net(net.clone()),
-                )
-            }
-            _ => None,
-        }
+/// Who fetches: the address itself, or the `--to` mailbox with its own credentials (none when
+/// its password was not given).
+fn fetcher(
+    net: &Arc<Net>,
+    own_auth: Authenticator,
+    own: &str,
+    to: &str,
+    creds: &Credentials,
+    opts: &RoundtripOptions,
+) -> Option<Authenticator> {
+    if to.eq_ignore_ascii_case(own) {
+        return Some(own_auth);
+    }
+    let (Some(pw), Ok(to_addr)) = (&opts.to_password, crate::address::parse(to)) else {
+        return None;
     };
-    let Some(fetch_auth) = fetch_auth else {
-        rep.result = RoundtripResult::Accepted;
-        rep.findings.push(
-            Finding::new(
-                Severity::Info,
-                FindingCode::RoundtripAcceptedOnly,
-                format!("the message to {to} was accepted for delivery; it was not fetched back"),
-            )
-            .hint("Give --to-user and --to-password-env to check that it arrives."),
-        );
-        rep.total_ms = start.elapsed().as_millis() as u64;
-        return rep;
+    let c = Credentials {
+        user: opts.to_user.clone(),
+        password: Some(pw.clone()),
+        oauth_token: None,
+        mech: None,
+        ..creds.clone()
     };
+    Some(Authenticator::new(c, &to_addr).with_net(net.clone()))
+}
 
+/// Accepted, and nobody to fetch it back with.
+fn accepted_only(to: &str, rep: &mut RoundtripReport) {
+    rep.result = RoundtripResult::Accepted;
+    rep.findings.push(
+        Finding::new(
+            Severity::Info,
+            FindingCode::RoundtripAcceptedOnly,
+            format!("the message to {to} was accepted for delivery; it was not fetched back"),
+        )
+        .hint("Give --to-user and --to-password-env to check that it arrives."),
+    );
+}
+
+/// Where and as whom the message is fetched back, and when it was accepted.
+struct Fetch<'a> {
+    incoming: &'a Setting,
+    auth: &'a Authenticator,
+    accepted_at: Instant,
+}
+
+/// Waits for the message in the mailbox, records what was found (or why not) and deletes it.
+async fn fetch_step(
+    net: &Arc<Net>,
+    fetch: Fetch<'_>,
+    msg: &message::TestMessage,
+    opts: &RoundtripOptions,
+    rep: &mut RoundtripReport,
+) {
+    let incoming = fetch.incoming;
     rep.fetch_server = Some(url(incoming));
     let ours = imap_fetch::Ours {
         message_id: &msg.message_id,
         token: &msg.token,
     };
+    let (wait, keep) = (opts.wait, opts.keep);
     let found = match incoming.protocol {
         Protocol::Pop3 => {
-            pop3_fetch::wait_and_fetch(&net, incoming, &fetch_auth, ours, opts.wait, opts.keep)
-                .await
+            pop3_fetch::wait_and_fetch(net, incoming, fetch.auth, ours, wait, keep).await
         }
-        _ => {
-            imap_fetch::wait_and_fetch(&net, incoming, &fetch_auth, ours, opts.wait, opts.keep)
-                .await
-        }
+        _ => imap_fetch::wait_and_fetch(net, incoming, fetch.auth, ours, wait, keep).await,
     };
     refusal_findings(
         &found.auth,
@@ -203,31 +251,34 @@ pub async fn run(
     match found.found_at {
         Some(t) => {
             rep.result = RoundtripResult::Delivered;
-            rep.latency_ms = Some(t.saturating_duration_since(accepted_at).as_millis() as u64);
-            rep.folder = found.folder.clone();
+            let latency = t.saturating_duration_since(fetch.accepted_at);
+            rep.latency_ms = Some(latency.as_millis() as u64);
+            rep.folder = found.folder;
         }
-        None if matches!(found.error, Some(RoundtripError::NotArrived(_))) => {
-            rep.result = RoundtripResult::NotArrived;
-            rep.findings.push(
-                Finding::new(Severity::Critical, FindingCode::RoundtripNotArrived, format!("the test message did not arrive within {} s (searched INBOX and Junk)", opts.wait.as_secs()))
-                    .hint("Check the server's mail log for the queue id; delivery may be delayed or the message filtered."),
-            );
-        }
-        None => {
-            rep.result = RoundtripResult::FetchFailed;
-            rep.findings.push(Finding::new(
-                Severity::Critical,
-                FindingCode::RoundtripFetchFailed,
-                format!(
-                    "cannot check the mailbox: {}",
-                    found.error.map(|e| e.to_string()).unwrap_or_default()
-                ),
-            ));
-        }
+        None => not_found(found.error, opts.wait, rep),
     }
-    outcome_findings(&mut rep);
-    rep.total_ms = start.elapsed().as_millis() as u64;
-    rep
+    outcome_findings(rep);
+}
+
+/// The message was not fetched: it did not arrive in time, or the mailbox could not be read.
+fn not_found(error: Option<RoundtripError>, wait: Duration, rep: &mut RoundtripReport) {
+    if matches!(error, Some(RoundtripError::NotArrived(_))) {
+        rep.result = RoundtripResult::NotArrived;
+        rep.findings.push(
+            Finding::new(Severity::Critical, FindingCode::RoundtripNotArrived, format!("the test message did not arrive within {} s (searched INBOX and Junk)", wait.as_secs()))
+                .hint("Check the server's mail log for the queue id; delivery may be delayed or the message filtered."),
+        );
+    } else {
+        rep.result = RoundtripResult::FetchFailed;
+        rep.findings.push(Finding::new(
+            Severity::Critical,
+            FindingCode::RoundtripFetchFailed,
+            format!(
+                "cannot check the mailbox: {}",
+                error.map(|e| e.to_string()).unwrap_or_default()
+            ),
+        ));
+    }
 }
 
 fn refusal_findings(attempts: &[AuthAttempt], server: &str, out: &mut Vec<Finding>) {
