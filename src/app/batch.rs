@@ -157,55 +157,19 @@ pub async fn run(
     }
     let format = s.output.format;
     let reporter: &dyn Reporter = io.reporter;
-    let cache = Arc::new(DiscoveryCache::default());
     reporter.on_batch_start(entries.len());
-    let thresholds = s.thresholds;
     let concurrency = s.net.concurrency.max(1);
-    // One set of connection limits for the whole batch: --per-host holds across addresses.
-    let limits = crate::probe::limits::Limits::new(concurrency * 4, s.per_host);
-    let jobs = entries.iter().map(|e| {
-        let cache = cache.clone();
-        let net = net.clone();
-        let limits = limits.clone();
-        async move {
-            let started = Instant::now();
-            // Each address gets the whole --deadline from when its check starts.
-            let net = net.rearmed();
-            let parsed = match &e.problem {
-                Some(p) => Err(p.clone()),
-                None => address::parse(&e.address).map_err(|err| err.to_string()),
-            };
-            let r = match parsed {
-                Err(err) => error_report(e, &err),
-                Ok(addr) => {
-                    let creds = match entry_credentials(e, base_creds) {
-                        Ok(c) => c,
-                        Err(msg) => return error_report(e, &msg),
-                    };
-                    let mut opts = probe_options(s, &creds, Some(&addr), &net);
-                    // A batch table has no room for transcripts.
-                    opts.transcript = false;
-                    opts.limits = Some(limits.clone());
-                    let mut r = match cache.slot(&addr) {
-                        Slot::Known(f) => {
-                            let d = DiscoveryCache::known(f, &net, &addr).await;
-                            check_address(&net, &addr, d, &opts, started).await
-                        }
-                        Slot::First(tx) => {
-                            let a = addr.clone();
-                            let publish = move |d: &Discovered| {
-                                let _ = tx.send(Arc::new((a, d.clone())));
-                            };
-                            check_with(&net, &addr, &opts, started, publish).await
-                        }
-                    };
-                    r.apply_thresholds(&thresholds);
-                    r
-                }
-            };
-            reporter.on_address_done(&r);
-            r
-        }
+    let shared = &Batch {
+        s,
+        base_creds,
+        cache: DiscoveryCache::default(),
+        // One set of connection limits for the whole batch: --per-host holds across addresses.
+        limits: crate::probe::limits::Limits::new(concurrency * 4, s.per_host),
+    };
+    let jobs = entries.iter().map(|e| async move {
+        let r = shared.check_entry(net, e).await;
+        reporter.on_address_done(&r);
+        r
     });
     let mut summary = BatchSummary::default();
     let mut metrics = Vec::new();
@@ -227,25 +191,74 @@ pub async fn run(
         };
         let _ = out.write_all(text.as_bytes());
     }
-    let worst = summary.worst();
-    match format {
-        Format::Human => {
-            let _ = out.write_all(batch::summary(&summary).as_bytes());
-        }
-        Format::Nagios => {
-            let _ = out.write_all(batch::nagios_summary(&summary, "addresses").as_bytes());
-        }
-        // One exposition: each family's samples must stay together.
-        Format::OpenMetrics => {
-            let _ = out.write_all(crate::report::openmetrics::render_many(&metrics).as_bytes());
-        }
-        Format::Json => {}
-    }
+    write_summary(format, &summary, &metrics, out);
     // With JSON Lines the summary is not part of the output: stdout stays pure JSON.
     let side =
         matches!(format, Format::Json | Format::OpenMetrics).then(|| batch::summary(&summary));
     reporter.on_batch_complete(side.as_deref());
-    Ok(worst)
+    Ok(summary.worst())
+}
+
+/// What every address of one batch shares: settings, credentials, discovery per domain and
+/// connection limits.
+struct Batch<'a> {
+    s: &'a Settings,
+    base_creds: &'a Credentials,
+    cache: DiscoveryCache,
+    limits: Arc<crate::probe::limits::Limits>,
+}
+
+impl Batch<'_> {
+    /// Checks one line of the batch: its own credentials, the domain's discovery (done once,
+    /// by the first address of the domain) and the probes; a bad line is a report saying why.
+    async fn check_entry(&self, net: &Arc<Net>, e: &Entry) -> Report {
+        let started = Instant::now();
+        // Each address gets the whole --deadline from when its check starts.
+        let net = net.rearmed();
+        let parsed = match &e.problem {
+            Some(p) => Err(p.clone()),
+            None => address::parse(&e.address).map_err(|err| err.to_string()),
+        };
+        let addr = match parsed {
+            Ok(addr) => addr,
+            Err(err) => return error_report(e, &err),
+        };
+        let creds = match entry_credentials(e, self.base_creds) {
+            Ok(c) => c,
+            Err(msg) => return error_report(e, &msg),
+        };
+        let mut opts = probe_options(self.s, &creds, Some(&addr), &net);
+        // A batch table has no room for transcripts.
+        opts.transcript = false;
+        opts.limits = Some(self.limits.clone());
+        let mut r = match self.cache.slot(&addr) {
+            Slot::Known(f) => {
+                let d = DiscoveryCache::known(f, &net, &addr).await;
+                check_address(&net, &addr, d, &opts, started).await
+            }
+            Slot::First(tx) => {
+                let a = addr.clone();
+                let publish = move |d: &Discovered| {
+                    let _ = tx.send(Arc::new((a, d.clone())));
+                };
+                check_with(&net, &addr, &opts, started, publish).await
+            }
+        };
+        r.apply_thresholds(&self.s.thresholds);
+        r
+    }
+}
+
+/// The batch's closing lines: the summary table, the Nagios line or the OpenMetrics exposition.
+fn write_summary(format: Format, summary: &BatchSummary, metrics: &[Report], out: &mut dyn Write) {
+    let text = match format {
+        Format::Human => batch::summary(summary),
+        Format::Nagios => batch::nagios_summary(summary, "addresses"),
+        // One exposition: each family's samples must stay together.
+        Format::OpenMetrics => crate::report::openmetrics::render_many(metrics),
+        Format::Json => return,
+    };
+    let _ = out.write_all(text.as_bytes());
 }
 
 /// Per-line credentials: the CSV's user and password variable override the command line's.
