@@ -60,6 +60,37 @@ fn sources_list(s: &[Source]) -> String {
 pub fn render(r: &Report, opts: HumanOptions) -> String {
     let r = &safe::report(r);
     let mut o = String::new();
+    heading(&mut o, r);
+    settings_section(&mut o, r);
+    if let Some(i) = &r.inbound {
+        inbound::render(&mut o, i, r.command != "check");
+    }
+    if let Some(rt) = &r.roundtrip {
+        o.push_str("\nRound trip\n");
+        for line in super::roundtrip::summary_lines(rt) {
+            let _ = writeln!(o, "  {line}");
+        }
+    }
+    if !r.probes.is_empty() {
+        o.push_str("\nProbes\n");
+        for p in &r.probes {
+            probe_block(&mut o, p);
+        }
+    }
+    candidates_section(&mut o, &r.discovery.candidates);
+    attempts_section(&mut o, &r.discovery.attempts, opts.all_attempts);
+    findings_section(&mut o, &r.findings);
+    let _ = writeln!(
+        o,
+        "\nStatus: {} ({} ms)",
+        status_word(r.status),
+        r.elapsed_ms
+    );
+    o
+}
+
+/// The command and its subject, then the provider the database matched, with its hints.
+fn heading(o: &mut String, r: &Report) {
     let _ = write!(o, "{} {}", r.command.bold(), super::subject(r));
     if let Some(u) = &r.domain_unicode {
         let _ = write!(o, "  ({u})");
@@ -79,82 +110,66 @@ pub fn render(r: &Report, opts: HumanOptions) -> String {
             let _ = writeln!(o, "Documentation: {d}");
         }
     }
-    if let Some(s) = &r.settings {
-        o.push_str("\nWorking settings\n");
-        // `probe` may name servers of one direction only: the other one was not asked about.
-        let asked = |incoming: bool| {
-            r.address.is_some()
-                || r.discovery
-                    .candidates
-                    .iter()
-                    .any(|c| c.protocol.is_incoming() == incoming)
-        };
-        setting_line(&mut o, "Incoming", s.incoming.as_ref(), asked(true));
-        setting_line(&mut o, "Outgoing", s.outgoing.as_ref(), asked(false));
+}
+
+/// The verdict: the working incoming and outgoing settings.
+fn settings_section(o: &mut String, r: &Report) {
+    let Some(s) = &r.settings else { return };
+    o.push_str("\nWorking settings\n");
+    // `probe` may name servers of one direction only: the other one was not asked about.
+    let asked = |incoming: bool| {
+        r.address.is_some()
+            || r.discovery
+                .candidates
+                .iter()
+                .any(|c| c.protocol.is_incoming() == incoming)
+    };
+    setting_line(o, "Incoming", s.incoming.as_ref(), asked(true));
+    setting_line(o, "Outgoing", s.outgoing.as_ref(), asked(false));
+}
+
+/// One aligned line per candidate: protocol, host, port, security, user name, sources.
+fn candidates_section(o: &mut String, candidates: &[Candidate]) {
+    if candidates.is_empty() {
+        return;
     }
-    if let Some(i) = &r.inbound {
-        inbound::render(&mut o, i, r.command != "check");
+    o.push_str("\nCandidates\n");
+    let hw = candidates.iter().map(|c| c.host.len()).max().unwrap_or(0);
+    for c in candidates {
+        let _ = writeln!(
+            o,
+            "  {}  {:<hw$}  {:>5}  {:<8}  {:<28}  {}",
+            proto_label(c.protocol),
+            c.host,
+            c.port,
+            c.security.client_label(),
+            c.username
+                .as_deref()
+                .map(|u| format!("username: {u}"))
+                .unwrap_or_default(),
+            sources_list(&c.sources).dimmed(),
+        );
     }
-    if let Some(rt) = &r.roundtrip {
-        o.push_str("\nRound trip\n");
-        for line in super::roundtrip::summary_lines(rt) {
-            let _ = writeln!(o, "  {line}");
+}
+
+/// Each finding: severity, code and message, and its hint below.
+fn findings_section(o: &mut String, findings: &[Finding]) {
+    if findings.is_empty() {
+        return;
+    }
+    o.push_str("\nFindings\n");
+    for f in findings {
+        let _ = writeln!(
+            o,
+            "  {}  {}: {}",
+            severity_word(f.severity),
+            f.code.as_str().bold(),
+            f.message
+        );
+        if let Some(h) = &f.hint {
+            let _ = writeln!(o, "            hint: {h}");
         }
     }
-    if !r.probes.is_empty() {
-        o.push_str("\nProbes\n");
-        for p in &r.probes {
-            probe_block(&mut o, p);
-        }
-    }
-    if !r.discovery.candidates.is_empty() {
-        o.push_str("\nCandidates\n");
-        let hw = r
-            .discovery
-            .candidates
-            .iter()
-            .map(|c| c.host.len())
-            .max()
-            .unwrap_or(0);
-        for c in &r.discovery.candidates {
-            let _ = writeln!(
-                o,
-                "  {}  {:<hw$}  {:>5}  {:<8}  {:<28}  {}",
-                proto_label(c.protocol),
-                c.host,
-                c.port,
-                c.security.client_label(),
-                c.username
-                    .as_deref()
-                    .map(|u| format!("username: {u}"))
-                    .unwrap_or_default(),
-                sources_list(&c.sources).dimmed(),
-            );
-        }
-    }
-    attempts_section(&mut o, &r.discovery.attempts, opts.all_attempts);
-    if !r.findings.is_empty() {
-        o.push_str("\nFindings\n");
-        for f in &r.findings {
-            let _ = writeln!(
-                o,
-                "  {}  {}: {}",
-                severity_word(f.severity),
-                f.code.as_str().bold(),
-                f.message
-            );
-            if let Some(h) = &f.hint {
-                let _ = writeln!(o, "            hint: {h}");
-            }
-        }
-    }
-    let _ = writeln!(
-        o,
-        "\nStatus: {} ({} ms)",
-        status_word(r.status),
-        r.elapsed_ms
-    );
-    o
 }
 
 /// The attempts that found something or failed (every one with `all`), then one line for those
@@ -257,18 +272,8 @@ fn login_reply(r: &str) -> String {
     }
 }
 
+/// One probe: its verdict line, the steps with their timings, TLS, logins and transcript.
 fn probe_block(o: &mut String, p: &Probe) {
-    let verdict = match &p.outcome {
-        Outcome::Working { tls_valid: true } => "working".green().to_string(),
-        Outcome::Working { tls_valid: false } => {
-            "working, certificate not valid".yellow().to_string()
-        }
-        // Stopped by the scheduler, not failed: the verdict no longer needed it.
-        Outcome::Failed { phase, error, .. } if *phase == Phase::Cancelled => {
-            format!("{}: {error}", "stopped".dimmed())
-        }
-        Outcome::Failed { phase, error, .. } => format!("{} at {phase}: {error}", "failed".red()),
-    };
     let _ = writeln!(
         o,
         "  {} {}:{} {}  {}  [{}]",
@@ -276,7 +281,7 @@ fn probe_block(o: &mut String, p: &Probe) {
         p.host,
         p.port,
         p.security.client_label(),
-        verdict,
+        probe_verdict(&p.outcome),
         sources_list(&p.sources).dimmed()
     );
     if let Some(t) = &p.connected_to {
@@ -299,27 +304,58 @@ fn probe_block(o: &mut String, p: &Probe) {
         let _ = writeln!(o, "      {}", steps.join(" · "));
     }
     if let Some(t) = &p.tls {
-        let cert = if t.verified {
-            "certificate valid".to_string()
-        } else {
-            format!(
-                "certificate NOT valid: {}",
-                t.verify_error.as_deref().unwrap_or("unknown")
-            )
-        };
-        let _ = writeln!(
-            o,
-            "      {} {}  {}  expires {} ({} days)",
-            t.version,
-            t.cipher,
-            cert,
-            t.not_after.as_deref().unwrap_or("?"),
-            t.days_left
-                .map(|d| d.to_string())
-                .unwrap_or_else(|| "?".into())
-        );
+        tls_line(o, t);
     }
-    for a in &p.auth {
+    login_lines(o, &p.auth);
+    if let Some(lines) = &p.transcript {
+        for l in lines {
+            let _ = writeln!(o, "      {:>6} {} {}", l.t_ms, l.dir, l.line);
+        }
+    }
+}
+
+/// Working (with a valid certificate or not), stopped by the scheduler, or failed at a phase.
+fn probe_verdict(outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Working { tls_valid: true } => "working".green().to_string(),
+        Outcome::Working { tls_valid: false } => {
+            "working, certificate not valid".yellow().to_string()
+        }
+        // Stopped by the scheduler, not failed: the verdict no longer needed it.
+        Outcome::Failed { phase, error, .. } if *phase == Phase::Cancelled => {
+            format!("{}: {error}", "stopped".dimmed())
+        }
+        Outcome::Failed { phase, error, .. } => format!("{} at {phase}: {error}", "failed".red()),
+    }
+}
+
+/// TLS version and cipher, whether the certificate verified, and when it expires.
+fn tls_line(o: &mut String, t: &TlsInfo) {
+    let cert = if t.verified {
+        "certificate valid".to_string()
+    } else {
+        format!(
+            "certificate NOT valid: {}",
+            t.verify_error.as_deref().unwrap_or("unknown")
+        )
+    };
+    let _ = writeln!(
+        o,
+        "      {} {}  {}  expires {} ({} days)",
+        t.version,
+        t.cipher,
+        cert,
+        t.not_after.as_deref().unwrap_or("?"),
+        t.days_left
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "?".into())
+    );
+}
+
+/// Each login attempt (mechanism, user, accepted or refused, the server's reply), or why none
+/// was tried.
+fn login_lines(o: &mut String, attempts: &[AuthAttempt]) {
+    for a in attempts {
         if a.is_note() {
             let why = a.response.as_deref().unwrap_or("");
             let _ = writeln!(o, "      login {}: {why}", "skipped".yellow());
@@ -338,11 +374,6 @@ fn probe_block(o: &mut String, p: &Probe) {
             res,
             login_reply(a.response.as_deref().unwrap_or(""))
         );
-    }
-    if let Some(lines) = &p.transcript {
-        for l in lines {
-            let _ = writeln!(o, "      {:>6} {} {}", l.t_ms, l.dir, l.line);
-        }
     }
 }
 

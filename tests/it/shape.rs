@@ -22,11 +22,9 @@ const MAX_FILE_LINES: usize = 500;
 const LONG_FNS_LEFT: &[(&str, &str)] = &[
     ("src/probe/schedule.rs", "probe_feed"),
     ("src/cli/resolve.rs", "task"),
-    ("src/report/human.rs", "render"),
     ("src/app/audit.rs", "run_batch"),
     ("src/discover/autoconfig/server.rs", "Section::finish"),
     ("src/probe/findings.rs", "findings"),
-    ("src/report/human.rs", "probe_block"),
     ("src/app/mod.rs", "run"),
     ("src/net/connect.rs", "race"),
     ("src/auth/login.rs", "sasl_exchange"),
