@@ -100,93 +100,43 @@ impl Section {
 
     /// Validate and resolve; non-fatal remarks go to `warnings`.
     pub(super) fn finish(self, addr: &Address, warnings: &mut Vec<String>) -> SectionResult {
+        match self.resolve(addr, warnings) {
+            Ok(entry) => SectionResult::Server(entry),
+            Err(other) => other,
+        }
+    }
+
+    /// The checks in document terms: type, then hostname, port, socketType, authentication and
+    /// username; the first that fails names why the section is dropped.
+    fn resolve(
+        self,
+        addr: &Address,
+        warnings: &mut Vec<String>,
+    ) -> Result<ServerEntry, SectionResult> {
         let label = self.label();
-        let element = if self.incoming {
-            "incomingServer"
-        } else {
-            "outgoingServer"
-        };
-        let ty = match &self.server_type {
-            None => return SectionResult::Dropped("no type attribute".into()),
-            Some(Err(e)) => return SectionResult::Dropped(format!("type attribute: {e}")),
-            Some(Ok(t)) => t.as_str(),
-        };
-        let protocol = match (self.incoming, ty.to_ascii_lowercase().as_str()) {
-            (true, "imap") => Protocol::Imap,
-            (true, "pop3") => Protocol::Pop3,
-            (false, "smtp") => Protocol::Smtp,
-            (_, "imap" | "pop3" | "smtp") => {
-                return SectionResult::Dropped(format!(
-                    "type '{ty}' does not belong in <{element}>"
-                ));
-            }
-            _ => {
-                return SectionResult::Ignored(IgnoredServer {
-                    element: element.into(),
-                    server_type: ty.into(),
-                });
-            }
-        };
+        let protocol = self.protocol()?;
         for n in &self.notes {
             warnings.push(format!("{label}: {n}"));
         }
-        let host = match self.hostname {
-            None => return SectionResult::Dropped("no hostname".into()),
-            Some(Err(e)) => return SectionResult::Dropped(format!("hostname: {e}")),
-            Some(Ok(raw)) => match check_host(&substitute(&raw, addr)) {
-                Ok(h) => h,
-                Err(e) => {
-                    return SectionResult::Dropped(format!(
-                        "hostname '{raw}' is not a valid host name: {e}"
-                    ));
-                }
-            },
-        };
-        let port = match self.port {
-            None => return SectionResult::Dropped("no port".into()),
-            Some(Err(e)) => return SectionResult::Dropped(format!("port: {e}")),
-            Some(Ok(p)) => match parse_port(&p) {
-                Ok(p) => p,
-                Err(e) => return SectionResult::Dropped(e),
-            },
-        };
+        let host = resolved_host(self.hostname, addr).map_err(SectionResult::Dropped)?;
+        let port = port_of(self.port).map_err(SectionResult::Dropped)?;
         if self.security.is_empty() {
             let why = if self.saw_socket_type {
                 "no known socketType"
             } else {
                 "no socketType"
             };
-            return SectionResult::Dropped(why.into());
+            return Err(SectionResult::Dropped(why.into()));
         }
         // Draft §"Multiple authentication alternatives": none supported → ignore the section.
         if self.saw_auth && self.auth.is_empty() {
-            return SectionResult::Dropped("no known authentication method".into());
+            return Err(SectionResult::Dropped(
+                "no known authentication method".into(),
+            ));
         }
-        let username = match self.username {
-            None => None,
-            Some(Err(e)) => return SectionResult::Dropped(format!("username: {e}")),
-            Some(Ok(u)) if u.is_empty() => None,
-            Some(Ok(u)) => {
-                let resolved = substitute(&u, addr);
-                if resolved.len() > MAX_USERNAME {
-                    return SectionResult::Dropped(format!(
-                        "username longer than {MAX_USERNAME} bytes"
-                    ));
-                }
-                // A CR/LF (from `&#13;&#10;`) would let the file inject protocol commands
-                // into an IMAP LOGIN or SMTP AUTH line.
-                if resolved.chars().any(char::is_control) {
-                    return SectionResult::Dropped("username contains control characters".into());
-                }
-                if has_placeholder(&u) {
-                    warnings.push(format!(
-                        "{label}: username '{u}' has an unknown placeholder"
-                    ));
-                }
-                Some(resolved)
-            }
-        };
-        SectionResult::Server(ServerEntry {
+        let username = resolved_username(self.username, addr, &label, warnings)
+            .map_err(SectionResult::Dropped)?;
+        Ok(ServerEntry {
             incoming: self.incoming,
             protocol,
             host,
@@ -196,6 +146,83 @@ impl Section {
             auth: self.auth,
         })
     }
+
+    /// The `type` attribute as a protocol this tool probes, in the element it belongs to; a
+    /// type it does not probe (ews, jmap, …) is ignored rather than dropped.
+    fn protocol(&self) -> Result<Protocol, SectionResult> {
+        let element = if self.incoming {
+            "incomingServer"
+        } else {
+            "outgoingServer"
+        };
+        let ty = match &self.server_type {
+            None => return Err(SectionResult::Dropped("no type attribute".into())),
+            Some(Err(e)) => return Err(SectionResult::Dropped(format!("type attribute: {e}"))),
+            Some(Ok(t)) => t.as_str(),
+        };
+        match (self.incoming, ty.to_ascii_lowercase().as_str()) {
+            (true, "imap") => Ok(Protocol::Imap),
+            (true, "pop3") => Ok(Protocol::Pop3),
+            (false, "smtp") => Ok(Protocol::Smtp),
+            (_, "imap" | "pop3" | "smtp") => Err(SectionResult::Dropped(format!(
+                "type '{ty}' does not belong in <{element}>"
+            ))),
+            _ => Err(SectionResult::Ignored(IgnoredServer {
+                element: element.into(),
+                server_type: ty.into(),
+            })),
+        }
+    }
+}
+
+/// `<hostname>` with its placeholders resolved, if it is a valid host name.
+fn resolved_host(hostname: Option<Text>, addr: &Address) -> Result<String, String> {
+    match hostname {
+        None => Err("no hostname".into()),
+        Some(Err(e)) => Err(format!("hostname: {e}")),
+        Some(Ok(raw)) => check_host(&substitute(&raw, addr))
+            .map_err(|e| format!("hostname '{raw}' is not a valid host name: {e}")),
+    }
+}
+
+/// `<port>` as a number.
+fn port_of(port: Option<Text>) -> Result<u16, String> {
+    match port {
+        None => Err("no port".into()),
+        Some(Err(e)) => Err(format!("port: {e}")),
+        Some(Ok(p)) => parse_port(&p),
+    }
+}
+
+/// `<username>` with its placeholders resolved (none when absent or empty); refused when too
+/// long or when it holds control characters.
+fn resolved_username(
+    username: Option<Text>,
+    addr: &Address,
+    label: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Option<String>, String> {
+    let u = match username {
+        None => return Ok(None),
+        Some(Err(e)) => return Err(format!("username: {e}")),
+        Some(Ok(u)) if u.is_empty() => return Ok(None),
+        Some(Ok(u)) => u,
+    };
+    let resolved = substitute(&u, addr);
+    if resolved.len() > MAX_USERNAME {
+        return Err(format!("username longer than {MAX_USERNAME} bytes"));
+    }
+    // A CR/LF (from `&#13;&#10;`) would let the file inject protocol commands into an IMAP
+    // LOGIN or SMTP AUTH line.
+    if resolved.chars().any(char::is_control) {
+        return Err("username contains control characters".into());
+    }
+    if has_placeholder(&u) {
+        warnings.push(format!(
+            "{label}: username '{u}' has an unknown placeholder"
+        ));
+    }
+    Ok(Some(resolved))
 }
 
 fn first(slot: &mut Option<Text>, text: Text, name: &str, notes: &mut Vec<String>) {
