@@ -66,54 +66,7 @@ impl Stats {
     /// The exposition of `GET /metrics`.
     pub fn render(&self, flavor: Flavor) -> String {
         let mut m = Metrics::default();
-        self.with(|c| {
-            for ((module, status), n) in &c.probes {
-                m.add(
-                    "mailprobe_exporter_probes_total",
-                    Kind::Counter,
-                    "Probes run, by module and status",
-                    &[("module", module), ("status", status)],
-                    *n as f64,
-                );
-            }
-            for (module, n) in &c.cached {
-                m.add(
-                    "mailprobe_exporter_cache_hits_total",
-                    Kind::Counter,
-                    "Scrapes answered from a result younger than min-interval",
-                    &[("module", module)],
-                    *n as f64,
-                );
-            }
-            for (module, n) in &c.timeouts {
-                m.add(
-                    "mailprobe_exporter_probe_timeouts_total",
-                    Kind::Counter,
-                    "Probes stopped at their time budget",
-                    &[("module", module)],
-                    *n as f64,
-                );
-            }
-            for (module, (sum, _)) in &c.durations {
-                m.add(
-                    "mailprobe_exporter_probe_duration_seconds_total",
-                    Kind::Counter,
-                    "Seconds spent probing",
-                    &[("module", module)],
-                    *sum,
-                );
-            }
-            for (code, n) in &c.http {
-                let code = code.to_string();
-                m.add(
-                    "mailprobe_exporter_http_responses_total",
-                    Kind::Counter,
-                    "HTTP answers by status code",
-                    &[("code", &code)],
-                    *n as f64,
-                );
-            }
-        });
+        self.with(|c| c.counters(&mut m));
         let g = |a: &AtomicI64| a.load(Ordering::Relaxed) as f64;
         m.gauge(
             "mailprobe_exporter_probes_in_flight",
@@ -147,5 +100,57 @@ impl Stats {
             1.0,
         );
         m.render(flavor)
+    }
+}
+
+impl Counts {
+    /// The counters by module, status and HTTP code.
+    fn counters(&self, m: &mut Metrics) {
+        for ((module, status), n) in &self.probes {
+            m.add(
+                "mailprobe_exporter_probes_total",
+                Kind::Counter,
+                "Probes run, by module and status",
+                &[("module", module), ("status", status)],
+                *n as f64,
+            );
+        }
+        for (module, n) in &self.cached {
+            m.add(
+                "mailprobe_exporter_cache_hits_total",
+                Kind::Counter,
+                "Scrapes answered from a result younger than min-interval",
+                &[("module", module)],
+                *n as f64,
+            );
+        }
+        for (module, n) in &self.timeouts {
+            m.add(
+                "mailprobe_exporter_probe_timeouts_total",
+                Kind::Counter,
+                "Probes stopped at their time budget",
+                &[("module", module)],
+                *n as f64,
+            );
+        }
+        for (module, (sum, _)) in &self.durations {
+            m.add(
+                "mailprobe_exporter_probe_duration_seconds_total",
+                Kind::Counter,
+                "Seconds spent probing",
+                &[("module", module)],
+                *sum,
+            );
+        }
+        for (code, n) in &self.http {
+            let code = code.to_string();
+            m.add(
+                "mailprobe_exporter_http_responses_total",
+                Kind::Counter,
+                "HTTP answers by status code",
+                &[("code", &code)],
+                *n as f64,
+            );
+        }
     }
 }
