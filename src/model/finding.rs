@@ -8,60 +8,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// Severity of a finding.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Warning,
-    Critical,
-}
-
-/// Something a helpdesk should know: a problem, a risk or a hint.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Finding {
-    pub severity: Severity,
-    /// Stable kebab-case identifier, e.g. `sources-disagree`.
-    pub code: FindingCode,
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-}
-
-impl Finding {
-    pub fn new(severity: Severity, code: FindingCode, message: impl Into<String>) -> Self {
-        Finding {
-            severity,
-            code,
-            message: message.into(),
-            hint: None,
-        }
-    }
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
-        self
-    }
-    /// `INFO`, `WARNING`, `CRITICAL`.
-    pub fn severity_label(&self) -> &'static str {
-        match self.severity {
-            Severity::Info => "INFO",
-            Severity::Warning => "WARNING",
-            Severity::Critical => "CRITICAL",
-        }
-    }
-}
+mod item;
+pub use item::{Finding, Severity};
 
 /// Declares [`FindingCode`]: each variant with its doc comment, wire name and the severity it is
 /// reported with (as the README lists it).
@@ -490,31 +438,4 @@ impl fmt::Display for FindingCode {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wire_names_are_the_serde_names_and_unique() {
-        let mut seen = std::collections::BTreeSet::new();
-        for c in FindingCode::ALL {
-            let json = serde_json::to_string(c).unwrap();
-            assert_eq!(json, format!("\"{}\"", c.as_str()));
-            assert!(seen.insert(c.as_str()), "{c} twice");
-            let back: FindingCode = serde_json::from_str(&json).unwrap();
-            assert_eq!(back, *c);
-        }
-    }
-
-    #[test]
-    fn the_readme_lists_every_code_with_its_severity() {
-        let readme = include_str!("../../README.md");
-        let section = readme
-            .split("## Finding codes")
-            .nth(1)
-            .expect("README has a Finding codes section");
-        for c in FindingCode::ALL {
-            let row = format!("| `{c}` | {} |", c.documented_severity());
-            assert!(section.contains(&row), "README lacks the row {row}");
-        }
-    }
-}
+mod tests;
