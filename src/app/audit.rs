@@ -5,12 +5,10 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
 
-use futures::StreamExt;
-
-use super::{AppError, Format, Io, Settings, batch};
+use super::{AppError, Io, Settings, batch};
 use crate::address;
 use crate::audit::{self, AuditOptions};
-use crate::model::{BatchSummary, Finding, FindingCode, Report, Severity, Status};
+use crate::model::{Finding, FindingCode, Report, Severity, Status, Thresholds};
 use crate::net::Net;
 use crate::report;
 
@@ -115,73 +113,50 @@ pub async fn run_batch(
     if let Some(shard) = s.shard {
         lines.retain(|e| shard.takes(&e.address));
     }
-    let thresholds = s.thresholds;
-    let format = s.output.format;
     let reporter = io.reporter;
     reporter.on_batch_start(lines.len());
-    let jobs = lines.iter().map(|e| {
-        let net = net.rearmed();
-        let thresholds = &thresholds;
-        let (n, line) = (e.line, e.address.as_str());
-        let target = match &e.problem {
-            Some(p) => Err(p.clone()),
-            None => parse_target(line).map_err(|e| e.to_string()),
-        };
-        async move {
-            let mut r = match target {
-                Ok((domain, uni)) => audit_report(&net, line, &domain, uni, opts).await,
-                Err(e) => {
-                    let mut r = Report::new("audit", line, "");
-                    r.findings.push(Finding::new(
-                        Severity::Critical,
-                        FindingCode::InvalidInput,
-                        format!("line {n}: {e}"),
-                    ));
-                    r.status = Status::Unknown;
-                    reporter.on_address_done(&r);
-                    return r;
-                }
-            };
+    let jobs = lines.iter().map(|e| async move {
+        let r = audit_line(&net.rearmed(), e, opts, &s.thresholds).await;
+        reporter.on_address_done(&r);
+        r
+    });
+    let layout = batch::Layout {
+        header: report::batch::audit_table_header(),
+        row: report::batch::audit_table_row,
+        json_line: |r| format!("{}\n", serde_json::to_string(r).unwrap_or_default()),
+        what: "domains",
+    };
+    let concurrency = s.net.concurrency.max(1);
+    Ok(batch::emit(jobs, concurrency, s.output.format, &layout, reporter, out).await)
+}
+
+/// The audit of one line of the batch, or a report saying why the line is not a target.
+async fn audit_line(
+    net: &Arc<Net>,
+    e: &batch::Entry,
+    opts: &AuditOptions,
+    thresholds: &Thresholds,
+) -> Report {
+    let line = e.address.as_str();
+    let target = match &e.problem {
+        Some(p) => Err(p.clone()),
+        None => parse_target(line).map_err(|e| e.to_string()),
+    };
+    match target {
+        Ok((domain, uni)) => {
+            let mut r = audit_report(net, line, &domain, uni, opts).await;
             r.apply_thresholds(thresholds);
-            reporter.on_address_done(&r);
             r
         }
-    });
-    let mut summary = BatchSummary::default();
-    let mut metrics = Vec::new();
-    if format == Format::Human {
-        let _ = out.write_all(report::batch::audit_table_header().as_bytes());
-    }
-    let mut stream = futures::stream::iter(jobs).buffered(s.net.concurrency.max(1));
-    while let Some(r) = stream.next().await {
-        summary.add(&r);
-        let text = match format {
-            Format::Json => format!("{}\n", serde_json::to_string(&r).unwrap_or_default()),
-            Format::Human => report::batch::audit_table_row(&r),
-            Format::Nagios => String::new(),
-            Format::OpenMetrics => {
-                metrics.push(r);
-                String::new()
-            }
-        };
-        let _ = out.write_all(text.as_bytes());
-    }
-    let worst = summary.worst();
-    match format {
-        Format::Human => {
-            let _ = out.write_all(report::batch::summary(&summary).as_bytes());
+        Err(err) => {
+            let mut r = Report::new("audit", line, "");
+            r.findings.push(Finding::new(
+                Severity::Critical,
+                FindingCode::InvalidInput,
+                format!("line {}: {err}", e.line),
+            ));
+            r.status = Status::Unknown;
+            r
         }
-        Format::Nagios => {
-            let _ = out.write_all(report::batch::nagios_summary(&summary, "domains").as_bytes());
-        }
-        Format::OpenMetrics => {
-            let _ = out.write_all(report::openmetrics::render_many(&metrics).as_bytes());
-        }
-        Format::Json => {}
     }
-    // With JSON Lines the summary is not part of the output: stdout stays pure JSON.
-    let side = matches!(format, Format::Json | Format::OpenMetrics)
-        .then(|| report::batch::summary(&summary));
-    reporter.on_batch_complete(side.as_deref());
-    Ok(worst)
 }

@@ -155,7 +155,6 @@ pub async fn run(
     if let Some(shard) = s.shard {
         entries.retain(|e| shard.takes(&e.address));
     }
-    let format = s.output.format;
     let reporter: &dyn Reporter = io.reporter;
     reporter.on_batch_start(entries.len());
     let concurrency = s.net.concurrency.max(1);
@@ -171,18 +170,46 @@ pub async fn run(
         reporter.on_address_done(&r);
         r
     });
+    let layout = Layout {
+        header: batch::table_header(),
+        row: batch::table_row,
+        json_line: crate::report::json::render_line,
+        what: "addresses",
+    };
+    Ok(emit(jobs, concurrency, s.output.format, &layout, reporter, out).await)
+}
+
+/// How one kind of batch writes itself: its table, its JSON lines and what the Nagios summary
+/// counts.
+pub(super) struct Layout {
+    pub header: String,
+    pub row: fn(&Report) -> String,
+    pub json_line: fn(&Report) -> String,
+    pub what: &'static str,
+}
+
+/// Writes the reports in input order as they complete (up to `concurrency` jobs at once), then
+/// the closing summary, and tells the reporter; returns the worst status.
+pub(super) async fn emit(
+    jobs: impl Iterator<Item = impl Future<Output = Report>>,
+    concurrency: usize,
+    format: Format,
+    layout: &Layout,
+    reporter: &dyn Reporter,
+    out: &mut dyn Write,
+) -> Status {
     let mut summary = BatchSummary::default();
     let mut metrics = Vec::new();
     if format == Format::Human {
-        let _ = out.write_all(batch::table_header().as_bytes());
+        let _ = out.write_all(layout.header.as_bytes());
     }
     // `buffered` keeps input order while running up to --concurrency checks at once.
     let mut stream = futures::stream::iter(jobs).buffered(concurrency);
     while let Some(r) = stream.next().await {
         summary.add(&r);
         let text = match format {
-            Format::Json => crate::report::json::render_line(&r),
-            Format::Human => batch::table_row(&r),
+            Format::Json => (layout.json_line)(&r),
+            Format::Human => (layout.row)(&r),
             Format::Nagios => String::new(),
             Format::OpenMetrics => {
                 metrics.push(r);
@@ -191,12 +218,12 @@ pub async fn run(
         };
         let _ = out.write_all(text.as_bytes());
     }
-    write_summary(format, &summary, &metrics, out);
+    write_summary(format, &summary, &metrics, layout.what, out);
     // With JSON Lines the summary is not part of the output: stdout stays pure JSON.
     let side =
         matches!(format, Format::Json | Format::OpenMetrics).then(|| batch::summary(&summary));
     reporter.on_batch_complete(side.as_deref());
-    Ok(summary.worst())
+    summary.worst()
 }
 
 /// What every address of one batch shares: settings, credentials, discovery per domain and
@@ -250,10 +277,16 @@ impl Batch<'_> {
 }
 
 /// The batch's closing lines: the summary table, the Nagios line or the OpenMetrics exposition.
-fn write_summary(format: Format, summary: &BatchSummary, metrics: &[Report], out: &mut dyn Write) {
+fn write_summary(
+    format: Format,
+    summary: &BatchSummary,
+    metrics: &[Report],
+    what: &str,
+    out: &mut dyn Write,
+) {
     let text = match format {
         Format::Human => batch::summary(summary),
-        Format::Nagios => batch::nagios_summary(summary, "addresses"),
+        Format::Nagios => batch::nagios_summary(summary, what),
         // One exposition: each family's samples must stay together.
         Format::OpenMetrics => crate::report::openmetrics::render_many(metrics),
         Format::Json => return,

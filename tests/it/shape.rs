@@ -22,7 +22,6 @@ const MAX_FILE_LINES: usize = 500;
 const LONG_FNS_LEFT: &[(&str, &str)] = &[
     ("src/probe/schedule.rs", "probe_feed"),
     ("src/cli/resolve.rs", "task"),
-    ("src/app/audit.rs", "run_batch"),
     ("src/probe/findings.rs", "findings"),
     ("src/app/mod.rs", "run"),
     ("src/net/connect.rs", "race"),
