@@ -2,7 +2,7 @@
 //! §6.2.3), POP3 (`AUTH`, RFC 5034; `USER`/`PASS`, RFC 1939 §7) and SMTP (`AUTH`, RFC 4954):
 //! the decisions (initial response or not, how many rounds, when to cancel), with the commands
 //! and the meaning of each server line from the protocol layer, written against its [`Wire`]
-//! trait so they run on a session and, in the unit tests below, on a scripted wire.
+//! trait so they run on a session and, in the unit tests (`login/tests.rs`), on a scripted wire.
 
 use std::time::Instant;
 
@@ -200,39 +200,20 @@ impl From<WireError> for LoginError {
     }
 }
 
+/// One SASL authentication (RFC 4422 §3): the AUTH command, then a response to each challenge
+/// until the server accepts or refuses; more than 8 rounds is cancelled.
 async fn sasl_exchange<W: Wire>(
     w: &mut W,
     proto: Protocol,
     mut client: SaslClient<'_>,
     allow_ir: bool,
 ) -> Result<String, LoginError> {
-    let mech = client.mech();
     let tag = if proto == Protocol::Imap {
         w.next_tag()
     } else {
         String::new()
     };
-    let mut pending_initial = client.initial();
-    if let Some(ir) = &pending_initial {
-        hide_response(w, mech, ir);
-    }
-    let with_ir = pending_initial
-        .as_ref()
-        .filter(|_| allow_ir)
-        .map(|ir| auth_command(proto, &tag, mech.name(), Some(&initial_response(ir))));
-    // RFC 5034 §4: a POP3 initial response that does not fit a 255-octet line must wait for
-    // the server's empty challenge instead (OAuth tokens easily exceed it).
-    let with_ir = with_ir.filter(|(l, _)| proto != Protocol::Pop3 || l.len() + 2 <= 255);
-    match with_ir {
-        Some((line, redact)) => {
-            w.send_line(&line, redact).await?;
-            pending_initial = None;
-        }
-        None => {
-            let (line, redact) = auth_command(proto, &tag, mech.name(), None);
-            w.send_line(&line, redact).await?
-        }
-    }
+    let mut pending_initial = send_auth(w, proto, &tag, &client, allow_ir).await?;
     let mut multiline = Vec::new();
     let mut rounds = 0;
     loop {
@@ -259,28 +240,73 @@ async fn sasl_exchange<W: Wire>(
                     w.send_line(SASL_CANCEL, Redact::No).await?;
                     return Err(LoginError::Client("too many SASL challenges".into()));
                 }
-                let reply = if let Some(ir) = pending_initial.take() {
-                    Ok(ir)
-                } else {
-                    sasl::unb64(&text).and_then(|c| client.respond(&c))
+                let reply = match pending_initial.take() {
+                    Some(ir) => Ok(ir),
+                    None => sasl::unb64(&text).and_then(|c| client.respond(&c)),
                 };
-                match reply {
-                    Ok(bytes) => {
-                        hide_response(w, mech, &bytes);
-                        let enc = challenge_response(&bytes);
-                        // An empty OAuth response acknowledges an error challenge (RFC 7628
-                        // §3.2.3): nothing secret in it.
-                        let secret = !mech.is_oauth() || !bytes.is_empty();
-                        let redact = if secret { Redact::All } else { Redact::No };
-                        w.send_line(&enc, redact).await?;
-                    }
-                    Err(e) => {
-                        w.send_line(SASL_CANCEL, Redact::No).await?;
-                        let _ = w.recv_line().await;
-                        return Err(LoginError::Client(e.to_string()));
-                    }
-                }
+                answer_challenge(w, client.mech(), reply).await?;
             }
+        }
+    }
+}
+
+/// Sends the AUTH command, with the initial response when the server takes one (SASL-IR) and
+/// the line allows it; returns the initial response still to be sent after the first (empty)
+/// challenge.
+async fn send_auth<W: Wire>(
+    w: &mut W,
+    proto: Protocol,
+    tag: &str,
+    client: &SaslClient<'_>,
+    allow_ir: bool,
+) -> Result<Option<Vec<u8>>, LoginError> {
+    let mech = client.mech();
+    let pending_initial = client.initial();
+    if let Some(ir) = &pending_initial {
+        hide_response(w, mech, ir);
+    }
+    let with_ir = pending_initial
+        .as_ref()
+        .filter(|_| allow_ir)
+        .map(|ir| auth_command(proto, tag, mech.name(), Some(&initial_response(ir))));
+    // RFC 5034 §4: a POP3 initial response that does not fit a 255-octet line must wait for
+    // the server's empty challenge instead (OAuth tokens easily exceed it).
+    let with_ir = with_ir.filter(|(l, _)| proto != Protocol::Pop3 || l.len() + 2 <= 255);
+    match with_ir {
+        Some((line, redact)) => {
+            w.send_line(&line, redact).await?;
+            Ok(None)
+        }
+        None => {
+            let (line, redact) = auth_command(proto, tag, mech.name(), None);
+            w.send_line(&line, redact).await?;
+            Ok(pending_initial)
+        }
+    }
+}
+
+/// Sends the response to one challenge, or cancels the exchange (RFC 4422 §3.5) when the
+/// client could not compute one.
+async fn answer_challenge<W: Wire>(
+    w: &mut W,
+    mech: Mech,
+    reply: Result<Vec<u8>, sasl::SaslError>,
+) -> Result<(), LoginError> {
+    match reply {
+        Ok(bytes) => {
+            hide_response(w, mech, &bytes);
+            let enc = challenge_response(&bytes);
+            // An empty OAuth response acknowledges an error challenge (RFC 7628 §3.2.3):
+            // nothing secret in it.
+            let secret = !mech.is_oauth() || !bytes.is_empty();
+            let redact = if secret { Redact::All } else { Redact::No };
+            w.send_line(&enc, redact).await?;
+            Ok(())
+        }
+        Err(e) => {
+            w.send_line(SASL_CANCEL, Redact::No).await?;
+            let _ = w.recv_line().await;
+            Err(LoginError::Client(e.to_string()))
         }
     }
 }
@@ -363,239 +389,4 @@ async fn pop3_user_pass<W: Wire>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::VecDeque;
-
-    /// A scripted wire: records what the client sent, answers from a queue.
-    struct Script {
-        sent: Vec<(String, bool)>,
-        replies: VecDeque<String>,
-    }
-    impl Wire for Script {
-        fn channel(&self) -> Channel {
-            Channel::Verified
-        }
-        fn hide(&mut self, _form: &str) {}
-        async fn send_line(&mut self, line: &str, redact: Redact) -> Result<(), WireError> {
-            self.sent.push((line.to_string(), redact != Redact::No));
-            Ok(())
-        }
-        async fn recv_line(&mut self) -> Result<String, WireError> {
-            self.replies.pop_front().ok_or(WireError::Closed)
-        }
-        fn next_tag(&mut self) -> String {
-            "t1".into()
-        }
-    }
-    fn script(replies: &[&str]) -> Script {
-        Script {
-            sent: vec![],
-            replies: replies.iter().map(|s| s.to_string()).collect(),
-        }
-    }
-
-    #[tokio::test]
-    async fn smtp_login_dialogue() {
-        let pw = Secret::new("pw");
-        let mut s = script(&["334 VXNlcm5hbWU6", "334 UGFzc3dvcmQ6", "235 2.7.0 ok"]);
-        let o = attempt(
-            &mut s,
-            Protocol::Smtp,
-            Mech::Login,
-            "al",
-            &pw,
-            "h",
-            587,
-            &[],
-        )
-        .await;
-        assert!(o.success, "{o:?}");
-        assert_eq!(s.sent[0], ("AUTH LOGIN".to_string(), false));
-        assert_eq!(s.sent[1], (sasl::b64(b"al"), true));
-        assert_eq!(s.sent[2], (sasl::b64(b"pw"), true));
-    }
-
-    #[tokio::test]
-    async fn imap_plain_with_and_without_sasl_ir() {
-        let pw = Secret::new("pw");
-        let caps = vec!["SASL-IR".to_string()];
-        let mut s = script(&["* CAPABILITY x", "t1 OK done"]);
-        let o = attempt(
-            &mut s,
-            Protocol::Imap,
-            Mech::Plain,
-            "al",
-            &pw,
-            "h",
-            993,
-            &caps,
-        )
-        .await;
-        assert!(o.success);
-        assert_eq!(
-            s.sent[0],
-            ("t1 AUTHENTICATE PLAIN AGFsAHB3".to_string(), true)
-        );
-        let mut s = script(&["+ "]);
-        let o = attempt(
-            &mut s,
-            Protocol::Imap,
-            Mech::Plain,
-            "al",
-            &pw,
-            "h",
-            993,
-            &[],
-        )
-        .await;
-        assert!(o.dropped(), "{o:?}");
-        assert!(s.sent[0].0.ends_with("AUTHENTICATE PLAIN") && !s.sent[0].1);
-        assert_eq!(s.sent[1], ("AGFsAHB3".to_string(), true));
-    }
-
-    #[tokio::test]
-    async fn xoauth2_error_challenge() {
-        let tok = Secret::new("tok");
-        let json = sasl::b64(br#"{"status":"401","schemes":"bearer"}"#);
-        let mut s = script(&[
-            &format!("334 {json}"),
-            "535 5.7.8 Username and Password not accepted",
-        ]);
-        let o = attempt(
-            &mut s,
-            Protocol::Smtp,
-            Mech::XOAuth2,
-            "a",
-            &tok,
-            "h",
-            587,
-            &[],
-        )
-        .await;
-        assert_eq!(o.refusal, Some(RefusalKind::TokenInvalid), "{o:?}");
-        assert_eq!(s.sent[1], (String::new(), false));
-        assert!(!o.response.contains("tok"));
-    }
-
-    #[tokio::test]
-    async fn pop3_user_pass_and_drop() {
-        let pw = Secret::new("pw");
-        let mut s = script(&["+OK", "-ERR [AUTH] Authentication failed."]);
-        let o = attempt(
-            &mut s,
-            Protocol::Pop3,
-            Mech::UserPass,
-            "a",
-            &pw,
-            "h",
-            995,
-            &[],
-        )
-        .await;
-        assert_eq!(o.refusal, Some(RefusalKind::WrongPassword));
-        assert_eq!(s.sent[1], ("PASS pw".to_string(), true));
-        let mut s = script(&["+ "]);
-        let o = attempt(
-            &mut s,
-            Protocol::Pop3,
-            Mech::CramMd5,
-            "a",
-            &pw,
-            "h",
-            995,
-            &[],
-        )
-        .await;
-        assert!(o.dropped());
-    }
-
-    #[tokio::test]
-    async fn pop3_long_initial_response_waits_for_the_challenge() {
-        let tok = Secret::new("t".repeat(300));
-        let mut s = script(&["+ ", "+OK"]);
-        let o = attempt(
-            &mut s,
-            Protocol::Pop3,
-            Mech::XOAuth2,
-            "a",
-            &tok,
-            "h",
-            995,
-            &[],
-        )
-        .await;
-        assert!(o.success, "{o:?}");
-        assert_eq!(s.sent[0], ("AUTH XOAUTH2".to_string(), false));
-        assert!(s.sent[1].1 && s.sent[1].0.len() > 300);
-    }
-
-    #[tokio::test]
-    async fn imap_login_command_quoted_and_literal() {
-        let pw = Secret::new("p\"w");
-        let mut s = script(&["t1 OK"]);
-        assert!(
-            attempt(
-                &mut s,
-                Protocol::Imap,
-                Mech::LoginCmd,
-                "al",
-                &pw,
-                "h",
-                993,
-                &[]
-            )
-            .await
-            .success
-        );
-        assert_eq!(s.sent[0], (r#"t1 LOGIN "al" "p\"w""#.to_string(), true));
-        let pw = Secret::new("pässwort");
-        let mut s = script(&["+ go ahead", "t1 NO [AUTHENTICATIONFAILED] x"]);
-        let o = attempt(
-            &mut s,
-            Protocol::Imap,
-            Mech::LoginCmd,
-            "al",
-            &pw,
-            "h",
-            993,
-            &[],
-        )
-        .await;
-        assert_eq!(o.refusal, Some(RefusalKind::WrongPassword));
-        assert_eq!(s.sent[0], ("t1 LOGIN \"al\" {9}".to_string(), false));
-        assert_eq!(s.sent[1], ("pässwort".to_string(), true));
-    }
-
-    #[tokio::test]
-    async fn echoed_credentials_are_scrubbed() {
-        let pw = Secret::new("hunter22");
-        let ir = sasl::b64(b"\0al\0hunter22");
-        let mut s = script(&[&format!("501 5.5.2 cannot decode {ir}")]);
-        let o = attempt(
-            &mut s,
-            Protocol::Smtp,
-            Mech::Plain,
-            "al",
-            &pw,
-            "h",
-            587,
-            &[],
-        )
-        .await;
-        assert_eq!(o.response, "501 5.5.2 cannot decode <redacted>");
-        let mut s = script(&["+OK", "-ERR bad password hunter22"]);
-        let o = attempt(
-            &mut s,
-            Protocol::Pop3,
-            Mech::UserPass,
-            "al",
-            &pw,
-            "h",
-            995,
-            &[],
-        )
-        .await;
-        assert_eq!(o.response, "-ERR bad password <redacted>");
-    }
-}
+mod tests;

@@ -24,15 +24,11 @@ const LONG_FNS_LEFT: &[(&str, &str)] = &[
     ("src/cli/resolve.rs", "task"),
     ("src/app/mod.rs", "run"),
     ("src/net/connect.rs", "race"),
-    ("src/auth/login.rs", "sasl_exchange"),
     ("src/main.rs", "main"),
 ];
 
 /// Files still over the limit, until they are split along a seam.
-const LONG_FILES_LEFT: &[&str] = &[
-    "src/auth/login.rs",
-    "src/discover/candidate.rs",
-];
+const LONG_FILES_LEFT: &[&str] = &["src/auth/login.rs", "src/discover/candidate.rs"];
 
 /// One function: where it is, its name (`Type::method` for a method) and its length in lines.
 struct FnSpan {
