@@ -260,6 +260,30 @@ pub async fn roundtrip(
     report
 }
 
+/// `roundtrip --oauth` whose access token could not be refreshed: the check without a login,
+/// and no test message sent (a submission without credentials would only be refused).
+pub async fn roundtrip_without_token(
+    net: &Arc<Net>,
+    addr: &Address,
+    opts: &ProbeOptions,
+) -> Report {
+    let mut report = check(net, addr, opts).await;
+    report.command = "roundtrip".into();
+    report.findings.push(
+        Finding::new(
+            Severity::Critical,
+            FindingCode::RoundtripNotStarted,
+            "no OAuth2 access token to log in with: no test message was sent",
+        )
+        .hint(format!(
+            "Sign in again with `mailprobe oauth login {}`, then run the round trip.",
+            addr.ascii()
+        )),
+    );
+    report.status = Status::Critical;
+    report
+}
+
 /// Parse the address or fail as a usage error.
 pub fn parse_address(s: &str) -> Result<Address, AppError> {
     Ok(address::parse(s)?)

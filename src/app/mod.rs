@@ -189,7 +189,10 @@ pub async fn run(s: &Settings, io: &mut Io<'_>, out: &mut dyn Write) -> Result<S
             let net = Net::new(cfg)?;
             let refused = with_stored_token(s, &net, Some(&addr), &mut creds).await?;
             let opts = check::probe_options(s, &creds, Some(&addr), &net);
-            let r = check::roundtrip(&net, &addr, &creds, &opts, &rt).await;
+            let r = match refused {
+                None => check::roundtrip(&net, &addr, &creds, &opts, &rt).await,
+                Some(_) => check::roundtrip_without_token(&net, &addr, &opts).await,
+            };
             Ok(emit(with_finding(r, refused), out))
         }
     }

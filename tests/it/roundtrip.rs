@@ -1,7 +1,7 @@
 //! Integration tests: the round trip against a private Dovecot + Postfix stack (nobody else
 //! delivers there, so message counts are exact): submission on 587 and 465, IMAP with IDLE,
 //! Junk filing (carol's Sieve), POP3-only retrieval, `--to` without the recipient's credentials,
-//! and `--keep`; the binary end to end. IMAP corner cases against scripted servers: `scripted`.
+//! and `--keep`; the binary end to end, also with `--oauth` whose refresh is refused (nothing sent). IMAP corner cases against scripted servers: `scripted`.
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -386,4 +386,54 @@ fn cli_check_with_login_keeps_only_servers_that_logged_in() {
         "{codes:?}"
     );
     assert_eq!(code, 2);
+}
+
+#[test]
+fn cli_roundtrip_with_a_refused_oauth_refresh_sends_nothing() {
+    use crate::support::oauth::OAuthServer;
+    let user = "grace@example.test";
+    let srv = OAuthServer::start(user);
+    srv.access_token_lifetime(0);
+    let data = tempfile::tempdir().unwrap();
+    let out = crate::support::cmd::mailprobe()
+        .env("XDG_DATA_HOME", data.path())
+        .args(["oauth", "login", user, "--oauth-client-id", "c"])
+        .args(["--oauth-device-url", &srv.url("/device")])
+        .args(["--oauth-token-url", &srv.url("/token")])
+        .args(["--allow-insecure-oauth"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    srv.revoke_refresh_tokens();
+    let (_dns, args) = cli_world();
+    let out = crate::support::cmd::mailprobe()
+        .env("XDG_DATA_HOME", data.path())
+        .args([
+            "roundtrip",
+            user,
+            "--oauth",
+            "--json",
+            "--allow-insecure-oauth",
+        ])
+        .args(["--wait", "5"])
+        .args(args)
+        .output()
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {all}"));
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert_eq!(v["findings"][0]["code"], "oauth2-grant-invalid", "{all}");
+    let codes: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"roundtrip-not-started"), "{codes:?}");
+    assert!(v["roundtrip"].is_null(), "no message was sent: {all}");
 }
