@@ -2,6 +2,7 @@
 //! features, `--shard` splits a batch by domain, `--format openmetrics` passes `promtool`.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::process::Command;
 
 fn mailprobe() -> assert_cmd::Command {
@@ -123,4 +124,77 @@ fn openmetrics_output_passes_promtool() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Every file `[package.metadata.deb]` packages exists after the README's generation step
+/// (`scripts/package-assets.sh`, here with this build's binary and a temp folder), and the
+/// package puts the binary, the manual page and the completions where Debian looks for them.
+#[test]
+fn deb_assets_exist_after_the_generation_step_and_install_where_debian_looks() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest: toml::Value =
+        toml::from_str(&std::fs::read_to_string(root.join("Cargo.toml")).unwrap()).unwrap();
+    let assets = manifest["package"]["metadata"]["deb"]["assets"]
+        .as_array()
+        .expect("[package.metadata.deb] assets");
+    let bin = assert_cmd::cargo::cargo_bin!("mailprobe");
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new("bash")
+        .arg(root.join("scripts/package-assets.sh"))
+        .env("MAILPROBE_BIN", bin)
+        .env("ASSETS_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut installed = Vec::new();
+    for a in assets {
+        let a: Vec<&str> = a
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let [src, dest, mode] = a[..] else {
+            panic!("asset {a:?}: expected [source, dest, mode]")
+        };
+        // cargo-deb reads `target/release/` as the real target directory.
+        let file = match src.strip_prefix("target/release/") {
+            Some("mailprobe") => bin.to_path_buf(),
+            Some(rest) => dir
+                .path()
+                .join(rest.strip_prefix("assets/").unwrap_or_else(|| {
+                    panic!("{src}: only the binary and target/release/assets/ are generated")
+                })),
+            None => root.join(src),
+        };
+        assert!(file.is_file(), "{src} is missing after the generation step");
+        let name = Path::new(src).file_name().unwrap().to_str().unwrap();
+        let to = match dest.strip_suffix('/') {
+            Some(d) => format!("{d}/{name}"),
+            None => dest.to_string(),
+        };
+        installed.push((to, mode));
+    }
+    for want in [
+        ("usr/bin/mailprobe", "755"),
+        ("usr/share/man/man1/mailprobe.1.gz", "644"),
+        ("usr/share/bash-completion/completions/mailprobe", "644"),
+        ("usr/share/zsh/vendor-completions/_mailprobe", "644"),
+        ("usr/share/fish/vendor_completions.d/mailprobe.fish", "644"),
+    ] {
+        assert!(
+            installed.iter().any(|(d, m)| d == want.0 && *m == want.1),
+            "{want:?} not in {installed:?}"
+        );
+    }
+    let man = Command::new("gzip")
+        .arg("-dc")
+        .arg(dir.path().join("mailprobe.1.gz"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&man.stdout).contains(".TH mailprobe 1"));
 }
