@@ -6,11 +6,12 @@
 #   docker run --rm mailprobe check alice@example.com --format json
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
+# What the build reads: the manifest and lock, build.rs and the provider database it embeds, the
+# sources, and benches/ (the manifest names a bench target, which cargo must find).
 COPY Cargo.toml Cargo.lock build.rs ./
 COPY src src
 COPY provider-db provider-db
 COPY benches benches
-COPY schema schema
 RUN cargo build --release --locked --bin mailprobe
 
 FROM gcr.io/distroless/cc-debian12:nonroot
