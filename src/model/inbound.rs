@@ -292,3 +292,31 @@ impl Inbound {
         parts.join(", ")
     }
 }
+
+/// What DNSSEC validation (RFC 4035 §4.3) said of one answer, records or a denial of existence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum DnssecStatus {
+    /// A chain of signatures from a trust anchor proves the answer (or its non-existence).
+    Secure,
+    /// Provably unsigned: a signed parent proves there is no DS for the zone (RFC 4035 §5.2),
+    /// or no trust anchor lies above the name.
+    Insecure,
+    /// Signatures or proofs are missing or do not verify although the chain says they must:
+    /// an attack or a broken zone (RFC 4033 §5). Never to be used.
+    Bogus,
+    /// No validated answer at all: the lookup failed or timed out.
+    Indeterminate,
+}
+
+impl DnssecStatus {
+    /// The JSON value: `secure`, `insecure`, `bogus`, `indeterminate`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DnssecStatus::Secure => "secure",
+            DnssecStatus::Insecure => "insecure",
+            DnssecStatus::Bogus => "bogus",
+            DnssecStatus::Indeterminate => "indeterminate",
+        }
+    }
+}
