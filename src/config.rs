@@ -59,6 +59,9 @@ pub struct NetConfig {
     pub connect_to: Vec<ConnectTo>,
     /// Extra trust anchors (PEM), added to the built-in roots.
     pub ca_file: Option<PathBuf>,
+    /// DNSSEC trust anchors (DS or DNSKEY records, zone-file format), added to the root KSK
+    /// built in (`--trust-anchor`).
+    pub trust_anchor: Option<PathBuf>,
     pub ispdb_url: String,
     /// No network at all: built-in provider database only.
     pub offline: bool,
@@ -77,6 +80,7 @@ impl Default for NetConfig {
             resolve: Vec::new(),
             connect_to: Vec::new(),
             ca_file: None,
+            trust_anchor: None,
             ispdb_url: DEFAULT_ISPDB_URL.to_string(),
             offline: false,
             timeout: Duration::from_secs(10),

@@ -11,7 +11,11 @@ use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::rr::{RData, Record};
 use thiserror::Error;
 
+pub mod anchor;
+pub mod dnssec;
 mod records;
+pub use anchor::{AnchorError, AnchorSet};
+pub use dnssec::{Denial, QueryType, Tlsa, Validated, ValidatedRecord, ValidatingResolver};
 pub use records::reverse_name;
 
 /// A failed lookup.

@@ -60,6 +60,9 @@ pub fn apply(
     if let (Some(v), true) = (&f.ca_file, take("ca_file")) {
         s.net.ca_file = Some(v.clone());
     }
+    if let (Some(v), true) = (&f.trust_anchor, take("trust_anchor")) {
+        s.net.trust_anchor = Some(v.clone());
+    }
     if let (Some(v), true) = (&f.ispdb_url, take("ispdb_url")) {
         s.net.ispdb_url = v.clone();
     }

@@ -386,6 +386,9 @@ pub struct GlobalArgs {
     /// Extra trust anchors (PEM) on top of the built-in roots
     #[arg(long, value_name = "PEM", global = true, help_heading = NETWORK)]
     pub ca_file: Option<PathBuf>,
+    /// DNSSEC trust anchors for DANE (DS or DNSKEY records, zone-file format, any zone) on top of the built-in root KSK
+    #[arg(long, value_name = "FILE", global = true, help_heading = NETWORK)]
+    pub trust_anchor: Option<PathBuf>,
     /// Timeout of each network step, 1 to 86400 seconds
     #[arg(long, value_name = "SECS", global = true, default_value = "10", value_parser = values::step_secs, allow_negative_numbers = true, help_heading = NETWORK)]
     pub timeout: f64,

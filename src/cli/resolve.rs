@@ -255,6 +255,7 @@ fn apply_global(s: &mut Settings, g: &GlobalArgs) -> Result<(), AppError> {
         .map(|v| config::parse_connect_to(v))
         .collect::<Result<_, _>>()?;
     n.ca_file = g.ca_file.clone();
+    n.trust_anchor = g.trust_anchor.clone();
     n.ispdb_url = g.ispdb_url.clone();
     n.offline = g.offline;
     n.timeout = Duration::from_secs_f64(g.timeout);

@@ -9,10 +9,11 @@
 //!
 //! Top-level keys are defaults for what people repeat, each named after its flag (without `--`)
 //! and checked by that flag's range check when the settings are resolved: `timeout`, `deadline`,
-//! `concurrency`, `per-host`, `format`, `dns`, `ca-file`, `ispdb-url`, the thresholds, and
-//! `[oauth-client-id]` (provider ID of the provider database, or `default`, to the user's own
-//! OAuth client ID) with `[oauth-client-secret-env]` / `[oauth-client-secret-file]` (where that
-//! client's secret is, for providers whose installed-app clients have one). Tables: `[serve]` and `[serve.modules.NAME]` (read by `mailprobe serve`).
+//! `concurrency`, `per-host`, `format`, `dns`, `ca-file`, `trust-anchor`, `ispdb-url`, the
+//! thresholds, and `[oauth-client-id]` (provider ID of the provider database, or `default`, to
+//! the user's own OAuth client ID) with `[oauth-client-secret-env]` / `[oauth-client-secret-file]`
+//! (where that client's secret is, for providers whose installed-app clients have one). Tables:
+//! `[serve]` and `[serve.modules.NAME]` (read by `mailprobe serve`).
 //! New tables are added as new optional fields of [`ConfigFile`].
 
 use std::collections::BTreeMap;
@@ -50,6 +51,8 @@ pub struct ConfigFile {
     pub dns: Option<Vec<String>>,
     /// Extra trusted CA certificates, PEM (`--ca-file`).
     pub ca_file: Option<PathBuf>,
+    /// DNSSEC trust anchors, DS or DNSKEY records (`--trust-anchor`).
+    pub trust_anchor: Option<PathBuf>,
     pub ispdb_url: Option<String>,
     /// Thresholds (`--warn-cert-days` … `--crit-time`).
     pub warn_cert_days: Option<i64>,

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use thiserror::Error;
 
 use crate::config::NetConfig;
-use crate::dns::{DnsError, Resolver};
+use crate::dns::{AnchorError, AnchorSet, DnsError, Resolver, ValidatingResolver};
 
 /// Setting up the network context failed (a usage or system error, not a finding).
 #[derive(Debug, Error)]
@@ -26,6 +26,8 @@ pub enum NetSetupError {
     Dns(#[from] DnsError),
     #[error("cannot read --ca-file {path}: {reason}")]
     CaFile { path: String, reason: String },
+    #[error(transparent)]
+    TrustAnchor(#[from] AnchorError),
 }
 
 /// Everything a network step needs; cheap to share (`Arc<Net>`).
@@ -33,6 +35,9 @@ pub struct Net {
     pub cfg: NetConfig,
     /// `None` with `--offline`: nothing may touch the network.
     pub dns: Option<Resolver>,
+    /// The DNSSEC-validating resolver (DANE): same servers, its own validation; `None` with
+    /// `--offline`.
+    pub dnssec: Option<ValidatingResolver>,
     /// Built-in roots (webpki-roots) plus `--ca-file`.
     pub roots: Arc<rustls::RootCertStore>,
     /// Strict client config for HTTPS discovery, built once (cloning it is cheap).
@@ -44,15 +49,23 @@ impl Net {
     pub fn new(cfg: NetConfig) -> Result<Arc<Net>, NetSetupError> {
         tls::install_crypto_provider();
         let roots = Arc::new(tls::root_store(cfg.ca_file.as_deref())?);
-        let dns = if cfg.offline {
-            None
+        let anchors = match &cfg.trust_anchor {
+            Some(path) => AnchorSet::load(path)?,
+            None => AnchorSet::default(),
+        };
+        let (dns, dnssec) = if cfg.offline {
+            (None, None)
         } else {
-            Some(Resolver::new(&cfg.dns, cfg.timeout)?)
+            (
+                Some(Resolver::new(&cfg.dns, cfg.timeout)?),
+                Some(ValidatingResolver::new(&cfg.dns, cfg.timeout, anchors)?),
+            )
         };
         let http_tls = tls::strict_client_config(roots.clone());
         Ok(Arc::new(Net {
             cfg,
             dns,
+            dnssec,
             roots,
             http_tls,
             started: Instant::now(),
@@ -65,6 +78,7 @@ impl Net {
         Arc::new(Net {
             cfg: self.cfg.clone(),
             dns: self.dns.clone(),
+            dnssec: self.dnssec.clone(),
             roots: self.roots.clone(),
             http_tls: self.http_tls.clone(),
             started: Instant::now(),
@@ -84,6 +98,13 @@ impl Net {
     /// The resolver, or a clear error under `--offline`.
     pub fn resolver(&self) -> Result<&Resolver, DnsError> {
         self.dns
+            .as_ref()
+            .ok_or_else(|| DnsError::Setup("--offline: no DNS lookups".into()))
+    }
+
+    /// The DNSSEC-validating resolver, or a clear error under `--offline`.
+    pub fn validating(&self) -> Result<&ValidatingResolver, DnsError> {
+        self.dnssec
             .as_ref()
             .ok_or_else(|| DnsError::Setup("--offline: no DNS lookups".into()))
     }
