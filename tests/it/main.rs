@@ -9,6 +9,7 @@ mod check;
 mod cli;
 mod config_file;
 mod discover;
+mod dnssec;
 mod export;
 mod hostile_text;
 mod monitoring;

@@ -5,8 +5,10 @@
 //! query is recorded ([`DnsServer::queries`]), so tests can assert what was (not) asked, and
 //! single names can be made to fail ([`DnsServer::misbehave`]: SERVFAIL, REFUSED, no answer).
 //! [`BlackholeDns`] receives queries and never answers (a hanging DNS source).
+//! A [`Zone`] can be DNSSEC-signed (`.signed()`, see [`super::dnssec`]); a DS query for the apex
+//! of a zone whose parent is served too is answered from the parent (RFC 4035 §3.1.4.1).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::future::Future;
 use std::net::{SocketAddr, UdpSocket};
@@ -18,7 +20,7 @@ use std::time::Duration;
 use hickory_server::Server;
 use hickory_server::net::runtime::Time;
 use hickory_server::proto::op::{Header, HeaderCounts, Metadata, ResponseCode};
-use hickory_server::proto::rr::{LowerName, RecordType, RrKey};
+use hickory_server::proto::rr::{LowerName, Name, RecordType, RrKey};
 use hickory_server::proto::serialize::txt::Parser;
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::store::in_memory::InMemoryZoneHandler;
@@ -26,6 +28,7 @@ use hickory_server::zone_handler::{
     AxfrPolicy, Catalog, MessageResponseBuilder, ZoneHandler, ZoneType,
 };
 
+use super::dnssec::{Signing, zone_handler};
 use super::rt::Background;
 
 /// One query the server received: (name without trailing dot, lowercase; record type).
@@ -57,11 +60,17 @@ impl DnsServer {
     /// Serve the zones in `zones` (master-file text). Panics on a parse error or a record that
     /// lies outside every zone (an SOA record starts a zone).
     pub fn start(zones: &str) -> DnsServer {
-        let catalog = catalog(zones);
+        Self::serve(catalog(zones), Catalog::new(), HashSet::new())
+    }
+
+    /// Serve `catalog`; DS queries for the names in `cuts` go to `parents` (the parent zones).
+    fn serve(catalog: Catalog, parents: Catalog, cuts: HashSet<LowerName>) -> DnsServer {
         let log = Arc::new(Mutex::new(Vec::new()));
         let rules: Rules = Arc::default();
         let handler = Recording {
             catalog,
+            parents,
+            cuts,
             log: log.clone(),
             rules: rules.clone(),
         };
@@ -94,10 +103,33 @@ impl DnsServer {
         }
     }
 
-    /// Serve the zones built with [`Zone`].
+    /// Serve the zones built with [`Zone`]. When one of them is signed, each [`Zone`] is a zone
+    /// of its own (records are not regrouped by SOA) and signed zones are signed at start.
     pub fn start_zones(zones: &[Zone]) -> DnsServer {
-        let text: String = zones.iter().map(Zone::text).collect();
-        Self::start(&text)
+        if zones.iter().all(|z| z.signing.is_none()) {
+            let text: String = zones.iter().map(Zone::text).collect();
+            return Self::start(&text);
+        }
+        let mut handlers: Vec<(LowerName, Arc<dyn ZoneHandler>)> = Vec::new();
+        for z in zones {
+            let origin = LowerName::from(Name::from_ascii(format!("{}.", z.origin)).unwrap());
+            handlers.push((origin, Arc::new(zone_handler(z))));
+        }
+        let mut catalog = Catalog::new();
+        let mut parents = Catalog::new();
+        let mut cuts = HashSet::new();
+        for (origin, h) in &handlers {
+            catalog.upsert(origin.clone(), vec![h.clone()]);
+            let parent = handlers
+                .iter()
+                .filter(|(o, _)| o != origin && o.zone_of(origin))
+                .max_by_key(|(o, _)| o.num_labels());
+            if let Some((_, ph)) = parent {
+                parents.upsert(origin.clone(), vec![ph.clone()]);
+                cuts.insert(origin.clone());
+            }
+        }
+        Self::serve(catalog, parents, cuts)
     }
 
     /// UDP and TCP address (same port).
@@ -153,6 +185,7 @@ fn catalog(text: &str) -> Catalog {
             recs,
             ZoneType::Primary,
             AxfrPolicy::Deny,
+            None,
         )
         .unwrap_or_else(|e| panic!("zone {origin}: {e}"));
         let handler: Arc<dyn ZoneHandler> = Arc::new(handler);
@@ -164,6 +197,9 @@ fn catalog(text: &str) -> Catalog {
 /// The catalog plus a query log and per-name misbehaviour.
 struct Recording {
     catalog: Catalog,
+    /// For a DS query at a zone cut: the parent zone, which holds the DS (RFC 4035 §3.1.4.1).
+    parents: Catalog,
+    cuts: HashSet<LowerName>,
     log: Arc<Mutex<Vec<Query>>>,
     rules: Rules,
 }
@@ -185,7 +221,10 @@ impl RequestHandler for Recording {
     {
         Box::pin(async move {
             let mut rule = None;
+            let mut at_cut = false;
             if let Ok(info) = request.request_info() {
+                at_cut = info.query.query_type() == RecordType::DS
+                    && self.cuts.contains(info.query.name());
                 let name = info.query.name().to_string();
                 let name = name.trim_end_matches('.').to_string();
                 let rules = self.rules.lock().unwrap();
@@ -194,6 +233,12 @@ impl RequestHandler for Recording {
                 self.log.lock().unwrap().push(entry);
             }
             let code = match rule {
+                None if at_cut => {
+                    return self
+                        .parents
+                        .handle_request::<R, T>(request, response_handle)
+                        .await;
+                }
                 None => {
                     return self
                         .catalog
@@ -235,8 +280,9 @@ impl RequestHandler for Recording {
 /// absolute host names (`"."` stays the root: RFC 2782 "no service", RFC 7505 null MX).
 #[derive(Debug, Clone)]
 pub struct Zone {
-    origin: String,
+    pub(super) origin: String,
     lines: String,
+    pub(super) signing: Option<Signing>,
 }
 
 impl Zone {
@@ -250,10 +296,25 @@ impl Zone {
             "@ SOA ns1.{origin}. hostmaster.{origin}. ( 2024010101 3600 600 86400 300 )"
         );
         let _ = writeln!(lines, "@ NS ns1.{origin}.\nns1 A 127.0.0.1");
-        Zone { origin, lines }
+        Zone {
+            origin,
+            lines,
+            signing: None,
+        }
     }
 
-    fn owner(&self, name: &str) -> String {
+    /// The zone's name, lowercase, without the root dot.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// A TLSA record (RFC 6698 §2.2) at `name`, e.g. `tlsa("_25._tcp.mx", 3, 1, 1, HEX)`.
+    pub fn tlsa(self, name: &str, usage: u8, selector: u8, matching: u8, hex: &str) -> Zone {
+        let o = self.owner(name);
+        self.raw(&format!("{o} TLSA {usage} {selector} {matching} {hex}"))
+    }
+
+    pub(super) fn owner(&self, name: &str) -> String {
         let n = name.to_ascii_lowercase();
         if n == "@" || n.ends_with('.') {
             n

@@ -6,6 +6,7 @@
 //!   loopback; [`mailstack::shared`] is the default stack of the test process.
 //! - [`dns`]: in-process authoritative DNS (hickory-server) on 127.0.0.1, UDP + TCP, query log;
 //!   [`dns::BlackholeDns`] never answers.
+//! - [`dnssec`]: DNSSEC-signed zones for that server (test keys, trust-anchor text, bogus RRsets).
 //! - [`http`]: in-process HTTP + HTTPS server with routes, misbehaving replies, request log.
 //! - [`scripted`]: scripted (mis)behaving TCP / TLS servers, legacy-TLS peers, connection counts.
 //! - [`filtered`]: a port whose SYNs are dropped (port 25 as home and cloud networks filter it).
@@ -29,6 +30,7 @@ pub mod certs;
 pub mod cmd;
 pub mod corpus;
 pub mod dns;
+pub mod dnssec;
 pub mod fence;
 pub mod filtered;
 pub mod fixtures;
