@@ -1,7 +1,8 @@
 //! Integration tests: the round trip against a private Dovecot + Postfix stack (nobody else
 //! delivers there, so message counts are exact): submission on 587 and 465, IMAP with IDLE,
 //! Junk filing (carol's Sieve), POP3-only retrieval, `--to` without the recipient's credentials,
-//! and `--keep`; the binary end to end, also with `--oauth` whose refresh is refused (nothing sent). IMAP corner cases against scripted servers: `scripted`.
+//! and `--keep`; the binary end to end, also with `--oauth` whose refresh is refused (nothing
+//! sent). IMAP corner cases against scripted servers: `scripted`.
 
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
