@@ -16,6 +16,11 @@
 //! - A port-25 probe that has not connected when the verdict is ready holds the run at most
 //!   [`PORT25_HOLD_MS`] more (`rules::PORT25_HOLD`), then is recorded as "no TCP answer within N
 //!   ms" ([`held`]): the path is then the verdict's chain + that hold.
+//! - `check`'s Receiving section (`app::check::check_receiving`) runs beside the probes from the
+//!   start: MX query, the hosts' addresses, one port-25 dialogue per address
+//!   ([`port25_dialogue`]); it is cut once the verdict is ready and the hold has passed, so it
+//!   ends at its own chain or at the verdict's + [`PORT25_HOLD_MS`] ([`receiving_probes`]).
+//!   Batch mode and `roundtrip` run none (their reports have no `inbound`).
 //! - A probe's own round trips come from the steps its dialogue performed ([`probe_rtts`]).
 //!
 //! In a batch the first address of each domain does the same; later ones reuse its discovery.
@@ -258,16 +263,7 @@ pub fn check(report: &Value, warm: bool) -> Path {
     // The Receiving section (`app::check::check_receiving`): the MX lookup and a port-25
     // dialogue per MX address, from the start beside the check, cut once the verdict is ready
     // and the hold has passed.
-    let inbound = &report["inbound"];
-    let receiving: Vec<&Value> = inbound["mx"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|h| h["addresses"].as_array().into_iter().flatten())
-        .filter_map(|a| a["probe"].as_object().map(|_| &a["probe"]))
-        .collect();
-    let receiving_cut =
-        inbound["incomplete"].is_string() || receiving.iter().any(|p| p["cut"].is_string());
+    let (receiving, receiving_cut) = receiving_probes(report);
     if !receiving_cut
         && let Some(d) = receiving.iter().map(|p| port25_dialogue(p)).max()
         && 2 + d > best.rtt
@@ -296,6 +292,22 @@ pub fn check(report: &Value, warm: bool) -> Path {
         );
     }
     best
+}
+
+/// The port-25 probes of `check`'s Receiving section, and whether the hold cut the section
+/// (a probe cut, or the MX lookup unanswered by then).
+fn receiving_probes(report: &Value) -> (Vec<&Value>, bool) {
+    let inbound = &report["inbound"];
+    let probes: Vec<&Value> = inbound["mx"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|h| h["addresses"].as_array().into_iter().flatten())
+        .map(|a| &a["probe"])
+        .filter(|p| p.is_object())
+        .collect();
+    let cut = inbound["incomplete"].is_string() || probes.iter().any(|p| p["cut"].is_string());
+    (probes, cut)
 }
 
 /// Round trips of one port-25 dialogue (`audit::port25`), from what its probe shows: TCP +
@@ -449,9 +461,11 @@ pub fn host_occupancy(report: &Value, warm: bool) -> Vec<(String, u32)> {
 }
 
 /// Critical path of a `check --concurrency 1` report: [`discovery_sequential`] + every probe
-/// that ran, one after the other. The best speed-up concurrency can buy is this divided by
-/// [`check`]'s path.
-pub fn check_sequential(report: &Value) -> u32 {
+/// that ran, one after the other, then the Receiving section (src/app/check.rs: after the
+/// verdict with one connection at a time: MX query, the hosts' addresses, each address's
+/// port-25 dialogue in turn), which the hold cuts [`PORT25_HOLD_MS`] after the verdict. The best
+/// speed-up concurrency can buy is this divided by [`check`]'s path.
+pub fn check_sequential(report: &Value) -> Path {
     let domain = report["domain"].as_str().unwrap_or("");
     let disc = discovery_sequential(domain, Some("mx.mailhost.test"));
     let guessed = |h: &str| {
@@ -467,7 +481,22 @@ pub fn check_sequential(report: &Value) -> u32 {
         .filter(|p| !cancelled(p))
         .map(|p| probe_rtts(p, guessed(p["host"].as_str().unwrap_or(""))))
         .sum();
-    disc + probes
+    let (receiving, cut) = receiving_probes(report);
+    let mut path = Path {
+        rtt: disc + probes,
+        wait_ms: 0,
+        why: format!("discovery {disc} + probes {probes}"),
+    };
+    if cut {
+        path.wait_ms = PORT25_HOLD_MS;
+        path.why
+            .push_str(" + the Receiving section cut by the hold");
+    } else if !receiving.is_empty() {
+        let r = 2 + receiving.iter().map(|p| port25_dialogue(p)).sum::<u32>();
+        path.rtt += r;
+        path.why.push_str(&format!(" + Receiving {r}"));
+    }
+    path
 }
 
 /// The critical path of an `audit` (bench/README.md "Critical path"), in RTTs, with what it is:

@@ -343,8 +343,11 @@ fn check(w: &World, cfg: &Config, view: View, key: &str, addr: &str) -> Row {
             let c = critical::check(&v, false);
             row.cp = Some(Duration::from_millis(c.ms(rtt_ms(w))));
             row.cp_desc = format!("{} RTT: {}", c.rtt, c.why);
-            // In a batch the shared names are cached after the first addresses.
-            let c = critical::check(&v, true);
+            // In a batch the shared names are cached after the first addresses, and batch mode
+            // runs no Receiving section (src/app/batch.rs probes the settings only).
+            let mut basis = v.clone();
+            basis["inbound"] = Value::Null;
+            let c = critical::check(&basis, true);
             row.cp_warm = Some(Duration::from_millis(c.ms(rtt_ms(w))));
             row.cp_warm_desc = format!("{} RTT: {}", c.rtt, c.why);
             row.occupancy = critical::host_occupancy(&v, true);
@@ -358,11 +361,14 @@ fn check(w: &World, cfg: &Config, view: View, key: &str, addr: &str) -> Row {
                 setting(&v, "incoming"),
             );
             if let Some(v1) = r1.json().filter(|v1| v1["probes"].is_array()) {
-                let n1 = critical::check_sequential(&v1);
-                let cp1 = w.rtt() * n1;
+                let p1 = critical::check_sequential(&v1);
+                let cp1 = Duration::from_millis(p1.ms(rtt_ms(w)));
                 row.note.push_str(&format!(
-                    "; with --concurrency 1 the chain is {n1} RTT = {} ms (discovery one lookup at a time too): {:.2}× this path in round trips alone (the sequential run also pays every step's processing time in turn)",
+                    "; with --concurrency 1 the chain is {} RTT{} = {} ms ({}; discovery one lookup at a time too): {:.2}× this path in round trips alone (the sequential run also pays every step's processing time in turn)",
+                    p1.rtt,
+                    if p1.wait_ms > 0 { format!(" + {} ms", p1.wait_ms) } else { String::new() },
                     measure::ms(cp1),
+                    p1.why,
                     cp1.as_secs_f64() / row.cp.map_or(1.0, |c| c.as_secs_f64()),
                 ));
             }
