@@ -38,6 +38,9 @@ pub struct Row {
     /// `check` rows: the critical path with the shared names already cached (batch basis).
     pub cp_warm: Option<Duration>,
     pub cp_warm_desc: String,
+    /// `check` rows: the critical path of the same check in a batch's first wave (cold cache,
+    /// no Receiving section).
+    pub cp_cold_batch: Option<Duration>,
     /// `check` rows: per host, RTTs its probes hold a connection slot (warm cache).
     pub occupancy: Vec<(String, u32)>,
 }
@@ -350,6 +353,8 @@ fn check(w: &World, cfg: &Config, view: View, key: &str, addr: &str) -> Row {
             let c = critical::check(&basis, true);
             row.cp_warm = Some(Duration::from_millis(c.ms(rtt_ms(w))));
             row.cp_warm_desc = format!("{} RTT: {}", c.rtt, c.why);
+            let c = critical::check(&basis, false);
+            row.cp_cold_batch = Some(Duration::from_millis(c.ms(rtt_ms(w))));
             row.occupancy = critical::host_occupancy(&v, true);
             let probes = v["probes"].as_array().map_or(0, Vec::len);
             let cancelled = v["probes"]
@@ -492,7 +497,7 @@ fn batch(w: &World, cfg: &Config, n: usize, one: &Row, kind: BatchKind) -> Row {
         wall_c1: r1.as_ref().and_then(|r| r.code.map(|_| r.wall)),
         ..Row::default()
     };
-    if let (Some(cp1), Some(cold), true) = (one.cp_warm, one.cp, delayed) {
+    if let (Some(cp1), Some(cold), true) = (one.cp_warm, one.cp_cold_batch, delayed) {
         // The first wave finds the resolver cache cold, the others warm.
         let by_waves = cold + cp1 * (waves - 1);
         // --per-host holds across the batch: N × (RTTs a host's slots are busy per address) / P.
