@@ -376,26 +376,7 @@ fn classify(name: &str, qtype: QueryType, result: Result<DnsResponse, NetError>)
         }
         Err(NetError::Dns(HDnsError::Nsec {
             response, proof, ..
-        })) => {
-            let own = answer_status(&response.answers, qtype);
-            match own {
-                // A positive answer that is not a wildcard expansion stands on its own
-                // signatures (RFC 4035 §5.3.4 asks a denial proof only of wildcard answers):
-                // an NSEC3 some server adds to the authority section does not make it bogus.
-                Some(status) if !wildcard_expanded(&response.answers) => {
-                    v.records = records_of(&response.answers, qtype);
-                    v.status = status;
-                }
-                Some(_) => {
-                    v.records = records_of(&response.answers, qtype);
-                    v.status = status_of(proof);
-                }
-                None => {
-                    v.denial = Some(denial_of(response.response_code));
-                    v.status = status_of(proof);
-                }
-            }
-        }
+        })) => judge_nsec(&mut v, &response, proof),
         Err(NetError::Dns(HDnsError::NoRecordsFound(nr))) => {
             v.denial = Some(denial_of(nr.response_code));
             v.status = nr
@@ -412,6 +393,28 @@ fn classify(name: &str, qtype: QueryType, result: Result<DnsResponse, NetError>)
         v.error = Some(format!("{}: the answer could not be validated", v.name));
     }
     v
+}
+
+/// The validator's denial verdict `proof` on `response`. A positive answer that is not a
+/// wildcard expansion stands on its own signatures (RFC 4035 §5.3.4 asks a denial proof only of
+/// wildcard answers): an NSEC3 some server adds to the authority section does not make it bogus.
+fn judge_nsec(v: &mut Validated, response: &DnsResponse, proof: Proof) {
+    let qtype = v.qtype;
+    v.error = None;
+    match answer_status(&response.answers, qtype) {
+        Some(status) if !wildcard_expanded(&response.answers) => {
+            v.records = records_of(&response.answers, qtype);
+            v.status = status;
+        }
+        Some(_) => {
+            v.records = records_of(&response.answers, qtype);
+            v.status = status_of(proof);
+        }
+        None => {
+            v.denial = Some(denial_of(response.response_code));
+            v.status = status_of(proof);
+        }
+    }
 }
 
 /// The weakest proof of the records of the type asked and the CNAMEs leading there; `None`
@@ -467,3 +470,6 @@ fn records_of(answers: &[Record], qtype: QueryType) -> Vec<ValidatedRecord> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests;

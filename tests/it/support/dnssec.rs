@@ -264,3 +264,11 @@ pub(super) fn zone_handler(z: &Zone) -> InMemoryZoneHandler {
     }
     handler
 }
+
+/// `text` (trust-anchor records, e.g. [`Zone::trust_anchor`]) in a temporary file, for
+/// `--trust-anchor PATH`; the file lives as long as the handle.
+pub fn anchor_file(text: &str) -> tempfile::NamedTempFile {
+    let f = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(f.path(), text).expect("write the trust anchor file");
+    f
+}
