@@ -8,20 +8,21 @@
 //! IPv6 path is a finding for the report, not something to hide behind a silent fallback.
 //! `--connect-to` / `--resolve` (curl semantics) decide where the connection goes.
 
-use std::collections::VecDeque;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use futures::future::{BoxFuture, Fuse, FusedFuture};
-use futures::stream::FuturesUnordered;
-use futures::{FutureExt, StreamExt};
+use futures::FutureExt;
+use futures::future::Fuse;
 use tokio::net::TcpStream;
-use tokio::time::{Instant, sleep_until};
+use tokio::time::Instant;
 
 use super::Net;
 use crate::dns::DnsError;
 use crate::model::AddressResult;
+
+mod race;
+use race::{Lookup, race};
 
 /// RFC 8305 §3: how long to wait for AAAA once A has answered.
 pub const RESOLUTION_DELAY: Duration = Duration::from_millis(50);
@@ -70,54 +71,6 @@ pub struct ConnectFailure {
     pub addresses: Vec<AddressResult>,
 }
 
-/// Addresses in RFC 8305 §4 order: the families alternate, IPv6 first; addresses that arrive
-/// later join their family's queue.
-#[derive(Debug, Default)]
-pub(crate) struct Interleave {
-    v6: VecDeque<SocketAddr>,
-    v4: VecDeque<SocketAddr>,
-    last_v6: Option<bool>,
-}
-
-impl Interleave {
-    pub(crate) fn add(&mut self, addrs: impl IntoIterator<Item = SocketAddr>) {
-        for a in addrs {
-            let q = if a.is_ipv6() {
-                &mut self.v6
-            } else {
-                &mut self.v4
-            };
-            if !q.contains(&a) {
-                q.push_back(a);
-            }
-        }
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.v6.is_empty() && self.v4.is_empty()
-    }
-
-    /// What is left, in the order it would be tried.
-    pub(crate) fn drain(&mut self) -> Vec<SocketAddr> {
-        std::iter::from_fn(|| self.next()).collect()
-    }
-}
-
-impl Iterator for Interleave {
-    type Item = SocketAddr;
-
-    fn next(&mut self) -> Option<SocketAddr> {
-        let want_v6 = self.last_v6 != Some(true);
-        let a = if want_v6 {
-            self.v6.pop_front().or_else(|| self.v4.pop_front())
-        } else {
-            self.v4.pop_front().or_else(|| self.v6.pop_front())
-        }?;
-        self.last_v6 = Some(a.is_ipv6());
-        Some(a)
-    }
-}
-
 /// `refused`, `timeout`, `unreachable`, or the error text.
 pub(crate) fn result_word(e: &io::Error) -> String {
     match e.kind() {
@@ -155,11 +108,6 @@ fn record(addr: SocketAddr, result: &str, elapsed: Option<Duration>) -> AddressR
         elapsed_ms: elapsed.map(ms),
     }
 }
-
-pub(crate) type Lookup = Fuse<BoxFuture<'static, Result<Vec<IpAddr>, DnsError>>>;
-type Attempt = BoxFuture<'static, (usize, io::Result<TcpStream>)>;
-/// An attempt: address, start, and result word with elapsed time once known.
-type Tried = (SocketAddr, Instant, Option<(String, Duration)>);
 
 /// Connect to `host:port` after `--connect-to`/`--resolve`, with happy eyeballs, within
 /// `net.step_timeout()`.
@@ -230,138 +178,6 @@ pub async fn connect(net: &Net, host: &str, port: u16) -> Result<Connected, Conn
             limit,
         )),
     }
-}
-
-/// What the race produced.
-pub(crate) struct Race {
-    pub winner: Option<(SocketAddr, TcpStream)>,
-    pub addresses: Vec<AddressResult>,
-    pub resolve_ms: u64,
-    pub connect_ms: u64,
-    pub timed_out: bool,
-    pub nothing_tried: bool,
-    pub dns_errors: Vec<DnsError>,
-}
-
-/// The happy-eyeballs race over `fixed` addresses and the AAAA (`v6`) and A (`v4`) lookups,
-/// all on `port`, until `deadline`.
-pub(crate) async fn race(
-    fixed: Vec<IpAddr>,
-    mut v6: Lookup,
-    mut v4: Lookup,
-    port: u16,
-    deadline: Instant,
-) -> Race {
-    let start = Instant::now();
-    let mut queue = Interleave::default();
-    queue.add(fixed.into_iter().map(|ip| SocketAddr::new(ip, port)));
-    let mut dns_errors: Vec<DnsError> = Vec::new();
-    // §3: A answered first; wait this long for AAAA before connecting.
-    let mut hold_until: Option<Instant> = None;
-    let mut resolve_ms: Option<u64> = (!queue.is_empty()).then_some(0);
-    let mut first_attempt: Option<Instant> = None;
-    let mut next_at = start;
-    // Attempt order, with start time and result once known.
-    let mut tried: Vec<Tried> = Vec::new();
-    let mut attempts: FuturesUnordered<Attempt> = FuturesUnordered::new();
-
-    let outcome: Result<(usize, TcpStream), bool> = loop {
-        let now = Instant::now();
-        let held = hold_until.is_some_and(|t| now < t) && !v6.is_terminated();
-        if !held
-            && (attempts.is_empty() || now >= next_at)
-            && let Some(addr) = queue.next()
-        {
-            resolve_ms.get_or_insert_with(|| ms(now - start));
-            first_attempt.get_or_insert(now);
-            let idx = tried.len();
-            tried.push((addr, now, None));
-            attempts.push(async move { (idx, TcpStream::connect(addr).await) }.boxed());
-            next_at = now + CONNECTION_ATTEMPT_DELAY;
-            continue;
-        }
-        if queue.is_empty() && attempts.is_empty() && v6.is_terminated() && v4.is_terminated() {
-            break Err(false);
-        }
-        let wake = match hold_until {
-            Some(t) if held => t,
-            _ => next_at,
-        };
-        tokio::select! {
-            Some((idx, res)) = attempts.next(), if !attempts.is_empty() => {
-                settle(&mut tried, idx, &res);
-                match res {
-                    Ok(s) => break Ok((idx, s)),
-                    // §5: a failed attempt lets the next one start at once.
-                    Err(_) => next_at = Instant::now(),
-                }
-            }
-            r = &mut v6 => match r {
-                Ok(ips) => queue.add(ips.into_iter().map(|ip| SocketAddr::new(ip, port))),
-                Err(e) => dns_errors.push(e),
-            },
-            r = &mut v4 => {
-                match r {
-                    Ok(ips) => queue.add(ips.into_iter().map(|ip| SocketAddr::new(ip, port))),
-                    Err(e) => dns_errors.push(e),
-                }
-                if !v6.is_terminated() && tried.is_empty() {
-                    hold_until = Some(Instant::now() + RESOLUTION_DELAY);
-                }
-            },
-            _ = sleep_until(wake), if held || (!attempts.is_empty() && !queue.is_empty()) => {}
-            _ = sleep_until(deadline) => break Err(true),
-        }
-    };
-    drop(attempts);
-
-    let addresses = fates(&tried, &mut queue, outcome.is_ok());
-    let nothing_tried = tried.is_empty();
-    let (winner, timed_out) = match outcome {
-        Ok((idx, s)) => (tried.get(idx).map(|t| (t.0, s)), false),
-        Err(t) => (None, t),
-    };
-    Race {
-        winner,
-        addresses,
-        resolve_ms: resolve_ms.unwrap_or_else(|| ms(start.elapsed())),
-        connect_ms: first_attempt.map(|t| ms(t.elapsed())).unwrap_or(0),
-        timed_out,
-        nothing_tried,
-        dns_errors,
-    }
-}
-
-/// Records the result of attempt `idx` (its word and how long it took).
-fn settle(tried: &mut [Tried], idx: usize, res: &io::Result<TcpStream>) {
-    let elapsed = tried.get(idx).map(|t| t.1.elapsed()).unwrap_or_default();
-    let word = match res {
-        Ok(_) => "connected".to_string(),
-        Err(e) => result_word(e),
-    };
-    if let Some(t) = tried.get_mut(idx) {
-        t.2 = Some((word, elapsed));
-    }
-}
-
-/// Every address with its fate, in the order tried, then the ones never tried. An attempt
-/// still pending was `cancelled` when another `won`, else it hit the deadline (`timeout`).
-fn fates(tried: &[Tried], queue: &mut Interleave, won: bool) -> Vec<AddressResult> {
-    let late = if won { "cancelled" } else { "timeout" };
-    let mut addresses: Vec<AddressResult> = tried
-        .iter()
-        .map(|(addr, at, res)| match res {
-            Some((word, d)) => record(*addr, word, Some(*d)),
-            None => record(*addr, late, Some(at.elapsed())),
-        })
-        .collect();
-    addresses.extend(
-        queue
-            .drain()
-            .into_iter()
-            .map(|a| record(a, "not_tried", None)),
-    );
-    addresses
 }
 
 /// A finding when IPv4 connected but every IPv6 address tried failed (refused, unreachable,

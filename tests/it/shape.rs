@@ -23,7 +23,6 @@ const LONG_FNS_LEFT: &[(&str, &str)] = &[
     ("src/probe/schedule.rs", "probe_feed"),
     ("src/cli/resolve.rs", "task"),
     ("src/app/mod.rs", "run"),
-    ("src/net/connect.rs", "race"),
     ("src/main.rs", "main"),
 ];
 

@@ -9,6 +9,7 @@ use futures::FutureExt;
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::time::Instant;
 
+use super::race::Interleave;
 use super::*;
 use crate::config::{ConnectTo, NetConfig, ResolveEntry};
 
