@@ -121,163 +121,199 @@ pub async fn probe_feed(
         }),
         ..opts.clone()
     };
-    let net_ref: &Net = &net;
-    let limits_ref: &Limits = &limits;
-
-    // Spawned probes, by spawn id.
-    let mut known: Vec<Candidate> = Vec::new();
-    let mut cancel: Vec<watch::Sender<Option<Cancel>>> = Vec::new();
-    let mut results: Vec<Option<(Probe, Facts)>> = Vec::new();
+    let (net_ref, limits_ref): (&Net, &Limits) = (&net, &limits);
+    let mut run = Scheduler::default();
     let mut futs = FuturesUnordered::new();
-    // The final list and, per entry, the spawn id of its probe.
-    let mut settled: Option<(Vec<Candidate>, Vec<usize>)> = None;
-    let mut verdict_known = false;
     let deadline = tokio::time::sleep(net.remaining());
     tokio::pin!(deadline);
-    let mut deadline_hit = false;
-
-    let spawn = |c: Candidate,
-                 deadline_hit: bool,
-                 known: &mut Vec<Candidate>,
-                 cancel: &mut Vec<watch::Sender<Option<Cancel>>>,
-                 results: &mut Vec<Option<(Probe, Facts)>>| {
-        let id = known.len();
-        let (tx, rx) = watch::channel(None::<Cancel>);
-        if deadline_hit {
-            tx.send_replace(Some(stop_now(Why::Deadline)));
-        }
-        cancel.push(tx);
-        results.push(None);
-        known.push(c.clone());
-        task::run(id, net_ref, c, opts, limits_ref, rx)
-    };
-
-    loop {
-        if settled.is_some() && futs.is_empty() {
-            break;
-        }
+    while run.settled.is_none() || !futs.is_empty() {
         tokio::select! {
-            msg = feed.recv(), if settled.is_none() => {
+            msg = feed.recv(), if run.settled.is_none() => {
                 let (list, is_final) = match msg {
                     Some(Feed::Found(v)) => (v, false),
                     Some(Feed::Settled(v)) => (v, true),
-                    None => (known.clone(), true),
+                    None => (run.known.clone(), true),
                 };
-                let mut ids: Vec<Option<usize>> = vec![None; list.len()];
-                let mut taken = vec![false; known.len()];
-                for (slot, c) in ids.iter_mut().zip(&list) {
-                    let k = c.key();
-                    if let Some(id) = (0..known.len()).find(|&j| !taken[j] && known[j].key() == k) {
-                        // Known from an earlier source: the same probe. Only the final list
-                        // pairs each entry with one probe (the same URL given twice runs twice).
-                        taken[id] = is_final;
-                        *slot = Some(id);
-                    }
-                }
+                let ids = run.known_ids(&list, is_final);
                 let mut new_ids = Vec::new();
-                for (c, id) in list.iter().zip(&ids) {
-                    if id.is_none() {
-                        new_ids.push(known.len());
-                        futs.push(spawn(c.clone(), deadline_hit, &mut known, &mut cancel, &mut results));
-                    }
+                for (c, _) in list.iter().zip(&ids).filter(|(_, id)| id.is_none()) {
+                    let (id, stop) = run.add(c);
+                    new_ids.push(id);
+                    futs.push(task::run(id, net_ref, c.clone(), opts, limits_ref, stop));
                 }
                 if is_final {
-                    let mut new_ids = new_ids.into_iter();
-                    let ids: Vec<usize> = ids
-                        .into_iter()
-                        .map(|id| id.or_else(|| new_ids.next()).unwrap_or_default())
-                        .collect();
                     board_tx.send_replace(Some(Arc::new(list.clone())));
-                    // Probes that already work may now cancel what ranks below them.
-                    for w in 0..list.len() {
-                        if winning(&results[ids[w]]) {
-                            cancel_outranked(&list, &ids, w, &results, &cancel);
-                        }
-                    }
-                    settled = Some((list, ids));
+                    run.settle(list, ids, new_ids);
                 }
             }
             next = futs.next(), if !futs.is_empty() => {
                 let Some((id, probe, facts)) = next else { continue };
-                results[id] = Some((probe, facts));
-                if let Some((list, ids)) = &settled
-                    && winning(&results[id])
-                {
-                    for w in (0..list.len()).filter(|&w| ids[w] == id) {
-                        cancel_outranked(list, ids, w, &results, &cancel);
-                    }
-                }
+                run.finished(id, probe, facts);
             }
-            _ = &mut deadline, if !deadline_hit => {
-                deadline_hit = true;
-                for (j, tx) in cancel.iter().enumerate() {
-                    if results[j].is_none() {
-                        // Already being stopped: keep that reason, stop now.
-                        tx.send_modify(|v| {
-                            *v = Some(match v.take() {
-                                Some(c) => Cancel { at: tokio::time::Instant::now(), ..c },
-                                None => stop_now(Why::Deadline),
-                            })
-                        });
-                    }
-                }
-            }
+            _ = &mut deadline, if !run.deadline_hit => run.deadline(),
         }
-        let stopping: Vec<bool> = cancel.iter().map(|tx| tx.borrow().is_some()).collect();
-        if let Some((list, ids)) = &settled
-            && !verdict_known
-            && verdict_ready(list, |j| results[ids[j]].is_none() && !stopping[ids[j]])
-        {
-            verdict_known = true;
-            if let Some(tx) = &opts.verdict_ready {
-                tx.send_replace(true);
-            }
-            let at = hold_until(tokio::time::Instant::now());
-            tracing::debug!(ms = started.elapsed().as_millis() as u64, "verdict ready");
-            for &id in ids {
-                if results[id].is_none() {
-                    cancel[id].send_if_modified(|v| {
-                        v.is_none()
-                            .then(|| {
-                                *v = Some(Cancel {
-                                    why: Why::VerdictReady,
-                                    at,
-                                })
-                            })
-                            .is_some()
-                    });
-                }
-            }
-        }
+        run.check_verdict(opts, started);
     }
     drop(futs);
     if let Some(tx) = &opts.verdict_ready {
         tx.send_replace(true);
     }
     tracing::debug!(ms = started.elapsed().as_millis() as u64, "probes done");
+    run.into_run(opts, started)
+}
 
-    let (list, ids) = settled.unwrap_or_default();
-    let (probes, facts): (Vec<Probe>, Vec<Facts>) = list
-        .iter()
-        .zip(&ids)
-        .map(|(c, &id)| match results.get(id).cloned().flatten() {
-            Some((mut p, f)) => {
-                // A later source may have confirmed it: the probe names every source.
-                p.sources = c.sources.clone();
-                (p, f)
+/// The state of one run: every probe spawned (by spawn id: its candidate, the sender that
+/// stops it, its result once done) and, once discovery is complete, the final list.
+#[derive(Default)]
+struct Scheduler {
+    known: Vec<Candidate>,
+    cancel: Vec<watch::Sender<Option<Cancel>>>,
+    results: Vec<Option<(Probe, Facts)>>,
+    /// The final list and, per entry, the spawn id of its probe.
+    settled: Option<(Vec<Candidate>, Vec<usize>)>,
+    verdict_known: bool,
+    deadline_hit: bool,
+}
+
+impl Scheduler {
+    /// A new probe of `c`: its spawn id and what stops it (at once, past the deadline).
+    fn add(&mut self, c: &Candidate) -> (usize, watch::Receiver<Option<Cancel>>) {
+        let id = self.known.len();
+        let (tx, rx) = watch::channel(None::<Cancel>);
+        if self.deadline_hit {
+            tx.send_replace(Some(stop_now(Why::Deadline)));
+        }
+        self.cancel.push(tx);
+        self.results.push(None);
+        self.known.push(c.clone());
+        (id, rx)
+    }
+
+    /// The probe already spawned for each entry of `list`, if any: one known from an earlier
+    /// source is the same probe. Only the final list pairs each entry with one probe (the same
+    /// URL given twice runs twice).
+    fn known_ids(&self, list: &[Candidate], is_final: bool) -> Vec<Option<usize>> {
+        let known = &self.known;
+        let mut taken = vec![false; known.len()];
+        list.iter()
+            .map(|c| {
+                let k = c.key();
+                let id = (0..known.len()).find(|&j| !taken[j] && known[j].key() == k)?;
+                taken[id] = is_final;
+                Some(id)
+            })
+            .collect()
+    }
+
+    /// Discovery is complete: each entry of `list` gets its probe (known, or just spawned as
+    /// `new_ids`, in order), and probes that already work may now cancel what ranks below.
+    fn settle(&mut self, list: Vec<Candidate>, ids: Vec<Option<usize>>, new_ids: Vec<usize>) {
+        let mut new_ids = new_ids.into_iter();
+        let ids: Vec<usize> = ids
+            .into_iter()
+            .map(|id| id.or_else(|| new_ids.next()).unwrap_or_default())
+            .collect();
+        for w in 0..list.len() {
+            if winning(&self.results[ids[w]]) {
+                cancel_outranked(&list, &ids, w, &self.results, &self.cancel);
             }
-            None => (
-                not_run(c, &Why::Deadline, started.elapsed()),
-                Facts::default(),
-            ),
-        })
-        .unzip();
-    let settings = verdict::choose(&probes, &list);
-    let findings = findings::findings(&probes, &facts, &list, &settings, opts);
-    ProbeRun {
-        probes,
-        settings,
-        findings,
+        }
+        self.settled = Some((list, ids));
+    }
+
+    /// Probe `id` is done; if it wins, what it outranks is stopped.
+    fn finished(&mut self, id: usize, probe: Probe, facts: Facts) {
+        self.results[id] = Some((probe, facts));
+        if let Some((list, ids)) = &self.settled
+            && winning(&self.results[id])
+        {
+            for w in (0..list.len()).filter(|&w| ids[w] == id) {
+                cancel_outranked(list, ids, w, &self.results, &self.cancel);
+            }
+        }
+    }
+
+    /// The deadline passed: every pending probe stops now (one already being stopped keeps its
+    /// reason).
+    fn deadline(&mut self) {
+        self.deadline_hit = true;
+        for (j, tx) in self.cancel.iter().enumerate() {
+            if self.results[j].is_none() {
+                tx.send_modify(|v| {
+                    *v = Some(match v.take() {
+                        Some(c) => Cancel {
+                            at: tokio::time::Instant::now(),
+                            ..c
+                        },
+                        None => stop_now(Why::Deadline),
+                    })
+                });
+            }
+        }
+    }
+
+    /// Once nothing still pending can change the verdict ([`verdict_ready`]): says so, and every
+    /// pending probe not yet being stopped gets until the port-25 hold ends.
+    fn check_verdict(&mut self, opts: &ProbeOptions, started: Instant) {
+        let stopping: Vec<bool> = self.cancel.iter().map(|tx| tx.borrow().is_some()).collect();
+        let results = &self.results;
+        let Some((list, ids)) = &self.settled else {
+            return;
+        };
+        if self.verdict_known
+            || !verdict_ready(list, |j| results[ids[j]].is_none() && !stopping[ids[j]])
+        {
+            return;
+        }
+        self.verdict_known = true;
+        if let Some(tx) = &opts.verdict_ready {
+            tx.send_replace(true);
+        }
+        let at = hold_until(tokio::time::Instant::now());
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, "verdict ready");
+        for &id in ids {
+            if results[id].is_none() {
+                self.cancel[id].send_if_modified(|v| {
+                    v.is_none()
+                        .then(|| {
+                            *v = Some(Cancel {
+                                why: Why::VerdictReady,
+                                at,
+                            })
+                        })
+                        .is_some()
+                });
+            }
+        }
+    }
+
+    /// The probes in the order of the final list (one never run is recorded as stopped by the
+    /// deadline), the settings chosen and the findings.
+    fn into_run(self, opts: &ProbeOptions, started: Instant) -> ProbeRun {
+        let (list, ids) = self.settled.unwrap_or_default();
+        let results = self.results;
+        let (probes, facts): (Vec<Probe>, Vec<Facts>) = list
+            .iter()
+            .zip(&ids)
+            .map(|(c, &id)| match results.get(id).cloned().flatten() {
+                Some((mut p, f)) => {
+                    // A later source may have confirmed it: the probe names every source.
+                    p.sources = c.sources.clone();
+                    (p, f)
+                }
+                None => (
+                    not_run(c, &Why::Deadline, started.elapsed()),
+                    Facts::default(),
+                ),
+            })
+            .unzip();
+        let settings = verdict::choose(&probes, &list);
+        let findings = findings::findings(&probes, &facts, &list, &settings, opts);
+        ProbeRun {
+            probes,
+            settings,
+            findings,
+        }
     }
 }
 
