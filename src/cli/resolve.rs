@@ -21,8 +21,8 @@ use mailprobe::report::export::ExportFormat;
 use super::file_layer;
 
 use super::{
-    AuthMech, Cli, Command, CredArgs, ExportTo, FormatArg, GlobalArgs, OauthCommand, OauthFlowArg,
-    SessionArgs,
+    AuditArgs, AuthMech, CheckArgs, Cli, Command, CredArgs, ExportArgs, ExportTo, FormatArg,
+    GlobalArgs, OauthCommand, OauthFlowArg, RoundtripArgs, SessionArgs,
 };
 
 /// The output format the flags ask for, also for rendering an error that stops resolution.
@@ -124,22 +124,7 @@ fn task(c: &Command) -> Result<TaskParts<'_>, AppError> {
             None,
             None,
         ),
-        Command::Check(a) => {
-            let task = match &a.batch {
-                Some(input) => Task::Batch {
-                    input: input.clone(),
-                    password_env_prefix: a
-                        .password_env_prefix
-                        .clone()
-                        .unwrap_or_else(|| DEFAULT_ENV_PREFIX.to_string()),
-                },
-                None => Task::Check {
-                    address: a.address.clone().unwrap_or_default(),
-                    receiving: !a.no_receiving,
-                },
-            };
-            (task, Some(&a.session), Some(&a.creds))
-        }
+        Command::Check(a) => (check_task(a), Some(&a.session), Some(&a.creds)),
         Command::Probe(a) => (
             Task::Probe {
                 urls: a.urls.clone(),
@@ -147,23 +132,7 @@ fn task(c: &Command) -> Result<TaskParts<'_>, AppError> {
             Some(&a.session),
             Some(&a.creds),
         ),
-        Command::Audit(a) => {
-            let dkim_selectors = a.dkim_selectors.clone();
-            let relay_test_rcpt = a.relay_test_rcpt.clone();
-            let task = match &a.batch {
-                Some(input) => Task::AuditBatch {
-                    input: input.clone(),
-                    dkim_selectors,
-                    relay_test_rcpt,
-                },
-                None => Task::Audit {
-                    target: a.target.clone().unwrap_or_default(),
-                    dkim_selectors,
-                    relay_test_rcpt,
-                },
-            };
-            (task, None, None)
-        }
+        Command::Audit(a) => (audit_task(a), None, None),
         Command::Oauth(OauthCommand::Login(a)) => (
             Task::OAuthLogin {
                 address: a.address.clone(),
@@ -178,35 +147,8 @@ fn task(c: &Command) -> Result<TaskParts<'_>, AppError> {
             None,
             None,
         ),
-        Command::Export(a) => (
-            Task::Export(ExportTask {
-                address: a.address.clone(),
-                format: match a.to {
-                    ExportTo::Thunderbird => ExportFormat::Thunderbird,
-                    ExportTo::Mobileconfig => ExportFormat::Mobileconfig,
-                    ExportTo::Autodiscover => ExportFormat::Autodiscover,
-                    ExportTo::Srv => ExportFormat::Srv,
-                    ExportTo::Json => ExportFormat::Json,
-                },
-                from_discovery: a.from_discovery,
-                include_password: a.include_password,
-            }),
-            Some(&a.session),
-            Some(&a.creds),
-        ),
-        Command::Roundtrip(a) => (
-            Task::Roundtrip(RoundtripTask {
-                address: a.address.clone(),
-                to: a.to.clone(),
-                from: a.from.clone(),
-                keep: a.keep,
-                wait: Duration::from_secs_f64(a.wait),
-                to_user: a.to_user.clone(),
-                to_password_env: a.to_password_env.clone(),
-            }),
-            Some(&a.session),
-            Some(&a.creds),
-        ),
+        Command::Export(a) => (export_task(a), Some(&a.session), Some(&a.creds)),
+        Command::Roundtrip(a) => (roundtrip_task(a), Some(&a.session), Some(&a.creds)),
         // The exporter's base settings; each module sets its own task per scrape.
         #[cfg(feature = "serve")]
         Command::Serve(_) => (
@@ -222,6 +164,70 @@ fn task(c: &Command) -> Result<TaskParts<'_>, AppError> {
                 "`completions` and `man` print a file and run nothing".into(),
             ));
         }
+    })
+}
+
+/// `check ADDRESS`, or `check --batch FILE` with the prefix its password variables must have.
+fn check_task(a: &CheckArgs) -> Task {
+    match &a.batch {
+        Some(input) => Task::Batch {
+            input: input.clone(),
+            password_env_prefix: a
+                .password_env_prefix
+                .clone()
+                .unwrap_or_else(|| DEFAULT_ENV_PREFIX.to_string()),
+        },
+        None => Task::Check {
+            address: a.address.clone().unwrap_or_default(),
+            receiving: !a.no_receiving,
+        },
+    }
+}
+
+/// `audit TARGET` or `audit --batch FILE`.
+fn audit_task(a: &AuditArgs) -> Task {
+    let dkim_selectors = a.dkim_selectors.clone();
+    let relay_test_rcpt = a.relay_test_rcpt.clone();
+    match &a.batch {
+        Some(input) => Task::AuditBatch {
+            input: input.clone(),
+            dkim_selectors,
+            relay_test_rcpt,
+        },
+        None => Task::Audit {
+            target: a.target.clone().unwrap_or_default(),
+            dkim_selectors,
+            relay_test_rcpt,
+        },
+    }
+}
+
+/// `export ADDRESS --to FORMAT`.
+fn export_task(a: &ExportArgs) -> Task {
+    Task::Export(ExportTask {
+        address: a.address.clone(),
+        format: match a.to {
+            ExportTo::Thunderbird => ExportFormat::Thunderbird,
+            ExportTo::Mobileconfig => ExportFormat::Mobileconfig,
+            ExportTo::Autodiscover => ExportFormat::Autodiscover,
+            ExportTo::Srv => ExportFormat::Srv,
+            ExportTo::Json => ExportFormat::Json,
+        },
+        from_discovery: a.from_discovery,
+        include_password: a.include_password,
+    })
+}
+
+/// `roundtrip ADDRESS`.
+fn roundtrip_task(a: &RoundtripArgs) -> Task {
+    Task::Roundtrip(RoundtripTask {
+        address: a.address.clone(),
+        to: a.to.clone(),
+        from: a.from.clone(),
+        keep: a.keep,
+        wait: Duration::from_secs_f64(a.wait),
+        to_user: a.to_user.clone(),
+        to_password_env: a.to_password_env.clone(),
     })
 }
 
