@@ -115,18 +115,7 @@ pub async fn run(s: &Settings, io: &mut Io<'_>, out: &mut dyn Write) -> Result<S
             Ok(emit(discover_report(&net, &addr).await, out))
         }
         Task::Check { address, receiving } => {
-            let addr = check::parse_address(address)?;
-            let mut creds = creds::credentials(&s.credentials, Need::IfGiven, io)?;
-            let net = Net::new(s.net.clone())?;
-            let refused = with_stored_token(s, &net, Some(&addr), &mut creds).await?;
-            let opts = check::probe_options(s, &creds, Some(&addr), &net);
-            let ro = receiving.then(|| ReceivingOptions {
-                per_host: s.per_host.max(1),
-                warn_cert_days: s.thresholds.warn_cert_days,
-                crit_cert_days: s.thresholds.crit_cert_days,
-            });
-            let r = check::check_receiving(&net, &addr, &opts, ro.as_ref()).await;
-            Ok(emit(with_finding(r, refused), out))
+            Ok(emit(check_task(s, address, *receiving, io).await?, out))
         }
         Task::Batch {
             input,
@@ -137,21 +126,7 @@ pub async fn run(s: &Settings, io: &mut Io<'_>, out: &mut dyn Write) -> Result<S
             let source = (input.as_str(), password_env_prefix.as_str());
             batch::run(s, source, &creds, &net, io, out).await
         }
-        Task::Probe { urls } => {
-            let mut creds = creds::credentials(&s.credentials, Need::IfGiven, io)?;
-            // A login needs an address for the user name: --user gives it for `probe`.
-            let addr = creds.user.as_deref().and_then(|u| address::parse(u).ok());
-            if creds.present() && addr.is_none() {
-                return Err(AppError::Usage(
-                    "logging in with `probe` needs --user ADDRESS (a full email address)".into(),
-                ));
-            }
-            let net = Net::new(s.net.clone())?;
-            let refused = with_stored_token(s, &net, addr.as_ref(), &mut creds).await?;
-            let opts = check::probe_options(s, &creds, addr.as_ref(), &net);
-            let r = check::probe_urls(&net, urls, &opts).await?;
-            Ok(emit(with_finding(r, refused), out))
-        }
+        Task::Probe { urls } => Ok(emit(probe_task(s, urls, io).await?, out)),
         Task::Audit {
             target,
             dkim_selectors,
@@ -181,21 +156,67 @@ pub async fn run(s: &Settings, io: &mut Io<'_>, out: &mut dyn Write) -> Result<S
             let addr = check::parse_address(address)?;
             oauth::logout(s, &addr, out)
         }
-        Task::Roundtrip(t) => {
-            let (addr, mut creds, rt) = roundtrip_inputs(s, t, io)?;
-            // The wait comes on top of the discovery and probing deadline.
-            let mut cfg = s.net.clone();
-            cfg.deadline += rt.wait;
-            let net = Net::new(cfg)?;
-            let refused = with_stored_token(s, &net, Some(&addr), &mut creds).await?;
-            let opts = check::probe_options(s, &creds, Some(&addr), &net);
-            let r = match refused {
-                None => check::roundtrip(&net, &addr, &creds, &opts, &rt).await,
-                Some(_) => check::roundtrip_without_token(&net, &addr, &opts).await,
-            };
-            Ok(emit(with_finding(r, refused), out))
-        }
+        Task::Roundtrip(t) => Ok(emit(roundtrip_task(s, t, io).await?, out)),
     }
+}
+
+/// `check ADDRESS`: discovery, probes, logins (with a stored OAuth token if there is one) and,
+/// unless `--no-receiving`, the domain's receiving side.
+async fn check_task(
+    s: &Settings,
+    address: &str,
+    receiving: bool,
+    io: &mut Io<'_>,
+) -> Result<Report, AppError> {
+    let addr = check::parse_address(address)?;
+    let mut creds = creds::credentials(&s.credentials, Need::IfGiven, io)?;
+    let net = Net::new(s.net.clone())?;
+    let refused = with_stored_token(s, &net, Some(&addr), &mut creds).await?;
+    let opts = check::probe_options(s, &creds, Some(&addr), &net);
+    let ro = receiving.then(|| ReceivingOptions {
+        per_host: s.per_host.max(1),
+        warn_cert_days: s.thresholds.warn_cert_days,
+        crit_cert_days: s.thresholds.crit_cert_days,
+    });
+    let r = check::check_receiving(&net, &addr, &opts, ro.as_ref()).await;
+    Ok(with_finding(r, refused))
+}
+
+/// `probe URL…`: the named servers only; a login needs `--user ADDRESS`.
+async fn probe_task(s: &Settings, urls: &[String], io: &mut Io<'_>) -> Result<Report, AppError> {
+    let mut creds = creds::credentials(&s.credentials, Need::IfGiven, io)?;
+    // A login needs an address for the user name: --user gives it for `probe`.
+    let addr = creds.user.as_deref().and_then(|u| address::parse(u).ok());
+    if creds.present() && addr.is_none() {
+        return Err(AppError::Usage(
+            "logging in with `probe` needs --user ADDRESS (a full email address)".into(),
+        ));
+    }
+    let net = Net::new(s.net.clone())?;
+    let refused = with_stored_token(s, &net, addr.as_ref(), &mut creds).await?;
+    let opts = check::probe_options(s, &creds, addr.as_ref(), &net);
+    let r = check::probe_urls(&net, urls, &opts).await?;
+    Ok(with_finding(r, refused))
+}
+
+/// `roundtrip ADDRESS`: the check, then a test message sent and fetched back.
+async fn roundtrip_task(
+    s: &Settings,
+    t: &RoundtripTask,
+    io: &mut Io<'_>,
+) -> Result<Report, AppError> {
+    let (addr, mut creds, rt) = roundtrip_inputs(s, t, io)?;
+    // The wait comes on top of the discovery and probing deadline.
+    let mut cfg = s.net.clone();
+    cfg.deadline += rt.wait;
+    let net = Net::new(cfg)?;
+    let refused = with_stored_token(s, &net, Some(&addr), &mut creds).await?;
+    let opts = check::probe_options(s, &creds, Some(&addr), &net);
+    let r = match refused {
+        None => check::roundtrip(&net, &addr, &creds, &opts, &rt).await,
+        Some(_) => check::roundtrip_without_token(&net, &addr, &opts).await,
+    };
+    Ok(with_finding(r, refused))
 }
 
 /// `--oauth`: the stored (refreshed when expired) access token of the address logs in; a
