@@ -24,21 +24,8 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    match cli.command {
-        cli::Command::Completions { shell } => {
-            cli::packaging::completions(shell, &mut std::io::stdout().lock());
-            return ExitCode::SUCCESS;
-        }
-        cli::Command::Man => {
-            return match cli::packaging::man(&mut std::io::stdout().lock()) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: cannot write the manual page: {e}");
-                    ExitCode::from(3)
-                }
-            };
-        }
-        _ => {}
+    if let Some(code) = packaging(&cli.command) {
+        return code;
     }
     terminal::init_color(cli.global.color);
     let given = |id: &str| on_command_line(&matches, id);
@@ -76,21 +63,43 @@ fn main() -> ExitCode {
         }
         run(&settings, output.as_deref())
     });
-    let mut out = std::io::stdout().lock();
     match result {
         Ok(status) => ExitCode::from(status.exit_code() as u8),
-        Err(e) => {
-            if let Some(text) = app::render_error(&e, format) {
-                let _ = out.write_all(text.as_bytes());
-                let _ = out.flush();
-            }
-            eprintln!("error: {e}");
-            if let Some(h) = e.hint() {
-                eprintln!("hint: {h}");
-            }
-            ExitCode::from(3)
-        }
+        Err(e) => usage_error(&e, format),
     }
+}
+
+/// `completions SHELL` and `man` print a file and run nothing; `None` for every other command.
+fn packaging(command: &cli::Command) -> Option<ExitCode> {
+    match command {
+        cli::Command::Completions { shell } => {
+            cli::packaging::completions(*shell, &mut std::io::stdout().lock());
+            Some(ExitCode::SUCCESS)
+        }
+        cli::Command::Man => Some(match cli::packaging::man(&mut std::io::stdout().lock()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: cannot write the manual page: {e}");
+                ExitCode::from(3)
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// A run that could not start: the error (in the output format, so monitoring still gets
+/// JSON), then the message and its hint on stderr; exit 3.
+fn usage_error(e: &AppError, format: app::Format) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    if let Some(text) = app::render_error(e, format) {
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+    }
+    eprintln!("error: {e}");
+    if let Some(h) = e.hint() {
+        eprintln!("hint: {h}");
+    }
+    ExitCode::from(3)
 }
 
 /// Whether the flag with clap id `id` was given on the command line (global options may sit
