@@ -141,7 +141,7 @@ fn check_local(local: &str) -> Result<(), String> {
 
 /// A mail domain: a host name ([`normalise_host`]) of at least two labels whose top-level
 /// label is not numeric.
-pub fn normalise_domain(domain: &str) -> Result<(String, Option<String>), String> {
+pub(crate) fn normalise_domain(domain: &str) -> Result<(String, Option<String>), String> {
     let (ascii, unicode) = normalise_host(domain)?;
     let labels: Vec<&str> = ascii.split('.').collect();
     if labels.len() < 2 {
@@ -160,7 +160,7 @@ pub fn normalise_domain(domain: &str) -> Result<(String, Option<String>), String
 
 /// A host name: lowercase, IDNA-map to ASCII (UTS #46), then check LDH rules and lengths
 /// (RFC 1035 §2.3.4). Returns the ASCII form and the Unicode form when it differs.
-pub fn normalise_host(domain: &str) -> Result<(String, Option<String>), String> {
+pub(crate) fn normalise_host(domain: &str) -> Result<(String, Option<String>), String> {
     let d = domain.trim_end_matches('.');
     if d.starts_with('[') {
         return Err("address literals ([IP]) cannot be looked up; use a domain name".into());

@@ -14,7 +14,7 @@ use crate::report;
 
 /// The ASCII domain of a target (a domain, or an address whose domain counts), and its
 /// Unicode form when it differs.
-pub fn parse_target(target: &str) -> Result<(String, Option<String>), AppError> {
+pub(crate) fn parse_target(target: &str) -> Result<(String, Option<String>), AppError> {
     let t = target.trim();
     if t.contains('@') {
         let a = address::parse(t)?;
@@ -59,7 +59,7 @@ pub fn options(
 }
 
 /// Audit one target into a report.
-pub async fn audit_report(
+pub(crate) async fn audit_report(
     net: &Arc<Net>,
     target: &str,
     domain: &str,
@@ -100,7 +100,7 @@ fn batch_entries(path: &str, bytes: &[u8]) -> Result<Vec<batch::Entry>, AppError
 }
 
 /// `--batch`: one audit per line, JSON Lines / a table / one Nagios line, like `check --batch`.
-pub async fn run_batch(
+pub(crate) async fn run_batch(
     s: &Settings,
     path: &str,
     opts: &AuditOptions,

@@ -21,7 +21,7 @@ use super::{AppError, Settings};
 
 /// Probe options shared by `check`, `probe`, `roundtrip` and batch mode; logins when `creds`
 /// has something to log in with and `addr` gives the user names.
-pub fn probe_options(
+pub(crate) fn probe_options(
     s: &Settings,
     creds: &Credentials,
     addr: Option<&Address>,
@@ -45,7 +45,7 @@ pub fn probe_options(
 
 /// Fold a probe run into the report: probes, settings (login-checked when credentials were
 /// given), findings and the status.
-pub fn apply_run(report: &mut Report, run: ProbeRun, with_login: bool) {
+pub(crate) fn apply_run(report: &mut Report, run: ProbeRun, with_login: bool) {
     let status = probe::status_of(&run);
     let settings = if with_login {
         auth::settings_with_login(&run.probes, run.settings)
@@ -68,7 +68,7 @@ pub fn apply_run(report: &mut Report, run: ProbeRun, with_login: bool) {
 }
 
 /// `mailprobe check ADDRESS` with a discovery already done (batch mode: cached per domain).
-pub async fn check_address(
+pub(crate) async fn check_address(
     net: &Arc<Net>,
     addr: &Address,
     discovered: Discovered,
@@ -150,7 +150,7 @@ pub async fn check_receiving(
 
 /// [`check`], handing the finished discovery to `publish` as soon as it is complete, while the
 /// probes may still run (batch mode shares it with the other addresses of the domain).
-pub async fn check_with(
+pub(crate) async fn check_with(
     net: &Arc<Net>,
     addr: &Address,
     opts: &ProbeOptions,
@@ -177,7 +177,7 @@ pub async fn check_with(
 }
 
 /// `mailprobe probe URL…`: the given servers only; OK when every one works with valid TLS.
-pub async fn probe_urls(
+pub(crate) async fn probe_urls(
     net: &Arc<Net>,
     urls: &[String],
     opts: &ProbeOptions,
@@ -285,6 +285,6 @@ pub async fn roundtrip_without_token(
 }
 
 /// Parse the address or fail as a usage error.
-pub fn parse_address(s: &str) -> Result<Address, AppError> {
+pub(crate) fn parse_address(s: &str) -> Result<Address, AppError> {
     Ok(address::parse(s)?)
 }

@@ -64,7 +64,7 @@ pub async fn run(
 }
 
 /// The first incoming and the first outgoing candidate, in discovery's ranking order.
-pub fn top_candidates(d: &Discovery) -> crate::model::Settings {
+pub(crate) fn top_candidates(d: &Discovery) -> crate::model::Settings {
     let pick = |incoming: bool| {
         d.candidates
             .iter()

@@ -282,7 +282,7 @@ fn roundtrip_inputs(
 }
 
 /// `mailprobe discover`: discovery only.
-pub async fn discover_report(net: &Arc<Net>, addr: &address::Address) -> Report {
+pub(crate) async fn discover_report(net: &Arc<Net>, addr: &address::Address) -> Report {
     let started = Instant::now();
     let mut report = Report::new("discover", &addr.ascii(), &addr.domain);
     report.domain_unicode = addr.domain_unicode.clone();

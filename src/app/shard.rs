@@ -21,7 +21,7 @@ pub struct Shard {
 }
 
 /// At most this many shards (far above any fleet; keeps `K/N` a small number).
-pub const MAX_SHARDS: u64 = 65_536;
+pub(crate) const MAX_SHARDS: u64 = 65_536;
 
 impl Shard {
     /// Parse `K/N` with `0 <= K < N <= MAX_SHARDS`.
@@ -56,7 +56,7 @@ impl fmt::Display for Shard {
 /// The domain a line is sharded by, normalised: lowercase ASCII, punycode for IDNs. A line that
 /// is no valid domain still gets a stable key (its lowercased text), so it lands in exactly one
 /// shard and that worker reports it as invalid.
-pub fn shard_key(target: &str) -> String {
+pub(crate) fn shard_key(target: &str) -> String {
     let t = target.trim();
     let domain = t.rsplit_once('@').map(|(_, d)| d).unwrap_or(t);
     let domain = domain.trim().trim_end_matches('.');
@@ -67,7 +67,7 @@ pub fn shard_key(target: &str) -> String {
 }
 
 /// FNV-1a, 64 bits.
-pub fn fnv1a64(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {
         h ^= u64::from(*b);

@@ -136,11 +136,11 @@ pub fn checked(value: String, origin: String) -> Result<Secret, CredentialError>
 /// Longest password accepted from standard input or a file, in bytes: real passwords are far
 /// shorter, and the cap keeps `--password-stdin < /dev/zero` or an endless FIFO from growing
 /// memory without bound.
-pub const MAX_SECRET_LEN: usize = 4096;
+pub(crate) const MAX_SECRET_LEN: usize = 4096;
 
 /// A line read by [`read_line_bounded`].
 #[derive(Debug, PartialEq, Eq)]
-pub enum BoundedLine {
+pub(crate) enum BoundedLine {
     /// The first line, without its line end (the whole input when it has no line end).
     Line(String),
     /// The first line is longer than the cap; nothing more was read.
@@ -150,7 +150,7 @@ pub enum BoundedLine {
 /// Read the first line of `r`, reading at most `max` bytes of it plus its line end: a longer
 /// line is [`BoundedLine::TooLong`] without reading on. Invalid UTF-8 is an `InvalidData` error.
 /// Whoever reads a secret from a stream (standard input, a file, a FIFO) goes through here.
-pub fn read_line_bounded(r: impl BufRead, max: usize) -> std::io::Result<BoundedLine> {
+pub(crate) fn read_line_bounded(r: impl BufRead, max: usize) -> std::io::Result<BoundedLine> {
     let mut buf = Vec::new();
     // `max` bytes, then "\r\n" at most.
     let read = r.take(max as u64 + 2).read_until(b'\n', &mut buf);
@@ -245,7 +245,11 @@ impl Credentials {
 /// User names to try, in order: `--user` alone; else the discovered form (or the full address),
 /// then the other form once (RFC 6186 §4: "the user name is either the full email address or
 /// the local part").
-pub fn username_forms(user: Option<&str>, discovered: Option<&str>, addr: &Address) -> Vec<String> {
+pub(crate) fn username_forms(
+    user: Option<&str>,
+    discovered: Option<&str>,
+    addr: &Address,
+) -> Vec<String> {
     if let Some(u) = user {
         return vec![u.to_string()];
     }

@@ -80,7 +80,7 @@ fn auth_command(
 
 /// Result of one login attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoginResult {
+pub(crate) struct LoginResult {
     pub success: bool,
     /// The server's final answer (or the client-side reason); never contains the secret.
     pub response: String,

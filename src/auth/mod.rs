@@ -31,16 +31,17 @@ pub const NOT_SENT_NO_TLS: &str =
     "not sent: the connection is not encrypted (use --allow-plaintext-auth to send it anyway)";
 /// Start of `AuthAttempt.response` when no credential was sent because the certificate did
 /// not verify.
-pub const NOT_SENT_INVALID_CERT: &str = "not sent: the certificate did not verify";
+pub(crate) const NOT_SENT_INVALID_CERT: &str = "not sent: the certificate did not verify";
 /// The flag that sends credentials over TLS whose certificate did not verify.
-pub const ALLOW_INVALID_CERT_FLAG: &str = "--allow-invalid-cert-auth";
+pub(crate) const ALLOW_INVALID_CERT_FLAG: &str = "--allow-invalid-cert-auth";
 /// Start of `AuthAttempt.response` when no credential was sent because only an untrusted source
 /// names the server.
-pub const NOT_SENT_UNTRUSTED: &str = "not sent: only plain-http autoconfig names this server";
+pub(crate) const NOT_SENT_UNTRUSTED: &str =
+    "not sent: only plain-http autoconfig names this server";
 /// The flag that sends credentials to a server only an untrusted source names.
-pub const ALLOW_UNTRUSTED_FLAG: &str = "--allow-untrusted-auth";
+pub(crate) const ALLOW_UNTRUSTED_FLAG: &str = "--allow-untrusted-auth";
 /// `AuthAttempt.mechanism` for a note rather than an attempt.
-pub const NO_MECHANISM: &str = AuthAttempt::NO_MECHANISM;
+pub(crate) const NO_MECHANISM: &str = AuthAttempt::NO_MECHANISM;
 
 /// Where a login happens.
 #[derive(Debug, Clone)]

@@ -122,7 +122,7 @@ pub enum SaslError {
 }
 
 /// One SASL exchange in progress. Responses are raw bytes; the caller base64-encodes them.
-pub struct SaslClient<'a> {
+pub(crate) struct SaslClient<'a> {
     mech: Mech,
     user: &'a str,
     secret: &'a Secret,
@@ -223,7 +223,7 @@ pub fn b64(bytes: &[u8]) -> String {
 }
 
 /// Decode a challenge; `=` or empty is the empty challenge (RFC 4954 §4, RFC 9051 §6.2.2).
-pub fn unb64(text: &str) -> Result<Vec<u8>, SaslError> {
+pub(crate) fn unb64(text: &str) -> Result<Vec<u8>, SaslError> {
     let t = text.trim();
     if t.is_empty() || t == "=" {
         return Ok(Vec::new());

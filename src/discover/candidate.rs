@@ -22,7 +22,7 @@ use crate::model::{Candidate, Finding, FindingCode, Protocol, Security, Severity
 
 /// Where a source put a candidate: the source (most trusted of those that named it) and the
 /// 0-based position in that source's own order for the protocol.
-pub type Position = (Source, u32);
+pub(crate) type Position = (Source, u32);
 
 /// [`Candidate::key`]: what makes two sources' candidates the same server.
 type CandidateKey = (Protocol, String, u16, Security);
@@ -37,7 +37,7 @@ pub fn merge(all: Vec<Candidate>) -> Vec<Candidate> {
 
 /// [`merge`] where `unverified` holds the candidates of provider-database entries no source
 /// confirmed: one named only there ranks below every candidate of `all` (rank key 2).
-pub fn merge_weighed(all: Vec<Candidate>, unverified: Vec<Candidate>) -> Vec<Candidate> {
+pub(crate) fn merge_weighed(all: Vec<Candidate>, unverified: Vec<Candidate>) -> Vec<Candidate> {
     // Per key: the merged candidate, its best position, and whether a confirmed source named it.
     let mut by_key: BTreeMap<CandidateKey, (Candidate, Position, bool)> = BTreeMap::new();
     let mut counters: BTreeMap<(Source, Protocol), u32> = BTreeMap::new();
@@ -95,7 +95,7 @@ fn port_rank(c: &Candidate) -> u8 {
 
 /// Sort key of a candidate at `pos` (see the module docs): lower is better. `confirmed` is
 /// false when only an unverified provider-database entry names the candidate.
-pub fn rank_key(
+pub(crate) fn rank_key(
     c: &Candidate,
     pos: Position,
     confirmed: bool,

@@ -21,10 +21,10 @@ use std::collections::BTreeMap;
 use crate::model::{Candidate, Finding, FindingCode, Protocol, Security, Severity, Source};
 
 /// Targets tried per SRV name (`_imaps._tcp.<domain>`, …).
-pub const MAX_SRV_TARGETS: usize = 10;
+pub(crate) const MAX_SRV_TARGETS: usize = 10;
 
 /// Distinct servers (protocol, host, port, security) taken from one network source.
-pub const MAX_PER_SOURCE: usize = 20;
+pub(crate) const MAX_PER_SOURCE: usize = 20;
 
 const HINT: &str = "A source naming this many servers is broken or hostile; mailprobe tries at most \
      10 targets per SRV name and 20 servers per source, the first of each protocol first.";
@@ -45,7 +45,7 @@ fn capped(s: Source) -> bool {
 
 /// Keep at most [`MAX_PER_SOURCE`] distinct servers of each capped source among `cands` (each
 /// tagged with the one source that found it, in that source's order); a finding per source cut.
-pub fn per_source(cands: Vec<Candidate>) -> (Vec<Candidate>, Vec<Finding>) {
+pub(crate) fn per_source(cands: Vec<Candidate>) -> (Vec<Candidate>, Vec<Finding>) {
     type Key = (Protocol, String, u16, Security);
     // Per source: its distinct keys in order.
     let mut keys: BTreeMap<Source, Vec<Key>> = BTreeMap::new();
@@ -78,7 +78,7 @@ pub fn per_source(cands: Vec<Candidate>) -> (Vec<Candidate>, Vec<Finding>) {
 
 /// `ranked` (one source's answer, merged and ranked) reordered for starting: the first of each
 /// (protocol, security), then the second of each, … (each kind keeps its own order).
-pub fn best_first(ranked: Vec<Candidate>) -> Vec<Candidate> {
+pub(crate) fn best_first(ranked: Vec<Candidate>) -> Vec<Candidate> {
     let kinds: Vec<(Protocol, Security)> =
         ranked.iter().map(|c| (c.protocol, c.security)).collect();
     let order = rounds(&kinds, ranked.len());

@@ -41,7 +41,7 @@ pub async fn discover(net: &Net, addr: &Address) -> Discovered {
 /// [`discover`], handing each source's candidates (merged and ranked within the source) to
 /// `found` as soon as that source answers, so probing can start before the slowest source is
 /// done (the app pipes them into the probe stage's `probe_feed`).
-pub async fn discover_with(
+pub(crate) async fn discover_with(
     net: &Net,
     addr: &Address,
     found: &(dyn Fn(Vec<Candidate>) + Sync),

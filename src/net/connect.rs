@@ -25,9 +25,9 @@ mod race;
 use race::{Lookup, race};
 
 /// RFC 8305 §3: how long to wait for AAAA once A has answered.
-pub const RESOLUTION_DELAY: Duration = Duration::from_millis(50);
+pub(crate) const RESOLUTION_DELAY: Duration = Duration::from_millis(50);
 /// RFC 8305 §5: the recommended delay between two connection attempts.
-pub const CONNECTION_ATTEMPT_DELAY: Duration = Duration::from_millis(250);
+pub(crate) const CONNECTION_ATTEMPT_DELAY: Duration = Duration::from_millis(250);
 
 /// An established connection and how it came about.
 #[derive(Debug)]
@@ -185,7 +185,7 @@ pub async fn connect(net: &Net, host: &str, port: u16) -> Result<Connected, Conn
 /// sentence names each IPv6 address and its result. `None` when IPv6 worked or was not tried.
 /// When every IPv6 attempt was `unreachable`, the sentence says that this machine has no IPv6
 /// route instead (the server's IPv6 is then untested, not broken).
-pub fn broken_ipv6(addresses: &[AddressResult]) -> Option<String> {
+pub(crate) fn broken_ipv6(addresses: &[AddressResult]) -> Option<String> {
     let v4_ok = addresses
         .iter()
         .any(|a| a.family == "ipv4" && a.result == "connected");

@@ -19,7 +19,7 @@ use super::redirect::{self, Refusal, Route};
 use crate::dns::DnsError;
 
 /// Default cap on a discovery document: real ones are a few KiB.
-pub const MAX_BODY: usize = 1024 * 1024;
+pub(crate) const MAX_BODY: usize = 1024 * 1024;
 
 /// A failed fetch.
 #[derive(Debug, Clone, Error, PartialEq, Eq)]

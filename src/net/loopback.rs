@@ -73,7 +73,7 @@ impl Loopback {
 }
 
 /// The query of `GET /?QUERY HTTP/1.x`; `None` for any other request.
-pub fn request_query(head: &[u8]) -> Option<String> {
+pub(crate) fn request_query(head: &[u8]) -> Option<String> {
     let line = head.split(|&b| b == b'\r' || b == b'\n').next()?;
     let line = std::str::from_utf8(line).ok()?;
     let mut parts = line.split(' ');

@@ -32,7 +32,7 @@ impl Route {
 
 /// Why a redirect is not followed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
+pub(crate) enum Refusal {
     /// https → http.
     PlainHttp,
     /// A public name redirected to this non-public address.
@@ -40,7 +40,7 @@ pub enum Refusal {
 }
 
 /// Rule 1, on the URLs alone.
-pub fn scheme_allowed(from_scheme: &str, to_scheme: &str) -> Result<(), Refusal> {
+pub(crate) fn scheme_allowed(from_scheme: &str, to_scheme: &str) -> Result<(), Refusal> {
     if from_scheme.eq_ignore_ascii_case("https") && !to_scheme.eq_ignore_ascii_case("https") {
         return Err(Refusal::PlainHttp);
     }
@@ -48,7 +48,7 @@ pub fn scheme_allowed(from_scheme: &str, to_scheme: &str) -> Result<(), Refusal>
 }
 
 /// Rule 2: may a redirect from a place that `from_public` go to `to`?
-pub fn target_allowed(from_public: bool, to: &Route) -> Result<(), Refusal> {
+pub(crate) fn target_allowed(from_public: bool, to: &Route) -> Result<(), Refusal> {
     if !from_public || to.users_choice {
         return Ok(());
     }
@@ -65,7 +65,7 @@ pub fn target_allowed(from_public: bool, to: &Route) -> Result<(), Refusal> {
 
 /// Not loopback, private, shared (CGNAT), link-local, unspecified, "this network", broadcast or
 /// unique-local; IPv4-mapped IPv6 addresses are judged as the IPv4 address they carry.
-pub fn is_public(ip: IpAddr) -> bool {
+pub(crate) fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
             let o = v4.octets();

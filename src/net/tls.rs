@@ -69,7 +69,7 @@ pub fn root_store(ca_file: Option<&Path>) -> Result<RootCertStore, NetSetupError
 }
 
 /// A client config that verifies strictly against `roots` (used for HTTPS discovery).
-pub fn strict_client_config(roots: std::sync::Arc<RootCertStore>) -> rustls::ClientConfig {
+pub(crate) fn strict_client_config(roots: std::sync::Arc<RootCertStore>) -> rustls::ClientConfig {
     rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
@@ -101,7 +101,9 @@ pub struct TlsFailure {
 /// A client config whose verifier records its verdict in the returned slot and accepts every
 /// chain (handshake signatures are still checked). One config per handshake: the slot belongs
 /// to it. TLS 1.2 and 1.3, no ALPN, no client certificate.
-pub fn client_config_recording(net: &Net) -> Result<(Arc<ClientConfig>, VerdictSlot), TlsFailure> {
+pub(crate) fn client_config_recording(
+    net: &Net,
+) -> Result<(Arc<ClientConfig>, VerdictSlot), TlsFailure> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let inner = WebPkiServerVerifier::builder_with_provider(net.roots.clone(), provider.clone())
         .build()

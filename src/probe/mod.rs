@@ -134,7 +134,11 @@ pub async fn probe_one(net: &Net, candidate: &Candidate, opts: &ProbeOptions) ->
 
 /// [`probe_one`] plus the facts the findings need: the whole dialogue, with the login hook,
 /// ended by LOGOUT/QUIT.
-pub async fn probe_with_facts(net: &Net, c: &Candidate, opts: &ProbeOptions) -> (Probe, Facts) {
+pub(crate) async fn probe_with_facts(
+    net: &Net,
+    c: &Candidate,
+    opts: &ProbeOptions,
+) -> (Probe, Facts) {
     let o = opts.open_options();
     let (probe, facts) = open_and_login(net, c, &o).await.finish().await;
     log_probe(&probe);

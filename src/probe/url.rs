@@ -25,7 +25,7 @@ pub enum UrlError {
 }
 
 /// Protocol, default port and default security of a scheme.
-pub fn scheme_defaults(scheme: &str) -> Option<(Protocol, u16, Security)> {
+pub(crate) fn scheme_defaults(scheme: &str) -> Option<(Protocol, u16, Security)> {
     Some(match scheme.to_ascii_lowercase().as_str() {
         "imap" => (Protocol::Imap, 143, Security::Starttls),
         "imaps" => (Protocol::Imap, 993, Security::Tls),

@@ -36,7 +36,7 @@ pub fn preference(c: &Candidate, index: usize) -> (bool, u8, u8, u8, usize) {
 }
 
 /// Is this SMTP candidate for clients (submission), not port 25?
-pub fn is_submission(c: &Candidate) -> bool {
+pub(crate) fn is_submission(c: &Candidate) -> bool {
     c.protocol == Protocol::Smtp && c.port != 25
 }
 

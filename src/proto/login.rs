@@ -114,11 +114,11 @@ impl Wire for Session {
 }
 
 /// The line that cancels a SASL exchange (RFC 4954 §4, RFC 9051 §6.2.2, RFC 5034 §4).
-pub const SASL_CANCEL: &str = "*";
+pub(crate) const SASL_CANCEL: &str = "*";
 
 /// An initial response sent on the command line: base64, `=` for an empty one (RFC 4959 §3,
 /// RFC 4954 §4, RFC 5034 §4).
-pub fn initial_response(bytes: &[u8]) -> String {
+pub(crate) fn initial_response(bytes: &[u8]) -> String {
     if bytes.is_empty() {
         "=".to_string()
     } else {
@@ -127,7 +127,7 @@ pub fn initial_response(bytes: &[u8]) -> String {
 }
 
 /// A response to a challenge, on a line of its own: base64, an empty line for an empty one.
-pub fn challenge_response(bytes: &[u8]) -> String {
+pub(crate) fn challenge_response(bytes: &[u8]) -> String {
     B64.encode(bytes)
 }
 
@@ -143,7 +143,7 @@ pub enum LoginLine {
 }
 
 /// Classify one server line of a login (pure; `tag` is the IMAP command's tag).
-pub fn classify(protocol: Protocol, tag: &str, line: &str) -> LoginLine {
+pub(crate) fn classify(protocol: Protocol, tag: &str, line: &str) -> LoginLine {
     match protocol {
         Protocol::Imap => {
             if let Some(rest) = line.strip_prefix('+') {
@@ -187,7 +187,7 @@ pub fn classify(protocol: Protocol, tag: &str, line: &str) -> LoginLine {
 
 /// The codes in a server's final answer to a login, whatever its protocol.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ResponseCodes {
+pub(crate) struct ResponseCodes {
     /// The first word of each bracketed code: `NO [AUTHENTICATIONFAILED] x` →
     /// `AUTHENTICATIONFAILED`; `-ERR [SYS/TEMP] x` → `SYS/TEMP`.
     pub bracketed: Vec<String>,
@@ -200,7 +200,7 @@ pub struct ResponseCodes {
 }
 
 /// Read the codes of a login's final answer (pure; never panics on any text).
-pub fn response_codes(s: &str) -> ResponseCodes {
+pub(crate) fn response_codes(s: &str) -> ResponseCodes {
     let t = s.trim_start();
     let smtp = t
         .get(..3)

@@ -33,7 +33,7 @@ pub mod pop3;
 pub mod session;
 pub mod smtp;
 pub mod transcript;
-pub mod transport;
+pub(crate) mod transport;
 
 pub use caps::{Capability, CapabilitySet, Offered};
 pub use login::{Channel, LoginLine, Wire, WireError};

@@ -33,7 +33,7 @@ pub use until::open_until;
 
 /// The EHLO/HELO name when the caller gives none: RFC 2606 reserves `.invalid`, honest about
 /// being a probe and never a real host (RFC 5321 §4.1.4 wants an FQDN or an address literal).
-pub const DEFAULT_EHLO_NAME: &str = "mailprobe.invalid";
+pub(crate) const DEFAULT_EHLO_NAME: &str = "mailprobe.invalid";
 
 /// The login step, plugged in by the auth stage. It gets the session over TLS (or plain, for a
 /// `security=plain` candidate — the hook decides about `--allow-plaintext-auth`), the
@@ -209,7 +209,7 @@ impl<'a> Run<'a> {
 }
 
 /// An empty record for a candidate.
-pub fn blank_probe(c: &Candidate) -> Probe {
+pub(crate) fn blank_probe(c: &Candidate) -> Probe {
     Probe {
         protocol: c.protocol,
         host: c.host.clone(),

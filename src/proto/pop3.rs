@@ -71,7 +71,7 @@ pub fn continuation(line: &[u8]) -> Option<String> {
 
 /// The message count and size in octets of a `STAT` answer's text (RFC 1939 §5: `+OK nn mm`;
 /// the text here is what follows `+OK`).
-pub fn parse_stat(text: &str) -> Option<(u32, u64)> {
+pub(crate) fn parse_stat(text: &str) -> Option<(u32, u64)> {
     let mut words = text.split_whitespace();
     let count = words.next()?.parse().ok()?;
     let size = words.next().and_then(|w| w.parse().ok()).unwrap_or(0);
@@ -135,7 +135,7 @@ impl CapabilitySet for Capabilities {
 }
 
 /// Interpret the data lines of a `CAPA` response.
-pub fn parse_capa(lines: &[String]) -> Capabilities {
+pub(crate) fn parse_capa(lines: &[String]) -> Capabilities {
     let mut caps = Capabilities::default();
     for l in lines {
         let l = l.trim();

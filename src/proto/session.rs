@@ -34,9 +34,9 @@ pub use exchange::{ImapResponse, Literal, MAILBOX_MAX_TOTAL, MAX_LITERAL, Pop3Re
 /// CAPABILITY lines of Dovecot/Exchange run past 1 KiB; 8 KiB is far beyond any honest server.
 pub const MAX_LINE: usize = 8 * 1024;
 /// Most bytes read over one session: a probe never needs more, a hostile server gets no further.
-pub const MAX_TOTAL: usize = 1024 * 1024;
+pub(crate) const MAX_TOTAL: usize = 1024 * 1024;
 /// Most lines in one response (CAPA, EHLO, untagged data).
-pub const MAX_RESPONSE_LINES: usize = 1000;
+pub(crate) const MAX_RESPONSE_LINES: usize = 1000;
 
 /// A read or write that did not give a usable answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -42,7 +42,7 @@ pub fn redact_line(line: &str, redact: Redact) -> String {
 }
 
 /// The part of a sent line that `redact` hides (None: nothing hidden).
-pub fn secret_part(line: &str, redact: Redact) -> Option<&str> {
+pub(crate) fn secret_part(line: &str, redact: Redact) -> Option<&str> {
     match redact {
         Redact::No => None,
         Redact::All | Redact::KeepWords(0) => Some(line),
@@ -58,7 +58,7 @@ fn is_secret_form(form: &str) -> bool {
 
 /// Replace every one of `secrets` in `text` with `<redacted>` (`secrets` longest first, so a
 /// secret inside a longer one is not cut out of it first).
-pub fn scrub(text: &str, secrets: &[String]) -> String {
+pub(crate) fn scrub(text: &str, secrets: &[String]) -> String {
     let mut out = text.to_string();
     for s in secrets {
         if out.contains(s.as_str()) {

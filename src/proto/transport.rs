@@ -39,7 +39,7 @@ pub struct CertProblem {
 }
 
 /// The problems' sentences joined with `; ` (empty when the certificate verified).
-pub fn describe(problems: &[CertProblem]) -> String {
+pub(crate) fn describe(problems: &[CertProblem]) -> String {
     problems
         .iter()
         .map(|p| p.detail.as_str())
@@ -48,7 +48,7 @@ pub fn describe(problems: &[CertProblem]) -> String {
 }
 
 /// An established TLS stream, its report facts, and the certificate problems.
-pub struct Handshake {
+pub(crate) struct Handshake {
     pub stream: TlsStream<TcpStream>,
     pub info: TlsInfo,
     pub problems: Vec<CertProblem>,
@@ -86,7 +86,7 @@ pub async fn handshake(
 }
 
 /// A TCP connection and what happened on the way to it.
-pub struct Connected {
+pub(crate) struct Connected {
     pub tcp: TcpStream,
     pub addresses: Vec<AddressResult>,
     /// `ip:port` actually connected to.
@@ -99,7 +99,7 @@ pub struct Connected {
 
 /// No address of the host accepted a connection.
 #[derive(Debug, Clone)]
-pub struct ConnectError {
+pub(crate) struct ConnectError {
     /// `resolve` when the name did not resolve, `connect` otherwise.
     pub phase: Phase,
     pub message: String,

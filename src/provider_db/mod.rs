@@ -67,7 +67,7 @@ impl Auth {
 }
 
 /// Replace the autoconfig placeholders (`%EMAILADDRESS%`, `%EMAILLOCALPART%`, `%EMAILDOMAIN%`).
-pub fn resolve_placeholders(template: &str, addr: &Address) -> String {
+pub(crate) fn resolve_placeholders(template: &str, addr: &Address) -> String {
     template
         .replace("%EMAILADDRESS%", &addr.ascii())
         .replace("%EMAILLOCALPART%", &addr.local)

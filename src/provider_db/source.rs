@@ -73,7 +73,7 @@ struct RawMeta {
 /// One parsed provider plus the lines of its domains, MX patterns and `verified` date, for
 /// cross-file checks.
 #[derive(Debug)]
-pub struct Parsed {
+pub(crate) struct Parsed {
     pub path: String,
     pub provider: Provider,
     pub domain_lines: Vec<usize>,
@@ -102,7 +102,7 @@ impl Ctx<'_> {
 }
 
 /// Parse `_meta.toml`; returns the database date (`YYYY-MM-DD`).
-pub fn parse_meta(path: &str, text: &str) -> Result<String, String> {
+pub(crate) fn parse_meta(path: &str, text: &str) -> Result<String, String> {
     let cx = Ctx { path, text };
     let meta: RawMeta = toml::from_str(text).map_err(|e| de_error(&cx, &e))?;
     let d = meta.date.get_ref();
@@ -113,7 +113,7 @@ pub fn parse_meta(path: &str, text: &str) -> Result<String, String> {
 }
 
 /// A real calendar date written `YYYY-MM-DD` (ISO 8601 calendar date, proleptic Gregorian).
-pub fn is_date(d: &str) -> bool {
+pub(crate) fn is_date(d: &str) -> bool {
     let b = d.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return false;
@@ -184,7 +184,7 @@ fn de_error(cx: &Ctx, e: &toml::de::Error) -> String {
 
 /// Parse and validate one provider file. `path` is shown in errors (`provider-db/x.toml`),
 /// `stem` is the file name without `.toml`, which the `id` must equal.
-pub fn parse_provider(path: &str, stem: &str, text: &str) -> Result<Parsed, String> {
+pub(crate) fn parse_provider(path: &str, stem: &str, text: &str) -> Result<Parsed, String> {
     let cx = Ctx { path, text };
     let raw: RawProvider = toml::from_str(text).map_err(|e| de_error(&cx, &e))?;
     check_identity(&cx, &raw, stem)?;
@@ -359,7 +359,7 @@ fn check_access(
 
 /// A file's `verified` date may not be later than the database date (`_meta.toml`): whoever
 /// checks facts bumps the database date too.
-pub fn check_dates(parsed: &[Parsed], db_date: &str) -> Result<(), String> {
+pub(crate) fn check_dates(parsed: &[Parsed], db_date: &str) -> Result<(), String> {
     for p in parsed {
         if let Some(d) = &p.provider.verified
             && d.as_str() > db_date
@@ -375,7 +375,7 @@ pub fn check_dates(parsed: &[Parsed], db_date: &str) -> Result<(), String> {
 }
 
 /// Checks across files: a domain, or an MX pattern, belongs to one provider only.
-pub fn check_unique(parsed: &[Parsed]) -> Result<(), String> {
+pub(crate) fn check_unique(parsed: &[Parsed]) -> Result<(), String> {
     let mut domains: HashMap<&str, &str> = HashMap::new();
     let mut mx: HashMap<&str, &str> = HashMap::new();
     for p in parsed {

@@ -8,7 +8,7 @@ use super::safe::Safe;
 use crate::model::{BatchSummary, FindingCode, Report, Setting, Severity};
 
 /// The table's heading, printed once before the first row.
-pub fn table_header() -> String {
+pub(crate) fn table_header() -> String {
     format!(
         "{:<8} {:<36} {:<40} {:<40} {:>10}  finding\n",
         "STATUS", "ADDRESS", "INCOMING", "OUTGOING", "TIME"
@@ -46,7 +46,7 @@ pub fn table_row(r: &Report) -> String {
 }
 
 /// The `mailprobe audit` table's heading.
-pub fn audit_table_header() -> String {
+pub(crate) fn audit_table_header() -> String {
     format!(
         "{:<8} {:<36} {:<64} {:>10}  finding\n",
         "STATUS", "DOMAIN", "RECEIVING", "TIME"
@@ -102,7 +102,7 @@ pub fn summary(s: &BatchSummary) -> String {
 
 /// The batch as one Nagios status line: the worst status, counts of `what` (`addresses`,
 /// `domains`), and a perfdata item per status.
-pub fn nagios_summary(s: &BatchSummary, what: &str) -> String {
+pub(crate) fn nagios_summary(s: &BatchSummary, what: &str) -> String {
     let c = s.counts;
     format!(
         "MAILPROBE {} - {} {what}: {} OK, {} WARNING, {} CRITICAL, {} UNKNOWN | 'ok'={};;;0 'warning'={};;;0 'critical'={};;;0 'unknown'={};;;0\n",

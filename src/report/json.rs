@@ -15,7 +15,7 @@ pub fn render(report: &Report) -> String {
 }
 
 /// One report on one line (JSON Lines, batch mode).
-pub fn render_line(report: &Report) -> String {
+pub(crate) fn render_line(report: &Report) -> String {
     ascii_safe(serde_json::to_string(report).unwrap_or_default()) + "\n"
 }
 

@@ -30,7 +30,7 @@ pub fn subject(r: &Report) -> String {
 
 /// A candidate as the URL `mailprobe probe` takes for it (`imaps://mail.example.com:993`,
 /// `submission://mail.example.com:587`; `?security=plain` for a plain one).
-pub fn server_url(c: &Candidate) -> String {
+pub(crate) fn server_url(c: &Candidate) -> String {
     let scheme = match (c.protocol, c.security) {
         (Protocol::Imap, Security::Tls) => "imaps",
         (Protocol::Imap, _) => "imap",

@@ -14,9 +14,10 @@ use std::fmt::Write;
 use crate::model::{Probe, Report, Severity, Status};
 
 /// Content type of the Prometheus text format.
-pub const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+pub(crate) const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// Content type of the OpenMetrics text format.
-pub const OPENMETRICS_TEXT: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+pub(crate) const OPENMETRICS_TEXT: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// Which of the two text formats to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,7 +28,7 @@ pub enum Flavor {
 
 /// Kind of a family (`# TYPE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Gauge,
     /// Samples carry the `_total` suffix; the family name does not in OpenMetrics.
     Counter,
@@ -41,7 +42,7 @@ struct Family {
 
 /// Families in first-use order, each with its samples.
 #[derive(Default)]
-pub struct Metrics {
+pub(crate) struct Metrics {
     order: Vec<&'static str>,
     families: HashMap<&'static str, Family>,
 }
@@ -143,7 +144,7 @@ pub fn success(r: &Report) -> bool {
 
 /// The metrics of one report; `base` labels go on every sample (empty for `/probe`, where the
 /// scraper adds `instance`; `target` for a textfile of many reports).
-pub fn report_metrics(m: &mut Metrics, r: &Report, base: &[(&str, &str)]) {
+pub(crate) fn report_metrics(m: &mut Metrics, r: &Report, base: &[(&str, &str)]) {
     let with = |extra: &[(&str, &str)]| -> Vec<(String, String)> {
         base.iter()
             .chain(extra.iter())
@@ -327,7 +328,7 @@ pub fn render(r: &Report) -> String {
 }
 
 /// Many reports as one exposition (a batch): every sample labelled `target`.
-pub fn render_many(reports: &[Report]) -> String {
+pub(crate) fn render_many(reports: &[Report]) -> String {
     let mut m = Metrics::default();
     for r in reports {
         let target = r.address.as_deref().or(r.domain.as_deref()).unwrap_or("");

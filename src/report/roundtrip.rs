@@ -5,7 +5,7 @@ use crate::model::{Deletion, RoundtripReport, RoundtripResult, StepStatus};
 
 /// A few lines a helpdesk can read: outcome and latency, where it went, the SMTP steps, where
 /// it was found, the hops, the authentication verdicts and the clean-up.
-pub fn summary_lines(rep: &RoundtripReport) -> Vec<String> {
+pub(crate) fn summary_lines(rep: &RoundtripReport) -> Vec<String> {
     let mut out = vec![format!("Round trip: {}", headline(rep))];
     let queue = rep
         .queue_id

@@ -59,7 +59,7 @@ fn push_escaped(out: &mut String, c: char) {
 
 /// A string shown escaped: `format!("{}", Safe(greeting))`.
 #[derive(Debug, Clone, Copy)]
-pub struct Safe<'a>(pub &'a str);
+pub(crate) struct Safe<'a>(pub &'a str);
 
 impl fmt::Display for Safe<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

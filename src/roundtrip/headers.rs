@@ -45,7 +45,7 @@ pub fn field(raw: &[u8], name: &str) -> Option<String> {
 /// Is this header block our test message's: its `Message-ID` equals `message_id` and its
 /// `X-Mailprobe-Token` equals `token`? A server may answer a search with any message, so
 /// nothing is deleted without both.
-pub fn is_ours(raw: &[u8], message_id: &str, token: &str) -> bool {
+pub(crate) fn is_ours(raw: &[u8], message_id: &str, token: &str) -> bool {
     let id = field(raw, "Message-ID").map(|v| v.replace(' ', ""));
     id.as_deref() == Some(message_id)
         && field(raw, super::message::TOKEN_HEADER).as_deref() == Some(token)
@@ -103,7 +103,7 @@ pub fn auth_results(raw: &[u8]) -> Vec<AuthResult> {
 
 /// RFC 8601 §2.2: `authserv-id [version] ; method=result [reason] [ptype.prop=value ...] ; ...`.
 /// Comments in parentheses are dropped; `none` alone means no result.
-pub fn parse_auth_results(value: &str) -> Vec<AuthResult> {
+pub(crate) fn parse_auth_results(value: &str) -> Vec<AuthResult> {
     let clean = strip_comments(value);
     let mut parts = clean.split(';');
     let id = parts

@@ -21,7 +21,7 @@ use crate::proto::{Capability, CapabilitySet, ImapResponse, Session};
 
 /// Most UIDs of one search answer whose header is checked (newest first): an honest server
 /// answers one.
-pub const MAX_CANDIDATES: usize = 20;
+pub(crate) const MAX_CANDIDATES: usize = 20;
 
 /// What proves a message is our test message.
 #[derive(Debug, Clone, Copy)]
@@ -48,7 +48,7 @@ pub struct Found {
 }
 
 /// The Junk folder: the one with `\Junk` (RFC 6154 §2), else a usual name.
-pub fn junk_folder(list: &[ListEntry]) -> Option<String> {
+pub(crate) fn junk_folder(list: &[ListEntry]) -> Option<String> {
     if let Some(e) = list.iter().find(|e| {
         e.attributes
             .iter()

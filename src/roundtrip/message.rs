@@ -7,7 +7,7 @@ use mail_builder::headers::raw::Raw;
 use rand::Rng;
 
 /// Header that carries the token; also what the fetch side may search for.
-pub const TOKEN_HEADER: &str = "X-Mailprobe-Token";
+pub(crate) const TOKEN_HEADER: &str = "X-Mailprobe-Token";
 
 /// A message ready for DATA.
 #[derive(Debug, Clone)]
@@ -21,7 +21,7 @@ pub struct TestMessage {
 }
 
 /// A random 24-hex-digit token.
-pub fn new_token() -> String {
+pub(crate) fn new_token() -> String {
     let mut rng = rand::rng();
     (0..12)
         .map(|_| format!("{:02x}", rng.random::<u8>()))
@@ -59,7 +59,7 @@ pub fn build(from: &str, to: &str, token: &str, now_unix: i64) -> TestMessage {
 }
 
 /// DATA payload (RFC 5321 §4.5.2): every line starting with "." gets one more; CRLF at the end.
-pub fn dot_stuff(msg: &[u8]) -> Vec<u8> {
+pub(crate) fn dot_stuff(msg: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(msg.len() + 16);
     let mut at_line_start = true;
     for &b in msg {

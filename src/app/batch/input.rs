@@ -6,12 +6,12 @@
 //! line, [`MAX_ENTRIES`] addresses.
 
 /// Largest batch input read, in bytes; a larger one is refused before anything is checked.
-pub const MAX_INPUT: u64 = 8 * 1024 * 1024;
+pub(crate) const MAX_INPUT: u64 = 8 * 1024 * 1024;
 /// Longest line, in bytes: an address is at most 254 octets (RFC 5321 §4.5.3.1.3); user names
 /// and variable names are short.
 pub const MAX_LINE: usize = 4096;
 /// Most addresses in one batch.
-pub const MAX_ENTRIES: usize = 100_000;
+pub(crate) const MAX_ENTRIES: usize = 100_000;
 /// What the password variables a batch file names must start with, unless
 /// `--password-env-prefix` says otherwise.
 pub const DEFAULT_ENV_PREFIX: &str = "MAILPROBE_";

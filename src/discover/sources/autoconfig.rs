@@ -70,7 +70,7 @@ pub async fn run(net: &Net, addr: &Address) -> SourceResult {
 /// Fetch and parse one document at the domain's own hosts; candidates are tagged `as_source`
 /// (the MX source reuses this with `mx-provider`). A host that does not exist means "no
 /// autoconfig here" (`not_found`).
-pub async fn fetch_one(
+pub(crate) async fn fetch_one(
     net: &Net,
     addr: &Address,
     src: Source,
@@ -83,7 +83,7 @@ pub async fn fetch_one(
 /// [`fetch_one`] for the ISPDB, a fixed service: only its own 404 (or 410) says it does not
 /// know the domain; any other failure, its host not resolving included, means the ISPDB could
 /// not be asked (`error`, with the reason).
-pub async fn fetch_ispdb(
+pub(crate) async fn fetch_ispdb(
     net: &Net,
     addr: &Address,
     src: Source,

@@ -22,7 +22,7 @@ use crate::net::http::{self, HttpRequest, Origin};
 
 /// Redirects (`redirectUrl`, `redirectAddr`, HTTP 3xx) followed at most (README, `discover`:
 /// "at most 10 redirects"; [MS-OXDSCLI] §3.1.5).
-pub const MAX_HOPS: usize = 10;
+pub(crate) const MAX_HOPS: usize = 10;
 
 fn registrable(host: &str) -> String {
     psl::domain_str(host).unwrap_or(host).to_string()

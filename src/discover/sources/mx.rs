@@ -19,7 +19,7 @@ use crate::provider_db;
 
 /// Domains to ask about, given the MX host: its registrable domain and its parent, never above
 /// the registrable domain, never the address's own domain (the other sources cover it).
-pub fn lookup_domains(mx_host: &str, own_domain: &str) -> Vec<String> {
+pub(crate) fn lookup_domains(mx_host: &str, own_domain: &str) -> Vec<String> {
     let mut out = Vec::new();
     let Some(reg) = psl::domain_str(mx_host) else {
         return out;

@@ -16,7 +16,7 @@ use crate::model::{
 use crate::net::Net;
 
 /// The SRV services asked, with what they mean.
-pub const SERVICES: [(&str, Protocol, Security); 6] = [
+pub(crate) const SERVICES: [(&str, Protocol, Security); 6] = [
     ("_imaps._tcp", Protocol::Imap, Security::Tls),
     ("_imap._tcp", Protocol::Imap, Security::Starttls),
     ("_pop3s._tcp", Protocol::Pop3, Security::Tls),

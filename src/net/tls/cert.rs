@@ -28,7 +28,7 @@ pub fn inspect_chain(
 }
 
 /// [`CertInfo`] of one certificate, `None` when the DER does not parse.
-pub fn inspect_one(der: &CertificateDer<'_>, now: OffsetDateTime) -> Option<CertInfo> {
+pub(crate) fn inspect_one(der: &CertificateDer<'_>, now: OffsetDateTime) -> Option<CertInfo> {
     let (_, cert) = X509Certificate::from_der(der.as_ref()).ok()?;
     let not_before = cert.validity().not_before.to_datetime();
     let not_after = cert.validity().not_after.to_datetime();
@@ -97,7 +97,7 @@ fn ip_from_bytes(b: &[u8]) -> Option<IpAddr> {
 /// Does the certificate carry an AIA caIssuers URL (RFC 5280 §4.2.2.1)? Public CAs put one in
 /// every leaf and intermediate; a chain that stops at such a certificate lacks an intermediate
 /// that browsers fetch and mail clients do not.
-pub fn has_ca_issuers_url(der: &[u8]) -> bool {
+pub(crate) fn has_ca_issuers_url(der: &[u8]) -> bool {
     let Ok((_, cert)) = X509Certificate::from_der(der) else {
         return false;
     };

@@ -18,7 +18,7 @@ pub const PORT25_HOLD: Duration = Duration::from_millis(500);
 /// report's rendering and writing, the runtime's shutdown (which waits for nothing) and the
 /// process's exit, plus the timer's rounding up to its next millisecond tick. Measured at `-vv`
 /// on two busy cores: a few milliseconds; this leaves room for a loaded machine.
-pub const FINISH: Duration = Duration::from_millis(25);
+pub(crate) const FINISH: Duration = Duration::from_millis(25);
 
 /// When port-25 probes that have not connected are given up, the verdict having been ready at
 /// `verdict`: the run is then over by `verdict` + [`PORT25_HOLD`].
@@ -39,7 +39,7 @@ pub enum Why {
 
 /// A request to stop a pending probe at `at` (now, or at [`hold_until`] for a port-25 probe).
 #[derive(Debug, Clone)]
-pub struct Cancel {
+pub(crate) struct Cancel {
     pub why: Why,
     pub at: tokio::time::Instant,
 }
@@ -57,7 +57,7 @@ pub fn group(c: &Candidate) -> Option<u8> {
 }
 
 /// A URL the user named (`mailprobe probe URL…`): each was asked for, so it runs to its end.
-pub fn user_named(c: &Candidate) -> bool {
+pub(crate) fn user_named(c: &Candidate) -> bool {
     c.sources.contains(&Source::User)
 }
 
@@ -89,7 +89,7 @@ pub fn outranked(candidates: &[Candidate], winner: usize, pending: &[usize]) -> 
 
 /// The verdict is ready when nothing still running can change it: every candidate of the
 /// settled list has a result or is being stopped, except port-25 probes the user did not name.
-pub fn verdict_ready(candidates: &[Candidate], running: impl Fn(usize) -> bool) -> bool {
+pub(crate) fn verdict_ready(candidates: &[Candidate], running: impl Fn(usize) -> bool) -> bool {
     (0..candidates.len())
         .all(|j| !running(j) || (group(&candidates[j]).is_none() && !user_named(&candidates[j])))
 }
@@ -155,7 +155,7 @@ pub fn stopped(mut p: Probe, why: &Why, elapsed: Duration, started: bool) -> Pro
 }
 
 /// [`stopped`] for a probe that never started.
-pub fn not_run(c: &Candidate, why: &Why, elapsed: Duration) -> Probe {
+pub(crate) fn not_run(c: &Candidate, why: &Why, elapsed: Duration) -> Probe {
     stopped(blank_probe(c), why, elapsed, false)
 }
 

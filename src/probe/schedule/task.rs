@@ -14,7 +14,7 @@ use crate::net::Net;
 use crate::proto::open::{Facts, open_until};
 
 /// A finished probe: its spawn id, the probe record and the facts the findings need.
-pub type Done = (usize, Probe, Facts);
+pub(crate) type Done = (usize, Probe, Facts);
 
 /// Probe `c` under `limits` until it ends or `rx` brings a [`Cancel`].
 pub async fn run(

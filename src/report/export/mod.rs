@@ -103,7 +103,7 @@ fn json(e: &Export<'_>) -> String {
 
 /// The autoconfig `<authentication>` word of a method (draft-ietf-mailmaint-autoconfig
 /// §"authentication"); the parser maps each back to the same method.
-pub fn auth_word(a: AuthMethod) -> &'static str {
+pub(crate) fn auth_word(a: AuthMethod) -> &'static str {
     match a {
         AuthMethod::PasswordCleartext => "password-cleartext",
         AuthMethod::PasswordEncrypted => "password-encrypted",
@@ -120,7 +120,7 @@ pub fn auth_word(a: AuthMethod) -> &'static str {
 /// A name-based UUID (RFC 4122 §4.3, version 3: MD5 over the URL namespace and `name`), in
 /// upper case as Apple profiles write them. The same name always gives the same UUID, so a
 /// profile exported twice for one address replaces the installed one instead of duplicating it.
-pub fn name_uuid(name: &str) -> String {
+pub(crate) fn name_uuid(name: &str) -> String {
     use md5::{Digest, Md5};
     // RFC 4122 Appendix C: NameSpace_URL.
     const NS_URL: [u8; 16] = [

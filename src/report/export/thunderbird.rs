@@ -53,7 +53,7 @@ fn section(out: &mut String, s: &Setting, e: &Export<'_>) {
 }
 
 /// The draft's `<socketType>` values.
-pub fn socket_type(s: Security) -> &'static str {
+pub(crate) fn socket_type(s: Security) -> &'static str {
     match s {
         Security::Tls => "SSL",
         Security::Starttls => "STARTTLS",
