@@ -15,9 +15,9 @@ use crate::model::{Finding, FindingCode, Severity};
 use crate::net::Net;
 
 /// RSA keys shorter than this are critical (RFC 8301 §3.2: verifiers MUST NOT accept < 1024).
-pub const RSA_CRITICAL_BITS: u32 = 1024;
+pub(crate) const RSA_CRITICAL_BITS: u32 = 1024;
 /// RSA keys shorter than this are a warning (RFC 8301 §3.2: signers SHOULD use ≥ 2048).
-pub const RSA_WARNING_BITS: u32 = 2048;
+pub(crate) const RSA_WARNING_BITS: u32 = 2048;
 
 /// The selectors found and what `_domainkey` answered.
 #[derive(Debug, Default)]

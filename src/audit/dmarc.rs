@@ -13,7 +13,7 @@ use crate::net::Net;
 
 /// The organisational domain (RFC 7489 §3.2) by the public suffix list; the domain itself when
 /// the list knows no suffix for it.
-pub fn org_domain(domain: &str) -> String {
+pub(crate) fn org_domain(domain: &str) -> String {
     psl::domain_str(domain)
         .unwrap_or(domain)
         .to_ascii_lowercase()

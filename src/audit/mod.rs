@@ -26,7 +26,7 @@ use crate::net::Net;
 use tokio::sync::Semaphore;
 
 /// Selectors tried when none is given: the common defaults of large providers and MTAs.
-pub const COMMON_DKIM_SELECTORS: [&str; 9] = [
+pub(crate) const COMMON_DKIM_SELECTORS: [&str; 9] = [
     "default",
     "google",
     "selector1",

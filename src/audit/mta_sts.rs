@@ -13,9 +13,9 @@ use crate::net::Net;
 use crate::net::http::{self, HttpError, HttpRequest};
 
 /// Cap on a policy body: RFC 8461 §3.3 lets senders limit it; real policies are a few lines.
-pub const MAX_POLICY: usize = 64 * 1024;
+pub(crate) const MAX_POLICY: usize = 64 * 1024;
 /// Largest `max_age` (RFC 8461 §3.2: about one year).
-pub const MAX_AGE_LIMIT: u64 = 31_557_600;
+pub(crate) const MAX_AGE_LIMIT: u64 = 31_557_600;
 
 /// The record and the policy as fetched, before the comparison with the MX set.
 #[derive(Debug, Clone, Default)]
@@ -202,7 +202,7 @@ fn valid_pattern(p: &str) -> bool {
 
 /// RFC 8461 §4.1: an `mx` pattern matches a host exactly, or `*.` matches exactly one
 /// left-most label (`*.example.com` covers `mx.example.com`, not `a.b.example.com`).
-pub fn mx_matches(pattern: &str, host: &str) -> bool {
+pub(crate) fn mx_matches(pattern: &str, host: &str) -> bool {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     let pattern = pattern.trim_end_matches('.').to_ascii_lowercase();
     match pattern.strip_prefix("*.") {

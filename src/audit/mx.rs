@@ -11,7 +11,7 @@ use crate::model::{MxAddress, MxHost};
 
 /// The analysed MX set.
 #[derive(Debug, Default)]
-pub struct MxSet {
+pub(crate) struct MxSet {
     pub hosts: Vec<MxHost>,
     pub implicit: bool,
     pub null: bool,
@@ -19,7 +19,7 @@ pub struct MxSet {
 }
 
 /// Look up and lint the MX set of `domain`.
-pub async fn analyse(resolver: &Resolver, domain: &str) -> MxSet {
+pub(crate) async fn analyse(resolver: &Resolver, domain: &str) -> MxSet {
     let mut set = MxSet::default();
     let records = match resolver.mx(domain).await {
         Ok(r) => r,
@@ -161,7 +161,7 @@ fn addresses(ips: Vec<IpAddr>) -> Vec<MxAddress> {
 }
 
 /// An MX target written as an address: all-numeric labels or an IPv6 form (RFC 5321 §5.1).
-pub fn is_ip_literal(name: &str) -> bool {
+pub(crate) fn is_ip_literal(name: &str) -> bool {
     let n = name.trim_start_matches('[').trim_end_matches(']');
     n.parse::<IpAddr>().is_ok()
         || (!n.is_empty()

@@ -4,7 +4,7 @@
 //! QUIT), and the PTR and forward-confirmed reverse DNS of the address. Every step's failure is
 //! data in [`Port25`]; [`judge`] turns the results into findings.
 
-pub mod judge;
+pub(crate) mod judge;
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -57,7 +57,7 @@ pub async fn probe(
 
 /// [`probe`], and the certificates the address presented after STARTTLS (leaf first, DER;
 /// empty without TLS), kept in memory for DANE (RFC 7672 §3) and never serialised.
-pub async fn probe_with_chain(
+pub(crate) async fn probe_with_chain(
     net: &Net,
     resolver: &Resolver,
     host: &str,
@@ -69,7 +69,7 @@ pub async fn probe_with_chain(
 
 /// [`probe_with_chain`] until `stop` completes: then the dialogue is dropped (the connection
 /// closes without QUIT), the fields keep what it saw so far and `cut` says what it had reached.
-pub async fn probe_until(
+pub(crate) async fn probe_until(
     net: &Net,
     resolver: &Resolver,
     host: &str,

@@ -85,7 +85,7 @@ where
 ///   `mx-unreachable` (the Receiving section shows each address's answer);
 /// - at most a warning: everything else — an MX without STARTTLS or with STARTTLS broken, an
 ///   expiring certificate, a broken MX set (null MX mixed with real ones, IP literals, no MX).
-pub fn for_check(findings: Vec<Finding>) -> Vec<Finding> {
+pub(crate) fn for_check(findings: Vec<Finding>) -> Vec<Finding> {
     use FindingCode as C;
     findings
         .into_iter()

@@ -23,7 +23,7 @@ const MAX_RECORDS: u32 = 40;
 
 /// One record of the tree as fetched.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Raw {
+pub(crate) struct Raw {
     pub domain: String,
     pub via: String,
     pub record: Option<String>,
@@ -39,7 +39,7 @@ pub struct Raw {
 
 /// Why a record of the tree is unusable.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RawError {
+pub(crate) enum RawError {
     /// No SPF record (NXDOMAIN or none among the TXT records).
     Missing(String),
     Multiple(usize),
@@ -67,7 +67,7 @@ impl std::fmt::Display for RawError {
 
 /// One DNS-querying term.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Term {
+pub(crate) struct Term {
     /// As written, e.g. `include:_spf.example.com`, `mx`, `redirect=example.net`.
     pub label: String,
     /// The lookup found nothing (NXDOMAIN or no record): a void lookup (§4.6.4).
@@ -95,7 +95,7 @@ pub async fn check(net: &Net, resolver: &Resolver, domain: &str) -> (Option<Spf>
 }
 
 /// Does the published record say the domain sends no mail (`v=spf1 -all`)?
-pub fn sends_no_mail(s: &Spf) -> bool {
+pub(crate) fn sends_no_mail(s: &Spf) -> bool {
     s.record
         .as_deref()
         .is_some_and(|r| r.split_whitespace().skip(1).collect::<Vec<_>>() == ["-all"])

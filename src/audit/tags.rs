@@ -25,7 +25,7 @@ pub fn get<'a>(tags: &'a [(String, String)], name: &str) -> Option<&'a str> {
 }
 
 /// Does the record start with `v=<version>` (case-insensitive, spaces around `=` allowed)?
-pub fn has_version(record: &str, version: &str) -> bool {
+pub(crate) fn has_version(record: &str, version: &str) -> bool {
     let first = record.split(';').next().unwrap_or_default();
     match first.split_once('=') {
         Some((k, v)) => {

@@ -23,7 +23,7 @@ use serde::Deserialize;
 use thiserror::Error;
 
 /// The largest configuration file read (a config is a few kilobytes).
-pub const MAX_FILE: u64 = 1024 * 1024;
+pub(crate) const MAX_FILE: u64 = 1024 * 1024;
 
 /// Why the configuration file cannot be used (a usage error, exit 3).
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -173,7 +173,7 @@ pub struct ModuleFile {
 
 /// The default file: `$XDG_CONFIG_HOME/mailprobe/config.toml`, else
 /// `$HOME/.config/mailprobe/config.toml`; None when neither variable is set.
-pub fn default_path() -> Option<PathBuf> {
+pub(crate) fn default_path() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CONFIG_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)

@@ -17,7 +17,7 @@ use crate::model::{Finding, FindingCode, Report, Severity, Status};
 use crate::probe::limits::Limits;
 
 /// The most (module, target) results kept; beyond it the oldest are forgotten.
-pub const MAX_CACHED: usize = 10_000;
+pub(crate) const MAX_CACHED: usize = 10_000;
 
 /// Why `/probe` cannot answer with metrics.
 #[derive(Debug, Clone, PartialEq, Eq)]

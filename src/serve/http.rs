@@ -33,11 +33,11 @@ use super::{Events, Exporter, ProbeError, page};
 use crate::report::openmetrics::{self, Flavor, Metrics};
 
 /// The longest request target accepted.
-pub const MAX_URI: usize = 4096;
+pub(crate) const MAX_URI: usize = 4096;
 /// The largest request head read (hyper's read buffer; a larger head is `431`).
-pub const MAX_HEAD: usize = 16 * 1024;
+pub(crate) const MAX_HEAD: usize = 16 * 1024;
 /// How long open connections get to finish after a shutdown signal.
-pub const GRACE: Duration = Duration::from_secs(10);
+pub(crate) const GRACE: Duration = Duration::from_secs(10);
 
 type Answer = Response<Full<Bytes>>;
 

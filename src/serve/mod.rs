@@ -27,17 +27,17 @@ pub use exporter::{Exporter, ProbeError};
 pub use modules::Module;
 
 /// Default listening address: loopback unless told otherwise.
-pub const DEFAULT_LISTEN: &str = "127.0.0.1:9117";
+pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:9117";
 /// Default seconds a target's result is reused.
-pub const DEFAULT_MIN_INTERVAL: Duration = Duration::from_secs(15);
+pub(crate) const DEFAULT_MIN_INTERVAL: Duration = Duration::from_secs(15);
 /// Default probes running at once.
-pub const DEFAULT_CONCURRENCY: usize = 16;
+pub(crate) const DEFAULT_CONCURRENCY: usize = 16;
 /// Default number of recent probes kept for `/`.
-pub const DEFAULT_RECENT: usize = 100;
+pub(crate) const DEFAULT_RECENT: usize = 100;
 /// Default connections served at once (more wait in the kernel's backlog).
-pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 512;
 /// Default time a client gets to send a whole request head, or to finish the TLS handshake.
-pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The listener and the exporter's limits, resolved from `[serve]` and the flags.
 #[derive(Debug, Clone)]

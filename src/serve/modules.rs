@@ -19,7 +19,7 @@ use crate::roundtrip::RoundtripOptions;
 
 /// The longest target accepted (an address is at most 254 octets, RFC 5321 §4.5.3.1.3; a URL a
 /// little more).
-pub const MAX_TARGET: usize = 1024;
+pub(crate) const MAX_TARGET: usize = 1024;
 
 /// One resolved module.
 pub struct Module {
@@ -35,7 +35,7 @@ pub struct Module {
 }
 
 /// The modules a server has without a configuration file: `check` and `audit`.
-pub fn default_modules() -> Vec<(String, ModuleFile)> {
+pub(crate) fn default_modules() -> Vec<(String, ModuleFile)> {
     let m = |command| ModuleFile {
         command,
         ..ModuleFile::default()

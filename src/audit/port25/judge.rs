@@ -8,11 +8,11 @@ use crate::model::{Finding, FindingCode, MxHost, Port25, Severity};
 
 /// A greeting later than this is reported (greet pause / tarpit, RFC 5321 §4.5.3.2 lets
 /// clients wait 5 minutes, but many give up sooner).
-pub const SLOW_BANNER_MS: u64 = 3000;
+pub(crate) const SLOW_BANNER_MS: u64 = 3000;
 
 /// What the judgement needs besides the probes.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     /// `enforce`, `testing` or `none` when an MTA-STS policy was fetched.
     pub sts_mode: Option<&'a str>,
     pub warn_cert_days: i64,
@@ -20,7 +20,7 @@ pub struct Context<'a> {
 }
 
 /// Findings for every probed address, then `mx-unreachable` when no address takes mail.
-pub fn judge(hosts: &[MxHost], ctx: Context<'_>) -> Vec<Finding> {
+pub(crate) fn judge(hosts: &[MxHost], ctx: Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut probed = 0;
     let mut usable = 0;

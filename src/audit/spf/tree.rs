@@ -13,10 +13,10 @@ use crate::model::{Finding, FindingCode, Severity};
 use crate::model::{Spf, SpfNode};
 
 /// RFC 7208 §4.6.4.
-pub const LOOKUP_LIMIT: u32 = 10;
-pub const VOID_LIMIT: u32 = 2;
+pub(crate) const LOOKUP_LIMIT: u32 = 10;
+pub(crate) const VOID_LIMIT: u32 = 2;
 /// RFC 7208 §4.6.4: MX hosts one `mx` mechanism may look up (more: permerror).
-pub const MX_LIMIT: usize = 10;
+pub(crate) const MX_LIMIT: usize = 10;
 
 #[derive(Default)]
 struct Count {
@@ -29,7 +29,7 @@ struct Count {
 }
 
 /// The report and findings of a fetched tree; `None` when the domain has no SPF record.
-pub fn evaluate(domain: &str, raw: &Raw) -> (Option<Spf>, Vec<Finding>) {
+pub(crate) fn evaluate(domain: &str, raw: &Raw) -> (Option<Spf>, Vec<Finding>) {
     let mut c = Count::default();
     match &raw.error {
         Some(RawError::Missing(_)) => {

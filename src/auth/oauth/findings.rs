@@ -6,7 +6,7 @@ use super::flow::OAuthError;
 use crate::model::{Finding, FindingCode, Severity};
 
 /// The finding for a refresh of `address`'s access token that did not give one.
-pub fn refresh_failed(e: &OAuthError, address: &str) -> Finding {
+pub(crate) fn refresh_failed(e: &OAuthError, address: &str) -> Finding {
     let code = match e.code() {
         Some("invalid_grant" | "expired_token") => FindingCode::Oauth2GrantInvalid,
         Some("invalid_client") => FindingCode::Oauth2ClientInvalid,

@@ -164,7 +164,7 @@ fn printable(d: &str) -> String {
 
 /// RFC 8628: ask for a device code, show it, poll the token endpoint at the server's interval
 /// (5 s more after each `slow_down`) until a token, a refusal or the code's expiry.
-pub async fn device_login(
+pub(crate) async fn device_login(
     net: &Arc<Net>,
     ep: &Endpoints,
     ui: &dyn OAuthUi,

@@ -78,7 +78,7 @@ pub fn default_dir(xdg_data_home: Option<&str>, home: Option<&str>) -> Option<Pa
 
 /// The file of `address` in `dir`: the address lower-cased, every byte outside
 /// `[a-z0-9.@_-]` hex-escaped, so that no address names a path outside `dir`.
-pub fn path_for(dir: &Path, address: &str) -> PathBuf {
+pub(crate) fn path_for(dir: &Path, address: &str) -> PathBuf {
     let mut name = String::new();
     for b in address.to_lowercase().bytes() {
         if b.is_ascii_alphanumeric()
@@ -120,7 +120,7 @@ pub fn load(dir: &Path, address: &str) -> Result<Option<StoredToken>, String> {
 }
 
 /// Write the token of `t.address`, replacing the old file atomically (write, then rename).
-pub fn save(dir: &Path, t: &StoredToken) -> Result<PathBuf, String> {
+pub(crate) fn save(dir: &Path, t: &StoredToken) -> Result<PathBuf, String> {
     let err = |e: std::io::Error| format!("{}: {e}", dir.display());
     fs::create_dir_all(dir).map_err(err)?;
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(err)?;

@@ -10,13 +10,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 
 /// Largest token-endpoint or device-endpoint answer read (real ones are a few KiB).
-pub const MAX_RESPONSE: usize = 64 * 1024;
+pub(crate) const MAX_RESPONSE: usize = 64 * 1024;
 
 /// RFC 8628 §3.5: "If no value is provided, clients MUST use 5 as the default."
-pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
+pub(crate) const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 
 /// The `grant_type` of a device access token request (RFC 8628 §3.4).
-pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+pub(crate) const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// `application/x-www-form-urlencoded` body of `pairs` (RFC 6749 Appendix B).
 pub fn form(pairs: &[(&str, &str)]) -> String {
@@ -29,7 +29,7 @@ pub fn form(pairs: &[(&str, &str)]) -> String {
 
 /// RFC 7636 §4.1–§4.2: a code verifier (32 random octets, base64url: 43 characters) and its
 /// S256 challenge, `BASE64URL(SHA256(verifier))`.
-pub fn pkce_pair() -> (String, String) {
+pub(crate) fn pkce_pair() -> (String, String) {
     let bytes: [u8; 32] = rand::random();
     let verifier = URL_SAFE_NO_PAD.encode(bytes);
     let challenge = pkce_challenge(&verifier);
@@ -37,18 +37,18 @@ pub fn pkce_pair() -> (String, String) {
 }
 
 /// The S256 code challenge of `verifier` (RFC 7636 §4.2).
-pub fn pkce_challenge(verifier: &str) -> String {
+pub(crate) fn pkce_challenge(verifier: &str) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes());
     URL_SAFE_NO_PAD.encode(digest.as_ref())
 }
 
 /// An unguessable `state` for the authorization request (RFC 6749 §10.12).
-pub fn random_state() -> String {
+pub(crate) fn random_state() -> String {
     URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>())
 }
 
 /// The device authorization request body (RFC 8628 §3.1).
-pub fn device_request(client_id: &str, scopes: &[String]) -> String {
+pub(crate) fn device_request(client_id: &str, scopes: &[String]) -> String {
     form(&[("client_id", client_id), ("scope", &scopes.join(" "))])
 }
 
@@ -77,7 +77,7 @@ impl DeviceAuthorization {
 }
 
 /// Parse a device authorization response.
-pub fn parse_device_authorization(body: &[u8]) -> Result<DeviceAuthorization, String> {
+pub(crate) fn parse_device_authorization(body: &[u8]) -> Result<DeviceAuthorization, String> {
     let d: DeviceAuthorization = parse_json(body)?;
     for (name, v) in [
         ("device_code", &d.device_code),
@@ -122,7 +122,7 @@ fn with_client<'a>(mut pairs: Vec<(&'a str, &'a str)>, c: &Client<'a>) -> String
 }
 
 /// The device access token request body (RFC 8628 §3.4).
-pub fn device_token_request(c: &Client<'_>, device_code: &str) -> String {
+pub(crate) fn device_token_request(c: &Client<'_>, device_code: &str) -> String {
     with_client(
         vec![("grant_type", DEVICE_GRANT), ("device_code", device_code)],
         c,
@@ -130,7 +130,7 @@ pub fn device_token_request(c: &Client<'_>, device_code: &str) -> String {
 }
 
 /// The authorization request URL (RFC 6749 §4.1.1 with RFC 7636 §4.3).
-pub fn authorization_url(
+pub(crate) fn authorization_url(
     auth_url: &str,
     client_id: &str,
     redirect_uri: &str,
@@ -157,7 +157,7 @@ pub fn authorization_url(
 }
 
 /// The token request exchanging an authorization code (RFC 6749 §4.1.3, RFC 7636 §4.5).
-pub fn code_token_request(
+pub(crate) fn code_token_request(
     c: &Client<'_>,
     code: &str,
     redirect_uri: &str,
@@ -175,7 +175,7 @@ pub fn code_token_request(
 }
 
 /// The refresh request (RFC 6749 §6).
-pub fn refresh_request(c: &Client<'_>, refresh_token: &str, scopes: &[String]) -> String {
+pub(crate) fn refresh_request(c: &Client<'_>, refresh_token: &str, scopes: &[String]) -> String {
     let scope = scopes.join(" ");
     let mut pairs = vec![
         ("grant_type", "refresh_token"),
@@ -225,7 +225,7 @@ pub struct ErrorResponse {
 
 /// What one answer of the token endpoint means.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TokenAnswer {
+pub(crate) enum TokenAnswer {
     Token(TokenResponse),
     /// RFC 8628 §3.5 `authorization_pending`: ask again after the interval.
     Pending,
@@ -242,7 +242,7 @@ pub enum TokenAnswer {
 }
 
 /// Read a token endpoint answer: a 2xx JSON token, or a (usually 400) JSON error.
-pub fn parse_token_answer(status: u16, body: &[u8]) -> Result<TokenAnswer, String> {
+pub(crate) fn parse_token_answer(status: u16, body: &[u8]) -> Result<TokenAnswer, String> {
     if (200..300).contains(&status) {
         let t: TokenResponse = parse_json(body)?;
         if t.access_token.is_empty() || t.access_token.chars().any(char::is_control) {
@@ -274,7 +274,7 @@ pub enum Redirect {
 
 /// Parse the query of the redirect request; the `state` must be the one sent (RFC 6749
 /// §10.12: otherwise it may be a forged request).
-pub fn parse_redirect(query: &str, state: &str) -> Result<Redirect, String> {
+pub(crate) fn parse_redirect(query: &str, state: &str) -> Result<Redirect, String> {
     let mut code = None;
     let mut error = None;
     let mut desc = None;
