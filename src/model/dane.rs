@@ -5,16 +5,28 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::DnssecStatus;
+
 /// `policies.dane` of the `inbound` object: one entry per MX host with a name.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Dane {
+    /// DNSSEC status of the domain's MX answer (RFC 7672 §2.2.1); null when not looked up.
+    pub mx_dnssec: Option<DnssecStatus>,
+    /// Why the MX answer is `bogus` or `indeterminate`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mx_error: Option<String>,
     pub hosts: Vec<DaneHost>,
 }
 
 /// DANE of one MX host.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DaneHost {
     pub host: String,
+    /// DNSSEC status of the MX answer that named the host (RFC 7672 §2.2.1: DANE applies only
+    /// when it is `secure`); for an implicit MX, of the denial of the MX record.
+    pub mx_dnssec: DnssecStatus,
+    /// DNSSEC status of the TLSA answer (records or their denial).
+    pub tlsa_dnssec: DnssecStatus,
     /// The TLSA base name queried: `_25._tcp.<host>` (RFC 7672 §2.2.3; the CNAME target
     /// when the host is an alias whose expansion is secure).
     pub tlsa_name: String,
@@ -76,6 +88,17 @@ pub enum DaneOutcome {
     /// Not checked: no usable TLSA record, or the address was not probed.
     #[default]
     NotChecked,
+}
+
+impl Dane {
+    /// The DANE verdict of address `ip` of MX `host`, when one was reached.
+    pub fn address(&self, host: &str, ip: &str) -> Option<&DaneAddress> {
+        self.hosts
+            .iter()
+            .filter(|h| h.host == host)
+            .flat_map(|h| &h.addresses)
+            .find(|a| a.ip == ip)
+    }
 }
 
 impl TlsaRecord {
