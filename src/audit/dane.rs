@@ -1,6 +1,6 @@
 //! DANE for SMTP (RFC 7672, RFC 6698, RFC 7671): TLSA records and their match against the
 //! certificate chain an MX address presents. Pure functions over records and DER;
-//! [`judge`] turns the verdicts into findings.
+//! [`lookup`] asks the DNS and judges each address, [`judge`] turns the verdicts into findings.
 //!
 //! RFC 7672 §3.1: SMTP uses only DANE-TA(2) and DANE-EE(3); PKIX-TA(0) and PKIX-EE(1) records,
 //! unknown selectors or matching types, and digests of the wrong length are "unusable" (RFC
@@ -9,6 +9,7 @@
 //! anchor, and the leaf must name a reference identifier (RFC 7672 §3.2.2).
 
 pub mod judge;
+pub mod lookup;
 #[cfg(test)]
 mod tests;
 

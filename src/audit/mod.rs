@@ -1,6 +1,6 @@
 //! `mailprobe audit`: the receiving side of a domain. The MX set (RFC 5321 §5.1, RFC 7505) and
-//! the policies a sender applies to it — MTA-STS (RFC 8461), TLS-RPT (RFC 8460), SPF (RFC 7208),
-//! DMARC (RFC 7489), DKIM keys (RFC 6376) — each checked concurrently, compared with what the
+//! the policies a sender applies to it — MTA-STS (RFC 8461), TLS-RPT (RFC 8460), DANE (RFC
+//! 7672), SPF (RFC 7208), DMARC (RFC 7489), DKIM keys (RFC 6376) — each checked concurrently, compared with what the
 //! DNS and the servers actually say, every problem a finding with the evidence in
 //! [`Inbound`]. `check`'s Receiving section is the MX part alone ([`receiving`]).
 
@@ -20,8 +20,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use crate::dns::{DnsError, Resolver};
+use crate::model::{Dane, DnssecStatus, Inbound, MxHost, Policies};
 use crate::model::{Finding, FindingCode, Severity};
-use crate::model::{Inbound, MxHost, Policies};
 use crate::net::Net;
 use tokio::sync::Semaphore;
 
@@ -65,7 +65,7 @@ impl Default for AuditOptions {
 
 /// One finished part of the audit.
 enum Part {
-    Mx(mx::MxSet),
+    Mx(mx::MxSet, Option<Dane>),
     Policy(PolicyPart, Vec<Finding>),
 }
 
@@ -102,6 +102,7 @@ pub async fn audit(net: &Arc<Net>, domain: &str, opts: &AuditOptions) -> (Inboun
         dkim_none,
         sends_no_mail,
     } = gather(parts, &mut inbound, &mut findings);
+    let dane = policies.dane.take();
     if let Some(fetched) = sts {
         let (report, f) = mta_sts::compare(fetched, &inbound.mx);
         findings.extend(f);
@@ -115,8 +116,13 @@ pub async fn audit(net: &Arc<Net>, domain: &str, opts: &AuditOptions) -> (Inboun
             .map(|p| p.mode.as_str()),
         warn_cert_days: opts.warn_cert_days,
         crit_cert_days: opts.crit_cert_days,
+        dane: dane.as_ref(),
     };
     findings.extend(port25::judge::judge(&inbound.mx, ctx));
+    if let Some(d) = &dane {
+        findings.extend(dane::judge::judge(domain, d));
+    }
+    policies.dane = dane;
     // A domain that sends no mail (`v=spf1 -all`) needs no DKIM key (RFC 7208 §10.1.2).
     if dkim_none && sends_no_mail {
         for f in findings
@@ -138,20 +144,7 @@ fn jobs<'a>(
     opts: &'a AuditOptions,
 ) -> Vec<Job<'a>> {
     vec![
-        Box::pin(async move {
-            let mut set = mx::analyse(resolver, domain).await;
-            let never = std::future::pending::<()>();
-            probe_all(
-                net,
-                resolver,
-                &mut set.hosts,
-                &opts.probe,
-                opts.per_host,
-                never,
-            )
-            .await;
-            Part::Mx(set)
-        }),
+        Box::pin(mx_and_dane(net, resolver, domain, opts)),
         Box::pin(async move {
             let (p, f) = mta_sts::fetch(net, resolver, domain).await;
             Part::Policy(PolicyPart::MtaSts(p), f)
@@ -175,6 +168,58 @@ fn jobs<'a>(
     ]
 }
 
+/// The MX set probed on port 25, and DANE: the validated MX answer is asked beside the plain
+/// one, the TLSA records of every host while its addresses are probed (RFC 7672 §2.2).
+async fn mx_and_dane(
+    net: &Arc<Net>,
+    resolver: &Resolver,
+    domain: &str,
+    opts: &AuditOptions,
+) -> Part {
+    let validating = net.validating().ok();
+    let mx_status = async {
+        match validating {
+            Some(v) => Some(dane::lookup::mx_status(v, domain).await),
+            None => None,
+        }
+    };
+    let (mut set, mx_status) = tokio::join!(mx::analyse(resolver, domain), mx_status);
+    let named: Vec<(String, Option<String>)> = set
+        .hosts
+        .iter()
+        .filter(|h| !mx::is_ip_literal(&h.host))
+        .map(|h| (h.host.clone(), h.cname.clone()))
+        .collect();
+    let tlsa = async {
+        // RFC 7672 §2.2.1: TLSA records count only below a secure MX answer.
+        let secure = matches!(mx_status, Some((Some(DnssecStatus::Secure), _)));
+        let Some(v) = validating.filter(|_| secure) else {
+            return Vec::new();
+        };
+        let lookups = named
+            .iter()
+            .map(|(h, c)| dane::lookup::tlsa(v, h, c.as_deref()));
+        futures::future::join_all(lookups).await
+    };
+    let never = std::future::pending::<()>();
+    let probes = probe_all(
+        net,
+        resolver,
+        &mut set.hosts,
+        &opts.probe,
+        opts.per_host,
+        never,
+    );
+    let (chains, tlsa) = tokio::join!(probes, tlsa);
+    let dane = match mx_status {
+        Some(status) if !set.hosts.is_empty() => {
+            Some(dane::lookup::assess(status, tlsa, &set.hosts, &chains))
+        }
+        _ => None,
+    };
+    Part::Mx(set, dane)
+}
+
 /// What the parts found, before the MTA-STS policy is compared with the MX set.
 struct Gathered {
     sts: Option<mta_sts::Fetched>,
@@ -193,7 +238,8 @@ fn gather(parts: Vec<Part>, inbound: &mut Inbound, findings: &mut Vec<Finding>) 
     let mut sends_no_mail = false;
     for part in parts {
         match part {
-            Part::Mx(set) => {
+            Part::Mx(set, dane) => {
+                policies.dane = dane;
                 inbound.mx = set.hosts;
                 inbound.implicit_mx = set.implicit;
                 inbound.null_mx = set.null;
@@ -228,7 +274,8 @@ fn gather(parts: Vec<Part>, inbound: &mut Inbound, findings: &mut Vec<Finding>) 
 
 /// Probe every address of every MX host on port 25 at once: at most `per_host` per host,
 /// `--concurrency` in all, each until `stop` completes ([`port25::probe_until`]; the audit
-/// passes a `stop` that never does). The IP literal of a bad MX is never contacted.
+/// passes a `stop` that never does). The IP literal of a bad MX is never contacted. Returns
+/// the chain each address presented, per host and address (empty without TLS), for DANE.
 async fn probe_all<S>(
     net: &Net,
     resolver: &Resolver,
@@ -236,9 +283,14 @@ async fn probe_all<S>(
     opts: &port25::ProbeOptions,
     per_host: usize,
     stop: S,
-) where
+) -> Vec<Vec<Vec<Vec<u8>>>>
+where
     S: Future<Output = ()> + Clone,
 {
+    let mut chains: Vec<Vec<Vec<Vec<u8>>>> = hosts
+        .iter()
+        .map(|h| vec![Vec::new(); h.addresses.len()])
+        .collect();
     let gates: Vec<Semaphore> = hosts
         .iter()
         .map(|_| Semaphore::new(per_host.max(1)))
@@ -253,14 +305,16 @@ async fn probe_all<S>(
             let (gate, host, stop) = (&gates[hi], h.host.clone(), stop.clone());
             jobs.push(async move {
                 let _permit = gate.acquire().await;
-                let (p, _) = port25::probe_until(net, resolver, &host, ip, opts, stop).await;
-                (hi, ai, p)
+                let (p, chain) = port25::probe_until(net, resolver, &host, ip, opts, stop).await;
+                (hi, ai, p, chain)
             });
         }
     }
-    for (hi, ai, p) in net.join_bounded(jobs).await {
+    for (hi, ai, p, chain) in net.join_bounded(jobs).await {
         hosts[hi].addresses[ai].probe = Some(p);
+        chains[hi][ai] = chain;
     }
+    chains
 }
 
 /// TXT records of `name` that start with `v=<version>`; `Ok(vec![])` when there are none.

@@ -68,6 +68,7 @@ where
         sts_mode: None,
         warn_cert_days: o.warn_cert_days,
         crit_cert_days: o.crit_cert_days,
+        dane: None,
     };
     findings.extend(port25::judge::judge(&hosts, ctx));
     inbound.mx = hosts;

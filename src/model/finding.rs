@@ -354,8 +354,10 @@ finding_codes! {
     DaneTlsaUnusable = "dane-tlsa-unusable", "warning";
     /// The MX or TLSA answer fails DNSSEC validation: validating senders do not deliver.
     DaneBogus = "dane-bogus", "critical";
-    /// The TLSA lookup of an MX host failed: DANE senders defer mail to it (RFC 7672 §2.2).
-    DaneLookupFailed = "dane-lookup-failed", "critical";
+    /// The TLSA lookup of an MX host failed: DANE senders defer mail to it (RFC 7672 §2.2); a warning when the MX answer itself could not be validated.
+    DaneLookupFailed = "dane-lookup-failed", "warning or critical";
+    /// DNSSEC cannot be validated through the DNS servers asked (no chain of trust reaches the domain): DANE not checked.
+    DaneNotChecked = "dane-not-checked", "info";
     /// An MX host publishes TLSA records but an address offers no working STARTTLS: DANE senders do not deliver.
     DaneStarttlsMissing = "dane-starttls-missing", "critical";
 

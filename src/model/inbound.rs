@@ -266,7 +266,7 @@ pub struct DkimKey {
 
 impl Inbound {
     /// One line for the Nagios status and batch tables, e.g.
-    /// `2 MX, MTA-STS enforce, SPF 7/10 lookups, DMARC p=reject, DKIM 2 keys`.
+    /// `2 MX, MTA-STS enforce, DANE, SPF 7/10 lookups, DMARC p=reject, DKIM 2 keys`.
     pub fn summary(&self) -> String {
         let mut parts = vec![if self.null_mx {
             "null MX".to_string()
@@ -278,6 +278,16 @@ impl Inbound {
         let p = &self.policies;
         if let Some(m) = p.mta_sts.as_ref().and_then(|m| m.policy.as_ref()) {
             parts.push(format!("MTA-STS {}", m.mode));
+        }
+        if p.dane.as_ref().is_some_and(|d| {
+            d.hosts.iter().any(|h| {
+                !h.addresses.is_empty()
+                    && h.addresses
+                        .iter()
+                        .all(|a| a.outcome == super::DaneOutcome::Valid)
+            })
+        }) {
+            parts.push("DANE".to_string());
         }
         if let Some(s) = &p.spf {
             parts.push(format!("SPF {}/10 lookups", s.lookups));

@@ -3,6 +3,7 @@
 //! the binary at them, and a fence refuses every other port of every name.
 
 mod batch;
+mod dane;
 mod keys;
 mod policies;
 mod port25;

@@ -11,7 +11,17 @@ pub fn judge(domain: &str, dane: &Dane) -> Vec<Finding> {
     let mut out = Vec::new();
     let why = |e: &Option<String>| e.as_deref().map(|e| format!(" ({e})")).unwrap_or_default();
     match dane.mx_dnssec {
-        None => return out,
+        None => {
+            if let Some(e) = &dane.mx_error {
+                out.push(finding(
+                    Severity::Info,
+                    FindingCode::DaneNotChecked,
+                    format!("DANE not checked: {e}"),
+                    "give the trust anchor of a private or test zone with --trust-anchor FILE, or use a resolver that passes DNSSEC records through",
+                ));
+            }
+            return out;
+        }
         Some(DnssecStatus::Secure) => {}
         Some(DnssecStatus::Insecure) => {
             out.push(finding(
@@ -49,7 +59,11 @@ pub fn judge(domain: &str, dane: &Dane) -> Vec<Finding> {
 
 /// Findings of one MX host below a secure MX answer.
 fn host(h: &DaneHost, out: &mut Vec<Finding>) {
-    let why = h.error.as_deref().map(|e| format!(" ({e})")).unwrap_or_default();
+    let why = h
+        .error
+        .as_deref()
+        .map(|e| format!(" ({e})"))
+        .unwrap_or_default();
     match h.tlsa_dnssec {
         DnssecStatus::Secure => {}
         DnssecStatus::Insecure => {
@@ -156,5 +170,102 @@ fn abbreviate(p: &str) -> String {
     match p.char_indices().nth(18) {
         Some((i, _)) => format!("{}…", &p[..i]),
         None => p.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{DaneAddress, TlsaRecord};
+
+    fn host(tlsa_dnssec: DnssecStatus, tlsa: Vec<TlsaRecord>, outcomes: &[DaneOutcome]) -> Dane {
+        Dane {
+            mx_dnssec: Some(DnssecStatus::Secure),
+            mx_error: None,
+            hosts: vec![DaneHost {
+                host: "mx.example.test".into(),
+                mx_dnssec: DnssecStatus::Secure,
+                tlsa_dnssec,
+                tlsa_name: "_25._tcp.mx.example.test".into(),
+                tlsa,
+                error: None,
+                addresses: outcomes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, o)| DaneAddress {
+                        ip: format!("192.0.2.{i}"),
+                        outcome: *o,
+                        matched: (*o == DaneOutcome::Valid).then(|| "3 1 1 ab".into()),
+                        ..DaneAddress::default()
+                    })
+                    .collect(),
+            }],
+        }
+    }
+
+    fn codes(d: &Dane) -> Vec<(Severity, &'static str)> {
+        judge("example.test", d)
+            .into_iter()
+            .map(|f| (f.severity, f.code.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn statuses_records_and_outcomes_to_findings() {
+        use DaneOutcome::*;
+        use DnssecStatus::*;
+        use Severity::*;
+        let good = || vec![crate::audit::dane::record(3, 1, 1, &[7; 32])];
+        let pkix = vec![crate::audit::dane::record(1, 1, 1, &[7; 32])];
+        let cases: Vec<(Dane, Vec<(Severity, &str)>)> = vec![
+            (
+                host(Secure, good(), &[Valid, Valid]),
+                vec![(Info, "dane-valid")],
+            ),
+            (
+                host(Secure, good(), &[Valid, Mismatch]),
+                vec![(Critical, "dane-tlsa-mismatch")],
+            ),
+            (
+                host(Secure, good(), &[NameMismatch]),
+                vec![(Critical, "dane-name-mismatch")],
+            ),
+            (
+                host(Secure, good(), &[NoTls]),
+                vec![(Critical, "dane-starttls-missing")],
+            ),
+            (host(Secure, good(), &[NotChecked]), vec![]),
+            (
+                host(Secure, pkix, &[]),
+                vec![(Warning, "dane-tlsa-unusable")],
+            ),
+            (host(Secure, vec![], &[]), vec![(Info, "dane-no-tlsa")]),
+            (
+                host(Insecure, vec![], &[]),
+                vec![(Info, "dane-not-possible")],
+            ),
+            (host(Bogus, good(), &[]), vec![(Critical, "dane-bogus")]),
+            (
+                host(Indeterminate, vec![], &[]),
+                vec![(Critical, "dane-lookup-failed")],
+            ),
+        ];
+        for (d, want) in cases {
+            assert_eq!(codes(&d), want, "{:?}", d.hosts[0]);
+        }
+        for (mx, want) in [
+            (Insecure, (Info, "dane-not-possible")),
+            (Bogus, (Critical, "dane-bogus")),
+            (Indeterminate, (Warning, "dane-lookup-failed")),
+        ] {
+            let mut d = host(Secure, good(), &[Mismatch]);
+            d.mx_dnssec = Some(mx);
+            assert_eq!(codes(&d), [want], "MX {mx:?}");
+        }
+        let mut d = host(Secure, good(), &[Mismatch]);
+        d.mx_dnssec = None;
+        assert!(codes(&d).is_empty());
+        d.mx_error = Some("no chain of trust".into());
+        assert_eq!(codes(&d), [(Info, "dane-not-checked")]);
     }
 }

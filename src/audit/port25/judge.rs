@@ -1,10 +1,12 @@
 //! Findings from the port-25 probes: per address (one broken address of three is named), then
 //! for the whole MX set. Certificate problems weigh by the MTA-STS mode (RFC 8461 §4.2: with
 //! `enforce` a sender refuses an MX whose certificate does not validate for its name) and are
-//! named with RFC 8460's result types.
+//! named with RFC 8460's result types. An address DANE authenticates (RFC 7672 §3.1) needs no
+//! WebPKI: without an MTA-STS policy its name and trust problems are not reported, and with
+//! DANE-EE neither is its expiry (§3.1.1).
 
 use crate::audit::finding;
-use crate::model::{Finding, FindingCode, MxHost, Port25, Severity};
+use crate::model::{Dane, DaneOutcome, Finding, FindingCode, MxHost, Port25, Severity};
 
 /// A greeting later than this is reported (greet pause / tarpit, RFC 5321 §4.5.3.2 lets
 /// clients wait 5 minutes, but many give up sooner).
@@ -17,6 +19,8 @@ pub(crate) struct Context<'a> {
     pub sts_mode: Option<&'a str>,
     pub warn_cert_days: i64,
     pub crit_cert_days: i64,
+    /// The DANE verdicts, when the MX answer was validated.
+    pub dane: Option<&'a Dane>,
 }
 
 /// Findings for every probed address, then `mx-unreachable` when no address takes mail.
@@ -34,7 +38,7 @@ pub(crate) fn judge(hosts: &[MxHost], ctx: Context<'_>) -> Vec<Finding> {
             }
             probed += 1;
             let who = format!("{} ({})", h.host, a.ip);
-            if address(&who, &h.host, p, ctx, &mut out) {
+            if address(&who, (&h.host, &a.ip), p, ctx, &mut out) {
                 usable += 1;
             }
         }
@@ -51,7 +55,13 @@ pub(crate) fn judge(hosts: &[MxHost], ctx: Context<'_>) -> Vec<Finding> {
 }
 
 /// Findings of one address; true when it accepts a mail session.
-fn address(who: &str, host: &str, p: &Port25, ctx: Context<'_>, out: &mut Vec<Finding>) -> bool {
+fn address(
+    who: &str,
+    (host, ip): (&str, &str),
+    p: &Port25,
+    ctx: Context<'_>,
+    out: &mut Vec<Finding>,
+) -> bool {
     if let Some(e) = &p.error {
         let (code, hint) = if e.starts_with("connect") {
             (
@@ -101,7 +111,7 @@ fn address(who: &str, host: &str, p: &Port25, ctx: Context<'_>, out: &mut Vec<Fi
             ),
         ));
     }
-    tls(who, host, p, ctx, out);
+    tls(who, (host, ip), p, ctx, out);
     if let Some(r) = &p.relay_test
         && r.accepted
     {
@@ -117,7 +127,7 @@ fn address(who: &str, host: &str, p: &Port25, ctx: Context<'_>, out: &mut Vec<Fi
 }
 
 /// STARTTLS and the certificate.
-fn tls(who: &str, host: &str, p: &Port25, ctx: Context<'_>, out: &mut Vec<Finding>) {
+fn tls(who: &str, (host, ip): (&str, &str), p: &Port25, ctx: Context<'_>, out: &mut Vec<Finding>) {
     let weigh = |default: Severity| match ctx.sts_mode {
         Some("enforce") => Severity::Critical,
         Some("testing") => Severity::Warning,
@@ -141,7 +151,13 @@ fn tls(who: &str, host: &str, p: &Port25, ctx: Context<'_>, out: &mut Vec<Findin
         ));
         return;
     };
-    if !t.verified {
+    let sts = matches!(ctx.sts_mode, Some("enforce" | "testing"));
+    let dane = ctx
+        .dane
+        .and_then(|d| d.address(host, ip))
+        .filter(|a| a.outcome == DaneOutcome::Valid);
+    let dane_ee = dane.is_some_and(|a| a.matched.as_deref().is_some_and(|m| m.starts_with("3 ")));
+    if !t.verified && (dane.is_none() || sts) {
         let err = t.verify_error.as_deref().unwrap_or("not verified");
         let code = match err {
             e if e.contains("hostname") => FindingCode::CertificateHostMismatch,
@@ -168,7 +184,7 @@ fn tls(who: &str, host: &str, p: &Port25, ctx: Context<'_>, out: &mut Vec<Findin
         Some(d) if d >= 0 && d <= ctx.warn_cert_days => Some((d, Severity::Warning)),
         _ => None,
     };
-    if let Some((d, sev)) = sev {
+    if let Some((d, sev)) = sev.filter(|_| !dane_ee || sts) {
         out.push(finding(
             sev,
             FindingCode::MxCertificateExpiring,
@@ -259,6 +275,7 @@ mod tests {
             sts_mode: mode,
             warn_cert_days: 30,
             crit_cert_days: 7,
+            dane: None,
         };
         judge(&host(p), ctx)
             .into_iter()
@@ -287,6 +304,52 @@ mod tests {
                 [(sev, "certificate-host-mismatch".to_string())]
             );
         }
+    }
+
+    #[test]
+    fn valid_dane_ee_silences_name_trust_and_expiry_without_mta_sts() {
+        use crate::model::{DaneAddress, DaneHost, DnssecStatus};
+        let mut p = good();
+        let t = p.tls.as_mut().unwrap();
+        t.verified = false;
+        t.verify_error = Some("hostname-mismatch".into());
+        t.days_left = Some(3);
+        let dane = |matched: &str| Dane {
+            mx_dnssec: Some(DnssecStatus::Secure),
+            mx_error: None,
+            hosts: vec![DaneHost {
+                host: "mx.example.test".into(),
+                mx_dnssec: DnssecStatus::Secure,
+                tlsa_dnssec: DnssecStatus::Secure,
+                tlsa_name: "_25._tcp.mx.example.test".into(),
+                tlsa: vec![],
+                error: None,
+                addresses: vec![DaneAddress {
+                    ip: "192.0.2.1".into(),
+                    outcome: DaneOutcome::Valid,
+                    matched: Some(matched.into()),
+                    ..DaneAddress::default()
+                }],
+            }],
+        };
+        let run = |d: &Dane, mode| {
+            let ctx = Context {
+                sts_mode: mode,
+                warn_cert_days: 30,
+                crit_cert_days: 7,
+                dane: Some(d),
+            };
+            judge(&host(p.clone()), ctx)
+                .into_iter()
+                .map(|f| f.code.as_str())
+                .collect::<Vec<_>>()
+        };
+        assert!(run(&dane("3 1 1 ab"), None).is_empty());
+        assert_eq!(run(&dane("2 0 1 ab"), None), ["mx-certificate-expiring"]);
+        assert_eq!(
+            run(&dane("3 1 1 ab"), Some("enforce")),
+            ["certificate-host-mismatch", "mx-certificate-expiring"]
+        );
     }
 
     #[test]

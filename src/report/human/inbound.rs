@@ -6,7 +6,10 @@ use std::fmt::Write;
 
 use colored::Colorize;
 
-use crate::model::{DkimKey, Dmarc, DmarcUri, Inbound, MtaSts, Port25, Spf, SpfNode, TlsRpt};
+use crate::model::{
+    Dane, DaneHost, DaneOutcome, DkimKey, Dmarc, DmarcUri, DnssecStatus, Inbound, MtaSts, Port25,
+    Spf, SpfNode, TlsRpt,
+};
 
 /// Text from the network with control characters (escape sequences, newlines) escaped.
 fn safe(s: &str) -> String {
@@ -81,6 +84,9 @@ pub fn render(o: &mut String, i: &Inbound, policies: bool) {
     let p = &i.policies;
     line(o, "MTA-STS", p.mta_sts.as_ref().map(mta_sts));
     line(o, "TLS-RPT", p.tls_rpt.as_ref().map(tls_rpt));
+    if let Some(d) = &p.dane {
+        dane(o, d);
+    }
     line(o, "SPF", p.spf.as_ref().map(spf_head));
     if let Some(tree) = p.spf.as_ref().and_then(|s| s.tree.as_ref())
         && !tree.children.is_empty()
@@ -122,6 +128,89 @@ fn mta_sts(m: &MtaSts) -> String {
         }
         (None, Some(e)) => format!("{}  {}", safe(&m.records.join(" | ")), safe(e).red()),
         (None, None) => safe(&m.records.join(" | ")),
+    }
+}
+
+/// `DANE  MX answer secure`, then per host its TLSA answer and per address the match.
+fn dane(o: &mut String, d: &Dane) {
+    let head = match d.mx_dnssec {
+        Some(DnssecStatus::Secure) => "MX answer DNSSEC secure".green().to_string(),
+        Some(s) => format!("not possible: MX answer DNSSEC {}", status(s)),
+        None => "not checked".dimmed().to_string(),
+    };
+    line(o, "DANE", Some(head));
+    if d.mx_dnssec != Some(DnssecStatus::Secure) {
+        return;
+    }
+    for h in &d.hosts {
+        let _ = writeln!(o, "            {}", dane_host(h));
+        for a in &h.addresses {
+            let what = match a.outcome {
+                DaneOutcome::Valid => {
+                    let m = a.matched.as_deref().map(abbreviated).unwrap_or_default();
+                    let name = a.name.as_deref().map(|n| format!(", name {n}"));
+                    format!("valid ({m}{})", name.unwrap_or_default())
+                        .green()
+                        .to_string()
+                }
+                DaneOutcome::NotChecked => "not checked".dimmed().to_string(),
+                other => {
+                    let label = match other {
+                        DaneOutcome::Mismatch => "NO MATCH",
+                        DaneOutcome::NameMismatch => "NAME MISMATCH",
+                        _ => "NO TLS",
+                    };
+                    let why = a.detail.as_deref().map(safe).unwrap_or_default();
+                    format!("{label}: {why}").red().to_string()
+                }
+            };
+            let _ = writeln!(o, "              {:<15}  {what}", a.ip);
+        }
+    }
+}
+
+/// `mx.example.com  _25._tcp.mx.example.com secure: 3 1 1 0a1b2c3d4e5f…`.
+fn dane_host(h: &DaneHost) -> String {
+    let records = if h.tlsa.is_empty() {
+        h.error
+            .as_deref()
+            .map(safe)
+            .unwrap_or_else(|| "no TLSA record".into())
+    } else {
+        h.tlsa
+            .iter()
+            .map(|r| {
+                let t = abbreviated(&r.presentation());
+                if r.usable {
+                    t
+                } else {
+                    format!("{t} (unusable)")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "{}  {} {}: {records}",
+        safe(&h.host),
+        safe(&h.tlsa_name),
+        status(h.tlsa_dnssec)
+    )
+}
+
+fn status(s: DnssecStatus) -> String {
+    match s {
+        DnssecStatus::Secure => s.as_str().green().to_string(),
+        DnssecStatus::Insecure => s.as_str().to_string(),
+        _ => s.as_str().red().to_string(),
+    }
+}
+
+/// A TLSA record in presentation form with its data cut after 12 hex digits.
+fn abbreviated(p: &str) -> String {
+    match p.char_indices().nth(18) {
+        Some((i, _)) => format!("{}…", &p[..i]),
+        None => p.to_string(),
     }
 }
 
