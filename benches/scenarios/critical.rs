@@ -509,6 +509,8 @@ pub fn check_sequential(report: &Value) -> Path {
 /// - MTA-STS: the TXT query (1), then the policy fetch (DNS, TCP, TLS, GET: 4).
 /// - SPF: one TXT query per level of the tree, and the `a`/`mx` lookups of the deepest level.
 /// - DMARC and DKIM: 1 each (selectors at once).
+/// - DANE: the validated MX answer (the anchored zone's DNSKEY set, then the MX: 2), then the
+///   TLSA answers of the hosts (1, concurrent, during the port-25 probes).
 pub fn audit(report: &Value) -> (u32, String) {
     let mx = &report["inbound"]["mx"];
     let probe = mx
@@ -538,8 +540,14 @@ pub fn audit(report: &Value) -> (u32, String) {
     } else {
         1
     };
+    let dane = if report["inbound"]["policies"]["dane"].is_object() {
+        2 + 1
+    } else {
+        0
+    };
     let parts = [
         ("MX + port 25", mx_chain),
+        ("DANE", dane),
         ("MTA-STS", sts),
         ("SPF", spf),
         ("DMARC", 1),

@@ -596,8 +596,15 @@ fn audit(w: &World, cfg: &Config) -> Row {
                 .flat_map(|h| h["addresses"].as_array().into_iter().flatten())
                 .filter(|a| a["probe"]["starttls_ok"] == true)
                 .count();
+            let dane = v["inbound"]["policies"]["dane"]["hosts"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|h| h["addresses"].as_array().into_iter().flatten())
+                .filter(|a| a["outcome"] == "valid")
+                .count();
             row.note = format!(
-                "{probed} addresses with working STARTTLS, {} findings, status {}",
+                "{probed} addresses with working STARTTLS, DANE valid on {dane}, {} findings, status {}",
                 v["findings"].as_array().map_or(0, Vec::len),
                 v["status"].as_str().unwrap_or("?")
             );

@@ -45,9 +45,12 @@ pub const AUDIT_MX: [(&str, [&str; 2]); 3] = [
 ];
 const AUDIT_POLICY: &str = "version: STSv1\nmode: enforce\nmx: *.audit.test\nmax_age: 604800\n";
 
-/// `audit.test`: MX, MTA-STS, TLS-RPT, an SPF tree two includes deep, DMARC, one DKIM key.
-fn audit_zone() -> Zone {
+/// `audit.test`, DNSSEC-signed (its key is the `--trust-anchor`): MX, DANE-EE TLSA records
+/// (`tlsa`: the SHA-256 of the Postfix key, hex) for every MX host, MTA-STS, TLS-RPT, an SPF
+/// tree two includes deep, DMARC, one DKIM key.
+fn audit_zone(tlsa: &str) -> Zone {
     let mut z = Zone::new(AUDIT_DOMAIN)
+        .signed()
         .a("mta-sts", "127.0.0.1")
         .txt("_mta-sts", "v=STSv1; id=1")
         .txt("_smtp._tls", "v=TLSRPTv1; rua=mailto:tls@audit.test")
@@ -60,7 +63,13 @@ fn audit_zone() -> Zone {
             "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
         );
     for (k, (host, ips)) in AUDIT_MX.iter().enumerate() {
-        z = z.mx(10 * (k as u16 + 1), host);
+        z = z.mx(10 * (k as u16 + 1), host).tlsa(
+            &format!("_25._tcp.{}", host.trim_end_matches(".audit.test")),
+            3,
+            1,
+            1,
+            tlsa,
+        );
         for ip in ips {
             z = z.a(host, ip);
         }
@@ -120,6 +129,17 @@ pub struct World {
     filtered25: FilteredPort,
     /// Batch domains served by the plain view.
     pub batch_domains: Vec<String>,
+    /// The `--trust-anchor` file of the signed `audit.test`.
+    audit_anchor: tempfile::NamedTempFile,
+}
+
+/// The DANE-EE association (`3 1 1`) of the certificate Postfix presents, hex.
+fn postfix_key_sha256(stack: &MailStack) -> String {
+    use rustls_pki_types::pem::PemObject;
+    let pem = stack.dir.join("tls/mail.crt");
+    let der = rustls_pki_types::CertificateDer::from_pem_file(&pem).expect("the Postfix certificate");
+    let digest = mailprobe::audit::dane::association(&der, 1, 1).expect("its key");
+    mailprobe::audit::dane::hex(&digest)
 }
 
 fn provider_zone() -> Zone {
@@ -175,7 +195,10 @@ impl World {
         let http = HttpServer::start(&stack.ca, &WEB_HOSTS, routes);
 
         let (others, batch_domains) = other_zones(batch);
-        let mut plain = vec![provider_zone(), audit_zone()];
+        let audit = audit_zone(&postfix_key_sha256(&stack));
+        let audit_anchor = tempfile::NamedTempFile::new().expect("temp file");
+        std::fs::write(audit_anchor.path(), audit.trust_anchor()).expect("write the trust anchor");
+        let mut plain = vec![provider_zone(), audit];
         plain.extend(others.iter().cloned());
         let bh_zone = provider_zone()
             .srv("_imap._tcp", 0, 1, 143, "bh1.example.test")
@@ -227,6 +250,7 @@ impl World {
             _blackholes: blackholes,
             filtered25: FilteredPort::start(),
             batch_domains,
+            audit_anchor,
         }
     }
 
@@ -281,7 +305,7 @@ impl World {
             .find(|(p, _)| *p == 25)
             .map(|(_, proxy)| proxy.port())
             .unwrap_or(0);
-        AUDIT_MX
+        let mut args: Vec<String> = AUDIT_MX
             .iter()
             .flat_map(|(_, ips)| ips.iter())
             .flat_map(|ip| {
@@ -290,7 +314,12 @@ impl World {
                     format!("{ip}:25:127.0.0.1:{port}"),
                 ]
             })
-            .collect()
+            .collect();
+        args.extend([
+            "--trust-anchor".to_string(),
+            self.audit_anchor.path().display().to_string(),
+        ]);
+        args
     }
 
     /// A batch file of `n` addresses over the hosted domains (one per line).
