@@ -159,7 +159,7 @@ pub fn check_chain(records: &[TlsaRecord], chain: &[Vec<u8>], names: &[String]) 
         Some(e) => {
             format!("the chain does not validate from the DANE-TA anchor ({e}); {presented}")
         }
-        None => format!("no usable TLSA record matches the chain; {presented}"),
+        None => presented,
     };
     verdict(DaneOutcome::Mismatch, None, Some(detail))
 }
