@@ -137,7 +137,8 @@ pub struct World {
 fn postfix_key_sha256(stack: &MailStack) -> String {
     use rustls_pki_types::pem::PemObject;
     let pem = stack.dir.join("tls/mail.crt");
-    let der = rustls_pki_types::CertificateDer::from_pem_file(&pem).expect("the Postfix certificate");
+    let der =
+        rustls_pki_types::CertificateDer::from_pem_file(&pem).expect("the Postfix certificate");
     let digest = mailprobe::audit::dane::association(&der, 1, 1).expect("its key");
     mailprobe::audit::dane::hex(&digest)
 }

@@ -21,6 +21,9 @@ fn postfix_leaf(dir: &Path) -> Vec<u8> {
         .to_vec()
 }
 
+/// A TLSA record: usage, selector, matching type, data (hex).
+type Tlsa<'a> = (u8, u8, u8, &'a str);
+
 /// `example.test` signed; each test domain below it sends mail to one MX name (all at the
 /// Postfix address) whose TLSA records make the case. `plain.example.test` is an unsigned
 /// child, delegated without DS: provably insecure.
@@ -42,7 +45,7 @@ fn world() -> (World, tempfile::NamedTempFile) {
         .signed()
         .a("mail", "127.0.0.1")
         .tlsa("_25._tcp.mail", 2, 0, 1, &ta);
-    let cases: [(&str, Option<(u8, u8, u8, &str)>); 5] = [
+    let cases: [(&str, Option<Tlsa>); 5] = [
         ("ee", Some((3, 1, 1, &ee))),
         ("bad", Some((3, 1, 1, &"ab".repeat(32)))),
         ("pkix", Some((1, 0, 2, &pkix))),
