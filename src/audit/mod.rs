@@ -177,42 +177,46 @@ async fn mx_and_dane(
     opts: &AuditOptions,
 ) -> Part {
     let validating = net.validating().ok();
-    let mx_status = async {
-        match validating {
-            Some(v) => Some(dane::lookup::mx_status(v, domain).await),
-            None => None,
-        }
+    // The probes start as soon as the plain MX set is known; the DANE side waits for the
+    // validated MX answer and the host names, and runs beside the probes.
+    let (names_tx, names_rx) = tokio::sync::oneshot::channel::<Vec<(String, Option<String>)>>();
+    let mx_and_probes = async {
+        let mut set = mx::analyse(resolver, domain).await;
+        let named = set
+            .hosts
+            .iter()
+            .filter(|h| !mx::is_ip_literal(&h.host))
+            .map(|h| (h.host.clone(), h.cname.clone()))
+            .collect();
+        let _ = names_tx.send(named);
+        let never = std::future::pending::<()>();
+        let chains = probe_all(
+            net,
+            resolver,
+            &mut set.hosts,
+            &opts.probe,
+            opts.per_host,
+            never,
+        )
+        .await;
+        (set, chains)
     };
-    let (mut set, mx_status) = tokio::join!(mx::analyse(resolver, domain), mx_status);
-    let named: Vec<(String, Option<String>)> = set
-        .hosts
-        .iter()
-        .filter(|h| !mx::is_ip_literal(&h.host))
-        .map(|h| (h.host.clone(), h.cname.clone()))
-        .collect();
-    let tlsa = async {
+    let dane_side = async {
+        let v = validating?;
+        let status = dane::lookup::mx_status(v, domain).await;
+        let named = names_rx.await.unwrap_or_default();
         // RFC 7672 §2.2.1: TLSA records count only below a secure MX answer.
-        let secure = matches!(mx_status, Some((Some(DnssecStatus::Secure), _)));
-        let Some(v) = validating.filter(|_| secure) else {
-            return Vec::new();
-        };
+        if status.0 != Some(DnssecStatus::Secure) {
+            return Some((status, Vec::new()));
+        }
         let lookups = named
             .iter()
             .map(|(h, c)| dane::lookup::tlsa(v, h, c.as_deref()));
-        futures::future::join_all(lookups).await
+        Some((status, futures::future::join_all(lookups).await))
     };
-    let never = std::future::pending::<()>();
-    let probes = probe_all(
-        net,
-        resolver,
-        &mut set.hosts,
-        &opts.probe,
-        opts.per_host,
-        never,
-    );
-    let (chains, tlsa) = tokio::join!(probes, tlsa);
-    let dane = match mx_status {
-        Some(status) if !set.hosts.is_empty() => {
+    let ((set, chains), dane_side) = tokio::join!(mx_and_probes, dane_side);
+    let dane = match dane_side {
+        Some((status, tlsa)) if !set.hosts.is_empty() => {
             Some(dane::lookup::assess(status, tlsa, &set.hosts, &chains))
         }
         _ => None,
