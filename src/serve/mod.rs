@@ -76,62 +76,7 @@ pub fn prepare(
 ) -> Result<Exporter, AppError> {
     let empty = ServeFile::default();
     let f = file.serve.as_ref().unwrap_or(&empty);
-    let listen = listen_flag
-        .or(f.listen.as_deref())
-        .unwrap_or(DEFAULT_LISTEN);
-    let listen: SocketAddr = listen.parse().map_err(|_| {
-        AppError::Usage(format!(
-            "invalid listen address '{listen}': expected ADDR:PORT, e.g. 127.0.0.1:9117 or [::1]:9117"
-        ))
-    })?;
-    let concurrency = f.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
-    if !(1..=1024).contains(&concurrency) {
-        return Err(AppError::Usage(
-            "[serve] concurrency must be between 1 and 1024".into(),
-        ));
-    }
-    let min_interval = match f.min_interval {
-        Some(v) if v.is_finite() && (0.0..=86_400.0).contains(&v) => Duration::from_secs_f64(v),
-        Some(_) => {
-            return Err(AppError::Usage(
-                "[serve] min-interval must be between 0 and 86400 seconds".into(),
-            ));
-        }
-        None => DEFAULT_MIN_INTERVAL,
-    };
-    let max_connections = f.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS);
-    if !(1..=65_536).contains(&max_connections) {
-        return Err(AppError::Usage(
-            "[serve] max-connections must be between 1 and 65536".into(),
-        ));
-    }
-    let header_timeout = match f.header_timeout {
-        Some(v) if v.is_finite() && (0.1..=300.0).contains(&v) => Duration::from_secs_f64(v),
-        Some(_) => {
-            return Err(AppError::Usage(
-                "[serve] header-timeout must be between 0.1 and 300 seconds".into(),
-            ));
-        }
-        None => DEFAULT_HEADER_TIMEOUT,
-    };
-    let options = ServeOptions {
-        listen,
-        concurrency,
-        min_interval,
-        recent: f.recent.unwrap_or(DEFAULT_RECENT).clamp(1, 10_000),
-        max_connections,
-        header_timeout,
-        basic_auth: basic_auth(f)?,
-        tls: match (&f.tls_cert_file, &f.tls_key_file) {
-            (Some(c), Some(k)) => Some((c.clone(), k.clone())),
-            (None, None) => None,
-            _ => {
-                return Err(AppError::Usage(
-                    "[serve] tls-cert-file and tls-key-file go together".into(),
-                ));
-            }
-        },
-    };
+    let options = options(file, f, listen_flag)?;
     let files: Vec<(String, ModuleFile)> = if f.modules.is_empty() {
         modules::default_modules()
     } else {
@@ -139,31 +84,140 @@ pub fn prepare(
     };
     let modules = files
         .iter()
-        .map(|(name, m)| Module::new(name, m, base, min_interval))
+        .map(|(name, m)| {
+            Module::new(name, m, base, options.min_interval)
+                .map_err(|e| at(file, &e.path(name), e.message))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let connections = base.net.concurrency.max(1) * 4;
     Ok(Exporter::new(options, modules, connections, base.per_host))
 }
 
-fn basic_auth(f: &ServeFile) -> Result<Option<(String, crate::auth::Secret)>, AppError> {
+/// The listener's options from `[serve]` and `--listen`; a value out of range names its line.
+fn options(
+    file: &ConfigFile,
+    f: &ServeFile,
+    listen_flag: Option<&str>,
+) -> Result<ServeOptions, AppError> {
+    let listen = listen_flag
+        .or(f.listen.as_deref())
+        .unwrap_or(DEFAULT_LISTEN);
+    let listen: SocketAddr = listen.parse().map_err(|_| {
+        let m = format!(
+            "invalid listen address '{listen}': expected ADDR:PORT, e.g. 127.0.0.1:9117 or [::1]:9117"
+        );
+        match listen_flag {
+            Some(_) => AppError::Usage(m),
+            None => at(file, "serve.listen", m),
+        }
+    })?;
+    let concurrency = f.concurrency.unwrap_or(DEFAULT_CONCURRENCY);
+    if !(1..=1024).contains(&concurrency) {
+        return Err(at(
+            file,
+            "serve.concurrency",
+            "[serve] concurrency must be between 1 and 1024",
+        ));
+    }
+    let min_interval = match f.min_interval {
+        Some(v) if v.is_finite() && (0.0..=86_400.0).contains(&v) => Duration::from_secs_f64(v),
+        Some(_) => {
+            return Err(at(
+                file,
+                "serve.min-interval",
+                "[serve] min-interval must be between 0 and 86400 seconds",
+            ));
+        }
+        None => DEFAULT_MIN_INTERVAL,
+    };
+    let max_connections = f.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS);
+    if !(1..=65_536).contains(&max_connections) {
+        return Err(at(
+            file,
+            "serve.max-connections",
+            "[serve] max-connections must be between 1 and 65536",
+        ));
+    }
+    let header_timeout = match f.header_timeout {
+        Some(v) if v.is_finite() && (0.1..=300.0).contains(&v) => Duration::from_secs_f64(v),
+        Some(_) => {
+            return Err(at(
+                file,
+                "serve.header-timeout",
+                "[serve] header-timeout must be between 0.1 and 300 seconds",
+            ));
+        }
+        None => DEFAULT_HEADER_TIMEOUT,
+    };
+    let tls = match (&f.tls_cert_file, &f.tls_key_file) {
+        (Some(c), Some(k)) => Some((c.clone(), k.clone())),
+        (None, None) => None,
+        _ => {
+            return Err(at(
+                file,
+                "serve.tls-cert-file",
+                "[serve] tls-cert-file and tls-key-file go together",
+            ));
+        }
+    };
+    Ok(ServeOptions {
+        listen,
+        concurrency,
+        min_interval,
+        recent: f.recent.unwrap_or(DEFAULT_RECENT).clamp(1, 10_000),
+        max_connections,
+        header_timeout,
+        basic_auth: basic_auth(file, f)?,
+        tls,
+    })
+}
+
+/// A usage error about the value at `path` (dotted): with the file and the line when the value
+/// came from a file, else the message alone (the built-in modules have no file).
+fn at(file: &ConfigFile, path: &str, message: impl Into<String>) -> AppError {
+    if file.source.as_os_str().is_empty() {
+        return AppError::Usage(message.into());
+    }
+    let mut e = file.error_at(path, message);
+    if e.line.is_none() {
+        // The key was not written (a default or a pair half-given): the table's line.
+        let table = path.rsplit_once('.').map_or(path, |(t, _)| t);
+        e.line = file.line_of(table);
+    }
+    AppError::Usage(e.to_string())
+}
+
+fn basic_auth(
+    file: &ConfigFile,
+    f: &ServeFile,
+) -> Result<Option<(String, crate::auth::Secret)>, AppError> {
     let source = match (&f.basic_auth_password_env, &f.basic_auth_password_file) {
         (Some(v), None) => Some(PasswordSource::Env(v.clone())),
         (None, Some(p)) => Some(PasswordSource::File(p.clone())),
         (None, None) => None,
         _ => {
-            return Err(AppError::Usage(
-                "[serve] give basic-auth-password-env or basic-auth-password-file, not both".into(),
+            return Err(at(
+                file,
+                "serve.basic-auth-password-file",
+                "[serve] give basic-auth-password-env or basic-auth-password-file, not both",
             ));
         }
     };
     match (&f.basic_auth_user, source) {
         (None, None) => Ok(None),
         (Some(u), Some(src)) => {
-            let secret = read_secret(&src).map_err(|e| AppError::Usage(format!("[serve] basic auth: {e}")))?;
+            let key = match src {
+                PasswordSource::File(_) => "serve.basic-auth-password-file",
+                _ => "serve.basic-auth-password-env",
+            };
+            let secret =
+                read_secret(&src).map_err(|e| at(file, key, format!("[serve] basic auth: {e}")))?;
             Ok(Some((u.clone(), secret)))
         }
-        _ => Err(AppError::Usage(
-            "[serve] basic-auth-user needs basic-auth-password-env or basic-auth-password-file (and back)".into(),
+        _ => Err(at(
+            file,
+            "serve.basic-auth-user",
+            "[serve] basic-auth-user needs basic-auth-password-env or basic-auth-password-file (and back)",
         )),
     }
 }

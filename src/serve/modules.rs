@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::address;
-use crate::app::{self, AppError, CredentialSettings, Settings};
+use crate::app::{self, CredentialSettings, Settings};
 use crate::audit::AuditOptions;
 use crate::auth::{Credentials, PasswordSource, read_secret};
 use crate::config::file::{ModuleCommand, ModuleFile};
@@ -46,17 +46,63 @@ pub(crate) fn default_modules() -> Vec<(String, ModuleFile)> {
     ]
 }
 
-fn usage(name: &str, what: impl std::fmt::Display) -> AppError {
-    AppError::Usage(format!("[serve.modules.{name}]: {what}"))
+/// Why `[serve.modules.NAME]` cannot be used: the key at fault when one is (its line in the
+/// file makes the message), else the table as a whole.
+#[derive(Debug)]
+pub struct ModuleError {
+    pub key: Option<&'static str>,
+    pub message: String,
 }
 
-fn secs(name: &str, key: &str, v: f64, max: f64) -> Result<Duration, AppError> {
+impl ModuleError {
+    /// The dotted path of what is at fault, for [`crate::config::file::ConfigFile::line_of`].
+    pub fn path(&self, name: &str) -> String {
+        match self.key {
+            Some(k) => format!("serve.modules.{name}.{k}"),
+            None => format!("serve.modules.{name}"),
+        }
+    }
+}
+
+fn usage(name: &str, what: impl std::fmt::Display) -> ModuleError {
+    ModuleError {
+        key: None,
+        message: format!("[serve.modules.{name}]: {what}"),
+    }
+}
+
+fn usage_at(name: &str, key: &'static str, what: impl std::fmt::Display) -> ModuleError {
+    ModuleError {
+        key: Some(key),
+        ..usage(name, what)
+    }
+}
+
+fn secs(name: &str, key: &'static str, v: f64, max: f64) -> Result<Duration, ModuleError> {
     if v.is_finite() && (0.0..=max).contains(&v) {
         Ok(Duration::from_secs_f64(v))
     } else {
+        Err(usage_at(
+            name,
+            key,
+            format!("{key} must be between 0 and {max} seconds"),
+        ))
+    }
+}
+
+/// A module's name goes into metrics labels and URLs: 1 to 64 letters, digits, `_` or `-`.
+fn check_name(name: &str) -> Result<(), ModuleError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
         Err(usage(
             name,
-            format!("{key} must be between 0 and {max} seconds"),
+            "a module name is 1 to 64 letters, digits, '_' or '-'",
         ))
     }
 }
@@ -68,18 +114,8 @@ impl Module {
         f: &ModuleFile,
         base: &Settings,
         min_interval: Duration,
-    ) -> Result<Module, AppError> {
-        let ok_name = !name.is_empty()
-            && name.len() <= 64
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if !ok_name {
-            return Err(usage(
-                name,
-                "a module name is 1 to 64 letters, digits, '_' or '-'",
-            ));
-        }
+    ) -> Result<Module, ModuleError> {
+        check_name(name)?;
         let mut s = base.clone();
         // Each report keeps its redacted transcript: `/report` shows what produced an alert.
         s.output.transcript = true;
@@ -112,8 +148,9 @@ impl Module {
         s.validate().map_err(|e| usage(name, e))?;
         let creds = read_credentials(name, &s.credentials)?;
         if f.command == ModuleCommand::Roundtrip && !creds.present() {
-            return Err(usage(
+            return Err(usage_at(
                 name,
+                "command",
                 "a roundtrip module needs password-env, password-file or oauth-token-env",
             ));
         }
@@ -221,14 +258,21 @@ impl Module {
 }
 
 /// Read the module's secrets now (environment variable or 0600 file; never a prompt).
-fn read_credentials(name: &str, c: &CredentialSettings) -> Result<Credentials, AppError> {
-    let read = |src: &PasswordSource| read_secret(src).map_err(|e| usage(name, e));
+fn read_credentials(name: &str, c: &CredentialSettings) -> Result<Credentials, ModuleError> {
+    let read = |src: &PasswordSource| {
+        let key = match src {
+            PasswordSource::File(_) => "password-file",
+            _ => "password-env",
+        };
+        read_secret(src).map_err(|e| usage_at(name, key, e))
+    };
     let password = c.password.as_ref().map(read).transpose()?;
     let oauth_token = c
         .oauth_token_env
         .as_ref()
-        .map(|v| read(&PasswordSource::Env(v.clone())))
-        .transpose()?;
+        .map(|v| read_secret(&PasswordSource::Env(v.clone())))
+        .transpose()
+        .map_err(|e| usage_at(name, "oauth-token-env", e))?;
     Ok(Credentials {
         user: c.user.clone(),
         password,

@@ -224,6 +224,42 @@ fn a_malformed_config_file_is_exit_3_with_file_and_line() {
     assert!(!err.contains("hunter2"), "{err}");
 }
 
+#[test]
+fn values_out_of_range_in_serve_tables_name_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("serve.toml");
+    for (text, line, says) in [
+        (
+            "[serve]\nlisten = \"127.0.0.1:0\"\n\nconcurrency = 0\n",
+            4,
+            "concurrency must be between 1 and",
+        ),
+        (
+            "[serve]\nlisten = \"127.0.0.1:0\"\n[serve.modules.imap]\ncommand = \"check\"\ntimeout = -1\n",
+            5,
+            "timeout must be between 0 and",
+        ),
+        (
+            "[serve]\nlisten = \"127.0.0.1:0\"\n[serve.modules.rt]\ncommand = \"roundtrip\"\n",
+            4,
+            "a roundtrip module needs password-env",
+        ),
+    ] {
+        std::fs::write(&f, text).unwrap();
+        let out = crate::support::cmd::mailprobe()
+            .args(["serve", "--config"])
+            .arg(&f)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{text}: {err}");
+        assert!(
+            err.contains(&format!("error: {}:{line}: ", f.display())) && err.contains(says),
+            "{text}: {err}"
+        );
+    }
+}
+
 /// 200 simultaneous scrapes of 20 targets: each target probed once (the others get its result),
 /// and never more than --per-host connections to the one server at once.
 #[test]
