@@ -14,9 +14,8 @@ COPY provider-db provider-db
 COPY benches benches
 RUN cargo build --release --locked --bin mailprobe
 
-# The runtime image must carry the system CA bundle (/etc/ssl/certs/ca-certificates.crt; distroless
-# has it): the DNS library loads the system roots when the resolver is built, and without them
-# every command that resolves stops with "No CA certificates were loaded from the system".
+# The runtime needs glibc and nothing else: every certificate is checked against the Mozilla roots
+# built into the binary (webpki-roots) or the --ca-file given, never the system's CA store.
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /src/target/release/mailprobe /usr/local/bin/mailprobe
 USER nonroot:nonroot

@@ -61,6 +61,23 @@ pub struct Srv {
     pub target: String,
 }
 
+/// The TLS configuration hickory wants for DNS over TLS, which mailprobe never uses (every
+/// lookup is UDP with TCP fallback, RFC 7766). Given explicitly so that building a resolver
+/// never loads the system's CA store: hickory's default does, and fails on a host or container
+/// without `/etc/ssl/certs` ("No CA certificates were loaded from the system").
+pub(crate) fn unused_tls_config() -> rustls::ClientConfig {
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("ring supports TLS 1.2 and 1.3")
+    .with_root_certificates(roots)
+    .with_no_client_auth()
+}
+
 /// Resolver over either the system configuration or the servers given with `--dns`.
 #[derive(Clone)]
 pub struct Resolver {
@@ -101,6 +118,7 @@ impl Resolver {
             opts.use_hosts_file = ResolveHosts::Never;
         }
         let inner = builder
+            .with_tls_config(unused_tls_config())
             .build()
             .map_err(|e| DnsError::Setup(e.to_string()))?;
         let described = if servers.is_empty() {

@@ -145,6 +145,36 @@ fn a_domain_that_does_not_exist_is_said_first_in_every_format() {
     assert!(nagios.contains("CRITICAL: domain-not-found:"), "{nagios}");
 }
 
+/// A host or container without a system CA store (no `/etc/ssl/certs`, which the DNS library's
+/// default DNS-over-TLS setup loads) still resolves: `check` and `audit` (whose DANE lookups use
+/// the validating resolver) say NXDOMAIN, not "cannot set up the resolver".
+#[test]
+fn no_system_ca_store_is_no_obstacle_to_dns() {
+    let dns = DnsServer::start_zones(&[Zone::new("test")]);
+    let empty = tempfile::tempdir().unwrap();
+    let missing = empty.path().join("ca-certificates.crt");
+    for cmd in [
+        &["check", "alice@nowhere.test"][..],
+        &["audit", "nowhere.test"][..],
+    ] {
+        let out = mailprobe()
+            .env("SSL_CERT_FILE", &missing)
+            .env("SSL_CERT_DIR", empty.path())
+            .args(cmd)
+            .args(["--format", "json", "--timeout", "1", "--dns", &dns.arg()])
+            .args(["--ispdb-url", "http://127.0.0.1:9/ispdb/"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{cmd:?}: {err}");
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            v["findings"][0]["code"], "domain-not-found",
+            "{cmd:?}: {v:#}"
+        );
+    }
+}
+
 #[test]
 fn a_resolver_that_does_not_answer_is_named_with_its_error() {
     let silent = BlackholeDns::start();
