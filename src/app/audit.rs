@@ -123,7 +123,7 @@ pub(crate) async fn run_batch(
     let layout = batch::Layout {
         header: report::batch::audit_table_header(),
         row: report::batch::audit_table_row,
-        json_line: |r| format!("{}\n", serde_json::to_string(r).unwrap_or_default()),
+        json_line: report::json::render_line,
         what: "domains",
     };
     let concurrency = s.net.concurrency.max(1);

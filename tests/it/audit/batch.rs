@@ -90,3 +90,28 @@ fn an_audit_batch_of_only_comments_is_a_usage_error() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A line's text comes back in its report: JSON Lines write C1 and bidi characters as `\uXXXX`
+/// escapes (the same string value), as `check --batch` does, never raw to a terminal.
+#[test]
+fn hostile_text_in_a_batch_line_is_escaped_in_json_lines() {
+    let out = mailprobe()
+        .args(["audit", "--offline", "--json", "--batch", "-"])
+        .write_stdin("x\u{202e}y.example\nz\u{9b}31m.example\n")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(
+        !text.contains('\u{202e}') && !text.contains('\u{9b}'),
+        "{text}"
+    );
+    assert!(
+        text.contains(r"x\u202ey.example") && text.contains(r"z\u009b31m.example"),
+        "{text}"
+    );
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["status"], "unknown", "{line}");
+    }
+}
