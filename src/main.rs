@@ -40,7 +40,7 @@ fn main() -> ExitCode {
         return match run {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", shown(&e.to_string()));
                 ExitCode::from(3)
             }
         };
@@ -79,7 +79,10 @@ fn packaging(command: &cli::Command) -> Option<ExitCode> {
         cli::Command::Man => Some(match cli::packaging::man(&mut std::io::stdout().lock()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("error: cannot write the manual page: {e}");
+                eprintln!(
+                    "error: cannot write the manual page: {}",
+                    shown(&e.to_string())
+                );
                 ExitCode::from(3)
             }
         }),
@@ -95,11 +98,20 @@ fn usage_error(e: &AppError, format: app::Format) -> ExitCode {
         let _ = out.write_all(text.as_bytes());
         let _ = out.flush();
     }
-    eprintln!("error: {e}");
+    eprintln!("error: {}", shown(&e.to_string()));
     if let Some(h) = e.hint() {
-        eprintln!("hint: {h}");
+        eprintln!("hint: {}", shown(h));
     }
     ExitCode::from(3)
+}
+
+/// An error message as the terminal shows it: it may quote a file name, a flag's value or a
+/// server's words, so every control and bidi character is escaped (line breaks kept).
+fn shown(text: &str) -> String {
+    text.split('\n')
+        .map(|line| mailprobe::report::safe::escape(line).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Whether the flag with clap id `id` was given on the command line (global options may sit

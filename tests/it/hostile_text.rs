@@ -1,6 +1,6 @@
 //! Hostile text never reaches a terminal raw: the human, Nagios and batch-table renderers over a
 //! report whose every free-text field holds control and bidi characters, and a probe of a scripted server
-//! whose greeting and replies carry terminal escapes.
+//! whose greeting and replies carry terminal escapes; error messages quoting a hostile file name.
 
 use mailprobe::model::{Report, Thresholds};
 use mailprobe::report::{self, batch, human, nagios};
@@ -220,4 +220,27 @@ fn strip_sgr(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// An error message quotes what it was given (here a file name); the binary escapes it too.
+#[test]
+fn an_error_quoting_a_hostile_name_is_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = dir.path().join(format!("{HOSTILE_LINE}.toml"));
+    for extra in [&[][..], &["--json"][..]] {
+        let out = mailprobe()
+            .arg("--config")
+            .arg(&name)
+            .args(["discover", "alice@example.com", "--offline"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3));
+        for text in [&out.stdout, &out.stderr] {
+            let text = String::from_utf8_lossy(text);
+            assert!(raw_unsafe(&text).is_empty(), "{text:?}");
+        }
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(r"\x1b]0;owned\x07"), "{err}");
+    }
 }
