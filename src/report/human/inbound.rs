@@ -7,8 +7,8 @@ use std::fmt::Write;
 use colored::Colorize;
 
 use crate::model::{
-    Dane, DaneHost, DaneOutcome, DkimKey, Dmarc, DmarcUri, DnssecStatus, Inbound, MtaSts, Port25,
-    Spf, SpfNode, TlsRpt,
+    Dane, DaneAddress, DaneHost, DaneOutcome, DkimKey, Dmarc, DmarcUri, DnssecStatus, Inbound,
+    MtaSts, Port25, Spf, SpfNode, TlsRpt,
 };
 
 /// Text from the network with control characters (escape sequences, newlines) escaped.
@@ -73,7 +73,12 @@ pub fn render(o: &mut String, i: &Inbound, policies: bool) {
         );
         for a in &m.addresses {
             if let Some(p) = &a.probe {
-                let _ = writeln!(o, "         {:<15}  {}", a.ip, port25(p, policies));
+                let dane = i
+                    .policies
+                    .dane
+                    .as_ref()
+                    .and_then(|d| d.address(&m.host, &a.ip));
+                let _ = writeln!(o, "         {:<15}  {}", a.ip, port25(p, dane, policies));
             }
         }
     }
@@ -313,8 +318,10 @@ fn dkim(k: &DkimKey) -> String {
 
 /// `220 mx.example.com (120 ms), STARTTLS TLSv1.3 verified, relay refused, PTR ok`; the
 /// relay test and PTR only with `full` (`audit`). A probe cut before its end shows what it saw
-/// and how far it got: `not awaited: no answer within 500 ms`.
-fn port25(p: &Port25, full: bool) -> String {
+/// and how far it got: `not awaited: no answer within 500 ms`. A certificate that fails the
+/// WebPKI checks but matches a DANE record is authenticated all the same (RFC 7672 §3.1.1:
+/// DANE-EE ignores names and dates), and says so.
+fn port25(p: &Port25, dane: Option<&DaneAddress>, full: bool) -> String {
     if let Some(e) = &p.error {
         return safe(e).red().to_string();
     }
@@ -343,6 +350,13 @@ fn port25(p: &Port25, full: bool) -> String {
         (Some(t), _, true) => {
             let v = if t.verified {
                 "verified".green().to_string()
+            } else if dane.is_some_and(|d| d.outcome == DaneOutcome::Valid) {
+                format!(
+                    "authenticated by DANE (WebPKI: {})",
+                    t.verify_error.as_deref().unwrap_or("?")
+                )
+                .green()
+                .to_string()
             } else {
                 format!(
                     "NOT verified ({})",

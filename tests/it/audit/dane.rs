@@ -124,6 +124,19 @@ fn dane_ee_of_the_servers_key_is_clean_even_for_a_name_the_certificate_lacks() {
         a["matched"].as_str().unwrap().starts_with("3 1 1 "),
         "{a:#}"
     );
+    // The MX line says the certificate is authenticated, by DANE, not "NOT verified".
+    let path = anchor.path().display().to_string();
+    let (out, code) = w.audit_human("ee.example.test", &["--trust-anchor", &path]);
+    assert_eq!(code, 0, "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("127.0.0.1") && l.contains("STARTTLS"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.contains("authenticated by DANE (WebPKI: hostname-mismatch")
+            && !line.contains("NOT verified"),
+        "{line}"
+    );
 }
 
 #[test]
