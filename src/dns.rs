@@ -16,7 +16,6 @@ pub mod dnssec;
 mod records;
 pub use anchor::{AnchorError, AnchorSet};
 pub use dnssec::{Denial, QueryType, Tlsa, Validated, ValidatedRecord, ValidatingResolver};
-pub use records::reverse_name;
 
 /// A failed lookup.
 #[derive(Debug, Clone, Error, PartialEq, Eq)]

@@ -14,7 +14,7 @@ use hickory_resolver::proto::serialize::txt::{Parser, parse_ttl, trust_anchor};
 use thiserror::Error;
 
 /// The largest trust anchor file read: the root's own anchors are a few hundred bytes.
-pub const MAX_ANCHOR_FILE: u64 = 256 * 1024;
+pub(crate) const MAX_ANCHOR_FILE: u64 = 256 * 1024;
 
 /// Why a trust anchor file cannot be used (a usage error, exit 3).
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
@@ -37,7 +37,7 @@ pub(crate) enum AnchorKey {
 
 /// One trust anchor: a zone and the key (or key digest) that starts its chain of trust.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Anchor {
+pub(crate) struct Anchor {
     /// The zone, lowercase, absolute (`example.test.`; the root is `.`).
     pub zone: String,
     /// `DS` or `DNSKEY`.
@@ -60,7 +60,7 @@ impl Anchor {
 /// Every anchor of one file, in file order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AnchorSet {
-    pub anchors: Vec<Anchor>,
+    pub(crate) anchors: Vec<Anchor>,
 }
 
 impl AnchorSet {

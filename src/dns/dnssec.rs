@@ -140,7 +140,7 @@ pub struct Validated {
 }
 
 impl Validated {
-    pub fn is_secure(&self) -> bool {
+    pub(crate) fn is_secure(&self) -> bool {
         self.status == DnssecStatus::Secure
     }
 
@@ -251,7 +251,7 @@ impl ValidatingResolver {
     }
 
     /// The zones of `--trust-anchor` (absolute, lowercase); empty with the root alone.
-    pub fn anchored_zones(&self) -> Vec<String> {
+    pub(crate) fn anchored_zones(&self) -> Vec<String> {
         self.anchors.zones()
     }
 

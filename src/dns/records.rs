@@ -87,7 +87,7 @@ fn txt_answers(answers: &[Record]) -> Vec<String> {
 }
 
 /// `in-addr.arpa.` / `ip6.arpa.` name of an address (RFC 1035 §3.5, RFC 3596 §2.5).
-pub fn reverse_name(ip: IpAddr) -> String {
+pub(crate) fn reverse_name(ip: IpAddr) -> String {
     match ip {
         IpAddr::V4(v4) => {
             let o = v4.octets();
