@@ -4,6 +4,7 @@
 
 mod batch;
 mod dane;
+mod dane_edges;
 mod keys;
 mod policies;
 mod port25;
