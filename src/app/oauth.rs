@@ -56,8 +56,23 @@ fn known_device_url(token_url: &str) -> Option<String> {
     {
         return Some(format!("{base}/oauth2/v2.0/devicecode"));
     }
-    (token_url == "https://oauth2.googleapis.com/token")
-        .then(|| "https://oauth2.googleapis.com/device/code".to_string())
+    (token_url == GOOGLE_TOKEN_URL).then(|| "https://oauth2.googleapis.com/device/code".to_string())
+}
+
+/// Google's token endpoint as its OpenID discovery document names it
+/// (`accounts.google.com/.well-known/openid-configuration`, `token_endpoint`), the one its
+/// device flow documentation polls.
+const GOOGLE_TOKEN_URL: &str = "https://oauth2.googleapis.com/token";
+
+/// The database's token endpoint, with Google's older address (the one Thunderbird's ISPDB
+/// carries, `www.googleapis.com/oauth2/v3/token`) replaced by the current one: both take the
+/// code and refresh grants, only the current one is documented for the device grant.
+fn current_token_url(url: &str) -> String {
+    if url == "https://www.googleapis.com/oauth2/v3/token" {
+        GOOGLE_TOKEN_URL.to_string()
+    } else {
+        url.to_string()
+    }
 }
 
 /// Endpoints for `addr`: each flag, else the provider database's `[oauth2]`. The client
@@ -72,7 +87,7 @@ pub fn endpoints(o: &OAuthSettings, addr: &Address) -> Result<Endpoints, AppErro
     let token_url = o
         .token_url
         .clone()
-        .or_else(|| db.as_ref().map(|d| d.token_url.clone()));
+        .or_else(|| db.as_ref().map(|d| current_token_url(&d.token_url)));
     let client_secret = o
         .client_secret
         .as_ref()
@@ -244,6 +259,21 @@ mod tests {
         let ep = endpoints(&o, &addr).unwrap();
         assert_eq!(ep.client_id, "mine");
         assert!(ep.token_url.is_some() && !ep.scopes.is_empty(), "{ep:?}");
+        // The database's own entries give the device endpoint (the default flow).
+        for (who, device) in [
+            (
+                "alice@gmail.com",
+                "https://oauth2.googleapis.com/device/code",
+            ),
+            (
+                "bob@outlook.com",
+                "https://login.microsoftonline.com/common/oauth2/v2.0/devicecode",
+            ),
+        ] {
+            let a = crate::address::parse(who).unwrap();
+            let ep = endpoints(&o, &a).unwrap();
+            assert_eq!(ep.device_url.as_deref(), Some(device), "{who}: {ep:?}");
+        }
         o.token_url = Some("https://id.example/token".into());
         o.scopes = vec!["x".into()];
         let ep = endpoints(&o, &addr).unwrap();
