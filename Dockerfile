@@ -18,7 +18,8 @@ RUN cargo build --release --locked --bin mailprobe
 # built into the binary (webpki-roots) or the --ca-file given, never the system's CA store.
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /src/target/release/mailprobe /usr/local/bin/mailprobe
-USER nonroot:nonroot
+# Numeric (distroless "nonroot" is 65532): Kubernetes runAsNonRoot can verify only a numeric user.
+USER 65532:65532
 EXPOSE 9117
 ENTRYPOINT ["/usr/local/bin/mailprobe"]
 CMD ["serve", "--listen", "0.0.0.0:9117"]

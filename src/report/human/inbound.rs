@@ -36,52 +36,7 @@ pub fn render(o: &mut String, i: &Inbound, policies: bool) {
     } else if i.mx.is_empty() && i.incomplete.is_none() {
         let _ = writeln!(o, "  {}", "no mail exchanger".red());
     }
-    let hw = i.mx.iter().map(|m| m.host.len()).max().unwrap_or(0);
-    for m in &i.mx {
-        let addrs = if m.addresses.is_empty() {
-            format!("no address: {}", safe(m.error.as_deref().unwrap_or("none")))
-                .red()
-                .to_string()
-        } else if m.addresses.iter().any(|a| a.probe.is_some()) {
-            String::new()
-        } else {
-            m.addresses
-                .iter()
-                .map(|a| a.ip.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let implicit = if i.implicit_mx {
-            "  (implicit MX: the domain's own address)"
-        } else {
-            ""
-        };
-        let alias = m
-            .cname
-            .as_ref()
-            .map(|c| format!("  (alias of {})", safe(c)))
-            .unwrap_or_default();
-        let _ = writeln!(
-            o,
-            "{}",
-            format!(
-                "  {:>5}  {:<hw$}  {addrs}{alias}{implicit}",
-                m.preference,
-                safe(&m.host)
-            )
-            .trim_end()
-        );
-        for a in &m.addresses {
-            if let Some(p) = &a.probe {
-                let dane = i
-                    .policies
-                    .dane
-                    .as_ref()
-                    .and_then(|d| d.address(&m.host, &a.ip));
-                let _ = writeln!(o, "         {:<15}  {}", a.ip, port25(p, dane, policies));
-            }
-        }
-    }
+    mx_rows(o, i, policies);
     if !policies {
         return;
     }
@@ -133,6 +88,57 @@ fn mta_sts(m: &MtaSts) -> String {
         }
         (None, Some(e)) => format!("{}  {}", safe(&m.records.join(" | ")), safe(e).red()),
         (None, None) => safe(&m.records.join(" | ")),
+    }
+}
+
+/// One line per MX host (preference, name, addresses or why there are none), then one per
+/// probed address with its port-25 result.
+fn mx_rows(o: &mut String, i: &Inbound, policies: bool) {
+    let hw = i.mx.iter().map(|m| m.host.len()).max().unwrap_or(0);
+    for m in &i.mx {
+        let addrs = if m.addresses.is_empty() {
+            format!("no address: {}", safe(m.error.as_deref().unwrap_or("none")))
+                .red()
+                .to_string()
+        } else if m.addresses.iter().any(|a| a.probe.is_some()) {
+            String::new()
+        } else {
+            m.addresses
+                .iter()
+                .map(|a| a.ip.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let implicit = if i.implicit_mx {
+            "  (implicit MX: the domain's own address)"
+        } else {
+            ""
+        };
+        let alias = m
+            .cname
+            .as_ref()
+            .map(|c| format!("  (alias of {})", safe(c)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "{}",
+            format!(
+                "  {:>5}  {:<hw$}  {addrs}{alias}{implicit}",
+                m.preference,
+                safe(&m.host)
+            )
+            .trim_end()
+        );
+        for a in &m.addresses {
+            if let Some(p) = &a.probe {
+                let dane = i
+                    .policies
+                    .dane
+                    .as_ref()
+                    .and_then(|d| d.address(&m.host, &a.ip));
+                let _ = writeln!(o, "         {:<15}  {}", a.ip, port25(p, dane, policies));
+            }
+        }
     }
 }
 
