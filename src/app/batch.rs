@@ -250,9 +250,14 @@ impl Batch<'_> {
             Ok(addr) => addr,
             Err(err) => return error_report(e, &err),
         };
-        let creds = match entry_credentials(e, self.base_creds) {
+        let mut creds = match entry_credentials(e, self.base_creds) {
             Ok(c) => c,
             Err(msg) => return error_report(e, &msg),
+        };
+        // `--oauth`: each address logs in with its own stored token.
+        let refused = match super::with_stored_token(self.s, &net, Some(&addr), &mut creds).await {
+            Ok(refused) => refused,
+            Err(err) => return error_report(e, &err.to_string()),
         };
         let mut opts = probe_options(self.s, &creds, Some(&addr), &net);
         // A batch table has no room for transcripts.
@@ -272,7 +277,7 @@ impl Batch<'_> {
             }
         };
         r.apply_thresholds(&self.s.thresholds);
-        r
+        super::with_finding(r, refused)
     }
 }
 

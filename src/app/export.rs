@@ -20,8 +20,16 @@ pub async fn run(
     out: &mut dyn Write,
 ) -> Result<Status, AppError> {
     let addr = check::parse_address(&t.address)?;
-    let creds = creds::credentials(&s.credentials, Need::IfGiven, io)?;
+    let mut creds = creds::credentials(&s.credentials, Need::IfGiven, io)?;
     let net = Net::new(s.net.clone())?;
+    if !t.from_discovery {
+        // `--oauth`: the check logs in with the stored token, so what is exported is what
+        // that login verified; a token the provider refused exports nothing.
+        if let Some(refused) = super::with_stored_token(s, &net, Some(&addr), &mut creds).await? {
+            let hint = refused.hint.map(|h| format!(" ({h})")).unwrap_or_default();
+            return Err(AppError::Usage(format!("{}{hint}", refused.message)));
+        }
+    }
     let (report, settings, origin) = if t.from_discovery {
         let r = discover_report(&net, &addr).await;
         let settings = top_candidates(&r.discovery);

@@ -12,7 +12,8 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::support::cmd::mailprobe;
+use crate::support::cmd::{mailprobe, stack_args};
+use crate::support::dns::DnsServer;
 use crate::support::mailstack::{MailStack, StackOptions};
 use crate::support::oauth::OAuthServer;
 
@@ -117,6 +118,66 @@ fn auth_ok(v: &Value) -> bool {
         .is_some_and(|a| !a.is_empty() && a.iter().all(|x| x["success"] == true))
 }
 
+/// `check`, `export` and `check --batch` with `--oauth` log in to the real Dovecot with the
+/// stored token, found through discovery (SRV records of example.test).
+fn check_export_and_batch_use_the_token(stack: &MailStack, data: &Path) {
+    let dns = DnsServer::start_zones(&[crate::check::zone(stack)]);
+    let run = |args: &[&str], stdin: &str| {
+        let out = mailprobe()
+            .env("XDG_DATA_HOME", data)
+            .args(args)
+            .args(["--oauth", "--allow-insecure-oauth", "--timeout", "5"])
+            .args(["--dns", &dns.addr().to_string()])
+            .args(["--ispdb-url", "http://127.0.0.1:9/"])
+            .args(["--warn-cert-days", "0", "--crit-cert-days", "0"])
+            .args(stack_args(stack, "mail.example.test"))
+            .write_stdin(stdin)
+            .output()
+            .unwrap();
+        (
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let imap_login = |v: &Value| {
+        v["probes"].as_array().unwrap().iter().any(|p| {
+            p["protocol"] == "imap"
+                && p["auth"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x["success"] == true))
+        })
+    };
+    let (out, err) = run(&["check", USER, "--json", "--no-receiving"], "");
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    assert!(imap_login(&v), "check --oauth logs in: {out}{err}");
+    assert_eq!(
+        v["settings"]["incoming"]["host"], "mail.example.test",
+        "{out}"
+    );
+    let (out, err) = run(&["export", USER, "--to", "json"], "");
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    assert_eq!(v["origin"], "verified", "{out}");
+    // What the OAuth2 login verified, on both sides (Postfix authenticates through Dovecot).
+    for side in ["incoming", "outgoing"] {
+        assert_eq!(
+            v["settings"][side]["auth"],
+            serde_json::json!(["oauth2"]),
+            "{out}"
+        );
+    }
+    assert_eq!(
+        v["settings"]["incoming"]["host"], "mail.example.test",
+        "{out}"
+    );
+    let (out, err) = run(&["check", "--batch", "-", "--json"], &format!("{USER}\n"));
+    let v: Value = serde_json::from_str(out.lines().next().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    assert!(imap_login(&v), "check --batch --oauth logs in: {out}{err}");
+    for text in [&out, &err] {
+        assert!(!text.contains("at-"), "a token was printed: {text}");
+    }
+}
+
 #[test]
 fn device_and_browser_logins_then_xoauth2_and_oauthbearer_to_real_dovecot() {
     let srv = OAuthServer::start(USER);
@@ -156,6 +217,7 @@ fn device_and_browser_logins_then_xoauth2_and_oauthbearer_to_real_dovecot() {
         !all.contains("at-1"),
         "the token is redacted in the transcript: {all}"
     );
+    check_export_and_batch_use_the_token(&stack, data.path());
 
     // Browser flow: a stand-in browser follows the authorization URL to the loopback redirect.
     let (_bin, path) = stand_in_browser();
