@@ -179,9 +179,11 @@ fn tls(who: &str, (host, ip): (&str, &str), p: &Port25, ctx: Context<'_>, out: &
             "RFC 8461 §4.2: a certificate from a public CA naming the MX host",
         ));
     }
+    // The thresholds of `check`: fewer than N days left (a certificate with exactly
+    // --warn-cert-days left is fine, as it is for `check`).
     let sev = match t.days_left {
-        Some(d) if d >= 0 && d <= ctx.crit_cert_days => Some((d, Severity::Critical)),
-        Some(d) if d >= 0 && d <= ctx.warn_cert_days => Some((d, Severity::Warning)),
+        Some(d) if (0..ctx.crit_cert_days).contains(&d) => Some((d, Severity::Critical)),
+        Some(d) if (0..ctx.warn_cert_days).contains(&d) => Some((d, Severity::Warning)),
         _ => None,
     };
     if let Some((d, sev)) = sev.filter(|_| !dane_ee || sts) {
@@ -286,6 +288,44 @@ mod tests {
     #[test]
     fn a_good_mx_has_no_finding() {
         assert!(codes(good(), Some("enforce")).is_empty());
+    }
+
+    /// The thresholds of `check`: fewer than 30 (7) days left warns (is critical); exactly 30
+    /// (7) days does not (warns); the PTR, forward-confirmed DNS and banner name are checked.
+    #[test]
+    fn expiry_thresholds_match_check_and_ptr_findings() {
+        for (days, want) in [
+            (30, None),
+            (29, Some(Severity::Warning)),
+            (7, Some(Severity::Warning)),
+            (6, Some(Severity::Critical)),
+            (0, Some(Severity::Critical)),
+            (-1, None),
+        ] {
+            let mut p = good();
+            p.tls.as_mut().unwrap().days_left = Some(days);
+            let got: Vec<_> = codes(p, None)
+                .into_iter()
+                .filter(|(_, c)| c == "mx-certificate-expiring")
+                .map(|(s, _)| s)
+                .collect();
+            assert_eq!(got, want.into_iter().collect::<Vec<_>>(), "{days} days");
+        }
+        let mut p = good();
+        p.ptr = vec![];
+        p.fcrdns = false;
+        assert!(
+            codes(p, None).iter().any(|(_, c)| c == "mx-ptr-missing"),
+            "no PTR"
+        );
+        let mut p = good();
+        p.ptr = vec!["other.example.net".into()];
+        p.fcrdns = false;
+        p.banner.as_mut().unwrap().name = Some("smtp.elsewhere.test".into());
+        let got = codes(p, None);
+        for code in ["mx-fcrdns-failed", "mx-banner-name-mismatch"] {
+            assert!(got.iter().any(|(_, c)| c == code), "{code}: {got:?}");
+        }
     }
 
     #[test]
