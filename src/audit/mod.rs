@@ -112,6 +112,7 @@ pub async fn audit(net: &Arc<Net>, domain: &str, opts: &AuditOptions) -> (Inboun
         sts_mode: policies
             .mta_sts
             .as_ref()
+            .filter(|m| m.in_effect())
             .and_then(|m| m.policy.as_ref())
             .map(|p| p.mode.as_str()),
         warn_cert_days: opts.warn_cert_days,

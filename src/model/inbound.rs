@@ -162,6 +162,15 @@ pub struct MtaSts {
     pub uncovered_mx: Vec<String>,
 }
 
+impl MtaSts {
+    /// Whether senders apply the policy: exactly one `v=STSv1` record, valid, and a policy
+    /// fetched (RFC 8461 §3.1: otherwise they "MUST assume the recipient domain does not have
+    /// an available MTA-STS Policy").
+    pub fn in_effect(&self) -> bool {
+        self.records.len() == 1 && self.id.is_some() && self.policy.is_some()
+    }
+}
+
 /// A parsed MTA-STS policy (RFC 8461 §3.2).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MtaStsPolicy {

@@ -84,6 +84,13 @@ fn mta_sts(m: &MtaSts) -> String {
                     format!("not covering {}", m.uncovered_mx.join(", ")).red()
                 );
             }
+            if !m.in_effect() {
+                let _ = write!(
+                    s,
+                    "  {}",
+                    "NOT in effect: senders need exactly one valid record".red()
+                );
+            }
             s
         }
         (None, Some(e)) => format!("{}  {}", safe(&m.records.join(" | ")), safe(e).red()),
