@@ -43,10 +43,11 @@ pub fn apply(
             "human" => Format::Human,
             "json" => Format::Json,
             "nagios" => Format::Nagios,
+            "openmetrics" => Format::OpenMetrics,
             other => {
                 return Err(bad(
                     "format",
-                    format!("'{other}' is not human, json or nagios"),
+                    format!("'{other}' is not human, json, nagios or openmetrics"),
                 ));
             }
         };
@@ -67,7 +68,41 @@ pub fn apply(
         s.net.ispdb_url = v.clone();
     }
     thresholds(s, f, &take)?;
+    oauth_tables(f)?;
     pairs(s, f, given)
+}
+
+/// The keys of `[oauth-client-id]` and the secret tables are provider database IDs (or
+/// `default`): a key matching no provider would never be used, so it is an error, not ignored.
+fn oauth_tables(f: &ConfigFile) -> Result<(), FileError> {
+    let tables = [
+        ("oauth-client-id", &f.oauth_client_id),
+        ("oauth-client-secret-env", &f.oauth_client_secret_env),
+        ("oauth-client-secret-file", &f.oauth_client_secret_file),
+    ];
+    let known = |k: &str| {
+        k == "default"
+            || mailprobe::provider_db::providers()
+                .iter()
+                .any(|p| p.id == k)
+    };
+    for (name, table) in tables {
+        if let Some(key) = table.keys().find(|k| !known(k)) {
+            let with_oauth: Vec<&str> = mailprobe::provider_db::providers()
+                .iter()
+                .filter(|p| p.oauth2.is_some())
+                .map(|p| p.id.as_str())
+                .collect();
+            return Err(f.error_at(
+                &format!("{name}.{key}"),
+                format!(
+                    "[{name}] '{key}' is neither a provider database ID nor 'default' (IDs with OAuth2: {})",
+                    with_oauth.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn thresholds(

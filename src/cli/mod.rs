@@ -135,6 +135,9 @@ pub struct OauthLoginArgs {
     /// Read the client's secret from this environment variable (Google's installed-app clients need one; Microsoft's public clients have none)
     #[arg(long, value_name = "VAR", help_heading = OAUTH)]
     pub oauth_client_secret_env: Option<String>,
+    /// Read the client's secret from the first line of this file (mode 0600, like --password-file)
+    #[arg(long, value_name = "FILE", conflicts_with = "oauth_client_secret_env", help_heading = OAUTH)]
+    pub oauth_client_secret_file: Option<std::path::PathBuf>,
     /// device: type a code on any device (RFC 8628); browser: sign in here, redirected to 127.0.0.1 (RFC 7636 PKCE)
     #[arg(long, value_enum, value_name = "FLOW", default_value = "device", help_heading = OAUTH)]
     pub oauth_flow: OauthFlowArg,

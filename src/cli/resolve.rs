@@ -100,7 +100,11 @@ fn settings_flags(cli: &Cli) -> Result<Settings, AppError> {
     if let Command::Oauth(OauthCommand::Login(a)) = &cli.command {
         let o = &mut s.oauth;
         o.client_id = a.oauth_client_id.clone();
-        o.client_secret = a.oauth_client_secret_env.clone().map(PasswordSource::Env);
+        o.client_secret = a
+            .oauth_client_secret_env
+            .clone()
+            .map(PasswordSource::Env)
+            .or_else(|| a.oauth_client_secret_file.clone().map(PasswordSource::File));
         o.auth_url = a.oauth_auth_url.clone();
         o.token_url = a.oauth_token_url.clone();
         o.device_url = a.oauth_device_url.clone();

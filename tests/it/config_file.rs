@@ -145,3 +145,55 @@ fn oauth_client_id_from_the_file() {
         srv.log()
     );
 }
+
+/// `[oauth-client-id]` picks by the address's provider database ID before `default`; a key
+/// that is neither is an error at its line, never silently unused.
+#[test]
+fn oauth_client_id_per_provider_and_unknown_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = write(
+        dir.path(),
+        "[oauth-client-id]\ngoogle = \"g-client\"\ndefault = \"d-client\"\n",
+    );
+    let srv = OAuthServer::start("alice@gmail.com");
+    let data = tempfile::tempdir().unwrap();
+    let login = |conf: &Path| {
+        mailprobe()
+            .env("XDG_DATA_HOME", data.path())
+            .args(["--config", conf.to_str().unwrap()])
+            .args(["oauth", "login", "alice@gmail.com"])
+            .args(["--oauth-device-url", &srv.url("/device")])
+            .args(["--oauth-token-url", &srv.url("/token")])
+            .args(["--allow-insecure-oauth"])
+            .output()
+            .unwrap()
+    };
+    let out = login(&conf);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        srv.log()[0].1.contains("client_id=g-client"),
+        "{:?}",
+        srv.log()
+    );
+    let conf = write(
+        dir.path(),
+        "format = \"openmetrics\"\n\n[oauth-client-id]\nmicrosoft = \"m-client\"\n",
+    );
+    let before = srv.log().len();
+    let out = login(&conf);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{}:4: [oauth-client-id] 'microsoft'",
+            conf.display()
+        )) && err.contains("microsoft365"),
+        "{err}"
+    );
+    assert_eq!(srv.log().len(), before, "nothing sent");
+    // `format = "openmetrics"` is a value the file takes, as --format does.
+    write(dir.path(), "format = \"openmetrics\"\n");
+    let (out, err, code) = discover(dir.path(), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("# HELP mailprobe_"), "{out}");
+}

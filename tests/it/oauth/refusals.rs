@@ -1,5 +1,6 @@
 //! `oauth login` refused: a client registered with a secret (RFC 6749 §2.3.1) without it and
-//! with it (flag, configuration file, never printed nor in a URL), a code exchange whose PKCE
+//! with it (`--oauth-client-secret-env`, `--oauth-client-secret-file`, the configuration file;
+//! never printed nor in a URL), a code exchange whose PKCE
 //! verifier does not match the challenge (RFC 7636 §4.6: `invalid_grant`), a redirect with a
 //! forged `state` (RFC 6749 §10.12), and HTTP errors of the token endpoint. Every refusal exits 3
 //! with the server's error code and a hint, and stores nothing.
@@ -118,6 +119,17 @@ fn a_client_secret_is_sent_in_token_requests_and_never_shown() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(out.status.code(), Some(0), "{all}");
+    // Device flow with the secret from --oauth-client-secret-file.
+    let secret_path = secret_file.display().to_string();
+    let (fout, ferr, code) = login_as(
+        &srv,
+        data.path(),
+        "installed-app",
+        &[],
+        &["--oauth-client-secret-file", &secret_path],
+    );
+    assert_eq!(code, 0, "{fout}{ferr}");
+    let all = format!("{all}{fout}{ferr}");
 
     let log = srv.log();
     let posts: Vec<&String> = log
