@@ -131,7 +131,7 @@ fn complete(p: &Port25, opts: &ProbeOptions) -> bool {
 /// What a probe cut after `ms` had reached, in words for the Receiving section.
 fn cut_reason(p: &Port25, ms: u64) -> String {
     if p.connect_ms.is_none() {
-        format!("no answer within {ms} ms")
+        format!("no TCP answer within {ms} ms: port 25 looks filtered from here")
     } else if p.banner.is_none() {
         format!("TCP connected, no greeting within {ms} ms")
     } else if p.ehlo.is_none() {
@@ -343,7 +343,10 @@ mod tests {
     #[test]
     fn a_cut_probe_says_how_far_it_got() {
         let mut p = Port25::default();
-        assert_eq!(cut_reason(&p, 500), "no answer within 500 ms");
+        assert_eq!(
+            cut_reason(&p, 500),
+            "no TCP answer within 500 ms: port 25 looks filtered from here"
+        );
         p.connect_ms = Some(1);
         assert_eq!(
             cut_reason(&p, 500),

@@ -85,7 +85,7 @@ pub struct Port25 {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// The probe was cut before it finished (in `check`, when the verdict was ready and the
-    /// port-25 hold had passed): what it had reached, e.g. `no answer within 500 ms`. The
+    /// port-25 hold had passed): what it had reached, e.g. `no TCP answer within 500 ms: port 25 looks filtered from here`. The
     /// fields above keep what it saw until then; absent when the probe ran to its end.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub cut: Option<String>,

@@ -331,7 +331,7 @@ fn dkim(k: &DkimKey) -> String {
 
 /// `220 mx.example.com (120 ms), STARTTLS TLSv1.3 verified, relay refused, PTR ok`; the
 /// relay test and PTR only with `full` (`audit`). A probe cut before its end shows what it saw
-/// and how far it got: `not awaited: no answer within 500 ms`. A certificate that fails the
+/// and how far it got: `not awaited: no TCP answer within 500 ms: port 25 looks filtered from here`. A certificate that fails the
 /// WebPKI checks but matches a DANE record is authenticated all the same (RFC 7672 §3.1.1:
 /// DANE-EE ignores names and dates), and says so.
 fn port25(p: &Port25, dane: Option<&DaneAddress>, full: bool) -> String {
