@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
-use crate::model::{Probe, Report, Severity, Status};
+use crate::model::{Inbound, Probe, Report, Severity, Status};
 
 /// Content type of the Prometheus text format.
 pub(crate) const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -214,6 +214,9 @@ pub(crate) fn report_metrics(m: &mut Metrics, r: &Report, base: &[(&str, &str)])
     for p in &r.probes {
         probe_metrics(m, p, &add);
     }
+    if let Some(i) = &r.inbound {
+        mx_metrics(m, i, &add);
+    }
     for (sev, code, n) in finding_counts(r) {
         add(
             m,
@@ -292,6 +295,69 @@ fn probe_metrics(m: &mut Metrics, p: &Probe, add: &Add<'_>) {
                 &at,
                 (d * 86_400) as f64,
             );
+        }
+    }
+}
+
+/// Port 25 of every MX address (`audit`, and `check`'s Receiving section): reached, STARTTLS,
+/// the TLS version and the certificate's expiry, per host and IP. A probe cut at the verdict
+/// proves nothing and gives no sample; an MX listed twice, one series.
+fn mx_metrics(m: &mut Metrics, i: &Inbound, add: &Add<'_>) {
+    let mut seen: Vec<(&str, &str)> = Vec::new();
+    for h in &i.mx {
+        for a in &h.addresses {
+            let Some(p) = a.probe.as_ref().filter(|p| p.cut.is_none()) else {
+                continue;
+            };
+            if seen.contains(&(h.host.as_str(), a.ip.as_str())) {
+                continue;
+            }
+            seen.push((h.host.as_str(), a.ip.as_str()));
+            let at = [("host", h.host.as_str()), ("ip", a.ip.as_str())];
+            let greeted = p.banner.as_ref().is_some_and(|b| b.code == 220);
+            add(
+                m,
+                "mailprobe_mx_reachable",
+                "1 when the MX address greeted with 220 on port 25",
+                &at,
+                f64::from(u8::from(greeted)),
+            );
+            if p.ehlo.is_some() {
+                add(
+                    m,
+                    "mailprobe_mx_starttls",
+                    "1 when the MX address offered STARTTLS and the handshake worked",
+                    &at,
+                    f64::from(u8::from(p.starttls_ok)),
+                );
+            }
+            let Some(t) = &p.tls else { continue };
+            let l = [&at[..], &[("version", t.version.as_str())]].concat();
+            add(
+                m,
+                "mailprobe_mx_tls_version_info",
+                "TLS version the MX address negotiated after STARTTLS",
+                &l,
+                1.0,
+            );
+            if let Some(ts) = t.not_after.as_deref().and_then(unix_time) {
+                add(
+                    m,
+                    "mailprobe_mx_cert_expiry_timestamp_seconds",
+                    "MX leaf certificate notAfter, Unix time",
+                    &at,
+                    ts as f64,
+                );
+            }
+            if let Some(d) = t.days_left {
+                add(
+                    m,
+                    "mailprobe_mx_cert_remaining_seconds",
+                    "Time until the MX leaf certificate expires: days left x 86400",
+                    &at,
+                    (d * 86_400) as f64,
+                );
+            }
         }
     }
 }

@@ -24,6 +24,7 @@ fn world() -> (DnsServer, Vec<String>) {
     let ip = stack.addr.to_string();
     let dns = DnsServer::start_zones(&[
         Zone::new("example.test")
+            .mx(10, "mail.example.test")
             .a("mail", &ip)
             .srv("_imaps._tcp", 0, 1, 993, "mail.example.test")
             .srv("_submissions._tcp", 0, 1, 465, "mail.example.test"),

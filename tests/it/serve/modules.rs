@@ -97,6 +97,21 @@ fn probe_roundtrip_and_audit_modules_answer_metrics_and_never_the_password() {
     eprintln!("module inbound (audit):\n{}", first_lines(&audit, 8));
     assert!(value(&audit, "mailprobe_status").is_some(), "{audit}");
     assert!(audit.contains("mailprobe_findings{severity=\""), "{audit}");
+    // Port 25 of the MX (the real Postfix): reached, STARTTLS, TLS version and certificate.
+    for metric in [
+        "mailprobe_mx_reachable{host=\"mail.example.test\",ip=\"",
+        "mailprobe_mx_starttls{host=\"mail.example.test\",ip=\"",
+        "mailprobe_mx_tls_version_info{host=\"mail.example.test\",ip=\"",
+        "mailprobe_mx_cert_remaining_seconds{host=\"mail.example.test\",ip=\"",
+    ] {
+        assert!(audit.contains(metric), "{metric}: {audit}");
+    }
+    assert!(
+        audit
+            .lines()
+            .any(|l| l.starts_with("mailprobe_mx_starttls{") && l.ends_with(" 1")),
+        "{audit}"
+    );
     promtool(&audit);
     // A probe target is a server URL, an audit target a domain: anything else is 400.
     assert_eq!(get(addr, "/probe?target=example.test&module=server").0, 400);
