@@ -189,6 +189,28 @@ pub(crate) fn report_metrics(m: &mut Metrics, r: &Report, base: &[(&str, &str)])
             ms as f64 / 1000.0,
         );
     }
+    source_metrics(m, r, &add);
+    for p in &r.probes {
+        probe_metrics(m, p, &add);
+    }
+    if let Some(i) = &r.inbound {
+        mx_metrics(m, i, &add);
+    }
+    for (sev, code, n) in finding_counts(r) {
+        add(
+            m,
+            "mailprobe_findings",
+            "Findings by severity and code",
+            &[("severity", sev), ("code", code)],
+            n as f64,
+        );
+    }
+}
+
+type Add<'a> = dyn Fn(&mut Metrics, &'static str, &'static str, &[(&str, &str)], f64) + 'a;
+
+/// The discovery source that named each chosen setting.
+fn source_metrics(m: &mut Metrics, r: &Report, add: &Add<'_>) {
     for (dir, setting) in r
         .settings
         .iter()
@@ -211,24 +233,7 @@ pub(crate) fn report_metrics(m: &mut Metrics, r: &Report, base: &[(&str, &str)])
             );
         }
     }
-    for p in &r.probes {
-        probe_metrics(m, p, &add);
-    }
-    if let Some(i) = &r.inbound {
-        mx_metrics(m, i, &add);
-    }
-    for (sev, code, n) in finding_counts(r) {
-        add(
-            m,
-            "mailprobe_findings",
-            "Findings by severity and code",
-            &[("severity", sev), ("code", code)],
-            n as f64,
-        );
-    }
 }
-
-type Add<'a> = dyn Fn(&mut Metrics, &'static str, &'static str, &[(&str, &str)], f64) + 'a;
 
 fn probe_metrics(m: &mut Metrics, p: &Probe, add: &Add<'_>) {
     let port = p.port.to_string();
