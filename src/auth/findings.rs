@@ -162,7 +162,7 @@ fn after_success(srv: &str, real: &[&AuthAttempt], good: &AuthAttempt, out: &mut
                         a.mechanism
                     ),
                 )
-                .hint(refusal::decode(resp).hint),
+                .hint(refusal::decode_login(&a.mechanism, resp).hint),
             );
         }
     }
@@ -173,7 +173,7 @@ fn after_failure(p: &Probe, srv: &str, real: &[&AuthAttempt], out: &mut Vec<Find
     let mut kinds = HashSet::new();
     for a in real.iter().filter(|a| !a.success) {
         let resp = a.response.as_deref().unwrap_or("");
-        let r = refusal::decode(resp);
+        let r = refusal::decode_login(&a.mechanism, resp);
         if kinds.insert(r.kind) {
             out.push(refusal::finding(&r, srv, resp));
         }

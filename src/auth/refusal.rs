@@ -21,6 +21,12 @@ pub enum RefusalKind {
     PasswordExpired,
     NotAuthorized,
     TokenInvalid,
+    /// The token lacks the scope of this protocol.
+    TokenScopeMissing,
+    /// An OAuth2 login refused with no word about the token (Microsoft 365: "AUTHENTICATE
+    /// failed." when IMAP/POP/SMTP AUTH is off for the mailbox or the tenant has not consented
+    /// to the application).
+    OAuthRefused,
     Temporary,
     ServerError,
     /// The server closed the connection during the exchange.
@@ -43,6 +49,8 @@ impl RefusalKind {
             RefusalKind::PasswordExpired => FindingCode::AuthPasswordExpired,
             RefusalKind::NotAuthorized => FindingCode::AuthNotAuthorized,
             RefusalKind::TokenInvalid => FindingCode::AuthTokenInvalid,
+            RefusalKind::TokenScopeMissing => FindingCode::AuthTokenScopeMissing,
+            RefusalKind::OAuthRefused => FindingCode::AuthOauthRefused,
             RefusalKind::Temporary => FindingCode::AuthTemporaryFailure,
             RefusalKind::ServerError => FindingCode::AuthServerError,
             RefusalKind::ConnectionDropped => FindingCode::AuthConnectionDropped,
@@ -65,7 +73,13 @@ impl RefusalKind {
             RefusalKind::MechanismTooWeak => "the server considers the login mechanism too weak",
             RefusalKind::PasswordExpired => "the password has expired",
             RefusalKind::NotAuthorized => "the credentials are valid but may not be used here",
-            RefusalKind::TokenInvalid => "the OAuth2 token was refused",
+            RefusalKind::TokenInvalid => {
+                "the OAuth2 token was refused (expired, revoked or for another user)"
+            }
+            RefusalKind::TokenScopeMissing => "the OAuth2 token lacks the scope for this protocol",
+            RefusalKind::OAuthRefused => {
+                "the OAuth2 login was refused: the protocol may be disabled for this mailbox, or the organisation blocks this application"
+            }
             RefusalKind::Temporary => "the login failed temporarily",
             RefusalKind::ServerError => "the server failed while checking the login",
             RefusalKind::ConnectionDropped => "the server closed the connection during login",
@@ -258,6 +272,45 @@ pub fn decode(response: &str) -> Refusal {
     }
 }
 
+/// Decode the refusal of a login with `mechanism`. For XOAUTH2 and OAUTHBEARER the server's
+/// error JSON speaks first (RFC 7628 §3.2.2: `invalid_token`, `insufficient_scope`, the
+/// `status`), and what would mean "wrong password" or "password logins are off" means the
+/// token's use was refused instead.
+pub fn decode_login(mechanism: &str, response: &str) -> Refusal {
+    if !matches!(mechanism, "XOAUTH2" | "OAUTHBEARER") {
+        return decode(response);
+    }
+    let lower = response.to_ascii_lowercase();
+    let oauth = |kind, hint: &str, source| Refusal {
+        kind,
+        hint: hint.to_string(),
+        source,
+        alert: response_codes(response).alert,
+        row: None,
+    };
+    if lower.contains("insufficient_scope") {
+        return oauth(
+            K::TokenScopeMissing,
+            "Sign in again asking for the protocol's scope (Google: https://mail.google.com/; Microsoft: IMAP.AccessAsUser.All, POP.AccessAsUser.All, SMTP.Send) with --oauth-scope.",
+            "RFC 6750 §3.1",
+        );
+    }
+    let r = decode(response);
+    match r.kind {
+        K::TokenInvalid | K::ProtocolDisabled | K::AccountLocked | K::Temporary => r,
+        K::BasicAuthDisabled => oauth(
+            K::ProtocolDisabled,
+            "SMTP AUTH is off for this mailbox or tenant, also for OAuth2: enable it (Set-CASMailbox -SmtpClientAuthenticationDisabled $false).",
+            MS_SMTP_AUTH,
+        ),
+        _ => oauth(
+            K::OAuthRefused,
+            "Check that the protocol is enabled for the mailbox (Microsoft 365: Set-CASMailbox -ImapEnabled/-PopEnabled $true) and that an administrator granted consent to your client ID in the tenant (Enterprise applications); the token must be for this address.",
+            "Microsoft Learn: Authenticate an IMAP, POP or SMTP connection using OAuth",
+        ),
+    }
+}
+
 /// The finding for a refusal on `server` (`imap.example.com:993`).
 pub fn finding(refusal: &Refusal, server: &str, response: &str) -> Finding {
     let mut msg = format!("{server}: {} ({})", refusal.kind.message(), response.trim());
@@ -271,6 +324,37 @@ pub fn finding(refusal: &Refusal, server: &str, response: &str) -> Finding {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn oauth_refusals_speak_of_the_token_and_its_use() {
+        for (mech, response, kind) in [
+            (
+                "XOAUTH2",
+                r#"a1 NO [AUTHENTICATIONFAILED] Authentication failed. (error challenge: {"status":"401","schemes":"bearer","scope":"mail"})"#,
+                K::TokenInvalid,
+            ),
+            (
+                "OAUTHBEARER",
+                r#"a1 NO [AUTHENTICATIONFAILED] (error: {"status":"insufficient_scope","scope":"mail"})"#,
+                K::TokenScopeMissing,
+            ),
+            ("XOAUTH2", "a1 NO AUTHENTICATE failed.", K::OAuthRefused),
+            (
+                "XOAUTH2",
+                "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.",
+                K::ProtocolDisabled,
+            ),
+            (
+                "XOAUTH2",
+                "a1 NO [ALERT] Your account is not enabled for IMAP use.",
+                K::ProtocolDisabled,
+            ),
+            // A password mechanism keeps the password reading.
+            ("PLAIN", "a1 NO AUTHENTICATE failed.", K::WrongPassword),
+        ] {
+            assert_eq!(decode_login(mech, response).kind, kind, "{mech} {response}");
+        }
+    }
 
     #[test]
     fn refusal_table_cases() {

@@ -189,6 +189,11 @@ finding_codes! {
     AuthNotAuthorized = "auth-not-authorized", "critical";
     /// The OAuth2 token was refused.
     AuthTokenInvalid = "auth-token-invalid", "critical";
+    /// The OAuth2 token lacks a scope the server needs (RFC 6750 `insufficient_scope`).
+    AuthTokenScopeMissing = "auth-token-scope-missing", "critical";
+    /// The server refused an OAuth2 login without saying the token was bad: the protocol may
+    /// be disabled for the mailbox, or the organisation blocks the application.
+    AuthOauthRefused = "auth-oauth-refused", "critical";
     /// The authorization server refused the stored refresh token (`invalid_grant`,
     /// `expired_token`: revoked, expired or issued to another client); no login was tried.
     Oauth2GrantInvalid = "oauth2-grant-invalid", "critical";
