@@ -143,10 +143,13 @@ pub async fn login(
     io: &mut Io<'_>,
     out: &mut dyn Write,
 ) -> Result<Status, AppError> {
-    let ep = endpoints(&s.oauth, addr)?;
+    let mut ep = endpoints(&s.oauth, addr)?;
     let dir = token_dir(&s.oauth)?;
     // A sign-in waits on a person: the step timeout does not apply to the whole flow.
     let net = Net::new(s.net.clone())?;
+    if ep.token_url.is_none() {
+        from_autoconfig(&net, addr, &mut ep, out).await;
+    }
     let t = match s.oauth.flow {
         OAuthFlow::Device => flow::device_login(&net, &ep, io.oauth).await,
         OAuthFlow::Browser => {
@@ -168,6 +171,28 @@ pub async fn login(
         path.display()
     );
     Ok(Status::Ok)
+}
+
+/// Endpoints neither a flag nor the provider database gave, from the `<oAuth2>` element of the
+/// domain's autoconfig document (or its ISPDB entry), when one names them; says so on `out`.
+async fn from_autoconfig(net: &Net, addr: &Address, ep: &mut Endpoints, out: &mut dyn Write) {
+    let Some((src, o)) = crate::discover::sources::autoconfig::oauth2(net, addr).await else {
+        return;
+    };
+    ep.auth_url = ep.auth_url.take().or(o.auth_url);
+    ep.token_url = o.token_url;
+    if ep.scopes.is_empty() {
+        ep.scopes = o.scopes;
+    }
+    if ep.device_url.is_none() {
+        ep.device_url = ep.token_url.as_deref().and_then(known_device_url);
+    }
+    let _ = writeln!(
+        out,
+        "OAuth2 endpoints from {} (issuer {})",
+        src.as_str(),
+        crate::report::safe::escape(o.issuer.as_deref().unwrap_or("not named"))
+    );
 }
 
 /// `oauth logout ADDRESS`: delete the stored token.

@@ -56,7 +56,7 @@ fn redirect_addr(to: &str) -> String {
 /// A test world: DNS for the given zones, an HTTP(S) server with routes, the CA.
 pub(crate) struct World {
     pub(crate) dns: DnsServer,
-    http: HttpServer,
+    pub(crate) http: HttpServer,
     ca_file: tempfile::NamedTempFile,
     fence: Fence,
     /// Every name the zones give an address: fenced after the scenario's own mappings.
@@ -83,7 +83,7 @@ impl World {
 
     /// The common hermetic arguments plus `--connect-to` for every web host of the scenario,
     /// then the fence for every other name and port.
-    fn args(&self, hosts: &[&str]) -> Vec<String> {
+    pub(crate) fn args(&self, hosts: &[&str]) -> Vec<String> {
         let mut a = self.open_args(hosts);
         a.extend(self.fence_args());
         a
@@ -91,13 +91,13 @@ impl World {
 
     /// The fence: every scheme port of every name in the zones, refused (first match wins, so
     /// this comes after every mapping the scenario makes).
-    fn fence_args(&self) -> Vec<String> {
+    pub(crate) fn fence_args(&self) -> Vec<String> {
         let names: Vec<&str> = self.names.iter().map(String::as_str).collect();
         self.fence.args(&names)
     }
 
     /// The hermetic arguments and the scenario's web hosts, without the fence.
-    fn open_args(&self, hosts: &[&str]) -> Vec<String> {
+    pub(crate) fn open_args(&self, hosts: &[&str]) -> Vec<String> {
         let mut a = vec![
             "--dns".to_string(),
             self.dns.addr().to_string(),

@@ -17,6 +17,7 @@ use crate::support::dns::DnsServer;
 use crate::support::mailstack::{MailStack, StackOptions};
 use crate::support::oauth::OAuthServer;
 
+mod endpoints;
 mod refresh;
 mod refusals;
 

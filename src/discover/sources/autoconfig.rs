@@ -67,6 +67,25 @@ pub async fn run(net: &Net, addr: &Address) -> SourceResult {
     out
 }
 
+/// The `<oAuth2>` element (autoconfig draft §5.1.4: issuer, scope, authURL, tokenURL) of the
+/// first trusted document that names both endpoints: the domain's own autoconfig over https,
+/// then the ISPDB — never a plain-http one, which anyone on the path could rewrite to send the
+/// sign-in elsewhere. The documents are fetched at once; the order decides.
+pub async fn oauth2(net: &Net, addr: &Address) -> Option<(Source, parser::OAuth2Info)> {
+    let mut jobs: Vec<(Source, String)> = urls(addr, &addr.domain)
+        .into_iter()
+        .filter(|(src, _)| *src != Source::AutoconfigHttp)
+        .collect();
+    jobs.push((Source::Ispdb, ispdb_url(&net.cfg.ispdb_url, &addr.domain)));
+    let found = futures::future::join_all(jobs.into_iter().map(|(src, url)| async move {
+        let resp = http::fetch(net, &HttpRequest::get(url)).await.ok()?;
+        let o = parser::parse(&resp.body, addr).ok()?.oauth2?;
+        (o.auth_url.is_some() && o.token_url.is_some()).then_some((src, o))
+    }))
+    .await;
+    found.into_iter().flatten().next()
+}
+
 /// Fetch and parse one document at the domain's own hosts; candidates are tagged `as_source`
 /// (the MX source reuses this with `mx-provider`). A host that does not exist means "no
 /// autoconfig here" (`not_found`).
