@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::support::certs::TestCa;
 use crate::support::cmd::mailprobe;
-use crate::support::dns::{BlackholeDns, DnsServer, Zone};
+use crate::support::dns::{BlackholeDns, DnsServer, Misbehave, Zone};
 use crate::support::http::{HttpServer, Routes};
 
 /// `discover ADDRESS --json` against `dns` (every web lookup answered 404 on loopback).
@@ -189,6 +189,51 @@ fn a_resolver_that_does_not_answer_is_named_with_its_error() {
     let (nagios, code) = check_with_dns(&at, "alice@example.test", "nagios");
     assert_eq!(code, 2);
     assert!(nagios.contains("CRITICAL: dns-failure:"), "{nagios}");
-    let (human, _) = check_with_dns(&at, "alice@example.test", "human");
+    let (human, code) = check_with_dns(&at, "alice@example.test", "human");
+    assert_eq!(code, 2, "{human}");
     assert!(human.contains(&at), "{human}");
+}
+
+/// The domain's own server failing (SERVFAIL), refusing (REFUSED), and a resolver address where
+/// nothing listens: each a `dns-failure` naming the resolver and its error, exit 2, in every
+/// format; and NXDOMAIN in the OpenMetrics format as well.
+#[test]
+fn servfail_refused_and_unreachable_resolvers_in_every_format() {
+    // A zone with nothing in it: no source finds servers, so the failure is the story.
+    let dns = DnsServer::start_zones(&[Zone::new("example.test")]);
+    for (how, says) in [
+        (Misbehave::ServFail, "SERVER FAILURE"),
+        (Misbehave::Refused, "REFUSED"),
+    ] {
+        dns.misbehave("example.test", how);
+        let (json, code) = check_with_dns(&dns.arg(), "alice@example.test", "json");
+        assert_eq!(code, 2, "{json}");
+        let v: Value = serde_json::from_str(&json).unwrap();
+        let first = &v["findings"][0];
+        assert_eq!(first["code"], "dns-failure", "{says}: {:#}", v["findings"]);
+        let msg = first["message"].as_str().unwrap().to_ascii_uppercase();
+        assert!(msg.contains(&dns.arg()) && msg.contains(says), "{msg}");
+    }
+    // Nothing listens on port 9 of 127.0.0.1 (UDP port unreachable).
+    let (json, code) = check_with_dns("127.0.0.1:9", "alice@example.test", "json");
+    assert_eq!(code, 2, "{json}");
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        v["findings"][0]["code"], "dns-failure",
+        "{:#}",
+        v["findings"]
+    );
+    for format in ["human", "nagios", "openmetrics"] {
+        let (text, code) = check_with_dns("127.0.0.1:9", "alice@example.test", format);
+        assert_eq!(code, 2, "{format}: {text}");
+        assert!(text.contains("dns-failure"), "{format}: {text}");
+    }
+    let nx = DnsServer::start_zones(&[Zone::new("test")]);
+    let (text, code) = check_with_dns(&nx.arg(), "alice@nowhere.test", "openmetrics");
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("code=\"domain-not-found\"")
+            && text.contains("mailprobe_success{target=\"alice@nowhere.test\"} 0"),
+        "{text}"
+    );
 }
