@@ -100,6 +100,55 @@ fn shards_take_every_line_once_and_keep_domains_together() {
     assert_eq!(bad.status.code(), Some(3));
 }
 
+/// `check --batch --shard K/N` splits as `audit` does (the same hash of the domain): against a
+/// DNS server where no domain exists, each address is one quick NXDOMAIN report.
+#[test]
+fn check_batch_shards_take_every_line_once_and_keep_domains_together() {
+    let dns =
+        crate::support::dns::DnsServer::start_zones(&[crate::support::dns::Zone::new("test")]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("batch.txt");
+    let lines: Vec<String> = (0..26)
+        .map(|i| format!("user{i}@d{}.test", i % 7))
+        .collect();
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let mut shard_of: HashMap<String, usize> = HashMap::new();
+    let mut domain_shard: HashMap<String, usize> = HashMap::new();
+    for k in 0..3 {
+        let out = mailprobe()
+            .args(["check", "--json", "--timeout", "1", "--dns", &dns.arg()])
+            .args([
+                "--ispdb-url",
+                "http://127.0.0.1:9/",
+                "--shard",
+                &format!("{k}/3"),
+            ])
+            .arg("--batch")
+            .arg(&file)
+            .output()
+            .unwrap();
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            let doc: serde_json::Value = serde_json::from_str(line).unwrap();
+            let addr = doc["address"].as_str().unwrap().to_string();
+            let domain = doc["domain"].as_str().unwrap().to_string();
+            assert_eq!(doc["findings"][0]["code"], "domain-not-found", "{line}");
+            assert!(shard_of.insert(addr.clone(), k).is_none(), "{addr} twice");
+            let prev = domain_shard.insert(domain.clone(), k);
+            assert!(prev.is_none() || prev == Some(k), "{domain} split");
+        }
+    }
+    assert_eq!(shard_of.len(), lines.len());
+    // The same split as audit's: the shard of each domain is FNV-1a 64 of it, mod 3.
+    let audit_file = dir.path().join("domains.txt");
+    std::fs::write(&audit_file, lines.join("\n")).unwrap();
+    for k in 0..3 {
+        for line in audit_shard(&audit_file, &format!("{k}/3"), "json").lines() {
+            let doc: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(shard_of[doc["address"].as_str().unwrap()], k, "{line}");
+        }
+    }
+}
+
 #[test]
 fn openmetrics_output_passes_promtool() {
     let dir = tempfile::tempdir().unwrap();
