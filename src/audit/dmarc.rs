@@ -319,6 +319,27 @@ mod tests {
         assert_eq!(codes(&f), ["dmarc-invalid"]);
     }
 
+    /// RFC 7489 §6.6.3: a subdomain without a record of its own takes its organisational
+    /// domain's, and its `sp=` (else `p=`) applies.
+    #[test]
+    fn a_subdomain_inherits_the_organisational_record() {
+        assert_eq!(org_domain("sub.good.test"), "good.test");
+        let (_, f) = lint(
+            "v=DMARC1; p=reject; sp=none; rua=mailto:d@good.test",
+            "good.test",
+            "sub.good.test",
+        );
+        assert_eq!(codes(&f), ["dmarc-inherited", "dmarc-policy-none"]);
+        assert!(f[0].message.contains("the one of good.test applies"), "{f:?}");
+        // Without sp= the subdomain policy is p= (RFC 7489 §6.3).
+        let (_, f) = lint(
+            "v=DMARC1; p=reject; rua=mailto:d@good.test",
+            "good.test",
+            "sub.good.test",
+        );
+        assert_eq!(codes(&f), ["dmarc-inherited"]);
+    }
+
     #[test]
     fn external_destinations() {
         let (d, _) = lint(

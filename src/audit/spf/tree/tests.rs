@@ -171,3 +171,35 @@ fn an_mx_mechanism_with_more_than_ten_mx_hosts_is_a_permerror() {
         }
     }
 }
+
+#[test]
+fn two_records_and_a_syntax_error_are_permerrors_and_redirect_replaces_all() {
+    let raw = Raw {
+        domain: "example.test".into(),
+        via: "top".into(),
+        error: Some(RawError::Multiple(2)),
+        ..Raw::default()
+    };
+    let (_, f) = evaluate("example.test", &raw);
+    assert_eq!(codes(&f), ["spf-multiple-records"]);
+    assert_eq!(f[0].severity, Severity::Critical);
+    let raw = Raw {
+        domain: "example.test".into(),
+        via: "top".into(),
+        record: Some("v=spf1 ip4:192.0.2.300 -all".into()),
+        error: Some(RawError::Syntax("bad ip4".into())),
+        ..Raw::default()
+    };
+    let (_, f) = evaluate("example.test", &raw);
+    assert_eq!(codes(&f), ["spf-invalid"]);
+    assert!(f[0].message.contains("ip4:192.0.2.300"), "{}", f[0].message);
+    // RFC 7208 §6.1: a record ending in redirect= has no all of its own, and needs none.
+    let mut t = leaf("example.test", 0);
+    t.via = "top".into();
+    t.all = None;
+    t.terms.push(include(leaf("_spf.example.net", 1)));
+    t.terms.last_mut().unwrap().label = "redirect=_spf.example.net".into();
+    let (spf, f) = evaluate("example.test", &t);
+    assert!(codes(&f).is_empty(), "{f:?}");
+    assert_eq!(spf.unwrap().lookups, 2, "the redirect and its record's own lookup");
+}
