@@ -330,7 +330,10 @@ mod tests {
             "sub.good.test",
         );
         assert_eq!(codes(&f), ["dmarc-inherited", "dmarc-policy-none"]);
-        assert!(f[0].message.contains("the one of good.test applies"), "{f:?}");
+        assert!(
+            f[0].message.contains("the one of good.test applies"),
+            "{f:?}"
+        );
         // Without sp= the subdomain policy is p= (RFC 7489 §6.3).
         let (_, f) = lint(
             "v=DMARC1; p=reject; rua=mailto:d@good.test",

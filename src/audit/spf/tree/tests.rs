@@ -201,5 +201,9 @@ fn two_records_and_a_syntax_error_are_permerrors_and_redirect_replaces_all() {
     t.terms.last_mut().unwrap().label = "redirect=_spf.example.net".into();
     let (spf, f) = evaluate("example.test", &t);
     assert!(codes(&f).is_empty(), "{f:?}");
-    assert_eq!(spf.unwrap().lookups, 2, "the redirect and its record's own lookup");
+    assert_eq!(
+        spf.unwrap().lookups,
+        2,
+        "the redirect and its record's own lookup"
+    );
 }
