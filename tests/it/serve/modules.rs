@@ -1,8 +1,10 @@
 //! `/probe` with a `probe` module (a server URL, logging in), a `roundtrip` module (a message
 //! submitted and found again) and an `audit` module, against the real Dovecot/Postfix stack. The
-//! modules' credentials come by environment variable reference; the password (and its SASL PLAIN
+//! modules' credentials come by reference, a 0600 file and an environment variable; the password (and its SASL PLAIN
 //! encoding) appears in no answer: not in the metrics, the `/` page, `/metrics`, nor any
 //! `/report?id=` page or JSON, nor the exporter's log.
+
+use std::os::unix::fs::PermissionsExt;
 
 use base64::Engine;
 
@@ -14,12 +16,15 @@ use crate::support::prometheus::{exporter_env, get};
 /// its own message.
 const USER: &str = "bob@example.test";
 
-fn config() -> String {
+/// The modules; `server` reads its password from `password_file` (0600), the others from the
+/// environment.
+fn config(password_file: &std::path::Path) -> String {
     format!(
         "[serve]\nmin-interval = 300\n\n\
-         [serve.modules.server]\ncommand = \"probe\"\ndeadline = 20\nuser = \"{USER}\"\npassword-env = \"MP_MONITOR_PW\"\n\n\
+         [serve.modules.server]\ncommand = \"probe\"\ndeadline = 20\nuser = \"{USER}\"\npassword-file = \"{}\"\n\n\
          [serve.modules.delivery]\ncommand = \"roundtrip\"\ndeadline = 30\nwait = 30\nuser = \"{USER}\"\npassword-env = \"MP_MONITOR_PW\"\n\n\
-         [serve.modules.inbound]\ncommand = \"audit\"\ndeadline = 20\n"
+         [serve.modules.inbound]\ncommand = \"audit\"\ndeadline = 20\n",
+        password_file.display()
     )
 }
 
@@ -55,7 +60,12 @@ fn probe_roundtrip_and_audit_modules_answer_metrics_and_never_the_password() {
     let (_dns, args) = world();
     let password = mailstack::shared().password(USER).to_string();
     let forms = secret_forms(&password);
-    let (daemon, addr, log) = exporter_env(&config(), &args, &[("MP_MONITOR_PW", &password)]);
+    let dir = tempfile::tempdir().unwrap();
+    let pw_file = dir.path().join("monitor.pw");
+    std::fs::write(&pw_file, format!("{password}\n")).unwrap();
+    std::fs::set_permissions(&pw_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (daemon, addr, log) =
+        exporter_env(&config(&pw_file), &args, &[("MP_MONITOR_PW", &password)]);
 
     // probe: one server URL, with the login.
     let (code, probe) = get(
