@@ -329,6 +329,50 @@ fn a_scrape_storm_probes_each_target_once_within_the_per_host_limit() {
     assert!(daemon.terminate().success());
 }
 
+/// `[serve] concurrency` bounds the probes running at once across every scrape: six scrapes of
+/// six servers (no per-host limit applies) at `concurrency = 2` never hold more than two
+/// connections.
+#[test]
+fn the_global_concurrency_limit_holds_across_targets() {
+    let server = ScriptedServer::start(vec![Step::Linger(Duration::from_millis(300)), Step::Close]);
+    let mut zone = Zone::new("limit.test");
+    let mut args: Vec<String> = ["--timeout", "3", "--ispdb-url", "http://127.0.0.1:9/"]
+        .map(String::from)
+        .to_vec();
+    for i in 0..6 {
+        zone = zone.a(&format!("s{i}"), "127.0.0.1");
+        args.extend([
+            "--connect-to".to_string(),
+            format!("s{i}.limit.test::127.0.0.1:{}", server.port()),
+        ]);
+    }
+    let dns = DnsServer::start_zones(&[zone]);
+    args.extend(["--dns".to_string(), dns.addr().to_string()]);
+    let config = "[serve]\nconcurrency = 2\n\n[serve.modules.server]\ncommand = \"probe\"\n";
+    let (daemon, addr) = exporter(config, &args);
+    let handles: Vec<_> = (0..6)
+        .map(|i| {
+            std::thread::spawn(move || {
+                get(
+                    addr,
+                    &format!("/probe?target=imaps%3A%2F%2Fs{i}.limit.test&module=server"),
+                )
+            })
+        })
+        .collect();
+    for h in handles {
+        let (code, body) = h.join().unwrap();
+        assert_eq!(code, 200, "{body}");
+    }
+    assert_eq!(server.connections(), 6, "each target probed");
+    assert!(
+        server.max_concurrent() <= 2,
+        "peak {} with concurrency 2",
+        server.max_concurrent()
+    );
+    assert!(daemon.terminate().success());
+}
+
 /// `GET path` over TLS trusting only `ca`, with an optional `Authorization` header value.
 fn tls_get(
     addr: SocketAddr,
