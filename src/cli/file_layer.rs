@@ -259,7 +259,7 @@ mod tests {
             (
                 "format = \"xml\"\n",
                 1,
-                "format: 'xml' is not human, json or nagios",
+                "format: 'xml' is not human, json, nagios or openmetrics",
             ),
             // Pairs: at the key the file set (the later one when it set both).
             (
