@@ -68,6 +68,11 @@ fn address(
                 FindingCode::MxConnectFailed,
                 "senders try the next address or MX; check the firewall and that the server listens on port 25",
             )
+        } else if e.starts_with("banner") && e.contains("closed the connection") {
+            (
+                FindingCode::MxConnectFailed,
+                "the address took the TCP connection and dropped it before any greeting (a firewall, a connection limit, a server refusing this client); senders try the next address",
+            )
         } else if e.starts_with("banner") {
             (
                 FindingCode::MxBannerTimeout,

@@ -108,6 +108,9 @@ fn every_mx_address_is_probed_and_named() {
         "relay.mxes.test",
         after_greeting("relay.mxes.test", None, "250 2.1.5 ok"),
     );
+    // One MX host, two addresses: the first answers, the second hangs up at once.
+    let two_ok = greet("two.mxes.test", after_greeting("two.mxes.test", None, DENY));
+    let two_dead = ScriptedServer::start(vec![Step::Close]);
     let hosts = [
         ("tls", "127.0.4.1", &tls),
         ("notls", "127.0.4.2", &notls),
@@ -123,7 +126,13 @@ fn every_mx_address_is_probed_and_named() {
             .mx(10 * (k as u16 + 1), &format!("{h}.mxes.test"))
             .a(h, ip);
     }
-    let mut w = World::with_ca(&ca, &[zone], vec![]);
+    zone = zone
+        .mx(80, "two.mxes.test")
+        .a("two", "127.0.4.8")
+        .a("two", "127.0.4.9");
+    let mut w = World::with_ca(&ca, &[zone], vec![])
+        .smtp("127.0.4.8", two_ok.port())
+        .smtp("127.0.4.9", two_dead.port());
     for (_, ip, srv) in &hosts {
         w = w.smtp(ip, srv.port());
     }
@@ -162,6 +171,7 @@ fn every_mx_address_is_probed_and_named() {
             "tarpit.mxes.test (127.0.4.6)",
         ),
         ("critical", "mx-open-relay", "relay.mxes.test (127.0.4.7)"),
+        ("warning", "mx-connect-failed", "two.mxes.test (127.0.4.9)"),
     ] {
         assert!(has(&v, sev, c), "{sev} {c}: {:#}", v["findings"]);
         assert!(msg(c).contains(who), "{c} names {who}: {}", msg(c));
@@ -176,6 +186,21 @@ fn every_mx_address_is_probed_and_named() {
     assert_eq!(p["tls"]["verified"], true, "{p:#}");
     assert_eq!(p["ehlo"]["size"], 10240000);
     assert_eq!(p["ehlo_tls"]["name"], "tls.mxes.test");
+    // one broken address of two is named, and the other is not
+    assert!(
+        !msg("mx-connect-failed").contains("127.0.4.8"),
+        "{}",
+        msg("mx-connect-failed")
+    );
+    // the relay test asks for the default recipient at an IANA-reserved domain
+    assert!(
+        relay
+            .lines()
+            .iter()
+            .any(|l| l == "RCPT TO:<relay-test@example.net>"),
+        "{:?}",
+        relay.lines()
+    );
     // the relay test never sends DATA, always RSET and QUIT
     for srv in [&tls, &notls, &relay] {
         let lines = srv.lines();
@@ -313,4 +338,32 @@ fn real_postfix_under_a_name_its_certificate_does_not_hold() {
         "{:#}",
         v["findings"]
     );
+}
+
+/// `--relay-test-rcpt` names the recipient of the relay test; a value that is not an address,
+/// or a `--dkim-selector` that is not a DNS label, is a usage error before any traffic.
+#[test]
+fn the_relay_test_recipient_is_the_flags_and_bad_values_are_usage_errors() {
+    let mx = greet("mx.rcpt.test", after_greeting("mx.rcpt.test", None, DENY));
+    let zone = Zone::new("rcpt.test")
+        .mx(10, "mx.rcpt.test")
+        .a("mx", "127.0.5.9");
+    let w = World::new(&[zone], vec![]).smtp("127.0.5.9", mx.port());
+    let (v, _) = w.audit("rcpt.test", &["--relay-test-rcpt", "probe@relay.example"]);
+    let relay = &v["inbound"]["mx"][0]["addresses"][0]["probe"]["relay_test"];
+    assert_eq!(relay["accepted"], false, "{relay:#}");
+    assert!(
+        mx.lines()
+            .iter()
+            .any(|l| l == "RCPT TO:<probe@relay.example>"),
+        "{:?}",
+        mx.lines()
+    );
+    for bad in [
+        ["--relay-test-rcpt", "not-an-address"],
+        ["--dkim-selector", "two words"],
+    ] {
+        let (v, code) = w.audit("rcpt.test", &bad);
+        assert_eq!(code, 3, "{bad:?}: {v:#}");
+    }
 }
