@@ -333,6 +333,35 @@ mod tests {
         }
     }
 
+    /// A slow greeting is noted; each certificate failure gets its RFC 8460 result type.
+    #[test]
+    fn slow_banner_and_the_rfc_8460_result_types() {
+        let mut p = good();
+        p.banner.as_mut().unwrap().delay_ms = SLOW_BANNER_MS;
+        assert_eq!(
+            codes(p, None),
+            [(Severity::Info, "mx-banner-slow".to_string())]
+        );
+        for (err, code) in [
+            ("hostname-mismatch", "certificate-host-mismatch"),
+            ("expired", "certificate-expired"),
+            ("unknown-issuer", "certificate-not-trusted"),
+            ("self-signed", "certificate-not-trusted"),
+            ("incomplete-chain", "certificate-not-trusted"),
+            ("bad-signature", "validation-failure"),
+        ] {
+            let mut p = good();
+            let t = p.tls.as_mut().unwrap();
+            t.verified = false;
+            t.verify_error = Some(err.into());
+            assert_eq!(
+                codes(p, Some("enforce")),
+                [(Severity::Critical, code.to_string())],
+                "{err}"
+            );
+        }
+    }
+
     #[test]
     fn certificate_problems_weigh_by_the_mta_sts_mode() {
         let mut p = good();

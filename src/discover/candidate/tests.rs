@@ -152,6 +152,14 @@ fn each_source_keeps_its_own_order() {
             vec!["z-in.example:993", "a-in.example:993", "z-out.example:465"],
         ),
         (
+            "Autodiscover: the order of its Protocol elements",
+            vec![
+                c(Imap, "z-in.example", 993, Tls, &[Source::Autodiscover]),
+                c(Imap, "a-in.example", 993, Tls, &[Source::Autodiscover]),
+            ],
+            vec!["z-in.example:993", "a-in.example:993"],
+        ),
+        (
             "sources that agree beat a source's first position",
             vec![
                 c(Imap, "first.example", 993, Tls, &[Autoconfig]),

@@ -367,3 +367,24 @@ fn the_relay_test_recipient_is_the_flags_and_bad_values_are_usage_errors() {
         assert_eq!(code, 3, "{bad:?}: {v:#}");
     }
 }
+
+/// `--per-host` bounds the port-25 connections to one MX host at once, over all its addresses.
+#[test]
+fn per_host_bounds_the_connections_to_one_mx() {
+    // Each connection held 200 ms without a greeting, then closed.
+    let srv = ScriptedServer::start(vec![Step::Linger(Duration::from_millis(200)), Step::Close]);
+    let mut zone = Zone::new("busy.test").mx(10, "mx.busy.test");
+    let mut ips = Vec::new();
+    for i in 1..=4 {
+        let ip = format!("127.0.7.{i}");
+        zone = zone.a("mx", &ip);
+        ips.push(ip);
+    }
+    let mut w = World::new(&[zone], vec![]);
+    for ip in &ips {
+        w = w.smtp(ip, srv.port());
+    }
+    let (v, _) = w.audit("busy.test", &["--per-host", "1"]);
+    assert_eq!(srv.connections(), 4, "{:#}", v["inbound"]);
+    assert_eq!(srv.max_concurrent(), 1, "--per-host 1");
+}
