@@ -98,6 +98,36 @@ async fn an_outranked_probe_in_flight_is_cut_at_once_keeping_its_steps_and_trans
     assert_eq!(run.probes[0].outcome, Outcome::Working { tls_valid: true });
 }
 
+#[tokio::test]
+async fn an_outranked_probe_not_yet_started_is_dropped_without_connecting() {
+    let ca = TestCa::new();
+    let tmp = tempfile::tempdir().unwrap();
+    let good = imaps_server(&ca);
+    let other = ScriptedServer::start(vec![Step::line("* OK ready"), Step::Hang]);
+    let net = net_with(
+        &[],
+        Duration::from_secs(20),
+        Some(&ca.write_pem(tmp.path())),
+    );
+    let w = cand_from(Protocol::Imap, good.port(), Security::Tls, Source::Srv);
+    let l = cand_from(Protocol::Imap, other.port(), Security::Plain, Source::Guess);
+    // One connection at a time: the guess waits for the SRV server's probe to end.
+    let mut o = opts();
+    o.limits = Some(mailprobe::probe::limits::Limits::new(1, 1));
+    let t = Instant::now();
+    let run = probe_all(net, &[w, l], &o).await;
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    assert_eq!(run.probes[0].outcome, Outcome::Working { tls_valid: true });
+    let dropped = &run.probes[1];
+    assert_eq!(phase(dropped), Some("cancelled"), "{}", dump(dropped));
+    assert!(
+        !step_names(dropped).contains(&"connect"),
+        "{}",
+        dump(dropped)
+    );
+    assert_eq!(other.connections(), 0, "never connected");
+}
+
 /// Working IMAPS and SMTPS servers plus a port-25 candidate sent to `port25`, probed with a
 /// step timeout of 20 s (waiting for port 25 would show as that timeout): the run and its time.
 async fn working_pair_and_port_25(port25: std::net::SocketAddr) -> (ProbeRun, Duration) {
