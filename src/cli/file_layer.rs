@@ -218,6 +218,29 @@ mod tests {
         apply(&mut s, &f, given).map(|()| s)
     }
 
+    /// The network defaults a file gives (resolver, CA file, trust anchor, ISPDB) apply, each
+    /// unless its flag was given.
+    #[test]
+    fn network_defaults_apply_unless_the_flag_is_given() {
+        let text = "dns = [\"127.0.0.1:5353\"]\nca-file = \"/etc/ssl/corp.pem\"\n\
+                    trust-anchor = \"/etc/unbound/corp.key\"\nispdb-url = \"https://ispdb.corp.example/\"\n";
+        let s = applied(text, &|_| false).unwrap();
+        assert_eq!(s.net.dns, ["127.0.0.1:5353".parse().unwrap()]);
+        assert_eq!(
+            s.net.ca_file.as_deref(),
+            Some(std::path::Path::new("/etc/ssl/corp.pem"))
+        );
+        assert_eq!(
+            s.net.trust_anchor.as_deref(),
+            Some(std::path::Path::new("/etc/unbound/corp.key"))
+        );
+        assert_eq!(s.net.ispdb_url, "https://ispdb.corp.example/");
+        let s = applied(text, &|id| id == "dns" || id == "ispdb_url").unwrap();
+        assert!(s.net.dns.is_empty(), "the flag's value (none here) wins");
+        assert_ne!(s.net.ispdb_url, "https://ispdb.corp.example/");
+        assert!(s.net.ca_file.is_some());
+    }
+
     #[test]
     fn values_out_of_range_name_file_and_line() {
         for (text, line, says) in [
