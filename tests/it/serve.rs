@@ -331,7 +331,7 @@ fn a_scrape_storm_probes_each_target_once_within_the_per_host_limit() {
 
 /// `[serve] concurrency` bounds the probes running at once across every scrape: six scrapes of
 /// six servers (no per-host limit applies) at `concurrency = 2` never hold more than two
-/// connections.
+/// connections. Then SIGTERM during a scrape: it is answered before the exporter exits.
 #[test]
 fn the_global_concurrency_limit_holds_across_targets() {
     let server = ScriptedServer::start(vec![Step::Linger(Duration::from_millis(300)), Step::Close]);
@@ -370,7 +370,22 @@ fn the_global_concurrency_limit_holds_across_targets() {
         "peak {} with concurrency 2",
         server.max_concurrent()
     );
-    assert!(daemon.terminate().success());
+    // SIGTERM while a scrape is in flight: that scrape still gets its answer, then the exporter
+    // exits cleanly.
+    let scrape = std::thread::spawn(move || {
+        get(
+            addr,
+            "/probe?target=imaps%3A%2F%2Fs5.limit.test%3A993&module=server",
+        )
+    });
+    let t0 = Instant::now();
+    while server.connections() < 7 && t0.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(daemon.terminate().success(), "graceful exit on SIGTERM");
+    let (code, body) = scrape.join().unwrap();
+    assert_eq!(code, 200, "the scrape in flight is answered: {body}");
+    assert!(value(&body, "mailprobe_success").is_some(), "{body}");
 }
 
 /// `GET path` over TLS trusting only `ca`, with an optional `Authorization` header value.
