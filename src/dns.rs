@@ -63,18 +63,24 @@ pub struct Srv {
 /// The TLS configuration hickory wants for DNS over TLS, which mailprobe never uses (every
 /// lookup is UDP with TCP fallback, RFC 7766). Given explicitly so that building a resolver
 /// never loads the system's CA store: hickory's default does, and fails on a host or container
-/// without `/etc/ssl/certs` ("No CA certificates were loaded from the system").
+/// without `/etc/ssl/certs` ("No CA certificates were loaded from the system"). Built once;
+/// each resolver takes a copy.
 pub(crate) fn unused_tls_config() -> rustls::ClientConfig {
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("ring supports TLS 1.2 and 1.3")
-    .with_root_certificates(roots)
-    .with_no_client_auth()
+    static CONFIG: std::sync::OnceLock<rustls::ClientConfig> = std::sync::OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let roots = rustls::RootCertStore {
+                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            };
+            rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .expect("ring supports TLS 1.2 and 1.3")
+            .with_root_certificates(roots)
+            .with_no_client_auth()
+        })
+        .clone()
 }
 
 /// Resolver over either the system configuration or the servers given with `--dns`.

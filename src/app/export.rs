@@ -22,19 +22,17 @@ pub async fn run(
     let addr = check::parse_address(&t.address)?;
     let mut creds = creds::credentials(&s.credentials, Need::IfGiven, io)?;
     let net = Net::new(s.net.clone())?;
-    if !t.from_discovery {
+    let (report, settings, origin) = if t.from_discovery {
+        let r = discover_report(&net, &addr).await;
+        let settings = top_candidates(&r.discovery);
+        (r, settings, Origin::Discovery)
+    } else {
         // `--oauth`: the check logs in with the stored token, so what is exported is what
         // that login verified; a token the provider refused exports nothing.
         if let Some(refused) = super::with_stored_token(s, &net, Some(&addr), &mut creds).await? {
             let hint = refused.hint.map(|h| format!(" ({h})")).unwrap_or_default();
             return Err(AppError::Usage(format!("{}{hint}", refused.message)));
         }
-    }
-    let (report, settings, origin) = if t.from_discovery {
-        let r = discover_report(&net, &addr).await;
-        let settings = top_candidates(&r.discovery);
-        (r, settings, Origin::Discovery)
-    } else {
         let opts = check::probe_options(s, &creds, Some(&addr), &net);
         let mut r = check::check(&net, &addr, &opts).await;
         r.apply_thresholds(&s.thresholds);

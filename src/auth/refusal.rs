@@ -280,7 +280,6 @@ pub fn decode_login(mechanism: &str, response: &str) -> Refusal {
     if !matches!(mechanism, "XOAUTH2" | "OAUTHBEARER") {
         return decode(response);
     }
-    let lower = response.to_ascii_lowercase();
     let oauth = |kind, hint: &str, source| Refusal {
         kind,
         hint: hint.to_string(),
@@ -288,7 +287,7 @@ pub fn decode_login(mechanism: &str, response: &str) -> Refusal {
         alert: response_codes(response).alert,
         row: None,
     };
-    if lower.contains("insufficient_scope") {
+    if response.to_ascii_lowercase().contains("insufficient_scope") {
         return oauth(
             K::TokenScopeMissing,
             "Sign in again asking for the protocol's scope (Google: https://mail.google.com/; Microsoft: IMAP.AccessAsUser.All, POP.AccessAsUser.All, SMTP.Send) with --oauth-scope.",

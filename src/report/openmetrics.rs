@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
-use crate::model::{Inbound, Probe, Report, Severity, Status};
+use crate::model::{Inbound, Probe, Report, Severity, Status, TlsInfo};
 
 /// Content type of the Prometheus text format.
 pub(crate) const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -281,26 +281,41 @@ fn probe_metrics(m: &mut Metrics, p: &Probe, add: &Add<'_>) {
             ("ip", ip),
             ("port", port.as_str()),
         ];
-        if let Some(ts) = t.not_after.as_deref().and_then(unix_time) {
-            add(
-                m,
-                "mailprobe_cert_expiry_timestamp_seconds",
-                "Leaf certificate notAfter, Unix time",
-                &at,
-                ts as f64,
-            );
-        }
-        // "Days left" in the base unit Prometheus naming asks for (promtool rejects `_days`):
-        // whole days as the report counts them, times 86400.
-        if let Some(d) = t.days_left {
-            add(
-                m,
-                "mailprobe_cert_remaining_seconds",
-                "Time until the leaf certificate expires: days left x 86400, negative once expired",
-                &at,
-                (d * 86_400) as f64,
-            );
-        }
+        cert_metrics(
+            m,
+            add,
+            t,
+            &at,
+            [
+                (
+                    "mailprobe_cert_expiry_timestamp_seconds",
+                    "Leaf certificate notAfter, Unix time",
+                ),
+                (
+                    "mailprobe_cert_remaining_seconds",
+                    "Time until the leaf certificate expires: days left x 86400, negative once expired",
+                ),
+            ],
+        );
+    }
+}
+
+/// The leaf certificate's notAfter (Unix time) and its days left under `names` (expiry, then
+/// remaining, each with its help). "Days left" goes out in the base unit Prometheus naming asks
+/// for (promtool rejects `_days`): whole days as the report counts them, times 86400.
+fn cert_metrics(
+    m: &mut Metrics,
+    add: &Add<'_>,
+    t: &TlsInfo,
+    at: &[(&str, &str)],
+    names: [(&'static str, &'static str); 2],
+) {
+    let [(expiry, expiry_help), (remaining, remaining_help)] = names;
+    if let Some(ts) = t.not_after.as_deref().and_then(unix_time) {
+        add(m, expiry, expiry_help, at, ts as f64);
+    }
+    if let Some(d) = t.days_left {
+        add(m, remaining, remaining_help, at, (d * 86_400) as f64);
     }
 }
 
@@ -345,24 +360,22 @@ fn mx_metrics(m: &mut Metrics, i: &Inbound, add: &Add<'_>) {
                 &l,
                 1.0,
             );
-            if let Some(ts) = t.not_after.as_deref().and_then(unix_time) {
-                add(
-                    m,
-                    "mailprobe_mx_cert_expiry_timestamp_seconds",
-                    "MX leaf certificate notAfter, Unix time",
-                    &at,
-                    ts as f64,
-                );
-            }
-            if let Some(d) = t.days_left {
-                add(
-                    m,
-                    "mailprobe_mx_cert_remaining_seconds",
-                    "Time until the MX leaf certificate expires: days left x 86400",
-                    &at,
-                    (d * 86_400) as f64,
-                );
-            }
+            cert_metrics(
+                m,
+                add,
+                t,
+                &at,
+                [
+                    (
+                        "mailprobe_mx_cert_expiry_timestamp_seconds",
+                        "MX leaf certificate notAfter, Unix time",
+                    ),
+                    (
+                        "mailprobe_mx_cert_remaining_seconds",
+                        "Time until the MX leaf certificate expires: days left x 86400",
+                    ),
+                ],
+            );
         }
     }
 }

@@ -119,17 +119,12 @@ fn options(
             "[serve] concurrency must be between 1 and 1024",
         ));
     }
-    let min_interval = match f.min_interval {
-        Some(v) if v.is_finite() && (0.0..=86_400.0).contains(&v) => Duration::from_secs_f64(v),
-        Some(_) => {
-            return Err(at(
-                file,
-                "serve.min-interval",
-                "[serve] min-interval must be between 0 and 86400 seconds",
-            ));
-        }
-        None => DEFAULT_MIN_INTERVAL,
-    };
+    let min_interval = seconds(
+        file,
+        ("min-interval", f.min_interval),
+        (0.0, 86_400.0),
+        DEFAULT_MIN_INTERVAL,
+    )?;
     let max_connections = f.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS);
     if !(1..=65_536).contains(&max_connections) {
         return Err(at(
@@ -138,17 +133,12 @@ fn options(
             "[serve] max-connections must be between 1 and 65536",
         ));
     }
-    let header_timeout = match f.header_timeout {
-        Some(v) if v.is_finite() && (0.1..=300.0).contains(&v) => Duration::from_secs_f64(v),
-        Some(_) => {
-            return Err(at(
-                file,
-                "serve.header-timeout",
-                "[serve] header-timeout must be between 0.1 and 300 seconds",
-            ));
-        }
-        None => DEFAULT_HEADER_TIMEOUT,
-    };
+    let header_timeout = seconds(
+        file,
+        ("header-timeout", f.header_timeout),
+        (0.1, 300.0),
+        DEFAULT_HEADER_TIMEOUT,
+    )?;
     let tls = match (&f.tls_cert_file, &f.tls_key_file) {
         (Some(c), Some(k)) => Some((c.clone(), k.clone())),
         (None, None) => None,
@@ -170,6 +160,24 @@ fn options(
         basic_auth: basic_auth(file, f)?,
         tls,
     })
+}
+
+/// The `[serve]` value `key` in seconds, within `min..=max`; `default` when the file has none.
+fn seconds(
+    file: &ConfigFile,
+    (key, value): (&str, Option<f64>),
+    (min, max): (f64, f64),
+    default: Duration,
+) -> Result<Duration, AppError> {
+    match value {
+        None => Ok(default),
+        Some(v) if v.is_finite() && (min..=max).contains(&v) => Ok(Duration::from_secs_f64(v)),
+        Some(_) => Err(at(
+            file,
+            &format!("serve.{key}"),
+            format!("[serve] {key} must be between {min} and {max} seconds"),
+        )),
+    }
 }
 
 /// A usage error about the value at `path` (dotted): with the file and the line when the value

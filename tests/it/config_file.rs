@@ -3,6 +3,7 @@
 //! FILE` must exist, and the OAuth client ID can come from `[oauth-client-id]`.
 
 use std::path::Path;
+use std::process::Output;
 
 use crate::support::cmd::mailprobe;
 use crate::support::oauth::OAuthServer;
@@ -111,6 +112,20 @@ fn values_out_of_range_are_errors_with_file_and_line() {
     }
 }
 
+/// `oauth login ADDRESS` with the configuration file `conf`, tokens under `data`, the device
+/// flow against `srv`: the client ID comes from the file alone.
+fn oauth_login(conf: &Path, data: &Path, srv: &OAuthServer, address: &str) -> Output {
+    mailprobe()
+        .env("XDG_DATA_HOME", data)
+        .args(["--config", conf.to_str().unwrap()])
+        .args(["oauth", "login", address])
+        .args(["--oauth-device-url", &srv.url("/device")])
+        .args(["--oauth-token-url", &srv.url("/token")])
+        .args(["--allow-insecure-oauth"])
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn oauth_client_id_from_the_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -120,19 +135,7 @@ fn oauth_client_id_from_the_file() {
     );
     let srv = OAuthServer::start("alice@example.test");
     let data = tempfile::tempdir().unwrap();
-    let out = mailprobe()
-        .env("XDG_DATA_HOME", data.path())
-        .args(["--config", conf.to_str().unwrap()])
-        .args(["oauth", "login", "alice@example.test"])
-        .args([
-            "--oauth-device-url",
-            &srv.url("/device"),
-            "--oauth-token-url",
-            &srv.url("/token"),
-        ])
-        .args(["--allow-insecure-oauth"])
-        .output()
-        .unwrap();
+    let out = oauth_login(&conf, data.path(), &srv, "alice@example.test");
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -157,17 +160,7 @@ fn oauth_client_id_per_provider_and_unknown_keys() {
     );
     let srv = OAuthServer::start("alice@gmail.com");
     let data = tempfile::tempdir().unwrap();
-    let login = |conf: &Path| {
-        mailprobe()
-            .env("XDG_DATA_HOME", data.path())
-            .args(["--config", conf.to_str().unwrap()])
-            .args(["oauth", "login", "alice@gmail.com"])
-            .args(["--oauth-device-url", &srv.url("/device")])
-            .args(["--oauth-token-url", &srv.url("/token")])
-            .args(["--allow-insecure-oauth"])
-            .output()
-            .unwrap()
-    };
+    let login = |conf: &Path| oauth_login(conf, data.path(), &srv, "alice@gmail.com");
     let out = login(&conf);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(

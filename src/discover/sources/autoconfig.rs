@@ -70,20 +70,29 @@ pub async fn run(net: &Net, addr: &Address) -> SourceResult {
 /// The `<oAuth2>` element (autoconfig draft §5.1.4: issuer, scope, authURL, tokenURL) of the
 /// first trusted document that names both endpoints: the domain's own autoconfig over https,
 /// then the ISPDB — never a plain-http one, which anyone on the path could rewrite to send the
-/// sign-in elsewhere. The documents are fetched at once; the order decides.
+/// sign-in elsewhere. The documents are fetched at once; the order decides, and the answer is
+/// given as soon as every document before the one that names them has said it does not.
 pub async fn oauth2(net: &Net, addr: &Address) -> Option<(Source, parser::OAuth2Info)> {
+    use futures::StreamExt;
     let mut jobs: Vec<(Source, String)> = urls(addr, &addr.domain)
         .into_iter()
         .filter(|(src, _)| *src != Source::AutoconfigHttp)
         .collect();
     jobs.push((Source::Ispdb, ispdb_url(&net.cfg.ispdb_url, &addr.domain)));
-    let found = futures::future::join_all(jobs.into_iter().map(|(src, url)| async move {
-        let resp = http::fetch(net, &HttpRequest::get(url)).await.ok()?;
-        let o = parser::parse(&resp.body, addr).ok()?.oauth2?;
-        (o.auth_url.is_some() && o.token_url.is_some()).then_some((src, o))
-    }))
-    .await;
-    found.into_iter().flatten().next()
+    let mut found: futures::stream::FuturesOrdered<_> = jobs
+        .into_iter()
+        .map(|(src, url)| async move {
+            let resp = http::fetch(net, &HttpRequest::get(url)).await.ok()?;
+            let o = parser::parse(&resp.body, addr).ok()?.oauth2?;
+            (o.auth_url.is_some() && o.token_url.is_some()).then_some((src, o))
+        })
+        .collect();
+    while let Some(answer) = found.next().await {
+        if answer.is_some() {
+            return answer;
+        }
+    }
+    None
 }
 
 /// Fetch and parse one document at the domain's own hosts; candidates are tagged `as_source`

@@ -13,6 +13,16 @@ use crate::support::http::{Reply, Routes};
 use crate::support::oauth::OAuthServer;
 
 const CONFIG_PATH: &str = "/mail/config-v1.1.xml";
+const HOST: &str = "autoconfig.example.test";
+
+/// The authorization server, and `example.test` whose autoconfig host serves [`document`].
+fn world() -> (OAuthServer, World) {
+    let srv = OAuthServer::start(USER);
+    let zone = Zone::new("example.test").a("autoconfig", "127.0.0.1");
+    let routes = Routes::new().route(HOST, CONFIG_PATH, Reply::xml(document(&srv)));
+    let w = World::new(&[zone], &[HOST], routes);
+    (srv, w)
+}
 
 fn document(srv: &OAuthServer) -> String {
     format!(
@@ -60,13 +70,9 @@ fn login(world_args: &[String], data: &Path) -> (String, i32) {
 
 #[test]
 fn the_autoconfig_documents_oauth2_element_names_the_endpoints() {
-    let srv = OAuthServer::start(USER);
-    let zone = Zone::new("example.test").a("autoconfig", "127.0.0.1");
-    let host = "autoconfig.example.test";
-    let routes = Routes::new().route(host, CONFIG_PATH, Reply::xml(document(&srv)));
-    let w = World::new(&[zone], &[host], routes);
+    let (srv, w) = world();
     let data = tempfile::tempdir().unwrap();
-    let (all, code) = login(&w.args(&[host]), data.path());
+    let (all, code) = login(&w.args(&[HOST]), data.path());
     assert_eq!(code, 0, "{all}");
     assert!(
         all.contains("OAuth2 endpoints from autoconfig (issuer id.example.test)"),
@@ -84,16 +90,13 @@ fn the_autoconfig_documents_oauth2_element_names_the_endpoints() {
 
 #[test]
 fn a_plain_http_document_never_names_the_endpoints() {
-    let srv = OAuthServer::start(USER);
-    let zone = Zone::new("example.test").a("autoconfig", "127.0.0.1");
-    let host = "autoconfig.example.test";
-    // The https fetches meet a certificate for other names: only plain http answers.
-    let routes = Routes::new().route(host, CONFIG_PATH, Reply::xml(document(&srv)));
-    let w = World::new(&[zone], &[host], routes);
+    let (srv, w) = world();
+    // Only plain http reaches the document: the https fetches meet a certificate for other
+    // names (the host is not mapped for them).
     let mut args = w.open_args(&[]);
     args.extend([
         "--connect-to".to_string(),
-        format!("{host}:80:127.0.0.1:{}", w.http.http_addr().port()),
+        format!("{HOST}:80:127.0.0.1:{}", w.http.http_addr().port()),
     ]);
     args.extend(w.fence_args());
     let data = tempfile::tempdir().unwrap();
